@@ -1,0 +1,1 @@
+"""Thin activities: call one adapter, classify its errors (see `activities.errors`)."""

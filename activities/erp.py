@@ -1,0 +1,33 @@
+"""ERP activities: item resolution, sales order, cancel, invoice."""
+
+from temporalio import activity
+
+from activities.errors import partner_call
+from activities.models import ErpOrderInput
+from adapters.ports import ErpPort
+from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order
+
+
+class ErpActivities:
+    def __init__(self, erp: ErpPort) -> None:
+        self._erp = erp
+
+    @activity.defn
+    async def resolve_items(self, order: Order) -> list[ItemRef]:
+        with partner_call():
+            return await self._erp.resolve_items(order.skus())
+
+    @activity.defn
+    async def create_sales_order(self, request: ErpOrderInput) -> ErpOrderRef:
+        with partner_call():
+            return await self._erp.upsert_sales_order(request.order, request.items)
+
+    @activity.defn
+    async def cancel_sales_order(self, order_key: str) -> None:
+        with partner_call():
+            await self._erp.cancel_sales_order(order_key)
+
+    @activity.defn
+    async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        with partner_call():
+            return await self._erp.invoice_sales_order(ref)

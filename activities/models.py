@@ -1,0 +1,25 @@
+"""Activity inputs that carry more than one value (one typed model per call)."""
+
+from pydantic import BaseModel
+
+from canonical import ErpOrderRef, ItemRef, Order, Shipment
+
+
+class ErpOrderInput(BaseModel):
+    order: Order
+    items: list[ItemRef]
+
+
+class ChannelAck(BaseModel):
+    order: Order
+    erp_order: ErpOrderRef
+
+
+class ShipmentConfirmation(BaseModel):
+    order: Order
+    shipment: Shipment
+
+
+class ChannelCancel(BaseModel):
+    order: Order
+    reason: str

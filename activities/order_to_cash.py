@@ -1,0 +1,35 @@
+"""Activity bundle of the order-to-cash saga, bound to one set of adapters."""
+
+from collections.abc import Callable
+from typing import Any
+
+from activities.channel import ChannelActivities
+from activities.erp import ErpActivities
+from activities.stock import StockActivities
+from activities.tax import TaxActivities
+from activities.wms import WmsActivities
+from adapters.registry import Adapters
+
+
+def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
+    """Every activity the order-to-cash saga uses, bound to these adapters."""
+    erp, tax = ErpActivities(adapters.erp), TaxActivities(adapters.tax)
+    stock, wms = StockActivities(adapters.stock), WmsActivities(adapters.wms)
+    channel = ChannelActivities(adapters.marketplace)
+    return [
+        erp.resolve_items,
+        erp.create_sales_order,
+        erp.cancel_sales_order,
+        erp.invoice_sales_order,
+        tax.quote_tax,
+        tax.commit_tax,
+        tax.void_tax,
+        stock.reserve_stock,
+        stock.release_stock,
+        stock.commit_stock,
+        wms.request_fulfillment,
+        wms.cancel_fulfillment,
+        channel.acknowledge_order,
+        channel.confirm_shipment,
+        channel.cancel_channel_order,
+    ]

@@ -1,0 +1,22 @@
+"""Warehouse activities: fulfilment request and its cancellation."""
+
+from temporalio import activity
+
+from activities.errors import partner_call
+from adapters.ports import WmsPort
+from canonical import FulfillmentRequest
+
+
+class WmsActivities:
+    def __init__(self, wms: WmsPort) -> None:
+        self._wms = wms
+
+    @activity.defn
+    async def request_fulfillment(self, request: FulfillmentRequest) -> str:
+        with partner_call():
+            return await self._wms.create_fulfillment(request)
+
+    @activity.defn
+    async def cancel_fulfillment(self, order_key: str) -> None:
+        with partner_call():
+            await self._wms.cancel_fulfillment(order_key)

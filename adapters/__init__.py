@@ -1,0 +1,1 @@
+"""Adapters: one module per external system behind a port (see `adapters.ports`)."""

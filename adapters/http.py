@@ -1,0 +1,66 @@
+"""One httpx client per partner, with timeouts and the error classification every adapter shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from adapters.errors import RateLimitedError, TransientError
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+DEFAULT_RETRY_AFTER = 1.0
+
+
+def retry_after_seconds(response: httpx.Response, *headers: str) -> float:
+    """Seconds to wait from `Retry-After` (or a vendor header), never negative."""
+    for name in ("Retry-After", *headers):
+        value = response.headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            continue
+    return DEFAULT_RETRY_AFTER
+
+
+class PartnerHttp:
+    """Sends requests and raises `TransientError`/`RateLimitedError`; other 4xx come back
+    to the adapter, which knows the vendor's error envelope."""
+
+    def __init__(
+        self,
+        system: str,
+        base_url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        retry_after_headers: tuple[str, ...] = (),
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.system = system
+        self._retry_after_headers = retry_after_headers
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout
+        )
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise TransientError(self.system, f"{method} {path}: {exc!r}") from exc
+        if response.status_code == 429:
+            raise RateLimitedError(
+                self.system,
+                f"{method} {path}: 429 Too Many Requests",
+                retry_after_seconds(response, *self._retry_after_headers),
+            )
+        if response.status_code >= 500:
+            raise TransientError(
+                self.system, f"{method} {path}: HTTP {response.status_code} {response.text[:200]}"
+            )
+        return response
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

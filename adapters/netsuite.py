@@ -1,0 +1,187 @@
+"""ERP port over the NetSuite REST record API and SuiteQL.
+
+Sales orders are upserted with `PUT /record/v1/salesOrder/eid:{key}` so a retried activity
+can never create a second order; cancel closes every line; billing transforms the order into
+an invoice once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import ErpInvoiceRef, ErpOrderRef, ExceptionCode, ItemRef, Order
+
+SYSTEM = "netsuite"
+BILLED = "G"
+CLOSED_STATUSES = {"C", "H"}  # Cancelled, Closed
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def error_detail(response: httpx.Response) -> tuple[str, str]:
+    """(o:errorCode, detail) from NetSuite's error envelope."""
+    try:
+        details = response.json().get("o:errorDetails") or [{}]
+    except ValueError:
+        return "", response.text[:200]
+    first = details[0]
+    return first.get("o:errorCode", ""), first.get("detail", response.text[:200])
+
+
+def sales_order_body(
+    order: Order, items: list[ItemRef], *, customer_id: str, subsidiary_id: str, location_id: str
+) -> dict[str, Any]:
+    """Canonical order -> NetSuite salesOrder record (money as JSON numbers, as NetSuite takes it)."""
+    item_ids = {item.sku: item.erp_item_id for item in items}
+    return {
+        "externalId": order.key,
+        "entity": {"id": customer_id},
+        "subsidiary": {"id": subsidiary_id},
+        "tranDate": order.placed_at.date().isoformat(),
+        "otherRefNum": order.order_number,
+        "memo": f"Imported by retail-orchestrator from {order.channel.value} order "
+        f"{order.order_number}",
+        "location": {"id": location_id},
+        "shippingCost": float(order.shipping.rounded().amount),
+        "item": {
+            "items": [
+                {
+                    "item": {"id": item_ids[line.sku]},
+                    "quantity": line.quantity,
+                    "rate": float(line.unit_price.amount),
+                    "amount": float(line.net.rounded().amount),
+                    "description": line.title,
+                }
+                for line in order.lines
+            ]
+        },
+    }
+
+
+class NetSuiteErp:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        customer_id: str,
+        subsidiary_id: str,
+        location_id: str,
+    ) -> None:
+        self._http = PartnerHttp(SYSTEM, base_url, headers={"Authorization": f"Bearer {token}"})
+        self._customer_id = customer_id
+        self._subsidiary_id = subsidiary_id
+        self._location_id = location_id
+
+    async def _suiteql(self, query: str) -> list[dict[str, Any]]:
+        response = await self._http.request(
+            "POST", "/query/v1/suiteql", json={"q": query}, headers={"Prefer": "transient"}
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        items: list[dict[str, Any]] = response.json().get("items", [])
+        return items
+
+    def _raise_for_error(self, response: httpx.Response, code: ExceptionCode) -> None:
+        if response.is_success:
+            return
+        error_code, detail = error_detail(response)
+        if response.status_code in (401, 403):
+            # A credentials problem is fixed by ops, not by the order: keep retrying.
+            raise TransientError(SYSTEM, f"{response.status_code} {error_code}: {detail}")
+        raise BusinessError(SYSTEM, code, f"{error_code or response.status_code}: {detail}")
+
+    async def resolve_items(self, skus: list[str]) -> list[ItemRef]:
+        rows = await self._suiteql(
+            "SELECT id, itemid FROM item WHERE itemid IN (" + ", ".join(map(_quote, skus)) + ")"
+        )
+        found = {row["itemid"]: str(row["id"]) for row in rows}
+        missing = [sku for sku in skus if sku not in found]
+        if missing:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.UNKNOWN_SKU, f"no ERP item for SKU {', '.join(missing)}"
+            )
+        return [ItemRef(sku=sku, erp_item_id=found[sku]) for sku in skus]
+
+    async def _read(self, order_key: str) -> dict[str, Any] | None:
+        response = await self._http.request(
+            "GET",
+            f"/record/v1/salesOrder/eid:{order_key}",
+            params={"fields": "id,tranId,orderStatus,externalId", "expandSubResources": "true"},
+        )
+        if response.status_code == 404:
+            return None
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        record: dict[str, Any] = response.json()
+        return record
+
+    @staticmethod
+    def _ref(record: dict[str, Any]) -> ErpOrderRef:
+        return ErpOrderRef(
+            external_id=record["externalId"],
+            erp_id=str(record["id"]),
+            number=record.get("tranId"),
+            status=(record.get("orderStatus") or {}).get("id"),
+        )
+
+    async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
+        existing = await self._read(order.key)
+        if existing and (existing.get("orderStatus") or {}).get("id") in CLOSED_STATUSES:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {order.key} is already closed"
+            )
+        body = sales_order_body(
+            order,
+            items,
+            customer_id=self._customer_id,
+            subsidiary_id=self._subsidiary_id,
+            location_id=self._location_id,
+        )
+        del body["externalId"]  # carried by the eid: path
+        response = await self._http.request(
+            "PUT", f"/record/v1/salesOrder/eid:{order.key}", json=body
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        record = await self._read(order.key)
+        if record is None:
+            raise TransientError(SYSTEM, f"sales order {order.key} not readable after upsert")
+        return self._ref(record)
+
+    async def cancel_sales_order(self, order_key: str) -> None:
+        record = await self._read(order_key)
+        if record is None or (record.get("orderStatus") or {}).get("id") in CLOSED_STATUSES:
+            return
+        lines = (record.get("item") or {}).get("items", [])
+        response = await self._http.request(
+            "PATCH",
+            f"/record/v1/salesOrder/eid:{order_key}",
+            json={"item": {"items": [{"line": line["line"], "isClosed": True} for line in lines]}},
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+
+    async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        record = await self._read(ref.external_id)
+        if record is None:
+            raise BusinessError(SYSTEM, ExceptionCode.ERP_REJECTED, f"no sales order {ref}")
+        if (record.get("orderStatus") or {}).get("id") == BILLED:
+            rows = await self._suiteql(
+                "SELECT id FROM transaction WHERE type = 'CustInvc' "
+                f"AND createdfrom = {int(record['id'])}"
+            )
+            if rows:
+                return ErpInvoiceRef(erp_id=str(rows[0]["id"]), order_erp_id=str(record["id"]))
+        response = await self._http.request(
+            "POST", f"/record/v1/salesOrder/{record['id']}/!transform/invoice", json={}
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        location = response.headers.get("Location", "")
+        return ErpInvoiceRef(
+            erp_id=location.rstrip("/").rsplit("/", 1)[-1], order_erp_id=ref.erp_id
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,84 @@
+"""The ports: what the orchestration needs from each kind of partner, in canonical terms."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from canonical import (
+    ErpInvoiceRef,
+    ErpOrderRef,
+    FulfillmentRequest,
+    ItemRef,
+    Order,
+    ReservationRequest,
+    Shipment,
+    TaxQuote,
+)
+
+
+class ErpPort(Protocol):
+    async def resolve_items(self, skus: list[str]) -> list[ItemRef]:
+        """Map channel SKUs to ERP items; `BusinessError(UNKNOWN_SKU)` names any missing."""
+        ...
+
+    async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
+        """Create the sales order once per `order.key`, whatever the number of calls."""
+        ...
+
+    async def cancel_sales_order(self, order_key: str) -> None:
+        """Idempotent; an order the ERP never saw counts as cancelled."""
+        ...
+
+    async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        """Bill the order once; a second call returns the same invoice."""
+        ...
+
+
+class TaxPort(Protocol):
+    async def quote(self, order: Order) -> TaxQuote:
+        """Create or adjust the uncommitted tax document `order.key`."""
+        ...
+
+    async def commit(self, document_code: str) -> None: ...
+
+    async def void(self, document_code: str) -> None:
+        """Idempotent; an unknown document counts as voided."""
+        ...
+
+
+class StockPort(Protocol):
+    async def reserve(self, request: ReservationRequest) -> None:
+        """`BusinessError(OUT_OF_STOCK)` when a line cannot be covered; idempotent per key."""
+        ...
+
+    async def release(self, reservation_key: str) -> None: ...
+
+    async def commit(self, reservation_key: str) -> None:
+        """Shipped: the reserved units leave stock."""
+        ...
+
+
+class WmsPort(Protocol):
+    async def create_fulfillment(self, request: FulfillmentRequest) -> str:
+        """Upsert on `order_key`; returns the WMS order id."""
+        ...
+
+    async def cancel_fulfillment(self, order_key: str) -> None: ...
+
+    async def fetch_shipments(self, resource_url: str) -> list[Shipment]:
+        """Resolve a thin shipment notification into shipments."""
+        ...
+
+
+class MarketplacePort(Protocol):
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+        """Tell the channel we accepted the order (idempotent)."""
+        ...
+
+    async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
+        """Report a shipment with tracking; must not double-fulfil on retry."""
+        ...
+
+    async def cancel(self, order: Order, reason: str) -> None:
+        """Cancel on the channel; idempotent."""
+        ...

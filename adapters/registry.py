@@ -1,0 +1,69 @@
+"""Builds the adapters for one process from settings: the only place that picks implementations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.avatax import AvaTax, parse_ship_from
+from adapters.netsuite import NetSuiteErp
+from adapters.ports import ErpPort, MarketplacePort, StockPort, TaxPort, WmsPort
+from adapters.shipstation import ShipStationWms
+from adapters.shopify import ShopifyMarketplace
+from adapters.warehouse_stock import WarehouseStock
+from canonical import Channel
+from infra.settings import Settings
+
+
+@dataclass
+class Adapters:
+    erp: ErpPort
+    tax: TaxPort
+    stock: StockPort
+    wms: WmsPort
+    marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
+    _closers: list[object] = field(default_factory=list)
+
+    def marketplace(self, channel: Channel) -> MarketplacePort:
+        try:
+            return self.marketplaces[channel]
+        except KeyError:
+            raise LookupError(f"no marketplace adapter configured for {channel.value}") from None
+
+    async def aclose(self) -> None:
+        for adapter in self._closers:
+            await adapter.aclose()  # type: ignore[attr-defined]
+
+
+def build_adapters(settings: Settings) -> Adapters:
+    erp = NetSuiteErp(
+        settings.netsuite_base_url,
+        settings.netsuite_token,
+        customer_id=settings.netsuite_customer_id,
+        subsidiary_id=settings.netsuite_subsidiary_id,
+        location_id=settings.netsuite_location_id,
+    )
+    tax = AvaTax(
+        settings.avatax_base_url,
+        settings.avatax_account_id,
+        settings.avatax_license_key,
+        company_code=settings.avatax_company_code,
+        ship_from=parse_ship_from(settings.avatax_ship_from),
+    )
+    stock = WarehouseStock(settings.warehouse_stock_url, settings.shipstation_api_key)
+    wms = ShipStationWms(
+        settings.shipstation_base_url,
+        settings.shipstation_api_key,
+        settings.shipstation_api_secret,
+        store_id=settings.shipstation_store_id,
+    )
+    shopify = ShopifyMarketplace(
+        settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
+    )
+    return Adapters(
+        erp=erp,
+        tax=tax,
+        stock=stock,
+        wms=wms,
+        marketplaces={Channel.SHOPIFY: shopify},
+        _closers=[erp, tax, stock, wms, shopify],
+    )

@@ -1,0 +1,144 @@
+"""WMS port over ShipStation V1: `createorder` is an upsert on `orderKey`, cancellation is the
+same upsert with status `cancelled`, and SHIP_NOTIFY webhooks are thin so shipments are fetched."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import Address, ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
+
+SYSTEM = "shipstation"
+TRACKING_URLS = {
+    "ups": "https://www.ups.com/track?tracknum={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+}
+
+
+def shipstation_address(address: Address) -> dict[str, Any]:
+    return {
+        "name": address.name,
+        "company": address.company,
+        "street1": address.line1,
+        "street2": address.line2,
+        "city": address.city,
+        "state": address.region,
+        "postalCode": address.postal_code,
+        "country": address.country,
+        "phone": address.phone,
+    }
+
+
+def order_body(request: FulfillmentRequest, store_id: str, status: str) -> dict[str, Any]:
+    return {
+        "orderNumber": request.order_number.lstrip("#"),
+        "orderKey": request.order_key,
+        "orderDate": None,
+        "orderStatus": status,
+        "billTo": shipstation_address(request.ship_to),
+        "shipTo": shipstation_address(request.ship_to),
+        "items": [
+            {"lineItemKey": line.line_id, "sku": line.sku, "quantity": line.quantity}
+            for line in request.lines
+        ],
+        "requestedShippingService": request.service,
+        "advancedOptions": {"storeId": int(store_id), "source": "retail-orchestrator"},
+    }
+
+
+def shipment_from(raw: dict[str, Any]) -> Shipment:
+    carrier = raw.get("carrierCode") or "other"
+    tracking = raw.get("trackingNumber") or ""
+    url = TRACKING_URLS.get(carrier)
+    return Shipment(
+        shipment_id=str(raw["shipmentId"]),
+        order_key=raw["orderKey"],
+        carrier=carrier,
+        service=raw.get("serviceCode"),
+        tracking_number=tracking,
+        tracking_url=url.format(tracking) if url and tracking else None,
+        ship_date=date.fromisoformat(raw["shipDate"][:10]) if raw.get("shipDate") else None,
+        lines=[
+            ShipmentLine(line_id=item["lineItemKey"], sku=item["sku"], quantity=item["quantity"])
+            for item in raw.get("shipmentItems") or []
+        ],
+        voided=bool(raw.get("voided")),
+    )
+
+
+class ShipStationWms:
+    def __init__(self, base_url: str, api_key: str, api_secret: str, *, store_id: str) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._http = PartnerHttp(
+            SYSTEM,
+            base_url,
+            auth=(api_key, api_secret),
+            retry_after_headers=("X-Rate-Limit-Reset",),
+        )
+        self._store_id = store_id
+
+    def _raise_for_error(self, response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        if response.status_code in (401, 403):
+            raise TransientError(SYSTEM, f"HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            message = response.json().get("Message") or response.text
+        except ValueError:
+            message = response.text
+        raise BusinessError(SYSTEM, ExceptionCode.WMS_REJECTED, message[:300])
+
+    async def _find(self, order_key: str) -> dict[str, Any] | None:
+        response = await self._http.request("GET", "/orders", params={"orderKey": order_key})
+        self._raise_for_error(response)
+        orders: list[dict[str, Any]] = response.json().get("orders", [])
+        return orders[0] if orders else None
+
+    async def create_fulfillment(self, request: FulfillmentRequest) -> str:
+        response = await self._http.request(
+            "POST",
+            "/orders/createorder",
+            json=order_body(request, self._store_id, "awaiting_shipment"),
+        )
+        self._raise_for_error(response)
+        return str(response.json()["orderId"])
+
+    async def cancel_fulfillment(self, order_key: str) -> None:
+        existing = await self._find(order_key)
+        if existing is None or existing.get("orderStatus") == "cancelled":
+            return
+        body = {**existing, "orderStatus": "cancelled"}
+        response = await self._http.request("POST", "/orders/createorder", json=body)
+        self._raise_for_error(response)
+
+    async def fetch_shipments(self, resource_url: str) -> list[Shipment]:
+        # The notification names an absolute URL on the WMS; only follow our WMS's own.
+        if not resource_url.startswith(self._base_url):
+            raise BusinessError(
+                SYSTEM, ExceptionCode.WMS_REJECTED, f"resource_url outside the WMS: {resource_url}"
+            )
+        response = await self._http.request("GET", resource_url[len(self._base_url) :])
+        self._raise_for_error(response)
+        return [shipment_from(raw) for raw in response.json().get("shipments", [])]
+
+    async def subscribe(self, target_url: str, event: str = "SHIP_NOTIFY") -> None:
+        """Register our webhook receiver (`POST /webhooks/subscribe`)."""
+        response = await self._http.request(
+            "POST",
+            "/webhooks/subscribe",
+            json={
+                "target_url": target_url,
+                "event": event,
+                "store_id": int(self._store_id),
+                "friendly_name": "retail-orchestrator",
+            },
+        )
+        self._raise_for_error(response)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,248 @@
+"""Marketplace port over the Shopify Admin GraphQL API, and the mapping of Shopify's REST-shaped
+webhook order into the canonical `Order`."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from adapters.errors import BusinessError, RateLimitedError
+from adapters.http import PartnerHttp
+from canonical import (
+    Address,
+    Channel,
+    Customer,
+    ErpOrderRef,
+    ExceptionCode,
+    Money,
+    Order,
+    OrderLine,
+    Shipment,
+)
+from canonical.money import total
+
+SYSTEM = "shopify"
+
+# --- inbound: webhook payload -> canonical -------------------------------------------------
+
+
+def _money(value: Any, currency: str) -> Money:
+    return Money(amount=Decimal(str(value or "0")), currency=currency)
+
+
+def _sum(allocations: list[dict[str, Any]], currency: str) -> Money:
+    return total([_money(a.get("amount"), currency) for a in allocations], currency)
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    name = raw.get("name") or " ".join(
+        part for part in (raw.get("first_name"), raw.get("last_name")) if part
+    )
+    return Address(
+        name=name,
+        company=raw.get("company"),
+        line1=raw.get("address1") or "",
+        line2=raw.get("address2"),
+        city=raw.get("city") or "",
+        region=raw.get("province_code"),
+        postal_code=raw.get("zip"),
+        country=raw.get("country_code") or "",
+        phone=raw.get("phone"),
+    )
+
+
+def order_from_webhook(body: dict[str, Any]) -> Order:
+    """Shopify `orders/create` body -> canonical order. Discounts come from each line's
+    `discount_allocations` (order-level discounts are allocated there too), so the canonical
+    order never double-counts them; shipping is net of its own allocations."""
+    currency = body["currency"]
+    customer = body.get("customer") or {}
+    lines = []
+    for item in body["line_items"]:
+        discount = _sum(item.get("discount_allocations") or [], currency)
+        tax = total(
+            [_money(t.get("price"), currency) for t in item.get("tax_lines") or []], currency
+        )
+        lines.append(
+            OrderLine(
+                line_id=str(item["id"]),
+                sku=item.get("sku") or "",
+                title=item.get("name") or item.get("title") or "",
+                quantity=item.get("current_quantity") or item["quantity"],
+                unit_price=_money(item["price"], currency),
+                discount=None if discount.is_zero() else discount,
+                tax=None if tax.is_zero() else tax,
+            )
+        )
+    shipping = total(
+        [
+            _money(s.get("price"), currency) - _sum(s.get("discount_allocations") or [], currency)
+            for s in body.get("shipping_lines") or []
+        ],
+        currency,
+    )
+    return Order(
+        channel=Channel.SHOPIFY,
+        external_id=str(body["id"]),
+        order_number=body.get("name") or str(body.get("order_number", body["id"])),
+        channel_ref=body.get("admin_graphql_api_id") or f"gid://shopify/Order/{body['id']}",
+        placed_at=body["created_at"],
+        currency=currency,
+        customer=Customer(
+            external_id=str(customer["id"]) if customer.get("id") else None,
+            email=body.get("email") or customer.get("email"),
+            name=" ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p),
+            phone=body.get("phone"),
+        ),
+        ship_to=_address(body.get("shipping_address")),
+        lines=lines,
+        shipping=shipping,
+        tax_total=_money(body.get("total_tax"), currency),
+        taxes_included=bool(body.get("taxes_included")),
+        total=_money(body["total_price"], currency),
+    )
+
+
+# --- outbound: GraphQL Admin API -----------------------------------------------------------
+
+FULFILLMENT_ORDERS = """
+query FOs($id: ID!) { order(id: $id) { id name cancelledAt
+  fulfillments(first: 50) { id trackingInfo(first: 5) { number } }
+  fulfillmentOrders(first: 10) { nodes { id status
+    lineItems(first: 50) { nodes { id remainingQuantity totalQuantity lineItem { id sku } } } } } } }
+"""
+FULFILLMENT_CREATE = """
+mutation fulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
+  fulfillmentCreate(fulfillment: $fulfillment, message: $message) {
+    fulfillment { id status } userErrors { field message } } }
+"""
+TAGS_ADD = """
+mutation tagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }
+"""
+ORDER_CANCEL = """
+mutation orderCancel($orderId: ID!, $reason: OrderCancelReason!, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: {originalPaymentMethodsRefund: true},
+              restock: true, notifyCustomer: true, staffNote: $staffNote) {
+    job { id done } orderCancelUserErrors { field message code } } }
+"""
+ORDER_STATE = "query O($id: ID!) { order(id: $id) { id cancelledAt } }"
+
+
+def throttle_delay(body: dict[str, Any]) -> float:
+    """Seconds until the leaky bucket holds enough points for the rejected query."""
+    cost = (body.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    needed = float(cost.get("requestedQueryCost") or 0) - float(
+        status.get("currentlyAvailable") or 0
+    )
+    rate = float(status.get("restoreRate") or 50)
+    return max(1.0, math.ceil(max(needed, 0) / rate))
+
+
+def gid_id(gid: str) -> str:
+    return gid.rsplit("/", 1)[-1]
+
+
+class ShopifyMarketplace:
+    def __init__(self, admin_url: str, access_token: str, api_version: str) -> None:
+        self._http = PartnerHttp(
+            SYSTEM,
+            f"{admin_url.rstrip('/')}/admin/api/{api_version}",
+            headers={"X-Shopify-Access-Token": access_token},
+        )
+
+    async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await self._http.request(
+            "POST", "/graphql.json", json={"query": query, "variables": variables}
+        )
+        body: dict[str, Any] = response.json()
+        errors = body.get("errors") or []
+        if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+            raise RateLimitedError(SYSTEM, "THROTTLED", throttle_delay(body))
+        if errors or not response.is_success:
+            message = "; ".join(e.get("message", "") for e in errors) or response.text[:200]
+            raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+        data: dict[str, Any] = body["data"]
+        return data
+
+    @staticmethod
+    def _user_errors(payload: dict[str, Any], key: str = "userErrors") -> None:
+        errors = payload.get(key) or []
+        if errors:
+            message = "; ".join(e.get("message", "") for e in errors)
+            raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+
+    async def _order(self, order: Order) -> dict[str, Any]:
+        data = await self._graphql(FULFILLMENT_ORDERS, {"id": order.channel_ref})
+        if data.get("order") is None:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"order {order.channel_ref} not found"
+            )
+        result: dict[str, Any] = data["order"]
+        return result
+
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+        tags = ["orchestrator-accepted", f"erp-{erp_order.number or erp_order.erp_id}"]
+        data = await self._graphql(TAGS_ADD, {"id": order.channel_ref, "tags": tags})
+        self._user_errors(data["tagsAdd"])
+
+    async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
+        """`fulfillmentCreate` is not idempotent: re-read the order first and skip a
+        shipment whose tracking number is already on a fulfillment."""
+        current = await self._order(order)
+        for fulfillment in current.get("fulfillments") or []:
+            numbers = {t.get("number") for t in fulfillment.get("trackingInfo") or []}
+            if shipment.tracking_number in numbers:
+                return str(fulfillment["id"])
+        wanted = {line.line_id: line.quantity for line in shipment.lines}
+        by_fo = []
+        for fo in current["fulfillmentOrders"]["nodes"]:
+            if fo["status"] not in ("OPEN", "IN_PROGRESS"):
+                continue
+            items = []
+            for node in fo["lineItems"]["nodes"]:
+                line_id = gid_id(node["lineItem"]["id"])
+                quantity = min(wanted.get(line_id, 0), node["remainingQuantity"])
+                if quantity > 0:
+                    items.append({"id": node["id"], "quantity": quantity})
+                    wanted[line_id] -= quantity
+            if items:
+                by_fo.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+        if not by_fo:
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.CHANNEL_REJECTED,
+                f"nothing left to fulfil on {order.order_number} for shipment {shipment.shipment_id}",
+            )
+        tracking = {"company": shipment.carrier.upper(), "number": shipment.tracking_number}
+        if shipment.tracking_url:
+            tracking["url"] = shipment.tracking_url
+        data = await self._graphql(
+            FULFILLMENT_CREATE,
+            {
+                "fulfillment": {
+                    "notifyCustomer": True,
+                    "trackingInfo": tracking,
+                    "lineItemsByFulfillmentOrder": by_fo,
+                }
+            },
+        )
+        payload = data["fulfillmentCreate"]
+        self._user_errors(payload)
+        return str(payload["fulfillment"]["id"])
+
+    async def cancel(self, order: Order, reason: str) -> None:
+        data = await self._graphql(ORDER_STATE, {"id": order.channel_ref})
+        if data.get("order") is None or data["order"].get("cancelledAt"):
+            return
+        data = await self._graphql(
+            ORDER_CANCEL, {"orderId": order.channel_ref, "reason": "OTHER", "staffNote": reason}
+        )
+        self._user_errors(data["orderCancel"], "orderCancelUserErrors")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,50 @@
+"""Canonical retail model: channel payloads are normalized into these. No I/O, no vendor names."""
+
+from canonical.address import Address, Customer
+from canonical.erp import ErpInvoiceRef, ErpOrderRef, ItemRef
+from canonical.fulfillment import (
+    FulfillmentLine,
+    FulfillmentRequest,
+    ReservationLine,
+    ReservationRequest,
+    Shipment,
+    ShipmentLine,
+)
+from canonical.money import Money
+from canonical.order import Channel, FulfillmentMethod, Order, OrderLine
+from canonical.status import (
+    ExceptionCode,
+    OrderException,
+    OrderStatus,
+    OrderView,
+    StatusChange,
+    Step,
+)
+from canonical.tax import TaxLine, TaxQuote
+
+__all__ = [
+    "Address",
+    "Channel",
+    "Customer",
+    "ErpInvoiceRef",
+    "ErpOrderRef",
+    "ExceptionCode",
+    "FulfillmentLine",
+    "FulfillmentMethod",
+    "FulfillmentRequest",
+    "ItemRef",
+    "Money",
+    "Order",
+    "OrderException",
+    "OrderLine",
+    "OrderStatus",
+    "OrderView",
+    "ReservationLine",
+    "ReservationRequest",
+    "Shipment",
+    "ShipmentLine",
+    "StatusChange",
+    "Step",
+    "TaxLine",
+    "TaxQuote",
+]

@@ -1,0 +1,22 @@
+"""Postal address and customer, as every channel and partner needs them."""
+
+from pydantic import BaseModel, Field
+
+
+class Address(BaseModel):
+    name: str = ""
+    company: str | None = None
+    line1: str
+    line2: str | None = None
+    city: str
+    region: str | None = Field(default=None, description="State/province code, e.g. MA")
+    postal_code: str | None = None
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    phone: str | None = None
+
+
+class Customer(BaseModel):
+    external_id: str | None = None
+    email: str | None = None
+    name: str = ""
+    phone: str | None = None

@@ -1,0 +1,113 @@
+"""The canonical sales order every channel is normalized into."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+from canonical.address import Address, Customer
+from canonical.money import Money, total
+
+
+class Channel(StrEnum):
+    SHOPIFY = "shopify"
+    AMAZON = "amazon"
+    WALMART = "walmart"
+    POS = "pos"
+    WEB = "web"
+
+
+class FulfillmentMethod(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+class OrderLine(BaseModel):
+    line_id: str = Field(description="Channel's line id; kept for ship/cancel calls")
+    sku: str
+    title: str = ""
+    quantity: int = Field(gt=0)
+    unit_price: Money
+    discount: Money | None = None
+    tax: Money | None = None
+
+    @property
+    def gross(self) -> Money:
+        return self.unit_price * self.quantity
+
+    @property
+    def net(self) -> Money:
+        """Line amount after discounts, before tax."""
+        return self.gross - self.discount if self.discount else self.gross
+
+
+class Order(BaseModel):
+    channel: Channel
+    external_id: str = Field(min_length=1, description="Channel's order id")
+    order_number: str = Field(description="Human-facing number, e.g. #1042")
+    channel_ref: str | None = Field(default=None, description="Channel API id, e.g. a GID")
+    placed_at: datetime
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    customer: Customer = Customer()
+    ship_to: Address | None = None
+    lines: list[OrderLine] = Field(min_length=1)
+    shipping: Money
+    order_discount: Money | None = None
+    tax_total: Money
+    taxes_included: bool = False
+    total: Money
+    fulfillment: FulfillmentMethod = FulfillmentMethod.SHIP
+    pickup_store: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Order:
+        amounts = [self.shipping, self.tax_total, self.total]
+        amounts += [self.order_discount] if self.order_discount else []
+        for line in self.lines:
+            amounts += [line.unit_price] + [m for m in (line.discount, line.tax) if m]
+        wrong = {m.currency for m in amounts} - {self.currency}
+        if wrong:
+            raise ValueError(f"amounts in {sorted(wrong)} on a {self.currency} order")
+        if self.fulfillment is FulfillmentMethod.SHIP and self.ship_to is None:
+            raise ValueError("a shipped order needs a ship-to address")
+        if self.fulfillment is FulfillmentMethod.PICKUP and not self.pickup_store:
+            raise ValueError("a pickup order needs a pickup store")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Idempotency key shared with partners (ERP external id, WMS order key, tax doc)."""
+        return f"{self.channel.value}-{self.external_id}"
+
+    @property
+    def workflow_id(self) -> str:
+        return order_workflow_id(self.channel, self.external_id)
+
+    @property
+    def subtotal(self) -> Money:
+        return total([line.net for line in self.lines], self.currency)
+
+    def expected_total(self) -> Money:
+        """What the customer should have been charged, from lines, shipping, tax, discounts."""
+        amount = self.subtotal + self.shipping
+        if not self.taxes_included:
+            amount = amount + self.tax_total
+        if self.order_discount:
+            amount = amount - self.order_discount
+        return amount.rounded()
+
+    def skus(self) -> list[str]:
+        return sorted({line.sku for line in self.lines})
+
+
+def order_workflow_id(channel: Channel | str, external_id: str) -> str:
+    """One order = one workflow execution, whatever the source or how often it arrives."""
+    return f"order:{Channel(channel).value}:{external_id}"
+
+
+def parse_order_key(key: str) -> tuple[Channel, str]:
+    """Inverse of `Order.key`: channel names contain no dash, external ids may."""
+    channel, _, external_id = key.partition("-")
+    return Channel(channel), external_id

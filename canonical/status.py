@@ -1,0 +1,107 @@
+"""Order lifecycle as ops and support see it: status, step, timeline, exception."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from canonical.erp import ErpOrderRef
+from canonical.fulfillment import Shipment
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    IN_PROGRESS = "IN_PROGRESS"
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT"
+    DELAYED = "DELAYED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    ON_HOLD = "ON_HOLD"
+    CANCELLING = "CANCELLING"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
+    COMPLETED = "COMPLETED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED})
+
+
+class Step(StrEnum):
+    VALIDATE = "validate"
+    TAX_QUOTE = "tax_quote"
+    RESERVE_STOCK = "reserve_stock"
+    ERP_ORDER = "erp_order"
+    CHANNEL_ACK = "channel_ack"
+    FULFILLMENT_REQUEST = "fulfillment_request"
+    AWAIT_SHIPMENT = "await_shipment"
+    CONFIRM_SHIPMENT = "confirm_shipment"
+    INVOICE = "invoice"
+    COMPENSATE = "compensate"
+    DONE = "done"
+
+
+class ExceptionCode(StrEnum):
+    """Why an order stopped. Holdable codes are data problems support can fix and resume."""
+
+    UNKNOWN_SKU = "UNKNOWN_SKU"
+    ADDRESS_REJECTED = "ADDRESS_REJECTED"
+    INVALID_ORDER = "INVALID_ORDER"
+    TOTALS_MISMATCH = "TOTALS_MISMATCH"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    ERP_REJECTED = "ERP_REJECTED"
+    TAX_REJECTED = "TAX_REJECTED"
+    WMS_REJECTED = "WMS_REJECTED"
+    CHANNEL_REJECTED = "CHANNEL_REJECTED"
+    STEP_FAILED = "STEP_FAILED"
+    COMPENSATION_FAILED = "COMPENSATION_FAILED"
+
+    @property
+    def holdable(self) -> bool:
+        return self in HOLDABLE_CODES
+
+
+HOLDABLE_CODES = frozenset(
+    {
+        ExceptionCode.UNKNOWN_SKU,
+        ExceptionCode.ADDRESS_REJECTED,
+        ExceptionCode.INVALID_ORDER,
+        ExceptionCode.TOTALS_MISMATCH,
+        ExceptionCode.OUT_OF_STOCK,
+    }
+)
+
+
+class OrderException(BaseModel):
+    code: ExceptionCode
+    message: str
+    step: Step
+    at: datetime
+
+
+class StatusChange(BaseModel):
+    at: datetime
+    status: OrderStatus
+    step: Step
+    note: str = ""
+
+
+class OrderView(BaseModel):
+    """What the `status` query returns."""
+
+    workflow_id: str
+    order_number: str
+    status: OrderStatus
+    step: Step
+    timeline: list[StatusChange]
+    exception: OrderException | None = None
+    erp_order: ErpOrderRef | None = None
+    shipments: list[Shipment] = []
+    compensations_done: list[str] = []
+    cancel_reason: str | None = None

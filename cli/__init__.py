@@ -1,0 +1,1 @@
+"""Command-line front of `starter.py`: demo, run, and the support commands."""

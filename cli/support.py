@@ -1,0 +1,121 @@
+"""Support commands: status, cancel, resume, list. Errors are sentences, not tracebacks."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+from rich.console import Console
+from rich.table import Table
+
+from canonical import OrderView
+from cli.render import order_detail, status_text
+from infra.order_client import workflow_id_from
+from infra.settings import Settings
+from infra.temporal import connect, ui_url
+from workflows import search_attributes as sa
+from workflows.order_inputs import CancelRequest, ResumeRequest
+from workflows.order_to_cash import OrderToCashWorkflow
+
+console = Console()
+
+
+class SupportError(Exception):
+    """A problem to tell the user in one sentence."""
+
+
+async def _client(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as exc:
+        raise SupportError(
+            f"Cannot reach Temporal at {settings.temporal_target} ({exc}). Is `make run` running?"
+        ) from exc
+
+
+def _explain(exc: Exception, workflow_id: str) -> SupportError:
+    if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
+        return SupportError(f"No order workflow {workflow_id}.")
+    if isinstance(exc, WorkflowUpdateFailedError):
+        cause = exc.cause
+        message = getattr(cause, "message", None) or str(cause or exc)
+        return SupportError(f"Refused: {message}")
+    if isinstance(exc, RPCError):
+        return SupportError(f"Temporal refused the request: {exc.message}")
+    return SupportError(str(exc))
+
+
+async def status(settings: Settings, order_id: str) -> None:
+    workflow_id = workflow_id_from(order_id)
+    client = await _client(settings)
+    try:
+        view = await client.get_workflow_handle(workflow_id).query(OrderToCashWorkflow.status)
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        raise _explain(exc, workflow_id) from exc
+    console.print(order_detail(view, ui_url(settings, workflow_id)))
+
+
+async def _update(settings: Settings, order_id: str, update: object, request: object) -> OrderView:
+    workflow_id = workflow_id_from(order_id)
+    client = await _client(settings)
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        result: OrderView = await handle.execute_update(update, request)  # type: ignore[call-overload]
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        raise _explain(exc, workflow_id) from exc
+    return result
+
+
+async def cancel(settings: Settings, order_id: str, reason: str) -> None:
+    view = await _update(
+        settings, order_id, OrderToCashWorkflow.cancel, CancelRequest(reason=reason)
+    )
+    console.print(
+        f"{view.order_number}: ",
+        status_text(view.status),
+        f" ({', '.join(view.compensations_done)})",
+    )
+    if view.exception:
+        console.print(f"[red]{view.exception.message}[/red]")
+
+
+async def resume(
+    settings: Settings, order_id: str, note: str, sku_overrides: dict[str, str]
+) -> None:
+    view = await _update(
+        settings,
+        order_id,
+        OrderToCashWorkflow.resume,
+        ResumeRequest(note=note, sku_overrides=sku_overrides),
+    )
+    console.print(f"{view.order_number}: resume accepted (was {view.status.value})")
+
+
+async def list_orders(
+    settings: Settings, status_filter: str | None, channel: str | None, limit: int
+) -> None:
+    clauses = ["WorkflowType = 'OrderToCashWorkflow'"]
+    if status_filter:
+        clauses.append(f"OrderStatus = '{status_filter.upper()}'")
+    if channel:
+        clauses.append(f"Channel = '{channel.lower()}'")
+    client = await _client(settings)
+    table = Table(title="Orders", expand=True)
+    for column in ("Workflow", "Channel", "External id", "Status", "Exception", "Started (UTC)"):
+        table.add_column(column, overflow="fold")
+    count = 0
+    try:
+        async for execution in client.list_workflows(" AND ".join(clauses), limit=limit):
+            attrs = execution.typed_search_attributes
+            table.add_row(
+                f"[link={ui_url(settings, execution.id)}]{execution.id}[/link]",
+                attrs.get(sa.CHANNEL) or "",
+                attrs.get(sa.EXTERNAL_ORDER_ID) or "",
+                status_text(attrs.get(sa.ORDER_STATUS) or "RECEIVED"),
+                attrs.get(sa.EXCEPTION_CODE) or "",
+                execution.start_time.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            count += 1
+    except RPCError as exc:
+        raise SupportError(f"Temporal refused the query: {exc.message}") from exc
+    console.print(table)
+    console.print(f"{count} order(s). All runs: {ui_url(settings)}")

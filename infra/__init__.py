@@ -1,0 +1,1 @@
+"""Runtime plumbing: settings, Temporal connection, local services."""

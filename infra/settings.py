@@ -1,0 +1,101 @@
+"""Configuration from the environment (and `.env`): every setting is listed in `.env.example`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / ".data"
+
+ORDER_TASK_QUEUE = "orders"
+
+
+@dataclass(frozen=True)
+class Settings:
+    temporal_address: str | None
+    temporal_namespace: str
+    temporal_ui_port: int
+    task_queue: str
+    database_url: str
+    sandbox_url: str
+    webhooks_port: int
+    webhooks_public_url: str
+    # ERP: NetSuite REST record API
+    netsuite_base_url: str
+    netsuite_token: str
+    netsuite_customer_id: str
+    netsuite_subsidiary_id: str
+    netsuite_location_id: str
+    # Tax: AvaTax REST v2
+    avatax_base_url: str
+    avatax_account_id: str
+    avatax_license_key: str
+    avatax_company_code: str
+    avatax_ship_from: str
+    # WMS: ShipStation V1
+    shipstation_base_url: str
+    shipstation_api_key: str
+    shipstation_api_secret: str
+    shipstation_store_id: str
+    wms_webhook_token: str
+    # Stock reservations (temporary: the inventory service replaces this)
+    warehouse_stock_url: str
+    # Marketplace: Shopify Admin GraphQL
+    shopify_admin_url: str
+    shopify_access_token: str
+    shopify_api_version: str
+    # Order workflow
+    shipment_sla_hours: float
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or "localhost:7233"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        if env is None:
+            load_dotenv(PROJECT_ROOT / ".env")
+            env = os.environ
+
+        def get(name: str, default: str) -> str:
+            return env.get(name) or default
+
+        sandbox = get("SANDBOX_URL", "http://127.0.0.1:8100").rstrip("/")
+        webhooks_port = int(get("WEBHOOKS_PORT", "8000"))
+        return cls(
+            temporal_address=env.get("TEMPORAL_ADDRESS") or None,
+            temporal_namespace=get("TEMPORAL_NAMESPACE", "default"),
+            temporal_ui_port=int(get("TEMPORAL_UI_PORT", "8233")),
+            task_queue=get("ORDER_TASK_QUEUE", ORDER_TASK_QUEUE),
+            database_url=get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'orchestrator.db'}"),
+            sandbox_url=sandbox,
+            webhooks_port=webhooks_port,
+            webhooks_public_url=get("WEBHOOKS_PUBLIC_URL", f"http://127.0.0.1:{webhooks_port}"),
+            netsuite_base_url=get("NETSUITE_BASE_URL", f"{sandbox}/netsuite/services/rest"),
+            netsuite_token=get("NETSUITE_TOKEN", "sandbox-token"),
+            netsuite_customer_id=get("NETSUITE_CUSTOMER_ID", "2231"),
+            netsuite_subsidiary_id=get("NETSUITE_SUBSIDIARY_ID", "1"),
+            netsuite_location_id=get("NETSUITE_LOCATION_ID", "3"),
+            avatax_base_url=get("AVATAX_BASE_URL", f"{sandbox}/avatax"),
+            avatax_account_id=get("AVATAX_ACCOUNT_ID", "1100000000"),
+            avatax_license_key=get("AVATAX_LICENSE_KEY", "sandbox-license"),
+            avatax_company_code=get("AVATAX_COMPANY_CODE", "NORTHWICK"),
+            avatax_ship_from=get("AVATAX_SHIP_FROM", "75 Grove St|Worcester|MA|01605|US"),
+            shipstation_base_url=get("SHIPSTATION_BASE_URL", f"{sandbox}/shipstation"),
+            shipstation_api_key=get("SHIPSTATION_API_KEY", "sandbox-key"),
+            shipstation_api_secret=get("SHIPSTATION_API_SECRET", "sandbox-secret"),
+            shipstation_store_id=get("SHIPSTATION_STORE_ID", "402211"),
+            wms_webhook_token=get("WMS_WEBHOOK_TOKEN", "change-me-wms-token"),
+            warehouse_stock_url=get("WAREHOUSE_STOCK_URL", f"{sandbox}/warehouse"),
+            shopify_admin_url=get(
+                "SHOPIFY_ADMIN_URL", f"{sandbox}/shopify/northwick-candle-co.myshopify.com"
+            ),
+            shopify_access_token=get("SHOPIFY_ACCESS_TOKEN", "shpat_sandbox"),
+            shopify_api_version=get("SHOPIFY_API_VERSION", "2026-01"),
+            shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
+        )

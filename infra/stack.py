@@ -1,0 +1,116 @@
+"""The local stack `make run` and `make demo` start: Temporal dev server (unless
+TEMPORAL_ADDRESS points at a reachable server), partner sandbox, webhooks service, worker."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from infra.processes import Service, binary, http_ok, port_open, wait_until
+from infra.settings import DATA_DIR, PROJECT_ROOT, Settings
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+
+def dev_server_args(
+    host: str, port: int, ui_port: int, namespace: str, db_file: Path | None
+) -> list[str]:
+    args = [
+        binary("temporal"), "server", "start-dev", "--ip", host, "--port", str(port),
+        "--ui-port", str(ui_port), "--namespace", namespace, "--log-level", "warn",
+    ]  # fmt: skip
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--db-filename", str(db_file), "--sqlite-pragma", "journal_mode=wal",
+                 "--sqlite-pragma", "synchronous=normal"]  # fmt: skip
+    for key in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}=Keyword"]
+    return args
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    start_sandbox: bool = True
+    autoship_seconds: float | None = None
+    persist: bool = True
+    log_dir: Path = DATA_DIR / "logs"
+    services: list[Service] = field(default_factory=list)
+    started_temporal: bool = False
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "TEMPORAL_ADDRESS": self.settings.temporal_target,
+            "SANDBOX_URL": self.settings.sandbox_url,
+            "WEBHOOKS_PORT": str(self.settings.webhooks_port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+
+    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Service:
+        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir)
+        self.services.append(service)
+        return service
+
+    def start(self) -> None:
+        try:
+            self._start_all()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_all(self) -> None:
+        host, _, port = self.settings.temporal_target.rpartition(":")
+        if not port_open(host or "127.0.0.1", int(port)):
+            if self.settings.temporal_address:
+                raise ConnectionError(
+                    f"TEMPORAL_ADDRESS {self.settings.temporal_address} is not reachable"
+                )
+            db = DATA_DIR / "temporal.db" if self.persist else None
+            temporal = self._start(
+                "temporal",
+                dev_server_args("127.0.0.1", int(port), self.settings.temporal_ui_port,
+                                self.settings.temporal_namespace, db),
+            )  # fmt: skip
+            self.started_temporal = True
+            wait_until(lambda: port_open("127.0.0.1", int(port)), "Temporal dev server", temporal)
+        if self.start_sandbox:
+            sandbox_url = urlsplit(self.settings.sandbox_url)
+            env = (
+                {"SANDBOX_AUTOSHIP_SECONDS": str(self.autoship_seconds)}
+                if self.autoship_seconds is not None
+                else {}
+            )
+            sandbox = self._start(
+                "sandbox", self._uvicorn("sandbox.app:app_from_env", sandbox_url.port or 80), env
+            )
+            wait_until(
+                lambda: http_ok(f"{self.settings.sandbox_url}/_sandbox/health"), "sandbox", sandbox
+            )
+        webhooks = self._start(
+            "webhooks", self._uvicorn("webhooks.app:app_from_env", self.settings.webhooks_port)
+        )
+        wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{self.settings.webhooks_port}/healthz"),
+            "webhooks",
+            webhooks,
+        )
+        self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")])
+
+    @staticmethod
+    def _uvicorn(app: str, port: int) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1",
+                "--port", str(port), "--log-level", "warning"]  # fmt: skip
+
+    def check(self) -> None:
+        """Raise if a service died."""
+        for service in self.services:
+            if not service.alive():
+                raise RuntimeError(
+                    f"{service.name} exited; see {service.log_path}:\n{service.tail()}"
+                )
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()

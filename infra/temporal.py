@@ -1,0 +1,43 @@
+"""Connecting to Temporal with the project's data converter, and its search attributes."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from infra.settings import Settings
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+
+async def connect(settings: Settings, target: str | None = None) -> Client:
+    return await Client.connect(
+        target or settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the order search attributes on a server that lacks them (idempotent)."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )
+
+
+def ui_url(settings: Settings, workflow_id: str | None = None) -> str:
+    base = f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
+    return f"{base}/workflows/{workflow_id}" if workflow_id else f"{base}/workflows"

@@ -1,0 +1,116 @@
+"""One FastAPI app playing every partner system, plus `/_sandbox/*` control routes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+
+from sandbox import avatax, netsuite, shipstation, shopify, warehouse
+from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
+
+
+def create_app(
+    public_url: str,
+    faults: dict[str, dict[str, Any]] | None = None,
+    autoship: shipstation.AutoShip | None = None,
+) -> FastAPI:
+    injector = FaultInjector(faults)
+    ns, tax, wms = (
+        netsuite.NetSuiteState(),
+        avatax.AvaTaxState(),
+        shipstation.ShipStationState(autoship),
+    )
+    stock, shop = warehouse.WarehouseState(), shopify.ShopifyState()
+    wms.base_url = public_url.rstrip("/")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await wms.aclose()
+
+    app = FastAPI(title="Partner sandbox", lifespan=lifespan)
+    app.middleware("http")(injector.middleware)
+    app.include_router(netsuite.router(ns))
+    app.include_router(avatax.router(tax))
+    app.include_router(shipstation.router(wms))
+    app.include_router(shipstation.control_router(wms))
+    app.include_router(warehouse.router(stock))
+    app.include_router(warehouse.control_router(stock))
+    app.include_router(shopify.router(shop))
+    app.include_router(shopify.control_router(shop))
+    app.state.partners = {
+        "netsuite": ns,
+        "avatax": tax,
+        "shipstation": wms,
+        "warehouse": stock,
+        "shopify": shop,
+    }
+
+    @app.get("/_sandbox/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/_sandbox/faults")
+    async def get_faults() -> dict[str, FaultProfile]:
+        return injector.profiles
+
+    @app.put("/_sandbox/faults/{system}")
+    async def set_faults(system: str, profile: FaultProfile) -> FaultProfile:
+        if system not in SYSTEMS:
+            raise HTTPException(404, f"unknown system {system}; one of {', '.join(SYSTEMS)}")
+        injector.set(system, profile)
+        return profile
+
+    @app.delete("/_sandbox/faults")
+    async def reset_faults() -> dict[str, str]:
+        injector.reset()
+        return {"status": "reset"}
+
+    @app.get("/_sandbox/stats")
+    async def stats() -> dict[str, Any]:
+        return {
+            "requests": injector.requests,
+            "faults_injected": injector.injected,
+            "erp_sales_orders": len(ns.orders),
+            "erp_invoices": len(ns.invoices),
+            "tax_documents": len(tax.documents),
+            "wms_orders": len(wms.orders),
+            "wms_shipments": len(wms.shipments),
+        }
+
+    @app.get("/_sandbox/netsuite/salesOrders")
+    async def erp_orders() -> list[dict[str, Any]]:
+        return list(ns.orders.values())
+
+    @app.get("/_sandbox/avatax/documents/{code}")
+    async def tax_document(code: str) -> dict[str, Any]:
+        if code not in tax.documents:
+            raise HTTPException(404, "unknown document")
+        return tax.documents[code]
+
+    @app.get("/_sandbox/warehouse/reservations/{key}")
+    async def reservation(key: str) -> dict[str, Any]:
+        if key not in stock.reservations:
+            raise HTTPException(404, "unknown reservation")
+        return stock.reservations[key]
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory sandbox.app:app_from_env`: SANDBOX_URL, SANDBOX_FAULTS,
+    SANDBOX_AUTOSHIP_SECONDS, SANDBOX_AUTOSHIP_SPLIT."""
+    after = os.environ.get("SANDBOX_AUTOSHIP_SECONDS")
+    return create_app(
+        os.environ.get("SANDBOX_URL", "http://127.0.0.1:8100"),
+        json.loads(os.environ.get("SANDBOX_FAULTS") or "{}"),
+        shipstation.AutoShip(
+            after_seconds=float(after) if after else None,
+            split=os.environ.get("SANDBOX_AUTOSHIP_SPLIT", "") in ("1", "true"),
+        ),
+    )

@@ -1,0 +1,161 @@
+"""NetSuite-shaped ERP: REST record API for sales orders (upsert by `eid:`, close lines,
+`!transform/invoice`) and the SuiteQL forms the adapter sends."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from sandbox.catalog import BY_ERP_ID, BY_SKU
+
+STATUS_NAMES = {"B": "Pending Fulfillment", "G": "Billed", "H": "Closed"}
+RECORD = "/services/rest/record/v1"
+
+
+def _error(status: int, code: str, detail: str, path: str | None = None) -> JSONResponse:
+    item = {"detail": detail, "o:errorCode": code} | ({"o:errorPath": path} if path else {})
+    titles = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
+    return JSONResponse(
+        {
+            "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+            "title": titles.get(status, "Error"),
+            "status": status,
+            "o:errorDetails": [item],
+        },
+        status_code=status,
+    )
+
+
+class NetSuiteState:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}  # by externalId
+        self.invoices: dict[str, dict[str, Any]] = {}
+        self.next_id = 88200
+
+    def new_id(self) -> str:
+        self.next_id += 1
+        return str(self.next_id)
+
+
+def router(state: NetSuiteState) -> APIRouter:
+    api = APIRouter(prefix="/netsuite")
+
+    def authorized(request: Request) -> bool:
+        return request.headers.get("authorization", "").startswith("Bearer ")
+
+    @api.post("/services/rest/query/v1/suiteql")
+    async def suiteql(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
+        query = (await request.json()).get("q", "")
+        rows: list[dict[str, Any]]
+        if m := re.search(r"FROM item WHERE itemid IN \((.*)\)", query, re.I):
+            skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
+            rows = [{"id": BY_SKU[s].erp_item_id, "itemid": s} for s in skus if s in BY_SKU]
+        elif m := re.search(r"type = 'CustInvc' AND createdfrom = (\d+)", query, re.I):
+            rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
+        else:
+            return _error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
+        items = [{"links": []} | row for row in rows]
+        return JSONResponse(
+            {
+                "links": [],
+                "count": len(items),
+                "hasMore": False,
+                "items": items,
+                "offset": 0,
+                "totalResults": len(items),
+            }  # fmt: skip
+        )
+
+    @api.put(RECORD + "/salesOrder/eid:{external_id}")
+    async def upsert(external_id: str, request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
+        body = await request.json()
+        lines = body.get("item", {}).get("items", [])
+        for n, line in enumerate(lines):
+            item_id = str(line.get("item", {}).get("id"))
+            if item_id not in BY_ERP_ID:
+                return _error(
+                    400,
+                    "INVALID_CONTENT",
+                    "Error while accessing resource: You have entered an Invalid Field Value "
+                    f"{item_id} for the following field: item",
+                    f"item.items[{n}].item",
+                )
+        if not lines:
+            return _error(
+                400, "USER_ERROR", "You must enter at least one line item for this transaction."
+            )
+        existing = state.orders.get(external_id)
+        if existing and existing["orderStatus"]["id"] != "B":
+            return _error(400, "USER_ERROR", "This transaction can no longer be edited.")
+        record_id = existing["id"] if existing else state.new_id()
+        state.orders[external_id] = {
+            **body,
+            "id": record_id,
+            "externalId": external_id,
+            "tranId": existing["tranId"] if existing else f"SO{record_id}",
+            "orderStatus": {"id": "B", "refName": STATUS_NAMES["B"]},
+            "item": {
+                "items": [
+                    {"line": n + 1, "isClosed": False, **line} for n, line in enumerate(lines)
+                ]
+            },
+        }
+        location = f"{request.base_url}netsuite{RECORD}/salesOrder/{record_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    @api.get(RECORD + "/salesOrder/eid:{external_id}")
+    async def read(external_id: str, request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
+        record = state.orders.get(external_id)
+        if record is None:
+            return _error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+        return JSONResponse(record)
+
+    @api.patch(RECORD + "/salesOrder/eid:{external_id}")
+    async def close_lines(external_id: str, request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
+        record = state.orders.get(external_id)
+        if record is None:
+            return _error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+        if record["orderStatus"]["id"] == "G":
+            return _error(400, "USER_ERROR", "You cannot close lines of a billed sales order.")
+        closing = {
+            u["line"]
+            for u in (await request.json()).get("item", {}).get("items", [])
+            if u.get("isClosed")
+        }
+        for line in record["item"]["items"]:
+            line["isClosed"] = line["isClosed"] or line["line"] in closing
+        if all(line["isClosed"] for line in record["item"]["items"]):
+            record["orderStatus"] = {"id": "H", "refName": STATUS_NAMES["H"]}
+        return Response(status_code=204)
+
+    @api.post(RECORD + "/salesOrder/{record_id}/!transform/invoice")
+    async def invoice(record_id: str, request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
+        record = next((o for o in state.orders.values() if o["id"] == record_id), None)
+        if record is None:
+            return _error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
+        if record["orderStatus"]["id"] != "B":
+            return _error(
+                400,
+                "USER_ERROR",
+                f"Sales order is {record['orderStatus']['refName']}; it cannot be billed.",
+            )
+        invoice_id = state.new_id()
+        state.invoices[invoice_id] = {"id": invoice_id, "createdFrom": record_id}
+        record["orderStatus"] = {"id": "G", "refName": STATUS_NAMES["G"]}
+        location = f"{request.base_url}netsuite{RECORD}/invoice/{invoice_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    return api

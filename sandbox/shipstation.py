@@ -1,0 +1,263 @@
+"""ShipStation-shaped WMS: `createorder` upsert on orderKey, order lookup, shipments by batch,
+webhook subscriptions with thin SHIP_NOTIFY deliveries. The sandbox plays the warehouse floor
+too: `/_sandbox/shipstation/...` ships (whole or split) or voids, by hand or automatically."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+log = logging.getLogger("sandbox.shipstation")
+CARRIERS = [("ups", "ups_ground", "1Z84A9W2"), ("fedex", "fedex_ground", "7946"), ("usps", "usps_priority", "9400")]  # fmt: skip
+
+
+class ShipLine(BaseModel):
+    lineItemKey: str  # noqa: N815 - ShipStation's field name
+    quantity: int = Field(gt=0)
+
+
+class ShipAction(BaseModel):
+    lines: list[ShipLine] | None = Field(None, description="default: everything not yet shipped")
+    carrier: str | None = None
+
+
+class AutoShip(BaseModel):
+    after_seconds: float | None = Field(None, ge=0, description="None turns the warehouse off")
+    split: bool = Field(False, description="ship each line as its own shipment")
+
+
+class ShipStationState:
+    def __init__(self, autoship: AutoShip | None = None) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}  # by orderKey
+        self.shipments: dict[int, dict[str, Any]] = {}
+        self.subscriptions: dict[int, dict[str, Any]] = {}
+        self.autoship = autoship or AutoShip()
+        self.next_id = 913377600
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.base_url = ""
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def remaining(self, order: dict[str, Any]) -> dict[str, int]:
+        left = {item["lineItemKey"]: item["quantity"] for item in order["items"]}
+        for shipment in self.shipments.values():
+            if shipment["orderKey"] == order["orderKey"] and not shipment["voided"]:
+                for item in shipment["shipmentItems"]:
+                    left[item["lineItemKey"]] -= item["quantity"]
+        return {k: v for k, v in left.items() if v > 0}
+
+    def ship(self, order: dict[str, Any], action: ShipAction) -> dict[str, Any]:
+        left = self.remaining(order)
+        wanted = (
+            {line.lineItemKey: line.quantity for line in action.lines} if action.lines else left
+        )
+        if not wanted or any(left.get(k, 0) < q for k, q in wanted.items()):
+            raise ValueError(f"cannot ship {wanted}; remaining {left}")
+        shipment_id = self.new_id()
+        carrier, service, prefix = next(
+            (c for c in CARRIERS if c[0] == action.carrier), CARRIERS[shipment_id % len(CARRIERS)]
+        )
+        skus = {item["lineItemKey"]: item["sku"] for item in order["items"]}
+        now = datetime.now(UTC)
+        shipment = {
+            "shipmentId": shipment_id,
+            "orderId": order["orderId"],
+            "orderKey": order["orderKey"],
+            "orderNumber": order["orderNumber"],
+            "createDate": now.strftime("%Y-%m-%dT%H:%M:%S.0000000"),
+            "shipDate": now.date().isoformat(),
+            "trackingNumber": f"{prefix}{shipment_id:010d}",
+            "batchNumber": str(shipment_id),
+            "carrierCode": carrier,
+            "serviceCode": service,
+            "voided": False,
+            "voidDate": None,
+            "shipTo": order.get("shipTo"),
+            "shipmentItems": [
+                {"lineItemKey": k, "sku": skus[k], "quantity": q} for k, q in wanted.items()
+            ],
+        }
+        self.shipments[shipment_id] = shipment
+        order["orderStatus"] = "shipped" if not self.remaining(order) else "awaiting_shipment"
+        return shipment
+
+    def notify(self, shipment: dict[str, Any], event: str = "SHIP_NOTIFY") -> None:
+        url = (
+            f"{self.base_url}/shipstation/shipments?batchId={shipment['batchNumber']}"
+            "&includeShipmentItems=True"
+        )
+        for subscription in self.subscriptions.values():
+            if subscription["event"] == event:
+                self._spawn(_deliver(subscription["target_url"], url, event))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def schedule_autoship(self, order_key: str) -> None:
+        if self.autoship.after_seconds is not None:
+            self._spawn(self._autoship(order_key, self.autoship.after_seconds, self.autoship.split))
+
+    async def _autoship(self, order_key: str, delay: float, split: bool) -> None:
+        await asyncio.sleep(delay)
+        order = self.orders.get(order_key)
+        if order is None or order["orderStatus"] != "awaiting_shipment":
+            return
+        groups = (
+            [[ShipLine(lineItemKey=k, quantity=q)] for k, q in self.remaining(order).items()]
+            if split
+            else [None]
+        )
+        for lines in groups:
+            self.notify(self.ship(order, ShipAction(lines=lines)))
+
+    async def aclose(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+async def _deliver(target_url: str, resource_url: str, event: str) -> None:
+    """POST the thin notification, retrying like ShipStation does when the receiver fails."""
+    body = {"resource_url": resource_url, "resource_type": event}
+    async with httpx.AsyncClient(timeout=10, headers={"User-Agent": "ShipStation"}) as client:
+        for attempt in range(10):
+            try:
+                response = await client.post(target_url, json=body)
+                if response.status_code < 300:
+                    return
+                log.warning("webhook %s answered %s", target_url, response.status_code)
+            except httpx.HTTPError as exc:
+                log.warning("webhook %s failed: %r", target_url, exc)
+            await asyncio.sleep(min(2**attempt * 0.5, 10))
+
+
+def _authorized(request: Request) -> bool:
+    return request.headers.get("authorization", "").startswith("Basic ")
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse(
+        {"Message": "Authorization has been denied for this request."}, status_code=401
+    )
+
+
+def router(state: ShipStationState) -> APIRouter:
+    api = APIRouter(prefix="/shipstation")
+
+    @api.post("/orders/createorder")
+    async def create_order(request: Request) -> Response:
+        if not _authorized(request):
+            return _unauthorized()
+        body = await request.json()
+        key = body.get("orderKey")
+        if not key or not body.get("items"):
+            return JSONResponse({"Message": "orderKey and items are required"}, status_code=400)
+        existing = state.orders.get(key)
+        if (
+            existing
+            and existing["orderStatus"] == "shipped"
+            and body.get("orderStatus") != "shipped"
+        ):
+            return JSONResponse({"Message": f"Order {key} has already shipped."}, status_code=400)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000")
+        order = {
+            **(existing or {"orderId": state.new_id(), "createDate": now}),
+            **{k: v for k, v in body.items() if k not in ("orderId", "createDate")},
+            "modifyDate": now,
+        }
+        state.orders[key] = order
+        if existing is None and order["orderStatus"] == "awaiting_shipment":
+            state.schedule_autoship(key)
+        return JSONResponse(order)
+
+    @api.get("/orders")
+    async def list_orders(request: Request, orderKey: str | None = None) -> Response:  # noqa: N803
+        if not _authorized(request):
+            return _unauthorized()
+        orders = [o for o in state.orders.values() if orderKey in (None, o["orderKey"])]
+        return JSONResponse({"orders": orders, "total": len(orders), "page": 1, "pages": 1})
+
+    @api.get("/shipments")
+    async def list_shipments(
+        request: Request,
+        batchId: str | None = None,  # noqa: N803
+        orderKey: str | None = None,
+    ) -> Response:  # noqa: N803
+        if not _authorized(request):
+            return _unauthorized()
+        shipments = [
+            s for s in state.shipments.values()
+            if batchId in (None, s["batchNumber"]) and orderKey in (None, s["orderKey"])
+        ]  # fmt: skip
+        return JSONResponse(
+            {"shipments": shipments, "total": len(shipments), "page": 1, "pages": 1}
+        )
+
+    @api.post("/webhooks/subscribe")
+    async def subscribe(request: Request) -> Response:
+        if not _authorized(request):
+            return _unauthorized()
+        body = await request.json()
+        for sub_id, existing in state.subscriptions.items():
+            if (existing["target_url"], existing["event"]) == (body["target_url"], body["event"]):
+                return JSONResponse({"id": sub_id}, status_code=201)
+        sub_id = state.new_id()
+        state.subscriptions[sub_id] = body
+        return JSONResponse({"id": sub_id}, status_code=201)
+
+    return api
+
+
+def control_router(state: ShipStationState) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/shipstation", tags=["sandbox control"])
+
+    @api.post("/orders/{order_key}/ship")
+    async def ship(order_key: str, action: ShipAction | None = None) -> Response:
+        order = state.orders.get(order_key)
+        if order is None:
+            return JSONResponse({"detail": f"unknown order {order_key}"}, status_code=404)
+        if order["orderStatus"] == "cancelled":
+            return JSONResponse({"detail": f"order {order_key} is cancelled"}, status_code=409)
+        try:
+            shipment = state.ship(order, action or ShipAction())
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=409)
+        state.notify(shipment)
+        return JSONResponse(shipment)
+
+    @api.post("/shipments/{shipment_id}/void")
+    async def void(shipment_id: int) -> Response:
+        shipment = state.shipments.get(shipment_id)
+        if shipment is None:
+            return JSONResponse({"detail": "unknown shipment"}, status_code=404)
+        shipment["voided"] = True
+        shipment["voidDate"] = datetime.now(UTC).isoformat()
+        state.orders[shipment["orderKey"]]["orderStatus"] = "awaiting_shipment"
+        state.notify(shipment)
+        return JSONResponse(shipment)
+
+    @api.put("/autoship")
+    async def autoship(settings: AutoShip) -> AutoShip:
+        state.autoship = settings
+        return settings
+
+    @api.get("/orders/{order_key}")
+    async def order(order_key: str) -> Response:
+        found = state.orders.get(order_key)
+        return JSONResponse(found or {"detail": "unknown order"}, status_code=200 if found else 404)
+
+    return api

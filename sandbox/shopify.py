@@ -1,0 +1,215 @@
+"""Shopify-shaped Admin GraphQL API for the operations the adapter uses (order read with
+fulfillment orders, `fulfillmentCreate`, `tagsAdd`, `orderCancel`), with a cost-based
+throttle, plus a control route that creates storefront orders."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from sandbox.shopify_orders import OrderFactory
+
+QUERY_COST = 10
+
+
+class ShopifyState:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}  # by order GID
+        self.factory = OrderFactory()
+        self.bucket, self.bucket_at = 2000.0, time.monotonic()
+        self.next_id = 5543219870000
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def add(self, body: dict[str, Any]) -> None:
+        fo_id = self.new_id()
+        self.orders[body["admin_graphql_api_id"]] = {
+            "body": body,
+            "tags": [],
+            "cancelledAt": None,
+            "fulfillments": [],
+            "fulfillmentOrder": {
+                "id": f"gid://shopify/FulfillmentOrder/{fo_id}",
+                "status": "OPEN",
+                "lineItems": [
+                    {
+                        "id": f"gid://shopify/FulfillmentOrderLineItem/{fo_id}{n}",
+                        "remainingQuantity": line["quantity"],
+                        "totalQuantity": line["quantity"],
+                        "lineItem": {"id": line["admin_graphql_api_id"], "sku": line["sku"]},
+                    }
+                    for n, line in enumerate(body["line_items"])
+                ],
+            },
+        }
+
+    def spend(self) -> dict[str, Any] | None:
+        """Leaky bucket (2000 points, 100/s): the THROTTLED body when the query cannot run."""
+        now = time.monotonic()
+        self.bucket = min(2000.0, self.bucket + (now - self.bucket_at) * 100)
+        self.bucket_at = now
+        if self.bucket < QUERY_COST:
+            return {
+                "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                "extensions": {"cost": self._cost(None)},
+            }
+        self.bucket -= QUERY_COST
+        return None
+
+    def _cost(self, actual: int | None) -> dict[str, Any]:
+        return {
+            "requestedQueryCost": QUERY_COST,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": 2000.0,
+                "currentlyAvailable": int(self.bucket),
+                "restoreRate": 100.0,
+            },
+        }
+
+    def view(self, order: dict[str, Any]) -> dict[str, Any]:
+        fo = order["fulfillmentOrder"]
+        return {
+            "id": order["body"]["admin_graphql_api_id"],
+            "name": order["body"]["name"],
+            "cancelledAt": order["cancelledAt"],
+            "tags": order["tags"],
+            "fulfillments": order["fulfillments"],
+            "fulfillmentOrders": {
+                "nodes": [
+                    {
+                        "id": fo["id"],
+                        "status": fo["status"],
+                        "lineItems": {"nodes": fo["lineItems"]},
+                    }
+                ]
+            },
+        }
+
+    def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if "fulfillmentCreate(" in query:
+            return {"fulfillmentCreate": self._fulfillment_create(variables)}
+        if "tagsAdd(" in query:
+            order = self.orders.get(variables["id"])
+            if order is None:
+                return {
+                    "tagsAdd": {
+                        "node": None,
+                        "userErrors": [{"field": ["id"], "message": "Order does not exist"}],
+                    }
+                }
+            order["tags"] = sorted(set(order["tags"]) | set(variables["tags"]))
+            return {"tagsAdd": {"node": {"id": variables["id"]}, "userErrors": []}}
+        if "orderCancel(" in query:
+            return {"orderCancel": self._cancel(variables)}
+        if "order(id:" in query:
+            order = self.orders.get(variables["id"])
+            return {"order": self.view(order) if order else None}
+        raise ValueError("the sandbox does not implement this operation")
+
+    def _fulfillment_create(self, variables: dict[str, Any]) -> dict[str, Any]:
+        spec = variables["fulfillment"]
+        wanted = {
+            item["id"]: item["quantity"]
+            for group in spec["lineItemsByFulfillmentOrder"]
+            for item in group["fulfillmentOrderLineItems"]
+        }
+        fo_ids = {group["fulfillmentOrderId"] for group in spec["lineItemsByFulfillmentOrder"]}
+        order = next(
+            (o for o in self.orders.values() if o["fulfillmentOrder"]["id"] in fo_ids), None
+        )
+        error = {"fulfillment": None, "userErrors": [{"field": ["fulfillment"],
+                 "message": "Invalid fulfillment order line item quantity requested."}]}  # fmt: skip
+        if order is None or order["cancelledAt"]:
+            return error
+        lines = {line["id"]: line for line in order["fulfillmentOrder"]["lineItems"]}
+        if any(k not in lines or lines[k]["remainingQuantity"] < q for k, q in wanted.items()):
+            return error
+        for key, quantity in wanted.items():
+            lines[key]["remainingQuantity"] -= quantity
+        left = sum(line["remainingQuantity"] for line in lines.values())
+        order["fulfillmentOrder"]["status"] = "CLOSED" if left == 0 else "IN_PROGRESS"
+        fulfillment = {
+            "id": f"gid://shopify/Fulfillment/{self.new_id()}",
+            "status": "SUCCESS",
+            "trackingInfo": [spec.get("trackingInfo") or {}],
+        }
+        order["fulfillments"].append(fulfillment)
+        return {"fulfillment": {"id": fulfillment["id"], "status": "SUCCESS"}, "userErrors": []}
+
+    def _cancel(self, variables: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get(variables["orderId"])
+        problem = (
+            "Order does not exist" if order is None
+            else "Order has already been cancelled" if order["cancelledAt"]
+            else "Cannot cancel an order with fulfillments" if order["fulfillments"]
+            else None
+        )  # fmt: skip
+        if order is None or problem:
+            return {
+                "job": None,
+                "orderCancelUserErrors": [
+                    {"field": ["orderId"], "message": problem, "code": "INVALID"}
+                ],
+            }
+        order["cancelledAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        order["cancelReason"] = variables.get("reason")
+        order["staffNote"] = variables.get("staffNote")
+        return {
+            "job": {"id": f"gid://shopify/Job/{self.new_id()}", "done": False},
+            "orderCancelUserErrors": [],
+        }
+
+
+class NewOrders(BaseModel):
+    count: int = Field(1, ge=1, le=1000)
+    skus: list[tuple[str, int]] | None = Field(None, description="fixed lines (sku, quantity)")
+
+
+def router(state: ShopifyState) -> APIRouter:
+    api = APIRouter(prefix="/shopify/{shop}/admin/api/{version}")
+
+    @api.post("/graphql.json")
+    async def graphql(shop: str, version: str, request: Request) -> Response:
+        if not request.headers.get("x-shopify-access-token"):
+            return JSONResponse(
+                {"errors": "[API] Invalid API key or access token"}, status_code=401
+            )
+        throttled = state.spend()
+        if throttled:
+            return JSONResponse(throttled)
+        body = await request.json()
+        try:
+            data = state.execute(body.get("query", ""), body.get("variables") or {})
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"errors": [{"message": f"Sandbox: {exc!s}"}]}, status_code=200)
+        return JSONResponse({"data": data, "extensions": {"cost": state._cost(QUERY_COST)}})
+
+    return api
+
+
+def control_router(state: ShopifyState) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/shopify", tags=["sandbox control"])
+
+    @api.post("/orders")
+    async def create_orders(spec: NewOrders) -> list[dict[str, Any]]:
+        """Place storefront orders; returns their `orders/create` webhook bodies."""
+        bodies = [state.factory.make(spec.skus) for _ in range(spec.count)]
+        for body in bodies:
+            state.add(body)
+        return bodies
+
+    @api.get("/orders/{order_id}")
+    async def read_order(order_id: str) -> Response:
+        order = state.orders.get(f"gid://shopify/Order/{order_id}")
+        if order is None:
+            return JSONResponse({"detail": "unknown order"}, status_code=404)
+        return JSONResponse(state.view(order))
+
+    return api

@@ -1,0 +1,83 @@
+"""Starts and steers order workflows.
+
+python starter.py demo [--orders N] [--exit]     local stack + sample orders + live table
+python starter.py run                            local stack, no demo traffic
+python starter.py status ID
+python starter.py cancel ID --reason TEXT
+python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
+python starter.py list [--status S] [--channel C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from cli import demo, support
+from infra.settings import Settings
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="starter.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="run the stack and send sample orders")
+    d.add_argument("--orders", type=int, default=10)
+    d.add_argument(
+        "--exit",
+        action="store_true",
+        help="exit once every order settled (0) or after --timeout (1)",
+    )
+    d.add_argument("--timeout", type=float, default=300)
+    sub.add_parser("run", help="run the stack without demo traffic")
+    s = sub.add_parser("status", help="show one order")
+    s.add_argument("id")
+    c = sub.add_parser("cancel", help="cancel an order (compensations run)")
+    c.add_argument("id")
+    c.add_argument("--reason", required=True)
+    r = sub.add_parser("resume", help="release an order on hold or needing attention")
+    r.add_argument("id")
+    r.add_argument("--note", default="")
+    r.add_argument(
+        "--sku", action="append", default=[], metavar="OLD=NEW", help="replace a SKU first"
+    )
+    ls = sub.add_parser("list", help="list orders")
+    ls.add_argument("--status")
+    ls.add_argument("--channel")
+    ls.add_argument("--limit", type=int, default=50)
+    return p
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    match args.command:
+        case "demo":
+            return await demo.run_stack(settings, args.orders, args.exit, args.timeout)
+        case "run":
+            return await demo.run_stack(settings, 0, False, 0)
+        case "status":
+            await support.status(settings, args.id)
+        case "cancel":
+            await support.cancel(settings, args.id, args.reason)
+        case "resume":
+            overrides = dict(pair.split("=", 1) for pair in args.sku)
+            await support.resume(settings, args.id, args.note, overrides)
+        case "list":
+            await support.list_orders(settings, args.status, args.channel, args.limit)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return asyncio.run(dispatch(args, Settings.from_env()))
+    except (support.SupportError, ValueError, ConnectionError, TimeoutError) as exc:
+        support.console.print(f"[red]{exc}[/red]")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

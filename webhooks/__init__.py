@@ -1,0 +1,1 @@
+"""Inbound webhooks service: partner notifications become workflow starts and signals."""

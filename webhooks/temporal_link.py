@@ -1,0 +1,24 @@
+"""A lazily connected Temporal client, so the service starts (and answers 503) while
+Temporal is down instead of refusing to boot."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import Client
+
+from infra.settings import Settings
+from infra.temporal import connect
+
+
+class TemporalLink:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        async with self._lock:
+            if self._client is None:
+                self._client = await connect(self._settings)
+            return self._client

@@ -1,0 +1,1 @@
+"""Deterministic sagas: they orchestrate activities and never do I/O themselves."""

@@ -1,0 +1,481 @@
+"""Order-to-cash saga: validate → tax → reserve → ERP order → acknowledge → fulfil → ship →
+confirm → invoice. Every undoable step pushes its compensation before it runs; a failure that
+retries cannot fix, or a support cancel, unwinds the stack in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.channel import ChannelActivities
+    from activities.erp import ErpActivities
+    from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+    from activities.stock import StockActivities
+    from activities.tax import TaxActivities
+    from activities.wms import WmsActivities
+    from canonical import (
+        ErpOrderRef,
+        ExceptionCode,
+        FulfillmentLine,
+        FulfillmentRequest,
+        ItemRef,
+        Order,
+        OrderException,
+        OrderStatus,
+        OrderView,
+        ReservationLine,
+        ReservationRequest,
+        Shipment,
+        StatusChange,
+        Step,
+        TaxQuote,
+    )
+    from canonical.fulfillment import shipped_quantities
+    from canonical.validation import order_problems
+    from workflows import search_attributes as sa
+    from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
+
+T = TypeVar("T")
+
+
+class OrderCancelled(Exception):
+    """Raised inside the saga when support or the channel cancelled the order."""
+
+
+class StepFailed(Exception):
+    def __init__(self, step: Step, code: ExceptionCode, message: str) -> None:
+        super().__init__(message)
+        self.step, self.code, self.message = step, code, message
+
+
+def business_failure(err: ActivityError) -> tuple[ExceptionCode, str]:
+    """The exception code an activity failed with (STEP_FAILED when retries ran out)."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        try:
+            return ExceptionCode(cause.type or ""), cause.message
+        except ValueError:
+            return ExceptionCode.STEP_FAILED, cause.message
+    return ExceptionCode.STEP_FAILED, str(cause or err)
+
+
+@workflow.defn
+class OrderToCashWorkflow:
+    @workflow.init
+    def __init__(self, input: OrderToCashInput) -> None:
+        self._order: Order = input.order
+        self._retry = input.retry
+        self._status = OrderStatus.RECEIVED
+        self._step = Step.VALIDATE
+        self._timeline: list[StatusChange] = []
+        self._exception: OrderException | None = None
+        self._compensations: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+        self._compensations_done: list[str] = []
+        self._shipments: dict[str, Shipment] = {}
+        self._unconfirmed: list[Shipment] = []
+        self._cancel: CancelRequest | None = None
+        self._resume: ResumeRequest | None = None
+        self._erp_order: ErpOrderRef | None = None
+
+    # --- support API -----------------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> OrderView:
+        return OrderView(
+            workflow_id=workflow.info().workflow_id,
+            order_number=self._order.order_number,
+            status=self._status,
+            step=self._step,
+            timeline=self._timeline,
+            exception=self._exception,
+            erp_order=self._erp_order,
+            shipments=list(self._shipments.values()),
+            compensations_done=self._compensations_done,
+            cancel_reason=self._cancel.reason if self._cancel else None,
+        )
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> OrderView:
+        """Cancel and wait until the compensations have run."""
+        self._cancel = request
+        await workflow.wait_condition(
+            lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
+        )
+        return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._shipped_lines():
+            raise ValueError(
+                f"order {self._order.order_number} has already shipped; start a return instead"
+            )
+        if self._status.is_final:
+            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
+        if self._cancel is not None:
+            raise ValueError(f"order {self._order.order_number} is already being cancelled")
+
+    @workflow.update
+    def resume(self, request: ResumeRequest) -> OrderView:
+        """Release an order on hold (retry the step) or needing attention (retry the failed call)."""
+        self._resume = request
+        return self.status()
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if self._status not in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_ATTENTION):
+            raise ValueError(
+                f"order {self._order.order_number} is {self._status.value}, not on hold"
+            )
+
+    @workflow.signal
+    def shipment_received(self, shipment: Shipment) -> None:
+        known = self._shipments.get(shipment.shipment_id)
+        if shipment.voided:
+            if known is not None and known in self._unconfirmed:
+                self._unconfirmed.remove(known)
+                del self._shipments[shipment.shipment_id]
+            elif known is not None:
+                self._note(f"shipment {shipment.shipment_id} voided after it was confirmed")
+            return
+        if known is None:
+            self._shipments[shipment.shipment_id] = shipment
+            self._unconfirmed.append(shipment)
+
+    # --- the saga --------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: OrderToCashInput) -> OrderView:
+        order = self._order
+        workflow.upsert_search_attributes(
+            [
+                sa.CHANNEL.value_set(order.channel.value),
+                sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
+            ]
+        )
+        self._set_status(OrderStatus.RECEIVED, f"{order.channel.value} order {order.order_number}")
+        # Undoing the sale itself on the channel is the last compensation of all.
+        self._push("cancel_channel_order", self._cancel_on_channel)
+        try:
+            await self._forward(input)
+        except OrderCancelled:
+            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
+        except StepFailed as failure:
+            self._exception = OrderException(
+                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
+            )
+            self._set_search_exception(failure.code)
+            await self._compensate(OrderStatus.FAILED, f"{failure.step.value}: {failure.message}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status()
+
+    async def _forward(self, input: OrderToCashInput) -> None:
+        self._set_status(OrderStatus.IN_PROGRESS)
+        items = await self._validate()
+        quote = await self._run_step(
+            Step.TAX_QUOTE,
+            lambda: self._activity(TaxActivities.quote_tax, self._order),
+            compensation=("void_tax", lambda: self._activity(TaxActivities.void_tax, self._key)),
+        )
+        self._note(f"tax quoted: {quote.total_tax} on {quote.total_taxable}")
+        await self._run_step(
+            Step.RESERVE_STOCK,
+            lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
+            compensation=(
+                "release_stock",
+                lambda: self._activity(StockActivities.release_stock, self._key),
+            ),
+        )
+        self._erp_order = await self._run_step(
+            Step.ERP_ORDER,
+            lambda: self._activity(
+                ErpActivities.create_sales_order, ErpOrderInput(order=self._order, items=items)
+            ),
+            compensation=(
+                "cancel_sales_order",
+                lambda: self._activity(ErpActivities.cancel_sales_order, self._key),
+            ),
+        )
+        self._note(f"ERP sales order {self._erp_order.number or self._erp_order.erp_id}")
+        erp_order = self._erp_order
+        await self._run_step(
+            Step.CHANNEL_ACK,
+            lambda: self._activity(
+                ChannelActivities.acknowledge_order,
+                ChannelAck(order=self._order, erp_order=erp_order),
+            ),
+        )
+        await self._run_step(
+            Step.FULFILLMENT_REQUEST,
+            lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
+            compensation=(
+                "cancel_fulfillment",
+                lambda: self._activity(WmsActivities.cancel_fulfillment, self._key),
+            ),
+        )
+        await self._await_shipments(input.shipment_sla)
+        # Shipped: nothing can be undone any more; failures from here need attention, not rollback.
+        self._compensations.clear()
+        await self._settle(
+            Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
+        )
+        await self._settle(
+            Step.INVOICE, lambda: self._activity(TaxActivities.commit_tax, quote.document_code)
+        )
+        invoice = await self._settle(
+            Step.INVOICE, lambda: self._activity(ErpActivities.invoice_sales_order, erp_order)
+        )
+        self._step = Step.DONE
+        self._set_status(OrderStatus.COMPLETED, f"invoiced as {invoice.erp_id}")
+
+    async def _validate(self) -> list[ItemRef]:
+        self._set_step(Step.VALIDATE)
+        for code, message in order_problems(self._order):
+            await self._hold(Step.VALIDATE, code, message)
+            if self._resume_applied_overrides():
+                return await self._validate()
+            # Resumed without a change: support accepts the order as it is.
+        return await self._run_step(
+            Step.VALIDATE, lambda: self._activity(ErpActivities.resolve_items, self._order)
+        )
+
+    async def _await_shipments(self, sla: timedelta) -> None:
+        self._set_step(Step.AWAIT_SHIPMENT)
+        self._set_status(OrderStatus.AWAITING_SHIPMENT)
+        deadline = workflow.now() + sla
+        delayed = False
+        while not self._fully_shipped() or self._unconfirmed:
+            self._checkpoint()
+            if self._unconfirmed:
+                shipment = self._unconfirmed[0]
+                await self._settle(
+                    Step.CONFIRM_SHIPMENT,
+                    lambda: self._activity(
+                        ChannelActivities.confirm_shipment,
+                        ShipmentConfirmation(order=self._order, shipment=shipment),
+                    ),
+                )
+                if shipment in self._unconfirmed:
+                    self._unconfirmed.remove(shipment)
+                status = (
+                    OrderStatus.SHIPPED if self._fully_shipped() else OrderStatus.PARTIALLY_SHIPPED
+                )
+                self._set_status(status, f"{shipment.carrier} {shipment.tracking_number}")
+                continue
+            timeout = None if delayed else max(deadline - workflow.now(), timedelta(0))
+            try:
+                await workflow.wait_condition(
+                    lambda: bool(self._unconfirmed) or self._cancel is not None, timeout=timeout
+                )
+            except asyncio.TimeoutError:
+                delayed = True
+                self._set_status(OrderStatus.DELAYED, f"no shipment within the SLA of {sla}")
+
+    # --- step machinery --------------------------------------------------------------------
+
+    @property
+    def _key(self) -> str:
+        return self._order.key
+
+    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any, attempts: int = 0) -> T:
+        retry = self._retry
+        return await workflow.execute_activity_method(
+            fn,  # type: ignore[arg-type]
+            arg,
+            start_to_close_timeout=retry.step_timeout,
+            retry_policy=RetryPolicy(
+                initial_interval=retry.initial_interval,
+                maximum_interval=retry.maximum_interval,
+                maximum_attempts=attempts or retry.step_attempts,
+            ),
+        )
+
+    async def _run_step(
+        self,
+        step: Step,
+        call: Callable[[], Awaitable[T]],
+        compensation: tuple[str, Callable[[], Awaitable[Any]]] | None = None,
+    ) -> T:
+        """Run a forward step. Holdable business errors wait for support; anything else that
+        retries could not fix fails the saga."""
+        if compensation:
+            # Pushed before the call: a call that timed out may still have taken effect.
+            self._push(*compensation)
+        while True:
+            self._checkpoint()
+            self._set_step(step)
+            try:
+                return await call()
+            except ActivityError as err:
+                code, message = business_failure(err)
+                if not code.holdable:
+                    raise StepFailed(step, code, message) from err
+                await self._hold(step, code, message)
+                self._resume_applied_overrides()
+
+    async def _settle(self, step: Step, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a step after shipment: it cannot be undone, so a failure waits for support."""
+        while True:
+            self._set_step(step)
+            try:
+                return await call()
+            except ActivityError as err:
+                code, message = business_failure(err)
+                await self._needs_attention(step, code, f"{step.value} failed: {message}")
+
+    async def _hold(self, step: Step, code: ExceptionCode, message: str) -> None:
+        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
+        self._set_search_exception(code)
+        self._set_status(OrderStatus.ON_HOLD, f"{code.value}: {message}")
+        await workflow.wait_condition(lambda: self._resume is not None or self._cancel is not None)
+        self._checkpoint()
+        self._release_exception(OrderStatus.IN_PROGRESS, self._resume.note if self._resume else "")
+
+    async def _needs_attention(self, step: Step, code: ExceptionCode, message: str) -> None:
+        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
+        self._set_search_exception(code)
+        self._set_status(OrderStatus.NEEDS_ATTENTION, message)
+        await workflow.wait_condition(lambda: self._resume is not None)
+        request, self._resume = self._resume, None
+        self._release_exception(self._status_before_attention(), request.note if request else "")
+
+    def _release_exception(self, status: OrderStatus, note: str) -> None:
+        self._exception = None
+        self._set_search_exception(None)
+        self._set_status(status, f"resumed{': ' + note if note else ''}")
+
+    def _resume_applied_overrides(self) -> bool:
+        request, self._resume = self._resume, None
+        if not request or not request.sku_overrides:
+            return False
+        lines = [
+            line.model_copy(update={"sku": request.sku_overrides.get(line.sku, line.sku)})
+            for line in self._order.lines
+        ]
+        self._order = self._order.model_copy(update={"lines": lines})
+        self._note(f"SKUs replaced by support: {request.sku_overrides}")
+        return True
+
+    def _status_before_attention(self) -> OrderStatus:
+        for change in reversed(self._timeline):
+            if change.status not in (OrderStatus.NEEDS_ATTENTION, OrderStatus.ON_HOLD):
+                return change.status
+        return OrderStatus.IN_PROGRESS
+
+    def _checkpoint(self) -> None:
+        if self._cancel is not None and not self._shipped_lines():
+            raise OrderCancelled()
+
+    # --- compensation ----------------------------------------------------------------------
+
+    def _push(self, name: str, undo: Callable[[], Awaitable[Any]]) -> None:
+        self._compensations.append((name, undo))
+
+    async def _cancel_on_channel(self) -> None:
+        if self._cancel and self._cancel.source is CancelSource.CHANNEL:
+            return  # the channel cancelled it itself
+        reason = self._cancel_reason() if self._cancel else self._failure_reason()
+        await self._activity(
+            ChannelActivities.cancel_channel_order,
+            ChannelCancel(order=self._order, reason=reason),
+            attempts=self._retry.compensation_attempts,
+        )
+
+    async def _compensate(self, final: OrderStatus, note: str) -> None:
+        self._set_status(OrderStatus.CANCELLING, note)
+        self._set_step(Step.COMPENSATE)
+        while self._compensations:
+            name, undo = self._compensations[-1]
+            try:
+                await undo()
+            except ActivityError as err:
+                _, message = business_failure(err)
+                await self._needs_attention(
+                    Step.COMPENSATE,
+                    ExceptionCode.COMPENSATION_FAILED,
+                    f"compensation {name} failed: {message}",
+                )
+                self._set_step(Step.COMPENSATE)
+                continue
+            self._compensations.pop()
+            self._compensations_done.append(name)
+        self._set_status(final, note)
+
+    # --- state helpers ---------------------------------------------------------------------
+
+    def _reservation(self) -> ReservationRequest:
+        quantities: dict[str, int] = {}
+        for line in self._order.lines:
+            quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
+        return ReservationRequest(
+            reservation_key=self._key,
+            lines=[ReservationLine(sku=sku, quantity=q) for sku, q in sorted(quantities.items())],
+        )
+
+    def _fulfillment(self) -> FulfillmentRequest:
+        assert self._order.ship_to is not None  # guaranteed by Order validation for SHIP
+        return FulfillmentRequest(
+            order_key=self._key,
+            order_number=self._order.order_number,
+            ship_to=self._order.ship_to,
+            lines=[
+                FulfillmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+                for line in self._order.lines
+            ],
+        )
+
+    def _shipped_lines(self) -> dict[str, int]:
+        return shipped_quantities(list(self._shipments.values()))
+
+    def _fully_shipped(self) -> bool:
+        shipped = self._shipped_lines()
+        return all(shipped.get(line.line_id, 0) >= line.quantity for line in self._order.lines)
+
+    def _cancel_reason(self) -> str:
+        return self._cancel.reason if self._cancel else ""
+
+    def _failure_reason(self) -> str:
+        return self._exception.message if self._exception else "order could not be processed"
+
+    def _set_step(self, step: Step) -> None:
+        if step is not self._step:
+            self._step = step
+            self._publish_details()
+
+    def _set_status(self, status: OrderStatus, note: str = "") -> None:
+        self._status = status
+        self._timeline.append(
+            StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
+        )
+        workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(status.value)])
+        self._publish_details()
+
+    def _note(self, note: str) -> None:
+        self._timeline.append(
+            StatusChange(at=workflow.now(), status=self._status, step=self._step, note=note)
+        )
+
+    def _set_search_exception(self, code: ExceptionCode | None) -> None:
+        update = (
+            sa.EXCEPTION_CODE.value_set(code.value) if code else sa.EXCEPTION_CODE.value_unset()
+        )
+        workflow.upsert_search_attributes([update])
+
+    def _publish_details(self) -> None:
+        lines = [
+            f"**{self._status.value}** · step `{self._step.value}`",
+            f"{self._order.channel.value} {self._order.order_number} · {self._order.total}",
+        ]
+        if self._exception:
+            lines.append(f"⚠ {self._exception.code.value}: {self._exception.message}")
+        workflow.set_current_details("\n\n".join(lines))
+
+
+# Exported for the worker and tests; `TaxQuote` is referenced by the activity return types.
+__all__ = ["OrderToCashWorkflow", "TaxQuote"]
