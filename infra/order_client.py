@@ -38,13 +38,7 @@ async def start_order(
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.CHANNEL, order.channel.value),
-                SearchAttributePair(sa.EXTERNAL_ORDER_ID, order.external_id),
-                SearchAttributePair(sa.ORDER_STATUS, "RECEIVED"),
-            ]
-        ),
+        search_attributes=attributes if input.publish_search_attributes else None,
         static_summary=order_summary(order),
     )  # type: ignore[return-value]
 

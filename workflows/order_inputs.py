@@ -24,6 +24,11 @@ class OrderToCashInput(BaseModel):
     order: Order
     shipment_sla: timedelta = timedelta(hours=48)
     retry: RetryBudget = RetryBudget()
+    publish_search_attributes: bool = Field(
+        default=True,
+        description="Off only on a server without the order search attributes registered "
+        "(the time-skipping test server knows none of them)",
+    )
 
 
 class CancelSource(StrEnum):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -72,6 +72,7 @@ class OrderToCashWorkflow:
     def __init__(self, input: OrderToCashInput) -> None:
         self._order: Order = input.order
         self._retry = input.retry
+        self._publish = input.publish_search_attributes
         self._status = OrderStatus.RECEIVED
         self._step = Step.VALIDATE
         self._timeline: list[StatusChange] = []
@@ -153,11 +154,9 @@ class OrderToCashWorkflow:
     @workflow.run
     async def run(self, input: OrderToCashInput) -> OrderView:
         order = self._order
-        workflow.upsert_search_attributes(
-            [
-                sa.CHANNEL.value_set(order.channel.value),
-                sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
-            ]
+        self._upsert(
+            sa.CHANNEL.value_set(order.channel.value),
+            sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
         )
         self._set_status(OrderStatus.RECEIVED, f"{order.channel.value} order {order.order_number}")
         # Undoing the sale itself on the channel is the last compensation of all.
@@ -453,7 +452,7 @@ class OrderToCashWorkflow:
         self._timeline.append(
             StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
         )
-        workflow.upsert_search_attributes([sa.ORDER_STATUS.value_set(status.value)])
+        self._upsert(sa.ORDER_STATUS.value_set(status.value))
         self._publish_details()
 
     def _note(self, note: str) -> None:
@@ -462,10 +461,13 @@ class OrderToCashWorkflow:
         )
 
     def _set_search_exception(self, code: ExceptionCode | None) -> None:
-        update = (
+        self._upsert(
             sa.EXCEPTION_CODE.value_set(code.value) if code else sa.EXCEPTION_CODE.value_unset()
         )
-        workflow.upsert_search_attributes([update])
+
+    def _upsert(self, *updates: SearchAttributeUpdate[Any]) -> None:
+        if self._publish:
+            workflow.upsert_search_attributes(list(updates))
 
     def _publish_details(self) -> None:
         lines = [

@@ -1,0 +1,101 @@
+"""In-process stack for tests, history recording and benchmarks: the sandbox and the webhooks
+service on free ports (real HTTP, uvicorn in threads) and an order worker on a given client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.order_to_cash import order_activities
+from adapters.registry import Adapters, build_adapters
+from infra.processes import free_port
+from infra.settings import Settings
+from sandbox.app import create_app as create_sandbox
+from sandbox.shipstation import AutoShip
+from webhooks.app import create_app as create_webhooks
+from workflows.order_to_cash import OrderToCashWorkflow
+
+
+class UvicornThread:
+    """Serves an ASGI app on 127.0.0.1:port in a thread with its own event loop."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> UvicornThread:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    client: Client
+    sandbox: FastAPI
+    adapters: Adapters
+
+
+def harness_settings(temporal_target: str, sandbox_port: int, webhooks_port: int, **env: str) -> Settings:
+    return Settings.from_env(
+        {
+            "TEMPORAL_ADDRESS": temporal_target,
+            "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
+            "WEBHOOKS_PORT": str(webhooks_port),
+            "ORDER_TASK_QUEUE": f"orders-{sandbox_port}",
+            **env,
+        }
+    )
+
+
+async def _wms_subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
+    """Shipments are only pushed to subscribers: wait for the webhooks service to subscribe."""
+    deadline = time.monotonic() + timeout
+    while not sandbox.state.partners["shipstation"].subscriptions:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the webhooks service did not subscribe to the WMS")
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def order_harness(client: Client, autoship: AutoShip | None = None, **env: str) -> AsyncIterator[Harness]:
+    """Sandbox + webhooks service + order worker, all torn down on exit."""
+    target = client.service_client.config.target_host
+    settings = harness_settings(target, free_port(), free_port(), **env)
+    sandbox = create_sandbox(settings.sandbox_url, autoship=autoship)
+    adapters = build_adapters(settings)
+    with (
+        UvicornThread(sandbox, int(settings.sandbox_url.rsplit(":", 1)[1])),
+        UvicornThread(create_webhooks(settings), settings.webhooks_port),
+    ):
+        await _wms_subscribed(sandbox)
+        worker = Worker(
+            client,
+            task_queue=settings.task_queue,
+            workflows=[OrderToCashWorkflow],
+            activities=order_activities(adapters),
+        )
+        try:
+            async with worker:
+                yield Harness(settings, client, sandbox, adapters)
+        finally:
+            await adapters.aclose()

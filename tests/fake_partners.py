@@ -1,0 +1,120 @@
+"""Activities with the saga's names that record calls and fail on demand (time-skipping tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from canonical import (
+    ErpInvoiceRef,
+    ErpOrderRef,
+    ExceptionCode,
+    FulfillmentRequest,
+    ItemRef,
+    Order,
+    ReservationRequest,
+    TaxQuote,
+)
+
+
+def business(code: ExceptionCode, message: str = "refused") -> ApplicationError:
+    return ApplicationError(message, type=code.value, non_retryable=True)
+
+
+class FakePartners:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.args: dict[str, list[Any]] = {}
+        # name -> errors raised by the next calls, in order (then the call succeeds)
+        self.failures: dict[str, list[Exception]] = {}
+
+    def fail(self, name: str, *errors: Exception) -> None:
+        self.failures.setdefault(name, []).extend(errors)
+
+    def _record(self, name: str, arg: Any) -> None:
+        self.calls.append(name)
+        self.args.setdefault(name, []).append(arg)
+        pending = self.failures.get(name)
+        if pending:
+            raise pending.pop(0)
+
+    @activity.defn(name="resolve_items")
+    async def resolve_items(self, order: Order) -> list[ItemRef]:
+        self._record("resolve_items", order)
+        return [ItemRef(sku=sku, erp_item_id=f"item-{sku}") for sku in order.skus()]
+
+    @activity.defn(name="quote_tax")
+    async def quote_tax(self, order: Order) -> TaxQuote:
+        self._record("quote_tax", order)
+        return TaxQuote(document_code=order.key, total_taxable=order.subtotal, total_tax=order.tax_total)
+
+    @activity.defn(name="commit_tax")
+    async def commit_tax(self, code: str) -> None:
+        self._record("commit_tax", code)
+
+    @activity.defn(name="void_tax")
+    async def void_tax(self, code: str) -> None:
+        self._record("void_tax", code)
+
+    @activity.defn(name="reserve_stock")
+    async def reserve_stock(self, request: ReservationRequest) -> None:
+        self._record("reserve_stock", request)
+
+    @activity.defn(name="release_stock")
+    async def release_stock(self, key: str) -> None:
+        self._record("release_stock", key)
+
+    @activity.defn(name="commit_stock")
+    async def commit_stock(self, key: str) -> None:
+        self._record("commit_stock", key)
+
+    @activity.defn(name="create_sales_order")
+    async def create_sales_order(self, request: ErpOrderInput) -> ErpOrderRef:
+        self._record("create_sales_order", request)
+        return ErpOrderRef(external_id=request.order.key, erp_id="88214", number="SO88214", status="B")
+
+    @activity.defn(name="cancel_sales_order")
+    async def cancel_sales_order(self, key: str) -> None:
+        self._record("cancel_sales_order", key)
+
+    @activity.defn(name="invoice_sales_order")
+    async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        self._record("invoice_sales_order", ref)
+        return ErpInvoiceRef(erp_id="INV-1", order_erp_id=ref.erp_id)
+
+    @activity.defn(name="request_fulfillment")
+    async def request_fulfillment(self, request: FulfillmentRequest) -> str:
+        self._record("request_fulfillment", request)
+        return "913377602"
+
+    @activity.defn(name="cancel_fulfillment")
+    async def cancel_fulfillment(self, key: str) -> None:
+        self._record("cancel_fulfillment", key)
+
+    @activity.defn(name="acknowledge_order")
+    async def acknowledge_order(self, request: ChannelAck) -> None:
+        self._record("acknowledge_order", request)
+
+    @activity.defn(name="confirm_shipment")
+    async def confirm_shipment(self, request: ShipmentConfirmation) -> str:
+        self._record("confirm_shipment", request)
+        return f"gid://shopify/Fulfillment/{request.shipment.shipment_id}"
+
+    @activity.defn(name="cancel_channel_order")
+    async def cancel_channel_order(self, request: ChannelCancel) -> None:
+        self._record("cancel_channel_order", request)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
+            self.release_stock, self.commit_stock, self.create_sales_order, self.cancel_sales_order,
+            self.invoice_sales_order, self.request_fulfillment, self.cancel_fulfillment,
+            self.acknowledge_order, self.confirm_shipment, self.cancel_channel_order,
+        ]  # fmt: skip
+
+
+__all__ = ["FakePartners", "business"]

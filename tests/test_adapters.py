@@ -1,0 +1,152 @@
+"""Adapters against the sandbox over real HTTP: idempotency, error classification, shapes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from adapters.errors import BusinessError, RateLimitedError, TransientError
+from adapters.registry import build_adapters
+from adapters.shopify import order_from_webhook
+from canonical import ExceptionCode, FulfillmentLine, FulfillmentRequest, ReservationLine, ReservationRequest
+from tests.conftest import SandboxHandle
+
+
+async def test_erp_sales_order_is_idempotent_and_billed_once(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders()[0])
+    items = await adapters.erp.resolve_items(order.skus())
+    first = await adapters.erp.upsert_sales_order(order, items)
+    second = await adapters.erp.upsert_sales_order(order, items)
+    assert first == second and first.status == "B"
+    assert sandbox.stats()["erp_sales_orders"] == 1
+    invoice = await adapters.erp.invoice_sales_order(first)
+    assert await adapters.erp.invoice_sales_order(first) == invoice
+    assert sandbox.stats()["erp_invoices"] == 1
+    with pytest.raises(BusinessError, match="billed") as caught:
+        await adapters.erp.cancel_sales_order(order.key)
+    assert caught.value.code is ExceptionCode.ERP_REJECTED
+    await adapters.aclose()
+
+
+async def test_erp_cancel_closes_lines_and_is_idempotent(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders()[0])
+    await adapters.erp.upsert_sales_order(order, await adapters.erp.resolve_items(order.skus()))
+    await adapters.erp.cancel_sales_order(order.key)
+    await adapters.erp.cancel_sales_order(order.key)
+    await adapters.erp.cancel_sales_order("shopify-never-seen")
+    record = httpx.get(f"{sandbox.url}/_sandbox/netsuite/salesOrders").json()[0]
+    assert record["orderStatus"]["id"] == "H"
+    assert all(line["isClosed"] for line in record["item"]["items"])
+    await adapters.aclose()
+
+
+async def test_unknown_sku_is_a_business_error_naming_it(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    with pytest.raises(BusinessError, match="NOPE-1") as caught:
+        await adapters.erp.resolve_items(["CANDLE-CEDAR-8OZ", "NOPE-1"])
+    assert caught.value.code is ExceptionCode.UNKNOWN_SKU
+    await adapters.aclose()
+
+
+async def test_transient_and_rate_limited_errors_are_classified(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    sandbox.faults("netsuite", fail_next=1)
+    with pytest.raises(TransientError):
+        await adapters.erp.resolve_items(["CANDLE-CEDAR-8OZ"])
+    sandbox.faults("netsuite", throttle_next=1, retry_after_s=7)
+    with pytest.raises(RateLimitedError) as limited:
+        await adapters.erp.resolve_items(["CANDLE-CEDAR-8OZ"])
+    assert limited.value.retry_after == 7
+    sandbox.faults("shipstation", throttle_next=1, retry_after_s=27)
+    with pytest.raises(RateLimitedError) as ss_limited:
+        await adapters.wms.cancel_fulfillment("shopify-1")
+    assert ss_limited.value.retry_after == 27
+    sandbox.faults("avatax", outage=True)
+    order = order_from_webhook(sandbox.shopify_orders()[0])
+    with pytest.raises(TransientError):
+        await adapters.tax.quote(order)
+    await adapters.aclose()
+
+
+async def test_shopify_throttled_body_becomes_rate_limit(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders()[0])
+    sandbox.faults("shopify", throttle_next=1)
+    with pytest.raises(RateLimitedError) as limited:
+        await adapters.marketplace(order.channel).cancel(order, "test")
+    assert limited.value.retry_after >= 1
+    await adapters.aclose()
+
+
+async def test_tax_quote_matches_storefront_and_rejects_bad_address(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0])
+    quote = await adapters.tax.quote(order)
+    assert quote.total_tax == order.tax_total
+    assert quote.document_code == order.key
+    await adapters.tax.quote(order)  # createoradjust: same document
+    assert sandbox.stats()["tax_documents"] == 1
+    await adapters.tax.void(order.key)
+    await adapters.tax.void("never-created")
+    assert httpx.get(f"{sandbox.url}/_sandbox/avatax/documents/{order.key}").json()["status"] == "Cancelled"
+    assert order.ship_to is not None
+    bad = order.model_copy(update={"ship_to": order.ship_to.model_copy(update={"postal_code": "ABC"})})
+    with pytest.raises(BusinessError) as caught:
+        await adapters.tax.quote(bad)
+    assert caught.value.code is ExceptionCode.ADDRESS_REJECTED
+    await adapters.aclose()
+
+
+async def test_reservation_is_idempotent_and_out_of_stock_is_typed(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    httpx.put(f"{sandbox.url}/_sandbox/warehouse/stock/MUG-STONE-350", json={"on_hand": 3}).raise_for_status()
+    request = ReservationRequest(reservation_key="k1", lines=[ReservationLine(sku="MUG-STONE-350", quantity=2)])
+    await adapters.stock.reserve(request)
+    await adapters.stock.reserve(request)
+    with pytest.raises(BusinessError, match="available 1") as caught:
+        await adapters.stock.reserve(request.model_copy(update={"reservation_key": "k2"}))
+    assert caught.value.code is ExceptionCode.OUT_OF_STOCK
+    await adapters.stock.release("k1")
+    await adapters.stock.reserve(request.model_copy(update={"reservation_key": "k2"}))
+    await adapters.stock.commit("k2")
+    await adapters.stock.commit("k2")
+    assert httpx.get(f"{sandbox.url}/warehouse/v1/stock/MUG-STONE-350").json() == {
+        "sku": "MUG-STONE-350", "on_hand": 1, "reserved": 0, "available": 1
+    }
+    await adapters.aclose()
+
+
+async def test_fulfilment_shipment_and_channel_confirmation_once(sandbox: SandboxHandle) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0])
+    assert order.ship_to is not None
+    request = FulfillmentRequest(
+        order_key=order.key,
+        order_number=order.order_number,
+        ship_to=order.ship_to,
+        lines=[FulfillmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity) for line in order.lines],
+    )
+    wms_id = await adapters.wms.create_fulfillment(request)
+    assert await adapters.wms.create_fulfillment(request) == wms_id  # upsert on orderKey
+    first_line = order.lines[0]
+    shipped = httpx.post(
+        f"{sandbox.url}/_sandbox/shipstation/orders/{order.key}/ship",
+        json={"lines": [{"lineItemKey": first_line.line_id, "quantity": 2}], "carrier": "ups"},
+    ).json()
+    url = f"{sandbox.url}/shipstation/shipments?batchId={shipped['batchNumber']}&includeShipmentItems=True"
+    [shipment] = await adapters.wms.fetch_shipments(url)
+    assert shipment.carrier == "ups" and shipment.tracking_url and shipment.lines[0].quantity == 2
+    shopify = adapters.marketplace(order.channel)
+    fulfillment = await shopify.confirm_shipment(order, shipment)
+    assert await shopify.confirm_shipment(order, shipment) == fulfillment
+    view = httpx.get(f"{sandbox.url}/_sandbox/shopify/orders/{order.external_id}").json()
+    assert len(view["fulfillments"]) == 1
+    remaining = {n["lineItem"]["sku"]: n["remainingQuantity"] for n in view["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"]}
+    assert remaining == {"CANDLE-CEDAR-8OZ": 0, "MUG-STONE-350": 1}
+    with pytest.raises(BusinessError, match="outside the WMS"):
+        await adapters.wms.fetch_shipments("http://evil.example/shipments")
+    with pytest.raises(BusinessError, match="fulfillments"):
+        await shopify.cancel(order, "shipped orders are returned, not cancelled")
+    await adapters.aclose()

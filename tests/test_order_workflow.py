@@ -1,0 +1,264 @@
+"""OrderToCashWorkflow on the time-skipping test server with fake partners."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from adapters.shopify import order_from_webhook
+from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, ShipmentLine
+from infra.order_client import start_order
+from infra.settings import Settings
+from tests.contracts import shopify_order_body
+from tests.fake_partners import FakePartners, business
+from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
+from workflows.order_to_cash import OrderToCashWorkflow
+
+FORWARD = [
+    "resolve_items", "quote_tax", "reserve_stock", "create_sales_order", "acknowledge_order",
+    "request_fulfillment",
+]  # fmt: skip
+FAST_RETRY = RetryBudget(initial_interval=timedelta(milliseconds=10), step_attempts=3, compensation_attempts=3)
+
+
+class Saga:
+    """One workflow under test, its fake partners and shortcuts to steer it."""
+
+    def __init__(self, env: WorkflowEnvironment, partners: FakePartners, task_queue: str) -> None:
+        self.env, self.partners, self.task_queue = env, partners, task_queue
+        self.order = order_from_webhook(shopify_order_body()).model_copy(
+            update={"external_id": uuid.uuid4().hex[:12]}
+        )
+        self.handle: WorkflowHandle[OrderToCashWorkflow, OrderView]
+
+    async def start(self, sla: timedelta = timedelta(hours=48), order: Order | None = None) -> None:
+        self.order = order or self.order
+        settings = Settings.from_env({"ORDER_TASK_QUEUE": self.task_queue})
+        self.handle = await start_order(  # type: ignore[assignment]
+            self.env.client,
+            settings,
+            self.order,
+            OrderToCashInput(
+                order=self.order, shipment_sla=sla, retry=FAST_RETRY, publish_search_attributes=False
+            ),
+        )
+
+    async def view(self) -> OrderView:
+        return await self.handle.query(OrderToCashWorkflow.status)
+
+    async def wait_for(self, *statuses: OrderStatus, timeout: float = 10) -> OrderView:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            view = await self.view()
+            if view.status in statuses:
+                return view
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"status {view.status}, wanted {statuses}; timeline {view.timeline}")
+            await asyncio.sleep(0.05)
+
+    def shipment(self, shipment_id: str = "500112987", lines: list[tuple[int, int]] | None = None) -> Shipment:
+        picked = lines or [(n, line.quantity) for n, line in enumerate(self.order.lines)]
+        return Shipment(
+            shipment_id=shipment_id,
+            order_key=self.order.key,
+            carrier="ups",
+            tracking_number=f"1Z{shipment_id}",
+            lines=[
+                ShipmentLine(line_id=self.order.lines[n].line_id, sku=self.order.lines[n].sku, quantity=q)
+                for n, q in picked
+            ],
+        )
+
+    async def ship(self, shipment: Shipment | None = None) -> None:
+        await self.wait_for(OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED, OrderStatus.PARTIALLY_SHIPPED)
+        await self.handle.signal(OrderToCashWorkflow.shipment_received, shipment or self.shipment())
+
+
+@pytest.fixture
+async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
+    partners = FakePartners()
+    task_queue = f"test-{uuid.uuid4()}"
+    async with Worker(
+        time_env.client, task_queue=task_queue, workflows=[OrderToCashWorkflow], activities=partners.activities()
+    ):
+        yield Saga(time_env, partners, task_queue)
+
+
+async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
+    await saga.start()
+    await saga.ship()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert saga.partners.calls == [
+        *FORWARD, "confirm_shipment", "commit_stock", "commit_tax", "invoice_sales_order",
+    ]  # fmt: skip
+    assert result.erp_order is not None and result.erp_order.number == "SO88214"
+    assert [s.shipment_id for s in result.shipments] == ["500112987"]
+    statuses = [change.status for change in result.timeline]
+    assert statuses[0] is OrderStatus.RECEIVED and statuses[-1] is OrderStatus.COMPLETED
+    assert OrderStatus.SHIPPED in statuses and result.compensations_done == []
+
+
+async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:
+    await saga.start()
+    first = saga.handle
+    await saga.start()
+    assert saga.handle.result_run_id == first.result_run_id
+    await saga.ship()
+    assert (await saga.handle.result()).status is OrderStatus.COMPLETED
+
+
+async def test_cancel_before_the_erp_order_only_undoes_what_was_done(saga: Saga) -> None:
+    saga.partners.fail("reserve_stock", business(ExceptionCode.OUT_OF_STOCK, "MUG-STONE-350: available 0"))
+    await saga.start()
+    held = await saga.wait_for(OrderStatus.ON_HOLD)
+    assert held.exception is not None and held.exception.code is ExceptionCode.OUT_OF_STOCK
+    result = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind"))
+    assert result.status is OrderStatus.CANCELLED
+    assert result.compensations_done == ["release_stock", "void_tax", "cancel_channel_order"]
+    assert "create_sales_order" not in saga.partners.calls
+    assert saga.partners.args["cancel_channel_order"][0].reason == "customer changed mind"
+
+
+async def test_cancel_after_the_erp_order_compensates_in_reverse(saga: Saga) -> None:
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    result = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="fraud check"))
+    assert result.status is OrderStatus.CANCELLED
+    assert result.compensations_done == [
+        "cancel_fulfillment", "cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order",
+    ]  # fmt: skip
+    assert saga.partners.calls[len(FORWARD):] == result.compensations_done
+    assert (await saga.handle.result()).status is OrderStatus.CANCELLED
+
+
+async def test_channel_cancel_does_not_call_the_channel_back(saga: Saga) -> None:
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    request = CancelRequest(reason="orders/cancelled webhook", source="channel")
+    result = await saga.handle.execute_update(OrderToCashWorkflow.cancel, request)
+    assert result.status is OrderStatus.CANCELLED
+    assert "cancel_channel_order" not in saga.partners.calls
+
+
+async def test_erp_permanent_failure_compensates_and_fails(saga: Saga) -> None:
+    saga.partners.fail("create_sales_order", business(ExceptionCode.ERP_REJECTED, "INVALID_CONTENT: item"))
+    await saga.start()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.FAILED
+    assert result.exception is not None and result.exception.code is ExceptionCode.ERP_REJECTED
+    assert result.compensations_done == ["cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order"]
+    assert "INVALID_CONTENT" in saga.partners.args["cancel_channel_order"][0].reason
+
+
+async def test_transient_errors_retry_then_exhausted_retries_fail_the_saga(saga: Saga) -> None:
+    saga.partners.fail("quote_tax", ApplicationError("503 from AvaTax", type="Transient"))
+    saga.partners.fail(
+        "reserve_stock",
+        *[ApplicationError("warehouse down", type="Transient") for _ in range(FAST_RETRY.step_attempts)],
+    )
+    await saga.start()
+    result = await saga.handle.result()
+    assert saga.partners.calls.count("quote_tax") == 2
+    assert result.status is OrderStatus.FAILED
+    assert result.exception is not None and result.exception.code is ExceptionCode.STEP_FAILED
+    assert result.compensations_done == ["release_stock", "void_tax", "cancel_channel_order"]
+
+
+async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) -> None:
+    saga.partners.fail("cancel_sales_order", business(ExceptionCode.ERP_REJECTED, "order is billed"))
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    view = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="support"))
+    assert view.status is OrderStatus.NEEDS_ATTENTION
+    assert view.exception is not None and view.exception.code is ExceptionCode.COMPENSATION_FAILED
+    assert "cancel_sales_order" in view.exception.message and "billed" in view.exception.message
+    assert view.compensations_done == ["cancel_fulfillment"]
+    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="closed in ERP by hand"))
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.CANCELLED
+    assert result.compensations_done == [
+        "cancel_fulfillment", "cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order",
+    ]  # fmt: skip
+
+
+async def test_hold_then_resume_with_corrected_sku(saga: Saga) -> None:
+    saga.partners.fail("resolve_items", business(ExceptionCode.UNKNOWN_SKU, "no ERP item for SKU MUG-STONE-350"))
+    await saga.start()
+    held = await saga.wait_for(OrderStatus.ON_HOLD)
+    assert held.exception is not None and held.exception.code is ExceptionCode.UNKNOWN_SKU
+    await saga.handle.execute_update(
+        OrderToCashWorkflow.resume, ResumeRequest(note="mapped", sku_overrides={"MUG-STONE-350": "MUG-STONE-350-SAGE"})
+    )
+    await saga.ship()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.exception is None
+    retried_order = saga.partners.args["resolve_items"][1]
+    assert "MUG-STONE-350-SAGE" in retried_order.skus()
+    assert OrderStatus.ON_HOLD in [change.status for change in result.timeline]
+
+
+async def test_resume_is_refused_when_not_on_hold(saga: Saga) -> None:
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest())
+    assert "not on hold" in str(refused.value.cause)
+
+
+async def test_totals_mismatch_holds_and_resume_accepts_as_is(saga: Saga) -> None:
+    order = saga.order.model_copy(update={"total": saga.order.total + saga.order.shipping})
+    await saga.start(order=order)
+    held = await saga.wait_for(OrderStatus.ON_HOLD)
+    assert held.exception is not None and held.exception.code is ExceptionCode.TOTALS_MISMATCH
+    assert "resolve_items" not in saga.partners.calls
+    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="checked with finance"))
+    await saga.ship()
+    assert (await saga.handle.result()).status is OrderStatus.COMPLETED
+
+
+async def test_sla_timer_marks_delayed_and_keeps_waiting(saga: Saga) -> None:
+    await saga.start(sla=timedelta(hours=4))
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    await saga.env.sleep(timedelta(hours=5))
+    delayed = await saga.wait_for(OrderStatus.DELAYED)
+    assert "SLA" in delayed.timeline[-1].note
+    await saga.ship()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    statuses = [c.status for c in result.timeline]
+    assert statuses.index(OrderStatus.DELAYED) < statuses.index(OrderStatus.SHIPPED)
+
+
+async def test_partial_shipments_then_cancel_is_refused(saga: Saga) -> None:
+    await saga.start()
+    await saga.ship(saga.shipment("1", lines=[(0, 2)]))
+    await saga.wait_for(OrderStatus.PARTIALLY_SHIPPED)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="too late"))
+    assert "already shipped" in str(refused.value.cause)
+    await saga.handle.signal(OrderToCashWorkflow.shipment_received, saga.shipment("1", lines=[(0, 2)]))  # duplicate
+    await saga.ship(saga.shipment("2", lines=[(1, 1)]))
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert saga.partners.calls.count("confirm_shipment") == 2
+
+
+async def test_failure_after_shipment_needs_attention_not_rollback(saga: Saga) -> None:
+    saga.partners.fail("invoice_sales_order", business(ExceptionCode.ERP_REJECTED, "period closed"))
+    await saga.start()
+    await saga.ship()
+    view = await saga.wait_for(OrderStatus.NEEDS_ATTENTION)
+    assert view.exception is not None and "period closed" in view.exception.message
+    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="period reopened"))
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
+    assert saga.partners.calls.count("invoice_sales_order") == 2
