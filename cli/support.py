@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from rich.console import Console
 from rich.table import Table
@@ -61,8 +63,22 @@ async def _update(settings: Settings, order_id: str, update: object, request: ob
     try:
         result: OrderView = await handle.execute_update(update, request)  # type: ignore[call-overload]
     except (RPCError, WorkflowUpdateFailedError) as exc:
+        if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
+            await _explain_closed(handle, workflow_id)
         raise _explain(exc, workflow_id) from exc
     return result
+
+
+async def _explain_closed(handle: WorkflowHandle[Any, Any], workflow_id: str) -> None:
+    """Updates cannot reach a closed run: say what the order ended as."""
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return
+    status = description.typed_search_attributes.get(sa.ORDER_STATUS) or description.status
+    raise SupportError(
+        f"Order {workflow_id} is already {getattr(status, 'name', status)}; nothing to change."
+    )
 
 
 async def cancel(settings: Settings, order_id: str, reason: str) -> None:

@@ -29,7 +29,9 @@ class UvicornThread:
     """Serves an ASGI app on 127.0.0.1:port in a thread with its own event loop."""
 
     def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -55,7 +57,9 @@ class Harness:
     adapters: Adapters
 
 
-def harness_settings(temporal_target: str, sandbox_port: int, webhooks_port: int, **env: str) -> Settings:
+def harness_settings(
+    temporal_target: str, sandbox_port: int, webhooks_port: int, **env: str
+) -> Settings:
     return Settings.from_env(
         {
             "TEMPORAL_ADDRESS": temporal_target,
@@ -77,7 +81,9 @@ async def _wms_subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
 
 
 @asynccontextmanager
-async def order_harness(client: Client, autoship: AutoShip | None = None, **env: str) -> AsyncIterator[Harness]:
+async def order_harness(
+    client: Client, autoship: AutoShip | None = None, **env: str
+) -> AsyncIterator[Harness]:
     """Sandbox + webhooks service + order worker, all torn down on exit."""
     target = client.service_client.config.target_host
     settings = harness_settings(target, free_port(), free_port(), **env)

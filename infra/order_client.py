@@ -30,10 +30,19 @@ async def start_order(
 ) -> WorkflowHandle[OrderToCashWorkflow, object]:
     """Start the order's saga; a second start of the same order joins the first one
     (running: USE_EXISTING; closed: REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
+    input = input or OrderToCashInput(
+        order=order, shipment_sla=timedelta(hours=settings.shipment_sla_hours)
+    )
+    attributes = TypedSearchAttributes(
+        [
+            SearchAttributePair(sa.CHANNEL, order.channel.value),
+            SearchAttributePair(sa.EXTERNAL_ORDER_ID, order.external_id),
+            SearchAttributePair(sa.ORDER_STATUS, "RECEIVED"),
+        ]
+    )
     return await client.start_workflow(
         OrderToCashWorkflow.run,
-        input
-        or OrderToCashInput(order=order, shipment_sla=timedelta(hours=settings.shipment_sla_hours)),
+        input,
         id=order.workflow_id,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -65,8 +65,12 @@ class SandboxHandle:
         result: dict[str, Any] = httpx.get(f"{self.url}/_sandbox/stats").json()
         return result
 
-    def shopify_orders(self, count: int = 1, skus: list[tuple[str, int]] | None = None) -> list[dict[str, Any]]:
-        response = httpx.post(f"{self.url}/_sandbox/shopify/orders", json={"count": count, "skus": skus})
+    def shopify_orders(
+        self, count: int = 1, skus: list[tuple[str, int]] | None = None
+    ) -> list[dict[str, Any]]:
+        response = httpx.post(
+            f"{self.url}/_sandbox/shopify/orders", json={"count": count, "skus": skus}
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result

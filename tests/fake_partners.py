@@ -50,7 +50,9 @@ class FakePartners:
     @activity.defn(name="quote_tax")
     async def quote_tax(self, order: Order) -> TaxQuote:
         self._record("quote_tax", order)
-        return TaxQuote(document_code=order.key, total_taxable=order.subtotal, total_tax=order.tax_total)
+        return TaxQuote(
+            document_code=order.key, total_taxable=order.subtotal, total_tax=order.tax_total
+        )
 
     @activity.defn(name="commit_tax")
     async def commit_tax(self, code: str) -> None:
@@ -75,7 +77,9 @@ class FakePartners:
     @activity.defn(name="create_sales_order")
     async def create_sales_order(self, request: ErpOrderInput) -> ErpOrderRef:
         self._record("create_sales_order", request)
-        return ErpOrderRef(external_id=request.order.key, erp_id="88214", number="SO88214", status="B")
+        return ErpOrderRef(
+            external_id=request.order.key, erp_id="88214", number="SO88214", status="B"
+        )
 
     @activity.defn(name="cancel_sales_order")
     async def cancel_sales_order(self, key: str) -> None:

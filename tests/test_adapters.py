@@ -8,7 +8,13 @@ import pytest
 from adapters.errors import BusinessError, RateLimitedError, TransientError
 from adapters.registry import build_adapters
 from adapters.shopify import order_from_webhook
-from canonical import ExceptionCode, FulfillmentLine, FulfillmentRequest, ReservationLine, ReservationRequest
+from canonical import (
+    ExceptionCode,
+    FulfillmentLine,
+    FulfillmentRequest,
+    ReservationLine,
+    ReservationRequest,
+)
 from tests.conftest import SandboxHandle
 
 
@@ -82,7 +88,9 @@ async def test_shopify_throttled_body_becomes_rate_limit(sandbox: SandboxHandle)
 
 async def test_tax_quote_matches_storefront_and_rejects_bad_address(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
-    order = order_from_webhook(sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0])
+    order = order_from_webhook(
+        sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0]
+    )
     quote = await adapters.tax.quote(order)
     assert quote.total_tax == order.tax_total
     assert quote.document_code == order.key
@@ -90,9 +98,14 @@ async def test_tax_quote_matches_storefront_and_rejects_bad_address(sandbox: San
     assert sandbox.stats()["tax_documents"] == 1
     await adapters.tax.void(order.key)
     await adapters.tax.void("never-created")
-    assert httpx.get(f"{sandbox.url}/_sandbox/avatax/documents/{order.key}").json()["status"] == "Cancelled"
+    assert (
+        httpx.get(f"{sandbox.url}/_sandbox/avatax/documents/{order.key}").json()["status"]
+        == "Cancelled"
+    )
     assert order.ship_to is not None
-    bad = order.model_copy(update={"ship_to": order.ship_to.model_copy(update={"postal_code": "ABC"})})
+    bad = order.model_copy(
+        update={"ship_to": order.ship_to.model_copy(update={"postal_code": "ABC"})}
+    )
     with pytest.raises(BusinessError) as caught:
         await adapters.tax.quote(bad)
     assert caught.value.code is ExceptionCode.ADDRESS_REJECTED
@@ -101,8 +114,12 @@ async def test_tax_quote_matches_storefront_and_rejects_bad_address(sandbox: San
 
 async def test_reservation_is_idempotent_and_out_of_stock_is_typed(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
-    httpx.put(f"{sandbox.url}/_sandbox/warehouse/stock/MUG-STONE-350", json={"on_hand": 3}).raise_for_status()
-    request = ReservationRequest(reservation_key="k1", lines=[ReservationLine(sku="MUG-STONE-350", quantity=2)])
+    httpx.put(
+        f"{sandbox.url}/_sandbox/warehouse/stock/MUG-STONE-350", json={"on_hand": 3}
+    ).raise_for_status()
+    request = ReservationRequest(
+        reservation_key="k1", lines=[ReservationLine(sku="MUG-STONE-350", quantity=2)]
+    )
     await adapters.stock.reserve(request)
     await adapters.stock.reserve(request)
     with pytest.raises(BusinessError, match="available 1") as caught:
@@ -113,20 +130,28 @@ async def test_reservation_is_idempotent_and_out_of_stock_is_typed(sandbox: Sand
     await adapters.stock.commit("k2")
     await adapters.stock.commit("k2")
     assert httpx.get(f"{sandbox.url}/warehouse/v1/stock/MUG-STONE-350").json() == {
-        "sku": "MUG-STONE-350", "on_hand": 1, "reserved": 0, "available": 1
+        "sku": "MUG-STONE-350",
+        "on_hand": 1,
+        "reserved": 0,
+        "available": 1,
     }
     await adapters.aclose()
 
 
 async def test_fulfilment_shipment_and_channel_confirmation_once(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
-    order = order_from_webhook(sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0])
+    order = order_from_webhook(
+        sandbox.shopify_orders(skus=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])[0]
+    )
     assert order.ship_to is not None
     request = FulfillmentRequest(
         order_key=order.key,
         order_number=order.order_number,
         ship_to=order.ship_to,
-        lines=[FulfillmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity) for line in order.lines],
+        lines=[
+            FulfillmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+            for line in order.lines
+        ],
     )
     wms_id = await adapters.wms.create_fulfillment(request)
     assert await adapters.wms.create_fulfillment(request) == wms_id  # upsert on orderKey
@@ -143,7 +168,10 @@ async def test_fulfilment_shipment_and_channel_confirmation_once(sandbox: Sandbo
     assert await shopify.confirm_shipment(order, shipment) == fulfillment
     view = httpx.get(f"{sandbox.url}/_sandbox/shopify/orders/{order.external_id}").json()
     assert len(view["fulfillments"]) == 1
-    remaining = {n["lineItem"]["sku"]: n["remainingQuantity"] for n in view["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"]}
+    remaining = {
+        n["lineItem"]["sku"]: n["remainingQuantity"]
+        for n in view["fulfillmentOrders"]["nodes"][0]["lineItems"]["nodes"]
+    }
     assert remaining == {"CANDLE-CEDAR-8OZ": 0, "MUG-STONE-350": 1}
     with pytest.raises(BusinessError, match="outside the WMS"):
         await adapters.wms.fetch_shipments("http://evil.example/shipments")

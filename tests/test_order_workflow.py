@@ -26,7 +26,9 @@ FORWARD = [
     "resolve_items", "quote_tax", "reserve_stock", "create_sales_order", "acknowledge_order",
     "request_fulfillment",
 ]  # fmt: skip
-FAST_RETRY = RetryBudget(initial_interval=timedelta(milliseconds=10), step_attempts=3, compensation_attempts=3)
+FAST_RETRY = RetryBudget(
+    initial_interval=timedelta(milliseconds=10), step_attempts=3, compensation_attempts=3
+)
 
 
 class Saga:
@@ -47,7 +49,10 @@ class Saga:
             settings,
             self.order,
             OrderToCashInput(
-                order=self.order, shipment_sla=sla, retry=FAST_RETRY, publish_search_attributes=False
+                order=self.order,
+                shipment_sla=sla,
+                retry=FAST_RETRY,
+                publish_search_attributes=False,
             ),
         )
 
@@ -61,10 +66,14 @@ class Saga:
             if view.status in statuses:
                 return view
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"status {view.status}, wanted {statuses}; timeline {view.timeline}")
+                raise AssertionError(
+                    f"status {view.status}, wanted {statuses}; timeline {view.timeline}"
+                )
             await asyncio.sleep(0.05)
 
-    def shipment(self, shipment_id: str = "500112987", lines: list[tuple[int, int]] | None = None) -> Shipment:
+    def shipment(
+        self, shipment_id: str = "500112987", lines: list[tuple[int, int]] | None = None
+    ) -> Shipment:
         picked = lines or [(n, line.quantity) for n, line in enumerate(self.order.lines)]
         return Shipment(
             shipment_id=shipment_id,
@@ -72,13 +81,17 @@ class Saga:
             carrier="ups",
             tracking_number=f"1Z{shipment_id}",
             lines=[
-                ShipmentLine(line_id=self.order.lines[n].line_id, sku=self.order.lines[n].sku, quantity=q)
+                ShipmentLine(
+                    line_id=self.order.lines[n].line_id, sku=self.order.lines[n].sku, quantity=q
+                )
                 for n, q in picked
             ],
         )
 
     async def ship(self, shipment: Shipment | None = None) -> None:
-        await self.wait_for(OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED, OrderStatus.PARTIALLY_SHIPPED)
+        await self.wait_for(
+            OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED, OrderStatus.PARTIALLY_SHIPPED
+        )
         await self.handle.signal(OrderToCashWorkflow.shipment_received, shipment or self.shipment())
 
 
@@ -87,7 +100,10 @@ async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
     partners = FakePartners()
     task_queue = f"test-{uuid.uuid4()}"
     async with Worker(
-        time_env.client, task_queue=task_queue, workflows=[OrderToCashWorkflow], activities=partners.activities()
+        time_env.client,
+        task_queue=task_queue,
+        workflows=[OrderToCashWorkflow],
+        activities=partners.activities(),
     ):
         yield Saga(time_env, partners, task_queue)
 
@@ -117,11 +133,15 @@ async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:
 
 
 async def test_cancel_before_the_erp_order_only_undoes_what_was_done(saga: Saga) -> None:
-    saga.partners.fail("reserve_stock", business(ExceptionCode.OUT_OF_STOCK, "MUG-STONE-350: available 0"))
+    saga.partners.fail(
+        "reserve_stock", business(ExceptionCode.OUT_OF_STOCK, "MUG-STONE-350: available 0")
+    )
     await saga.start()
     held = await saga.wait_for(OrderStatus.ON_HOLD)
     assert held.exception is not None and held.exception.code is ExceptionCode.OUT_OF_STOCK
-    result = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind"))
+    result = await saga.handle.execute_update(
+        OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind")
+    )
     assert result.status is OrderStatus.CANCELLED
     assert result.compensations_done == ["release_stock", "void_tax", "cancel_channel_order"]
     assert "create_sales_order" not in saga.partners.calls
@@ -131,12 +151,14 @@ async def test_cancel_before_the_erp_order_only_undoes_what_was_done(saga: Saga)
 async def test_cancel_after_the_erp_order_compensates_in_reverse(saga: Saga) -> None:
     await saga.start()
     await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
-    result = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="fraud check"))
+    result = await saga.handle.execute_update(
+        OrderToCashWorkflow.cancel, CancelRequest(reason="fraud check")
+    )
     assert result.status is OrderStatus.CANCELLED
     assert result.compensations_done == [
         "cancel_fulfillment", "cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order",
     ]  # fmt: skip
-    assert saga.partners.calls[len(FORWARD):] == result.compensations_done
+    assert saga.partners.calls[len(FORWARD) :] == result.compensations_done
     assert (await saga.handle.result()).status is OrderStatus.CANCELLED
 
 
@@ -150,12 +172,19 @@ async def test_channel_cancel_does_not_call_the_channel_back(saga: Saga) -> None
 
 
 async def test_erp_permanent_failure_compensates_and_fails(saga: Saga) -> None:
-    saga.partners.fail("create_sales_order", business(ExceptionCode.ERP_REJECTED, "INVALID_CONTENT: item"))
+    saga.partners.fail(
+        "create_sales_order", business(ExceptionCode.ERP_REJECTED, "INVALID_CONTENT: item")
+    )
     await saga.start()
     result = await saga.handle.result()
     assert result.status is OrderStatus.FAILED
     assert result.exception is not None and result.exception.code is ExceptionCode.ERP_REJECTED
-    assert result.compensations_done == ["cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order"]
+    assert result.compensations_done == [
+        "cancel_sales_order",
+        "release_stock",
+        "void_tax",
+        "cancel_channel_order",
+    ]
     assert "INVALID_CONTENT" in saga.partners.args["cancel_channel_order"][0].reason
 
 
@@ -163,7 +192,10 @@ async def test_transient_errors_retry_then_exhausted_retries_fail_the_saga(saga:
     saga.partners.fail("quote_tax", ApplicationError("503 from AvaTax", type="Transient"))
     saga.partners.fail(
         "reserve_stock",
-        *[ApplicationError("warehouse down", type="Transient") for _ in range(FAST_RETRY.step_attempts)],
+        *[
+            ApplicationError("warehouse down", type="Transient")
+            for _ in range(FAST_RETRY.step_attempts)
+        ],
     )
     await saga.start()
     result = await saga.handle.result()
@@ -174,15 +206,21 @@ async def test_transient_errors_retry_then_exhausted_retries_fail_the_saga(saga:
 
 
 async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) -> None:
-    saga.partners.fail("cancel_sales_order", business(ExceptionCode.ERP_REJECTED, "order is billed"))
+    saga.partners.fail(
+        "cancel_sales_order", business(ExceptionCode.ERP_REJECTED, "order is billed")
+    )
     await saga.start()
     await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
-    view = await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="support"))
+    view = await saga.handle.execute_update(
+        OrderToCashWorkflow.cancel, CancelRequest(reason="support")
+    )
     assert view.status is OrderStatus.NEEDS_ATTENTION
     assert view.exception is not None and view.exception.code is ExceptionCode.COMPENSATION_FAILED
     assert "cancel_sales_order" in view.exception.message and "billed" in view.exception.message
     assert view.compensations_done == ["cancel_fulfillment"]
-    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="closed in ERP by hand"))
+    await saga.handle.execute_update(
+        OrderToCashWorkflow.resume, ResumeRequest(note="closed in ERP by hand")
+    )
     result = await saga.handle.result()
     assert result.status is OrderStatus.CANCELLED
     assert result.compensations_done == [
@@ -191,12 +229,15 @@ async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) ->
 
 
 async def test_hold_then_resume_with_corrected_sku(saga: Saga) -> None:
-    saga.partners.fail("resolve_items", business(ExceptionCode.UNKNOWN_SKU, "no ERP item for SKU MUG-STONE-350"))
+    saga.partners.fail(
+        "resolve_items", business(ExceptionCode.UNKNOWN_SKU, "no ERP item for SKU MUG-STONE-350")
+    )
     await saga.start()
     held = await saga.wait_for(OrderStatus.ON_HOLD)
     assert held.exception is not None and held.exception.code is ExceptionCode.UNKNOWN_SKU
     await saga.handle.execute_update(
-        OrderToCashWorkflow.resume, ResumeRequest(note="mapped", sku_overrides={"MUG-STONE-350": "MUG-STONE-350-SAGE"})
+        OrderToCashWorkflow.resume,
+        ResumeRequest(note="mapped", sku_overrides={"MUG-STONE-350": "MUG-STONE-350-SAGE"}),
     )
     await saga.ship()
     result = await saga.handle.result()
@@ -220,7 +261,9 @@ async def test_totals_mismatch_holds_and_resume_accepts_as_is(saga: Saga) -> Non
     held = await saga.wait_for(OrderStatus.ON_HOLD)
     assert held.exception is not None and held.exception.code is ExceptionCode.TOTALS_MISMATCH
     assert "resolve_items" not in saga.partners.calls
-    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="checked with finance"))
+    await saga.handle.execute_update(
+        OrderToCashWorkflow.resume, ResumeRequest(note="checked with finance")
+    )
     await saga.ship()
     assert (await saga.handle.result()).status is OrderStatus.COMPLETED
 
@@ -243,9 +286,13 @@ async def test_partial_shipments_then_cancel_is_refused(saga: Saga) -> None:
     await saga.ship(saga.shipment("1", lines=[(0, 2)]))
     await saga.wait_for(OrderStatus.PARTIALLY_SHIPPED)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await saga.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="too late"))
+        await saga.handle.execute_update(
+            OrderToCashWorkflow.cancel, CancelRequest(reason="too late")
+        )
     assert "already shipped" in str(refused.value.cause)
-    await saga.handle.signal(OrderToCashWorkflow.shipment_received, saga.shipment("1", lines=[(0, 2)]))  # duplicate
+    await saga.handle.signal(
+        OrderToCashWorkflow.shipment_received, saga.shipment("1", lines=[(0, 2)])
+    )  # duplicate
     await saga.ship(saga.shipment("2", lines=[(1, 1)]))
     result = await saga.handle.result()
     assert result.status is OrderStatus.COMPLETED
@@ -258,7 +305,9 @@ async def test_failure_after_shipment_needs_attention_not_rollback(saga: Saga) -
     await saga.ship()
     view = await saga.wait_for(OrderStatus.NEEDS_ATTENTION)
     assert view.exception is not None and "period closed" in view.exception.message
-    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="period reopened"))
+    await saga.handle.execute_update(
+        OrderToCashWorkflow.resume, ResumeRequest(note="period reopened")
+    )
     result = await saga.handle.result()
     assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
     assert saga.partners.calls.count("invoice_sales_order") == 2

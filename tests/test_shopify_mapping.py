@@ -56,7 +56,9 @@ def test_zero_price_line_and_unicode_address() -> None:
     gift = copy.deepcopy(body["line_items"][1])
     gift.update(id=1, sku="MATCH-LONG-50", price="0.00", tax_lines=[], name="Cadeau — Allumettes")
     body["line_items"].append(gift)
-    body["shipping_address"].update(first_name="Zoë", last_name="Øberg", name="Zoë Øberg", city="Zürich")
+    body["shipping_address"].update(
+        first_name="Zoë", last_name="Øberg", name="Zoë Øberg", city="Zürich"
+    )
     order = order_from_webhook(body)
     assert order.lines[-1].unit_price.is_zero()
     assert order.ship_to is not None and order.ship_to.name == "Zoë Øberg"
@@ -68,7 +70,10 @@ def test_missing_sku_and_wrong_total_are_hold_reasons() -> None:
     body["line_items"][1]["sku"] = None
     body["total_price"] = "80.00"
     problems = order_problems(order_from_webhook(body))
-    assert [code for code, _ in problems] == [ExceptionCode.UNKNOWN_SKU, ExceptionCode.TOTALS_MISMATCH]
+    assert [code for code, _ in problems] == [
+        ExceptionCode.UNKNOWN_SKU,
+        ExceptionCode.TOTALS_MISMATCH,
+    ]
     assert "74.89" in problems[1][1]
 
 
