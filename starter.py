@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from cli import demo, support
@@ -80,4 +81,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # SIGTERM stops the stack the way Ctrl-C does: children are stopped in `finally`.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(main())

@@ -23,6 +23,10 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _last_segment(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1] if url else ""
+
+
 def error_detail(response: httpx.Response) -> tuple[str, str]:
     """(o:errorCode, detail) from NetSuite's error envelope."""
     try:
@@ -129,11 +133,8 @@ class NetSuiteErp:
         )
 
     async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
-        existing = await self._read(order.key)
-        if existing and (existing.get("orderStatus") or {}).get("id") in CLOSED_STATUSES:
-            raise BusinessError(
-                SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {order.key} is already closed"
-            )
+        """One `PUT …/eid:` call; the 204's Location names the record (a closed order refuses
+        the upsert with a user error, which stays a business error)."""
         body = sales_order_body(
             order,
             items,
@@ -146,10 +147,13 @@ class NetSuiteErp:
             "PUT", f"/record/v1/salesOrder/eid:{order.key}", json=body
         )
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
-        record = await self._read(order.key)
-        if record is None:
-            raise TransientError(SYSTEM, f"sales order {order.key} not readable after upsert")
-        return self._ref(record)
+        erp_id = _last_segment(response.headers.get("Location", ""))
+        if not erp_id:
+            record = await self._read(order.key)
+            if record is None:
+                raise TransientError(SYSTEM, f"sales order {order.key} not readable after upsert")
+            return self._ref(record)
+        return ErpOrderRef(external_id=order.key, erp_id=erp_id)
 
     async def cancel_sales_order(self, order_key: str) -> None:
         record = await self._read(order_key)
@@ -164,23 +168,25 @@ class NetSuiteErp:
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
 
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        """Transform the order into an invoice; if it is billed already (a retry after the
+        first call succeeded), return the invoice created from it."""
+        response = await self._http.request(
+            "POST", f"/record/v1/salesOrder/{ref.erp_id}/!transform/invoice", json={}
+        )
+        if response.is_success:
+            invoice_id = _last_segment(response.headers.get("Location", ""))
+            return ErpInvoiceRef(erp_id=invoice_id, order_erp_id=ref.erp_id)
         record = await self._read(ref.external_id)
-        if record is None:
-            raise BusinessError(SYSTEM, ExceptionCode.ERP_REJECTED, f"no sales order {ref}")
-        if (record.get("orderStatus") or {}).get("id") == BILLED:
+        if record and (record.get("orderStatus") or {}).get("id") == BILLED:
             rows = await self._suiteql(
                 "SELECT id FROM transaction WHERE type = 'CustInvc' "
                 f"AND createdfrom = {int(record['id'])}"
             )
             if rows:
-                return ErpInvoiceRef(erp_id=str(rows[0]["id"]), order_erp_id=str(record["id"]))
-        response = await self._http.request(
-            "POST", f"/record/v1/salesOrder/{record['id']}/!transform/invoice", json={}
-        )
+                return ErpInvoiceRef(erp_id=str(rows[0]["id"]), order_erp_id=ref.erp_id)
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
-        location = response.headers.get("Location", "")
-        return ErpInvoiceRef(
-            erp_id=location.rstrip("/").rsplit("/", 1)[-1], order_erp_id=ref.erp_id
+        raise BusinessError(
+            SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {ref.erp_id} not billed"
         )
 
     async def aclose(self) -> None:

@@ -48,7 +48,9 @@ class Step(StrEnum):
 
 
 class ExceptionCode(StrEnum):
-    """Why an order stopped. Holdable codes are data problems support can fix and resume."""
+    """Why an order stopped. Holdable: data problems support can fix, and partners that stayed
+    unavailable beyond the retry budget; the order waits for resume or cancel. The others are
+    refusals by a partner: the saga compensates."""
 
     UNKNOWN_SKU = "UNKNOWN_SKU"
     ADDRESS_REJECTED = "ADDRESS_REJECTED"
@@ -59,6 +61,7 @@ class ExceptionCode(StrEnum):
     TAX_REJECTED = "TAX_REJECTED"
     WMS_REJECTED = "WMS_REJECTED"
     CHANNEL_REJECTED = "CHANNEL_REJECTED"
+    PARTNER_UNAVAILABLE = "PARTNER_UNAVAILABLE"
     STEP_FAILED = "STEP_FAILED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
 
@@ -74,6 +77,8 @@ HOLDABLE_CODES = frozenset(
         ExceptionCode.INVALID_ORDER,
         ExceptionCode.TOTALS_MISMATCH,
         ExceptionCode.OUT_OF_STOCK,
+        ExceptionCode.PARTNER_UNAVAILABLE,
+        ExceptionCode.STEP_FAILED,
     }
 )
 

@@ -40,10 +40,15 @@ class LocalStack:
     started_temporal: bool = False
 
     def _env(self) -> dict[str, str]:
+        """The settings that make the children one stack; the rest they read as we do."""
+        s = self.settings
         return {
-            "TEMPORAL_ADDRESS": self.settings.temporal_target,
-            "SANDBOX_URL": self.settings.sandbox_url,
-            "WEBHOOKS_PORT": str(self.settings.webhooks_port),
+            "TEMPORAL_ADDRESS": s.temporal_target,
+            "TEMPORAL_NAMESPACE": s.temporal_namespace,
+            "ORDER_TASK_QUEUE": s.task_queue,
+            "SANDBOX_URL": s.sandbox_url,
+            "WEBHOOKS_PORT": str(s.webhooks_port),
+            "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
 

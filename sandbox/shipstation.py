@@ -43,6 +43,7 @@ class ShipStationState:
         self.next_id = 913377600
         self.tasks: set[asyncio.Task[None]] = set()
         self.base_url = ""
+        self._http: httpx.AsyncClient | None = None
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -98,7 +99,13 @@ class ShipStationState:
         )
         for subscription in self.subscriptions.values():
             if subscription["event"] == event:
-                self._spawn(_deliver(subscription["target_url"], url, event))
+                self._spawn(_deliver(self._client(), subscription["target_url"], url, event))
+
+    def _client(self) -> httpx.AsyncClient:
+        """One client for all deliveries: building one costs a TLS context each time."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10, headers={"User-Agent": "ShipStation"})
+        return self._http
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -128,21 +135,24 @@ class ShipStationState:
         for task in list(self.tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._http is not None:
+            await self._http.aclose()
 
 
-async def _deliver(target_url: str, resource_url: str, event: str) -> None:
+async def _deliver(
+    client: httpx.AsyncClient, target_url: str, resource_url: str, event: str
+) -> None:
     """POST the thin notification, retrying like ShipStation does when the receiver fails."""
     body = {"resource_url": resource_url, "resource_type": event}
-    async with httpx.AsyncClient(timeout=10, headers={"User-Agent": "ShipStation"}) as client:
-        for attempt in range(10):
-            try:
-                response = await client.post(target_url, json=body)
-                if response.status_code < 300:
-                    return
-                log.warning("webhook %s answered %s", target_url, response.status_code)
-            except httpx.HTTPError as exc:
-                log.warning("webhook %s failed: %r", target_url, exc)
-            await asyncio.sleep(min(2**attempt * 0.5, 10))
+    for attempt in range(10):
+        try:
+            response = await client.post(target_url, json=body)
+            if response.status_code < 300:
+                return
+            log.warning("webhook %s answered %s", target_url, response.status_code)
+        except httpx.HTTPError as exc:
+            log.warning("webhook %s failed: %r", target_url, exc)
+        await asyncio.sleep(min(2**attempt * 0.5, 10))
 
 
 def _authorized(request: Request) -> bool:

@@ -16,11 +16,19 @@ from sandbox.shopify_orders import OrderFactory
 QUERY_COST = 10
 
 
+class ShopifyPlan(BaseModel):
+    """The GraphQL leaky bucket of the shop's plan (Shopify: 100/200/1000/2000 points/s)."""
+
+    maximum_available: float = Field(2000.0, gt=0)
+    restore_rate: float = Field(100.0, gt=0)
+
+
 class ShopifyState:
-    def __init__(self) -> None:
+    def __init__(self, plan: ShopifyPlan | None = None) -> None:
         self.orders: dict[str, dict[str, Any]] = {}  # by order GID
         self.factory = OrderFactory()
-        self.bucket, self.bucket_at = 2000.0, time.monotonic()
+        self.plan = plan or ShopifyPlan()
+        self.bucket, self.bucket_at = self.plan.maximum_available, time.monotonic()
         self.next_id = 5543219870000
 
     def new_id(self) -> int:
@@ -50,9 +58,12 @@ class ShopifyState:
         }
 
     def spend(self) -> dict[str, Any] | None:
-        """Leaky bucket (2000 points, 100/s): the THROTTLED body when the query cannot run."""
+        """Leaky bucket of the plan: the THROTTLED body when the query cannot run."""
         now = time.monotonic()
-        self.bucket = min(2000.0, self.bucket + (now - self.bucket_at) * 100)
+        plan = self.plan
+        self.bucket = min(
+            plan.maximum_available, self.bucket + (now - self.bucket_at) * plan.restore_rate
+        )
         self.bucket_at = now
         if self.bucket < QUERY_COST:
             return {
@@ -67,9 +78,9 @@ class ShopifyState:
             "requestedQueryCost": QUERY_COST,
             "actualQueryCost": actual,
             "throttleStatus": {
-                "maximumAvailable": 2000.0,
+                "maximumAvailable": self.plan.maximum_available,
                 "currentlyAvailable": int(self.bucket),
-                "restoreRate": 100.0,
+                "restoreRate": self.plan.restore_rate,
             },
         }
 
@@ -204,6 +215,12 @@ def control_router(state: ShopifyState) -> APIRouter:
         for body in bodies:
             state.add(body)
         return bodies
+
+    @api.put("/plan")
+    async def set_plan(plan: ShopifyPlan) -> ShopifyPlan:
+        state.plan = plan
+        state.bucket = plan.maximum_available
+        return plan
 
     @api.get("/orders/{order_id}")
     async def read_order(order_id: str) -> Response:

@@ -32,12 +32,23 @@ class FakePartners:
         # name -> errors raised by the next calls, in order (then the call succeeds)
         self.failures: dict[str, list[Exception]] = {}
 
+        # name -> error raised by every call until `recover(name)` (a partner outage)
+        self.down: dict[str, Exception] = {}
+
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
+
+    def outage(self, name: str, error: Exception) -> None:
+        self.down[name] = error
+
+    def recover(self, name: str) -> None:
+        self.down.pop(name, None)
 
     def _record(self, name: str, arg: Any) -> None:
         self.calls.append(name)
         self.args.setdefault(name, []).append(arg)
+        if name in self.down:
+            raise self.down[name]
         pending = self.failures.get(name)
         if pending:
             raise pending.pop(0)

@@ -24,7 +24,9 @@ async def test_erp_sales_order_is_idempotent_and_billed_once(sandbox: SandboxHan
     items = await adapters.erp.resolve_items(order.skus())
     first = await adapters.erp.upsert_sales_order(order, items)
     second = await adapters.erp.upsert_sales_order(order, items)
-    assert first == second and first.status == "B"
+    assert first == second and first.erp_id
+    [record] = httpx.get(f"{sandbox.url}/_sandbox/netsuite/salesOrders").json()
+    assert record["id"] == first.erp_id and record["orderStatus"]["id"] == "B"
     assert sandbox.stats()["erp_sales_orders"] == 1
     invoice = await adapters.erp.invoice_sales_order(first)
     assert await adapters.erp.invoice_sales_order(first) == invoice

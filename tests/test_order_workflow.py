@@ -27,7 +27,10 @@ FORWARD = [
     "request_fulfillment",
 ]  # fmt: skip
 FAST_RETRY = RetryBudget(
-    initial_interval=timedelta(milliseconds=10), step_attempts=3, compensation_attempts=3
+    initial_interval=timedelta(milliseconds=10),
+    maximum_interval=timedelta(milliseconds=50),
+    transient_budget=timedelta(seconds=2),
+    compensation_budget=timedelta(seconds=2),
 )
 
 
@@ -188,21 +191,33 @@ async def test_erp_permanent_failure_compensates_and_fails(saga: Saga) -> None:
     assert "INVALID_CONTENT" in saga.partners.args["cancel_channel_order"][0].reason
 
 
-async def test_transient_errors_retry_then_exhausted_retries_fail_the_saga(saga: Saga) -> None:
+async def test_transient_errors_retry_and_an_outage_holds_the_order(saga: Saga) -> None:
     saga.partners.fail("quote_tax", ApplicationError("503 from AvaTax", type="Transient"))
-    saga.partners.fail(
-        "reserve_stock",
-        *[
-            ApplicationError("warehouse down", type="Transient")
-            for _ in range(FAST_RETRY.step_attempts)
-        ],
-    )
+    saga.partners.outage("reserve_stock", ApplicationError("warehouse down", type="Transient"))
     await saga.start()
-    result = await saga.handle.result()
+    held = await saga.wait_for(OrderStatus.ON_HOLD)
     assert saga.partners.calls.count("quote_tax") == 2
-    assert result.status is OrderStatus.FAILED
-    assert result.exception is not None and result.exception.code is ExceptionCode.STEP_FAILED
-    assert result.compensations_done == ["release_stock", "void_tax", "cancel_channel_order"]
+    assert held.exception is not None and held.exception.code is ExceptionCode.PARTNER_UNAVAILABLE
+    assert "warehouse down" in held.exception.message
+    assert saga.partners.calls.count("reserve_stock") > 1
+    saga.partners.recover("reserve_stock")
+    await saga.handle.execute_update(
+        OrderToCashWorkflow.resume, ResumeRequest(note="warehouse back")
+    )
+    await saga.ship()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
+
+
+async def test_rate_limited_calls_wait_without_using_up_the_budget(saga: Saga) -> None:
+    limited = ApplicationError(
+        "THROTTLED", type="RateLimited", next_retry_delay=timedelta(milliseconds=20)
+    )
+    saga.partners.fail("acknowledge_order", *[limited for _ in range(5)])
+    await saga.start()
+    await saga.ship()
+    assert (await saga.handle.result()).status is OrderStatus.COMPLETED
+    assert saga.partners.calls.count("acknowledge_order") == 6
 
 
 async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) -> None:

@@ -11,13 +11,18 @@ from canonical import Order
 
 
 class RetryBudget(BaseModel):
-    """How hard a step tries before the saga treats its failure as permanent."""
+    """How long a call is retried. Attempts are unlimited within the budget: a throttled or
+    briefly unavailable partner is not a failure, so it must not use up a count of attempts."""
 
     initial_interval: timedelta = timedelta(seconds=1)
-    maximum_interval: timedelta = timedelta(seconds=30)
-    step_attempts: int = Field(default=8, ge=1)
-    compensation_attempts: int = Field(default=20, ge=1)
+    maximum_interval: timedelta = timedelta(minutes=1)
     step_timeout: timedelta = timedelta(seconds=30)
+    transient_budget: timedelta = Field(
+        default=timedelta(hours=1), description="forward step: then the order is held"
+    )
+    compensation_budget: timedelta = Field(
+        default=timedelta(hours=1), description="compensation: then the order needs attention"
+    )
 
 
 class OrderToCashInput(BaseModel):

@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
+    from activities.errors import RATE_LIMITED, TRANSIENT
     from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
     from activities.stock import StockActivities
     from activities.tax import TaxActivities
@@ -56,9 +57,15 @@ class StepFailed(Exception):
 
 
 def business_failure(err: ActivityError) -> tuple[ExceptionCode, str]:
-    """The exception code an activity failed with (STEP_FAILED when retries ran out)."""
+    """Why an activity failed for good: its business code, or PARTNER_UNAVAILABLE when the
+    retry budget ran out on transient errors, or STEP_FAILED for anything unexpected."""
     cause = err.cause
+    if isinstance(cause, TimeoutError):
+        last = cause.cause.message if isinstance(cause.cause, ApplicationError) else str(cause)
+        return ExceptionCode.PARTNER_UNAVAILABLE, f"retry budget used up; last error: {last}"
     if isinstance(cause, ApplicationError):
+        if cause.type in (TRANSIENT, RATE_LIMITED):
+            return ExceptionCode.PARTNER_UNAVAILABLE, cause.message
         try:
             return ExceptionCode(cause.type or ""), cause.message
         except ValueError:
@@ -180,7 +187,7 @@ class OrderToCashWorkflow:
         quote = await self._run_step(
             Step.TAX_QUOTE,
             lambda: self._activity(TaxActivities.quote_tax, self._order),
-            compensation=("void_tax", lambda: self._activity(TaxActivities.void_tax, self._key)),
+            compensation=("void_tax", lambda: self._undo(TaxActivities.void_tax, self._key)),
         )
         self._note(f"tax quoted: {quote.total_tax} on {quote.total_taxable}")
         await self._run_step(
@@ -188,7 +195,7 @@ class OrderToCashWorkflow:
             lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
             compensation=(
                 "release_stock",
-                lambda: self._activity(StockActivities.release_stock, self._key),
+                lambda: self._undo(StockActivities.release_stock, self._key),
             ),
         )
         self._erp_order = await self._run_step(
@@ -198,7 +205,7 @@ class OrderToCashWorkflow:
             ),
             compensation=(
                 "cancel_sales_order",
-                lambda: self._activity(ErpActivities.cancel_sales_order, self._key),
+                lambda: self._undo(ErpActivities.cancel_sales_order, self._key),
             ),
         )
         self._note(f"ERP sales order {self._erp_order.number or self._erp_order.erp_id}")
@@ -215,7 +222,7 @@ class OrderToCashWorkflow:
             lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
             compensation=(
                 "cancel_fulfillment",
-                lambda: self._activity(WmsActivities.cancel_fulfillment, self._key),
+                lambda: self._undo(WmsActivities.cancel_fulfillment, self._key),
             ),
         )
         await self._await_shipments(input.shipment_sla)
@@ -282,16 +289,25 @@ class OrderToCashWorkflow:
     def _key(self) -> str:
         return self._order.key
 
-    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any, attempts: int = 0) -> T:
+    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any) -> T:
+        """A forward call, retried within the transient budget."""
+        return await self._execute(fn, arg, self._retry.transient_budget)
+
+    async def _undo(self, fn: Callable[..., Awaitable[Any]], arg: Any) -> None:
+        """A compensating call, retried within the compensation budget."""
+        await self._execute(fn, arg, self._retry.compensation_budget)
+
+    async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
         retry = self._retry
         return await workflow.execute_activity_method(
             fn,  # type: ignore[arg-type]
             arg,
             start_to_close_timeout=retry.step_timeout,
+            schedule_to_close_timeout=budget,
             retry_policy=RetryPolicy(
                 initial_interval=retry.initial_interval,
                 maximum_interval=retry.maximum_interval,
-                maximum_attempts=attempts or retry.step_attempts,
+                maximum_attempts=0,
             ),
         )
 
@@ -380,10 +396,8 @@ class OrderToCashWorkflow:
         if self._cancel and self._cancel.source is CancelSource.CHANNEL:
             return  # the channel cancelled it itself
         reason = self._cancel_reason() if self._cancel else self._failure_reason()
-        await self._activity(
-            ChannelActivities.cancel_channel_order,
-            ChannelCancel(order=self._order, reason=reason),
-            attempts=self._retry.compensation_attempts,
+        await self._undo(
+            ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
         )
 
     async def _compensate(self, final: OrderStatus, note: str) -> None:
@@ -466,8 +480,11 @@ class OrderToCashWorkflow:
         )
 
     def _upsert(self, *updates: SearchAttributeUpdate[Any]) -> None:
-        if self._publish:
-            workflow.upsert_search_attributes(list(updates))
+        """Upsert only what changed: every upsert is a history event."""
+        current = workflow.info().typed_search_attributes
+        changed = [u for u in updates if current.get(u.key) != u.value]
+        if self._publish and changed:
+            workflow.upsert_search_attributes(changed)
 
     def _publish_details(self) -> None:
         lines = [

@@ -1,0 +1,144 @@
+"""Records real order-to-cash histories into tests/histories/ (`make record-histories`).
+
+Each scenario runs on a fresh Temporal dev server with the sandbox over HTTP and the real
+worker; `tests/test_replay.py` replays every file so workflow changes that break running
+orders are caught. Keep old files when recording new ones after a `workflow.patched` change."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.shopify import order_from_webhook
+from canonical import OrderStatus
+from infra.harness import Harness, order_harness
+from infra.order_client import start_order
+from infra.processes import binary
+from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
+from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+
+HISTORIES = Path(__file__).parent / "histories"
+QUICK = RetryBudget(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2)
+)
+Handle = WorkflowHandle[OrderToCashWorkflow, object]
+
+
+async def _start(
+    h: Harness, skus: list[tuple[str, int]] | None = None, sla: timedelta = timedelta(hours=1)
+) -> Handle:
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1, "skus": skus}
+    ).json()[0]
+    order = order_from_webhook(body)
+    return await start_order(
+        h.client, h.settings, order, OrderToCashInput(order=order, shipment_sla=sla, retry=QUICK)
+    )
+
+
+async def _until(handle: Handle, status: OrderStatus) -> None:
+    for _ in range(300):
+        if (await handle.query(OrderToCashWorkflow.status)).status is status:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"{handle.id} never reached {status}")
+
+
+async def completed(h: Harness) -> Handle:
+    handle = await _start(h)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
+    httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship"
+    ).raise_for_status()
+    return handle
+
+
+async def split_shipment_after_delay(h: Harness) -> Handle:
+    handle = await _start(
+        h, [("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)], sla=timedelta(seconds=1)
+    )
+    await _until(handle, OrderStatus.DELAYED)
+    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
+    wms = httpx.get(f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}").json()
+    for item in wms["items"]:
+        lines = {"lines": [{"lineItemKey": item["lineItemKey"], "quantity": item["quantity"]}]}
+        httpx.post(
+            f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship", json=lines
+        ).raise_for_status()
+    return handle
+
+
+async def cancelled_by_support(h: Harness) -> Handle:
+    handle = await _start(h)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    await handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="customer asked"))
+    return handle
+
+
+async def hold_resumed(h: Harness) -> Handle:
+    handle = await _start(h, [("CANDLE-CEDAR-8OZ-OLD", 1)])
+    await _until(handle, OrderStatus.ON_HOLD)
+    await handle.execute_update(
+        OrderToCashWorkflow.resume,
+        ResumeRequest(note="old SKU", sku_overrides={"CANDLE-CEDAR-8OZ-OLD": "CANDLE-CEDAR-8OZ"}),
+    )
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
+    httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship"
+    ).raise_for_status()
+    return handle
+
+
+async def erp_rejected(h: Harness) -> Handle:
+    httpx.put(
+        f"{h.settings.sandbox_url}/_sandbox/faults/netsuite",
+        json={"reject_next": 1, "match": "PUT .*/salesOrder/"},
+    ).raise_for_status()
+    return await _start(h)
+
+
+SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
+    "completed": completed,
+    "split_shipment_after_delay": split_shipment_after_delay,
+    "cancelled_by_support": cancelled_by_support,
+    "hold_resumed": hold_resumed,
+    "erp_rejected": erp_rejected,
+}
+
+
+async def record(version: str) -> list[Path]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    written = []
+    try:
+        async with order_harness(env.client) as harness:
+            for name, scenario in SCENARIOS.items():
+                handle = await scenario(harness)
+                await asyncio.wait_for(handle.result(), 60)
+                history = await handle.fetch_history()
+                path = HISTORIES / f"order_to_cash_{version}_{name}.json"
+                path.write_text(history.to_json())
+                written.append(path)
+    finally:
+        await env.shutdown()
+    return written
+
+
+if __name__ == "__main__":
+    HISTORIES.mkdir(exist_ok=True)
+    for path in asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1")):
+        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
