@@ -1,7 +1,8 @@
 """Tax port over AvaTax REST v2.
 
 The quote is a stored, uncommitted `SalesInvoice` whose document code is the order key, made
-with `createoradjust` so retries adjust instead of duplicating; commit on invoice, void on cancel."""
+with `createoradjust` so retries adjust instead of duplicating; commit on invoice, void on
+cancel."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def error_detail(response: httpx.Response) -> tuple[str, str]:
 def sales_order_body(
     order: Order, items: list[ItemRef], *, customer_id: str, subsidiary_id: str, location_id: str
 ) -> dict[str, Any]:
-    """Canonical order -> NetSuite salesOrder record (money as JSON numbers, as NetSuite takes it)."""
+    """Canonical order -> NetSuite salesOrder record (money as JSON numbers, as NetSuite wants)."""
     item_ids = {item.sku: item.erp_item_id for item in items}
     return {
         "externalId": order.key,

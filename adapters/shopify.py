@@ -111,8 +111,8 @@ def order_from_webhook(body: dict[str, Any]) -> Order:
 FULFILLMENT_ORDERS = """
 query FOs($id: ID!) { order(id: $id) { id name cancelledAt
   fulfillments(first: 50) { id trackingInfo(first: 5) { number } }
-  fulfillmentOrders(first: 10) { nodes { id status
-    lineItems(first: 50) { nodes { id remainingQuantity totalQuantity lineItem { id sku } } } } } } }
+  fulfillmentOrders(first: 10) { nodes { id status lineItems(first: 50) {
+    nodes { id remainingQuantity totalQuantity lineItem { id sku } } } } } } }
 """
 FULFILLMENT_CREATE = """
 mutation fulfillmentCreate($fulfillment: FulfillmentInput!, $message: String) {
@@ -125,7 +125,8 @@ mutation tagsAdd($id: ID!, $tags: [String!]!) {
 """
 ORDER_CANCEL = """
 mutation orderCancel($orderId: ID!, $reason: OrderCancelReason!, $staffNote: String) {
-  orderCancel(orderId: $orderId, reason: $reason, refundMethod: {originalPaymentMethodsRefund: true},
+  orderCancel(orderId: $orderId, reason: $reason,
+              refundMethod: {originalPaymentMethodsRefund: true},
               restock: true, notifyCustomer: true, staffNote: $staffNote) {
     job { id done } orderCancelUserErrors { field message code } } }
 """
@@ -216,7 +217,8 @@ class ShopifyMarketplace:
             raise BusinessError(
                 SYSTEM,
                 ExceptionCode.CHANNEL_REJECTED,
-                f"nothing left to fulfil on {order.order_number} for shipment {shipment.shipment_id}",
+                f"nothing left to fulfil on {order.order_number} "
+                f"for shipment {shipment.shipment_id}",
             )
         tracking = {"company": shipment.carrier.upper(), "number": shipment.tracking_number}
         if shipment.tracking_url:

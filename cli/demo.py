@@ -4,6 +4,7 @@ watch them in a live table until Ctrl-C (or, with --exit, until every order sett
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import httpx
@@ -33,10 +34,8 @@ async def send_sample_orders(client: Client, settings: Settings, count: int) -> 
     ids = []
     for body in response.json():
         order = order_from_webhook(body)
-        try:
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # one order, one execution
             await start_order(client, settings, order)
-        except WorkflowAlreadyStartedError:
-            pass  # already processed: one order, one execution
         ids.append(order.workflow_id)
     return ids
 
@@ -73,9 +72,11 @@ async def run_stack(settings: Settings, orders: int, exit_when_done: bool, timeo
     try:
         client = await connect(settings)
         await ensure_search_attributes(client)
-        console.print(f"Temporal UI: [link={ui_url(settings)}]{ui_url(settings)}[/link]   "
-                      f"Webhooks: http://127.0.0.1:{settings.webhooks_port}/docs   "
-                      f"Sandbox: {settings.sandbox_url}/docs   (Ctrl-C stops everything)")  # fmt: skip
+        console.print(
+            f"Temporal UI: [link={ui_url(settings)}]{ui_url(settings)}[/link]   "
+            f"Webhooks: http://127.0.0.1:{settings.webhooks_port}/docs   "
+            f"Sandbox: {settings.sandbox_url}/docs   (Ctrl-C stops everything)"
+        )
         if not orders:
             while True:
                 stack.check()

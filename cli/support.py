@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 from rich.console import Console
 from rich.table import Table
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import OrderView
 from cli.render import order_detail, status_text

@@ -49,7 +49,7 @@ async def start_order(
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         search_attributes=attributes if input.publish_search_attributes else None,
         static_summary=order_summary(order),
-    )  # type: ignore[return-value]
+    )
 
 
 def workflow_id_from(text: str) -> str:

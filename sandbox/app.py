@@ -11,7 +11,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 
 from sandbox import avatax, netsuite, shipstation, shopify, warehouse
+from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
+from sandbox.vendor_errors import VendorError, vendor_error_handler
 
 
 def create_app(
@@ -34,7 +36,10 @@ def create_app(
         await wms.aclose()
 
     app = FastAPI(title="Partner sandbox", lifespan=lifespan)
+    # Starlette runs the last added middleware first: faults, then credentials, then routes.
+    app.middleware("http")(partner_auth)
     app.middleware("http")(injector.middleware)
+    app.add_exception_handler(VendorError, vendor_error_handler)
     app.include_router(netsuite.router(ns))
     app.include_router(avatax.router(tax))
     app.include_router(shipstation.router(wms))

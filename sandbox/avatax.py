@@ -10,15 +10,28 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from sandbox.vendor_errors import VendorError
+
 STATE_RATES = {
-    "MA": "0.0625", "NY": "0.04", "CA": "0.0725", "TX": "0.0625", "WA": "0.065", "IL": "0.0625",
-    "NJ": "0.06625", "PA": "0.06", "FL": "0.06", "OR": "0", "NH": "0", "DE": "0", "MT": "0",
-}  # fmt: skip
+    "MA": "0.0625",
+    "NY": "0.04",
+    "CA": "0.0725",
+    "TX": "0.0625",
+    "WA": "0.065",
+    "IL": "0.0625",
+    "NJ": "0.06625",
+    "PA": "0.06",
+    "FL": "0.06",
+    "OR": "0",
+    "NH": "0",
+    "DE": "0",
+    "MT": "0",
+}
 FREIGHT = "FR020100"
 CENT = Decimal("0.01")
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(
         {
             "error": {
@@ -47,7 +60,7 @@ def calculate(model: dict[str, Any], transaction_id: int) -> dict[str, Any]:
     ship_to = model["addresses"].get("shipTo") or model["addresses"].get("singleLocation") or {}
     region = ship_to.get("region", "")
     rate = Decimal(STATE_RATES.get(region, "0")) if ship_to.get("country") == "US" else Decimal(0)
-    lines = []
+    lines: list[dict[str, Any]] = []
     for line in model["lines"]:
         amount = Decimal(str(line["amount"]))
         taxable = Decimal(0) if line.get("taxCode") == FREIGHT else amount
@@ -68,7 +81,7 @@ def calculate(model: dict[str, Any], transaction_id: int) -> dict[str, Any]:
                         "region": region,
                         "taxName": f"{region} STATE TAX",
                     }
-                ],  # fmt: skip
+                ],
             }
         )
     total_amount = sum(Decimal(str(line["lineAmount"])) for line in lines)
@@ -100,23 +113,18 @@ class AvaTaxState:
 def router(state: AvaTaxState) -> APIRouter:
     api = APIRouter(prefix="/avatax/api/v2")
 
-    def authorized(request: Request) -> bool:
-        return request.headers.get("authorization", "").startswith("Basic ")
-
     @api.post("/transactions/createoradjust")
     async def create_or_adjust(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "AuthenticationException", "Authentication failed.")
         model = (await request.json()).get("createTransactionModel") or {}
         if not model.get("code") or not model.get("lines"):
-            return _error(400, "MissingRequiredField", "code and lines are required.")
+            return error(400, "MissingRequiredField", "code and lines are required.")
         for key in ("shipFrom", "shipTo"):
             problem = _address_problem(model.get("addresses", {}).get(key, {}))
             if problem:
-                return _error(400, "AddressNotGeocoded", problem)
+                return error(400, "AddressNotGeocoded", problem)
         existing = state.documents.get(model["code"])
         if existing and existing["status"] == "Committed":
-            return _error(400, "CannotModifyLockedTransaction", "The transaction is committed.")
+            return error(400, "CannotModifyLockedTransaction", "The transaction is committed.")
         if existing:
             transaction_id = existing["id"]
         else:
@@ -125,35 +133,28 @@ def router(state: AvaTaxState) -> APIRouter:
         state.documents[model["code"]] = calculate(model, transaction_id)
         return JSONResponse(state.documents[model["code"]], status_code=201)
 
-    def _document(code: str) -> dict[str, Any] | None:
-        return state.documents.get(code)
+    def existing(code: str) -> dict[str, Any]:
+        document = state.documents.get(code)
+        if document is None:
+            raise VendorError(error(404, "EntityNotFoundError", "Document not found."))
+        return document
 
     @api.get("/companies/{company}/transactions/{code}")
     async def read(company: str, code: str, request: Request) -> Response:
-        document = _document(code)
-        if document is None:
-            return _error(404, "EntityNotFoundError", "Document not found.")
+        document = existing(code)
         return JSONResponse(document)
 
     @api.post("/companies/{company}/transactions/{code}/commit")
     async def commit(company: str, code: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "AuthenticationException", "Authentication failed.")
-        document = _document(code)
-        if document is None:
-            return _error(404, "EntityNotFoundError", "Document not found.")
+        document = existing(code)
         if document["status"] == "Cancelled":
-            return _error(400, "CannotModifyDeletedTransaction", "The transaction was voided.")
+            return error(400, "CannotModifyDeletedTransaction", "The transaction was voided.")
         document["status"] = "Committed"
         return JSONResponse(document)
 
     @api.post("/companies/{company}/transactions/{code}/void")
     async def void(company: str, code: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "AuthenticationException", "Authentication failed.")
-        document = _document(code)
-        if document is None:
-            return _error(404, "EntityNotFoundError", "Document not found.")
+        document = existing(code)
         document["status"] = "Cancelled"
         return JSONResponse(document)
 

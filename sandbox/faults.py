@@ -68,6 +68,14 @@ def _body(system: str, status: int, message: str) -> dict[str, Any]:
     return {"error": "sandbox_fault", "message": message}
 
 
+MESSAGES = {
+    500: "injected server error",
+    503: "injected outage or error",
+    429: "injected rate limit",
+    400: "injected business error",
+}
+
+
 class _Bucket:
     def __init__(self, rate: float) -> None:
         self.rate, self.tokens, self.at = rate, rate, time.monotonic()
@@ -145,6 +153,5 @@ class FaultInjector:
                         "X-Rate-Limit-Reset": f"{retry_after:g}"}  # fmt: skip
         if system == "shopify" and status == 429:
             status = 200  # Shopify GraphQL reports THROTTLED in a 200 body
-        message = {500: "injected server error", 503: "injected outage or error",
-                   429: "injected rate limit", 400: "injected business error"}[fault[0]]  # fmt: skip
+        message = MESSAGES[fault[0]]
         return JSONResponse(_body(system, fault[0], message), status_code=status, headers=headers)

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from sandbox.catalog import BY_ERP_ID, BY_SKU
+from sandbox.vendor_errors import VendorError
 
 STATUS_NAMES = {"B": "Pending Fulfillment", "G": "Billed", "H": "Closed"}
 RECORD = "/services/rest/record/v1"
 
 
-def _error(status: int, code: str, detail: str, path: str | None = None) -> JSONResponse:
+def error(status: int, code: str, detail: str, path: str | None = None) -> JSONResponse:
     item = {"detail": detail, "o:errorCode": code} | ({"o:errorPath": path} if path else {})
     titles = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
     return JSONResponse(
@@ -43,13 +44,16 @@ class NetSuiteState:
 def router(state: NetSuiteState) -> APIRouter:
     api = APIRouter(prefix="/netsuite")
 
-    def authorized(request: Request) -> bool:
-        return request.headers.get("authorization", "").startswith("Bearer ")
+    def existing(external_id: str) -> dict[str, Any]:
+        record = state.orders.get(external_id)
+        if record is None:
+            raise VendorError(
+                error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+            )
+        return record
 
     @api.post("/services/rest/query/v1/suiteql")
     async def suiteql(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
         query = (await request.json()).get("q", "")
         rows: list[dict[str, Any]]
         if m := re.search(r"FROM item WHERE itemid IN \((.*)\)", query, re.I):
@@ -58,7 +62,7 @@ def router(state: NetSuiteState) -> APIRouter:
         elif m := re.search(r"type = 'CustInvc' AND createdfrom = (\d+)", query, re.I):
             rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
         else:
-            return _error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
+            return error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
         items = [{"links": []} | row for row in rows]
         return JSONResponse(
             {
@@ -68,19 +72,17 @@ def router(state: NetSuiteState) -> APIRouter:
                 "items": items,
                 "offset": 0,
                 "totalResults": len(items),
-            }  # fmt: skip
+            }
         )
 
     @api.put(RECORD + "/salesOrder/eid:{external_id}")
     async def upsert(external_id: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
         body = await request.json()
         lines = body.get("item", {}).get("items", [])
         for n, line in enumerate(lines):
             item_id = str(line.get("item", {}).get("id"))
             if item_id not in BY_ERP_ID:
-                return _error(
+                return error(
                     400,
                     "INVALID_CONTENT",
                     "Error while accessing resource: You have entered an Invalid Field Value "
@@ -88,12 +90,12 @@ def router(state: NetSuiteState) -> APIRouter:
                     f"item.items[{n}].item",
                 )
         if not lines:
-            return _error(
+            return error(
                 400, "USER_ERROR", "You must enter at least one line item for this transaction."
             )
         existing = state.orders.get(external_id)
         if existing and existing["orderStatus"]["id"] != "B":
-            return _error(400, "USER_ERROR", "This transaction can no longer be edited.")
+            return error(400, "USER_ERROR", "This transaction can no longer be edited.")
         record_id = existing["id"] if existing else state.new_id()
         state.orders[external_id] = {
             **body,
@@ -112,22 +114,13 @@ def router(state: NetSuiteState) -> APIRouter:
 
     @api.get(RECORD + "/salesOrder/eid:{external_id}")
     async def read(external_id: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
-        record = state.orders.get(external_id)
-        if record is None:
-            return _error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
-        return JSONResponse(record)
+        return JSONResponse(existing(external_id))
 
     @api.patch(RECORD + "/salesOrder/eid:{external_id}")
     async def close_lines(external_id: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
-        record = state.orders.get(external_id)
-        if record is None:
-            return _error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+        record = existing(external_id)
         if record["orderStatus"]["id"] == "G":
-            return _error(400, "USER_ERROR", "You cannot close lines of a billed sales order.")
+            return error(400, "USER_ERROR", "You cannot close lines of a billed sales order.")
         closing = {
             u["line"]
             for u in (await request.json()).get("item", {}).get("items", [])
@@ -141,13 +134,11 @@ def router(state: NetSuiteState) -> APIRouter:
 
     @api.post(RECORD + "/salesOrder/{record_id}/!transform/invoice")
     async def invoice(record_id: str, request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "INVALID_LOGIN", "Invalid login attempt.")
         record = next((o for o in state.orders.values() if o["id"] == record_id), None)
         if record is None:
-            return _error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
+            return error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
         if record["orderStatus"]["id"] != "B":
-            return _error(
+            return error(
                 400,
                 "USER_ERROR",
                 f"Sales order is {record['orderStatus']['refName']}; it cannot be billed.",

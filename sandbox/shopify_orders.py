@@ -84,17 +84,26 @@ class OrderFactory:
                             "rate": float(rate),
                             "price_set": _money(tax, currency),
                         }
-                    ],  # fmt: skip
+                    ],
                 }
             )
         total = subtotal + SHIPPING + total_tax
         number = 1000 + order_id % 100000
         created = datetime.now(UTC).isoformat(timespec="seconds")
         address = {
-            "first_name": first, "last_name": last, "name": f"{first} {last}", "company": None,
-            "address1": line1, "address2": line2, "city": city, "province_code": region,
-            "zip": postal, "country": "United States", "country_code": "US", "phone": None,
-        }  # fmt: skip
+            "first_name": first,
+            "last_name": last,
+            "name": f"{first} {last}",
+            "company": None,
+            "address1": line1,
+            "address2": line2,
+            "city": city,
+            "province_code": region,
+            "zip": postal,
+            "country": "United States",
+            "country_code": "US",
+            "phone": None,
+        }
         email = f"{first.lower()}.{last.lower()}@example.com".encode("ascii", "ignore").decode()
         return {
             "id": order_id,
@@ -128,5 +137,5 @@ class OrderFactory:
                     "discount_allocations": [],
                     "tax_lines": [],
                 }
-            ],  # fmt: skip
+            ],
         }

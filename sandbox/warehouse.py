@@ -57,11 +57,10 @@ def router(state: WarehouseState) -> APIRouter:
                 )
             available = state.on_hand[line["sku"]] - state.reserved(line["sku"])
             if available < line["quantity"]:
+                message = f"{line['sku']}: requested {line['quantity']}, available {available}"
                 return JSONResponse(
-                    {"error": "insufficient_stock",
-                     "message": f"{line['sku']}: requested {line['quantity']}, available {available}"},
-                    status_code=409,
-                )  # fmt: skip
+                    {"error": "insufficient_stock", "message": message}, status_code=409
+                )
         state.reservations[key] = {"key": key, "status": "active", "lines": lines}
         return JSONResponse(state.reservations[key], status_code=201)
 

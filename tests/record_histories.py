@@ -53,13 +53,18 @@ async def _until(handle: Handle, status: OrderStatus) -> None:
     raise TimeoutError(f"{handle.id} never reached {status}")
 
 
+def _ship(h: Harness, handle: Handle, line: dict[str, object] | None = None) -> None:
+    """The sandbox warehouse ships the order (one line of it, or all that is left)."""
+    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
+    url = f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}"
+    body = {"lines": [line]} if line else None
+    httpx.post(f"{url}/ship", json=body).raise_for_status()
+
+
 async def completed(h: Harness) -> Handle:
     handle = await _start(h)
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
-    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
-    httpx.post(
-        f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship"
-    ).raise_for_status()
+    _ship(h, handle)
     return handle
 
 
@@ -71,10 +76,7 @@ async def split_shipment_after_delay(h: Harness) -> Handle:
     order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
     wms = httpx.get(f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}").json()
     for item in wms["items"]:
-        lines = {"lines": [{"lineItemKey": item["lineItemKey"], "quantity": item["quantity"]}]}
-        httpx.post(
-            f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship", json=lines
-        ).raise_for_status()
+        _ship(h, handle, {"lineItemKey": item["lineItemKey"], "quantity": item["quantity"]})
     return handle
 
 
@@ -93,10 +95,7 @@ async def hold_resumed(h: Harness) -> Handle:
         ResumeRequest(note="old SKU", sku_overrides={"CANDLE-CEDAR-8OZ-OLD": "CANDLE-CEDAR-8OZ"}),
     )
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
-    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
-    httpx.post(
-        f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship"
-    ).raise_for_status()
+    _ship(h, handle)
     return handle
 
 

@@ -131,7 +131,10 @@ async def test_reservation_is_idempotent_and_out_of_stock_is_typed(sandbox: Sand
     await adapters.stock.reserve(request.model_copy(update={"reservation_key": "k2"}))
     await adapters.stock.commit("k2")
     await adapters.stock.commit("k2")
-    assert httpx.get(f"{sandbox.url}/warehouse/v1/stock/MUG-STONE-350").json() == {
+    stock = httpx.get(
+        f"{sandbox.url}/warehouse/v1/stock/MUG-STONE-350", headers={"Authorization": "Bearer t"}
+    )
+    assert stock.json() == {
         "sku": "MUG-STONE-350",
         "on_hand": 1,
         "reserved": 0,
@@ -162,7 +165,8 @@ async def test_fulfilment_shipment_and_channel_confirmation_once(sandbox: Sandbo
         f"{sandbox.url}/_sandbox/shipstation/orders/{order.key}/ship",
         json={"lines": [{"lineItemKey": first_line.line_id, "quantity": 2}], "carrier": "ups"},
     ).json()
-    url = f"{sandbox.url}/shipstation/shipments?batchId={shipped['batchNumber']}&includeShipmentItems=True"
+    batch = shipped["batchNumber"]
+    url = f"{sandbox.url}/shipstation/shipments?batchId={batch}&includeShipmentItems=True"
     [shipment] = await adapters.wms.fetch_shipments(url)
     assert shipment.carrier == "ups" and shipment.tracking_url and shipment.lines[0].quantity == 2
     shopify = adapters.marketplace(order.channel)
@@ -180,3 +184,16 @@ async def test_fulfilment_shipment_and_channel_confirmation_once(sandbox: Sandbo
     with pytest.raises(BusinessError, match="fulfillments"):
         await shopify.cancel(order, "shipped orders are returned, not cancelled")
     await adapters.aclose()
+
+
+async def test_each_partner_refuses_missing_credentials_in_its_own_shape(
+    sandbox: SandboxHandle,
+) -> None:
+    netsuite = httpx.get(f"{sandbox.url}/netsuite/services/rest/record/v1/salesOrder/eid:x")
+    assert netsuite.status_code == 401
+    assert netsuite.json()["o:errorDetails"][0]["o:errorCode"] == "INVALID_LOGIN"
+    avatax = httpx.post(f"{sandbox.url}/avatax/api/v2/transactions/createoradjust", json={})
+    assert avatax.status_code == 401 and avatax.json()["error"]["code"] == "AuthenticationException"
+    shopify = httpx.post(f"{sandbox.url}/shopify/shop/admin/api/2026-01/graphql.json", json={})
+    assert shopify.status_code == 401 and "access token" in shopify.json()["errors"]
+    assert httpx.get(f"{sandbox.url}/shipstation/orders").status_code == 401

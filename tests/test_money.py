@@ -34,8 +34,8 @@ def test_float_never_multiplies() -> None:
 
 
 def test_float_input_is_read_by_its_shortest_repr() -> None:
-    assert Money(amount=22.5, currency="USD").amount == Decimal("22.5")  # type: ignore[arg-type]
-    assert Money(amount=0.1, currency="USD").amount == Decimal("0.1")  # type: ignore[arg-type]
+    assert Money(amount=22.5, currency="USD").amount == Decimal("22.5")
+    assert Money(amount=0.1, currency="USD").amount == Decimal("0.1")
 
 
 def test_rounding_follows_iso_4217_minor_units() -> None:

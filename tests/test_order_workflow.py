@@ -26,6 +26,13 @@ FORWARD = [
     "resolve_items", "quote_tax", "reserve_stock", "create_sales_order", "acknowledge_order",
     "request_fulfillment",
 ]  # fmt: skip
+FULL_UNWIND = [
+    "cancel_fulfillment",
+    "cancel_sales_order",
+    "release_stock",
+    "void_tax",
+    "cancel_channel_order",
+]
 FAST_RETRY = RetryBudget(
     initial_interval=timedelta(milliseconds=10),
     maximum_interval=timedelta(milliseconds=50),
@@ -91,6 +98,11 @@ class Saga:
             ],
         )
 
+    async def held(self, code: ExceptionCode) -> OrderView:
+        view = await self.wait_for(OrderStatus.ON_HOLD)
+        assert view.exception is not None and view.exception.code is code, view.exception
+        return view
+
     async def ship(self, shipment: Shipment | None = None) -> None:
         await self.wait_for(
             OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED, OrderStatus.PARTIALLY_SHIPPED
@@ -140,8 +152,7 @@ async def test_cancel_before_the_erp_order_only_undoes_what_was_done(saga: Saga)
         "reserve_stock", business(ExceptionCode.OUT_OF_STOCK, "MUG-STONE-350: available 0")
     )
     await saga.start()
-    held = await saga.wait_for(OrderStatus.ON_HOLD)
-    assert held.exception is not None and held.exception.code is ExceptionCode.OUT_OF_STOCK
+    await saga.held(ExceptionCode.OUT_OF_STOCK)
     result = await saga.handle.execute_update(
         OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind")
     )
@@ -158,9 +169,7 @@ async def test_cancel_after_the_erp_order_compensates_in_reverse(saga: Saga) -> 
         OrderToCashWorkflow.cancel, CancelRequest(reason="fraud check")
     )
     assert result.status is OrderStatus.CANCELLED
-    assert result.compensations_done == [
-        "cancel_fulfillment", "cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order",
-    ]  # fmt: skip
+    assert result.compensations_done == FULL_UNWIND
     assert saga.partners.calls[len(FORWARD) :] == result.compensations_done
     assert (await saga.handle.result()).status is OrderStatus.CANCELLED
 
@@ -195,10 +204,9 @@ async def test_transient_errors_retry_and_an_outage_holds_the_order(saga: Saga) 
     saga.partners.fail("quote_tax", ApplicationError("503 from AvaTax", type="Transient"))
     saga.partners.outage("reserve_stock", ApplicationError("warehouse down", type="Transient"))
     await saga.start()
-    held = await saga.wait_for(OrderStatus.ON_HOLD)
+    held = await saga.held(ExceptionCode.PARTNER_UNAVAILABLE)
     assert saga.partners.calls.count("quote_tax") == 2
-    assert held.exception is not None and held.exception.code is ExceptionCode.PARTNER_UNAVAILABLE
-    assert "warehouse down" in held.exception.message
+    assert held.exception is not None and "warehouse down" in held.exception.message
     assert saga.partners.calls.count("reserve_stock") > 1
     saga.partners.recover("reserve_stock")
     await saga.handle.execute_update(
@@ -238,9 +246,7 @@ async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) ->
     )
     result = await saga.handle.result()
     assert result.status is OrderStatus.CANCELLED
-    assert result.compensations_done == [
-        "cancel_fulfillment", "cancel_sales_order", "release_stock", "void_tax", "cancel_channel_order",
-    ]  # fmt: skip
+    assert result.compensations_done == FULL_UNWIND
 
 
 async def test_hold_then_resume_with_corrected_sku(saga: Saga) -> None:
@@ -248,8 +254,7 @@ async def test_hold_then_resume_with_corrected_sku(saga: Saga) -> None:
         "resolve_items", business(ExceptionCode.UNKNOWN_SKU, "no ERP item for SKU MUG-STONE-350")
     )
     await saga.start()
-    held = await saga.wait_for(OrderStatus.ON_HOLD)
-    assert held.exception is not None and held.exception.code is ExceptionCode.UNKNOWN_SKU
+    await saga.held(ExceptionCode.UNKNOWN_SKU)
     await saga.handle.execute_update(
         OrderToCashWorkflow.resume,
         ResumeRequest(note="mapped", sku_overrides={"MUG-STONE-350": "MUG-STONE-350-SAGE"}),
@@ -273,8 +278,7 @@ async def test_resume_is_refused_when_not_on_hold(saga: Saga) -> None:
 async def test_totals_mismatch_holds_and_resume_accepts_as_is(saga: Saga) -> None:
     order = saga.order.model_copy(update={"total": saga.order.total + saga.order.shipping})
     await saga.start(order=order)
-    held = await saga.wait_for(OrderStatus.ON_HOLD)
-    assert held.exception is not None and held.exception.code is ExceptionCode.TOTALS_MISMATCH
+    await saga.held(ExceptionCode.TOTALS_MISMATCH)
     assert "resolve_items" not in saga.partners.calls
     await saga.handle.execute_update(
         OrderToCashWorkflow.resume, ResumeRequest(note="checked with finance")

@@ -4,14 +4,14 @@ retries cannot fix, or a support cancel, unwinds the stack in reverse."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
@@ -60,7 +60,7 @@ def business_failure(err: ActivityError) -> tuple[ExceptionCode, str]:
     """Why an activity failed for good: its business code, or PARTNER_UNAVAILABLE when the
     retry budget ran out on transient errors, or STEP_FAILED for anything unexpected."""
     cause = err.cause
-    if isinstance(cause, TimeoutError):
+    if isinstance(cause, TemporalTimeoutError):
         last = cause.cause.message if isinstance(cause.cause, ApplicationError) else str(cause)
         return ExceptionCode.PARTNER_UNAVAILABLE, f"retry budget used up; last error: {last}"
     if isinstance(cause, ApplicationError):
@@ -131,7 +131,7 @@ class OrderToCashWorkflow:
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> OrderView:
-        """Release an order on hold (retry the step) or needing attention (retry the failed call)."""
+        """Release an order on hold (retry its step) or needing attention (retry the call)."""
         self._resume = request
         return self.status()
 
@@ -262,7 +262,7 @@ class OrderToCashWorkflow:
                 shipment = self._unconfirmed[0]
                 await self._settle(
                     Step.CONFIRM_SHIPMENT,
-                    lambda: self._activity(
+                    lambda shipment=shipment: self._activity(  # type: ignore[misc]
                         ChannelActivities.confirm_shipment,
                         ShipmentConfirmation(order=self._order, shipment=shipment),
                     ),
@@ -279,7 +279,7 @@ class OrderToCashWorkflow:
                 await workflow.wait_condition(
                     lambda: bool(self._unconfirmed) or self._cancel is not None, timeout=timeout
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 delayed = True
                 self._set_status(OrderStatus.DELAYED, f"no shipment within the SLA of {sla}")
 
@@ -300,7 +300,7 @@ class OrderToCashWorkflow:
     async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
         retry = self._retry
         return await workflow.execute_activity_method(
-            fn,  # type: ignore[arg-type]
+            fn,
             arg,
             start_to_close_timeout=retry.step_timeout,
             schedule_to_close_timeout=budget,

@@ -1,0 +1,48 @@
+"""Each sandbox system checks credentials the way its vendor does, before any route runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from sandbox.avatax import error as avatax_error
+from sandbox.netsuite import error as netsuite_error
+
+# system -> (header, required prefix, the vendor's 401)
+CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
+    "netsuite": (
+        "authorization",
+        "Bearer ",
+        lambda: netsuite_error(401, "INVALID_LOGIN", "Invalid login attempt."),
+    ),
+    "avatax": (
+        "authorization",
+        "Basic ",
+        lambda: avatax_error(401, "AuthenticationException", "Authentication failed."),
+    ),
+    "shipstation": (
+        "authorization",
+        "Basic ",
+        lambda: JSONResponse({"Message": "Authorization has been denied for this request."}, 401),
+    ),
+    "shopify": (
+        "x-shopify-access-token",
+        "",
+        lambda: JSONResponse({"errors": "[API] Invalid API key or access token"}, 401),
+    ),
+    "warehouse": ("authorization", "Bearer ", lambda: JSONResponse({"error": "unauthorized"}, 401)),
+}
+
+
+async def partner_auth(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    system = request.url.path.strip("/").split("/", 1)[0]
+    if system in CREDENTIALS:
+        header, prefix, refusal = CREDENTIALS[system]
+        value = request.headers.get(header, "")
+        if not value or not value.startswith(prefix):
+            return refusal()
+    return await call_next(request)
