@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         support.console.print(f"[red]{exc}[/red]")
         return 1
     except KeyboardInterrupt:
-        return 130
+        # Ctrl-C is how `run` and `demo` are meant to end.
+        return 0 if args.command in ("run", "demo") else 130
 
 
 if __name__ == "__main__":
