@@ -6,6 +6,8 @@ python starter.py status ID
 python starter.py cancel ID --reason TEXT
 python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
 python starter.py list [--status S] [--channel C]
+python starter.py inbox list [--status failed] [--source shopify]
+python starter.py inbox replay ID
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import signal
 import sys
 
-from cli import demo, support
+from cli import demo, inbox, support
 from infra.settings import Settings
 
 
@@ -48,6 +50,15 @@ def parser() -> argparse.ArgumentParser:
     ls.add_argument("--status")
     ls.add_argument("--channel")
     ls.add_argument("--limit", type=int, default=50)
+    inbox_commands = sub.add_parser("inbox", help="stored webhook deliveries").add_subparsers(
+        dest="inbox_command", required=True
+    )
+    il = inbox_commands.add_parser("list", help="list deliveries, newest first")
+    il.add_argument("--status")
+    il.add_argument("--source")
+    il.add_argument("--limit", type=int, default=50)
+    ir = inbox_commands.add_parser("replay", help="act on a stored delivery again")
+    ir.add_argument("id", type=int)
     return p
 
 
@@ -66,6 +77,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.resume(settings, args.id, args.note, overrides)
         case "list":
             await support.list_orders(settings, args.status, args.channel, args.limit)
+        case "inbox" if args.inbox_command == "list":
+            inbox.list_entries(settings, args.status, args.source, args.limit)
+        case "inbox":
+            await inbox.replay(settings, args.id)
     return 0
 
 
@@ -73,7 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return asyncio.run(dispatch(args, Settings.from_env()))
-    except (support.SupportError, ValueError, ConnectionError, TimeoutError) as exc:
+    except (
+        support.SupportError,
+        inbox.InboxError,
+        ValueError,
+        ConnectionError,
+        TimeoutError,
+    ) as exc:
         support.console.print(f"[red]{exc}[/red]")
         return 1
     except KeyboardInterrupt:

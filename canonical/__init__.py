@@ -1,6 +1,7 @@
 """Canonical retail model: channel payloads are normalized into these. No I/O, no vendor names."""
 
 from canonical.address import Address, Customer
+from canonical.channel_event import ChannelEvent, ChannelEventKind
 from canonical.erp import ErpInvoiceRef, ErpOrderRef, ItemRef
 from canonical.fulfillment import (
     FulfillmentLine,
@@ -25,6 +26,8 @@ from canonical.tax import TaxLine, TaxQuote
 __all__ = [
     "Address",
     "Channel",
+    "ChannelEvent",
+    "ChannelEventKind",
     "Customer",
     "ErpInvoiceRef",
     "ErpOrderRef",

@@ -4,11 +4,14 @@ service on free ports (real HTTP, uvicorn in threads) and an order worker on a g
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -60,9 +63,12 @@ class Harness:
 def harness_settings(
     temporal_target: str, sandbox_port: int, webhooks_port: int, **env: str
 ) -> Settings:
+    """Settings for a throwaway stack: its own ports, task queue and inbox database."""
+    data_dir = tempfile.mkdtemp(prefix="orchestrator-")
     return Settings.from_env(
         {
             "TEMPORAL_ADDRESS": temporal_target,
+            "DATABASE_URL": f"sqlite:///{data_dir}/orchestrator.db",
             "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
             "WEBHOOKS_PORT": str(webhooks_port),
             "ORDER_TASK_QUEUE": f"orders-{sandbox_port}",
@@ -105,3 +111,4 @@ async def order_harness(
                 yield Harness(settings, client, sandbox, adapters)
         finally:
             await adapters.aclose()
+            shutil.rmtree(Path(settings.database_url.removeprefix("sqlite:///")).parent)

@@ -1,10 +1,18 @@
-"""Client-side helpers for order workflows: start one exactly once, find one by id."""
+"""Client-side operations on order workflows: start exactly once, cancel from the channel
+(also before the order was created), report channel events, find one by id."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+    WorkflowUpdateStage,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -12,11 +20,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
-from canonical import Order
+from canonical import ChannelEvent, Order, OrderView
 from canonical.order import order_workflow_id
 from infra.settings import Settings
 from workflows import search_attributes as sa
-from workflows.order_inputs import OrderToCashInput
+from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput
 from workflows.order_to_cash import OrderToCashWorkflow
 
 
@@ -25,11 +33,11 @@ def order_summary(order: Order) -> str:
     return f"{order.channel.value} {order.order_number} · {units} unit(s) · {order.total}"
 
 
-async def start_order(
-    client: Client, settings: Settings, order: Order, input: OrderToCashInput | None = None
-) -> WorkflowHandle[OrderToCashWorkflow, object]:
-    """Start the order's saga; a second start of the same order joins the first one
-    (running: USE_EXISTING; closed: REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
+def _start_options(
+    settings: Settings, order: Order, input: OrderToCashInput | None
+) -> tuple[OrderToCashInput, dict[str, Any]]:
+    """One order, one execution: a running one is joined (USE_EXISTING), a closed one is
+    never started again (REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
     input = input or OrderToCashInput(
         order=order, shipment_sla=timedelta(hours=settings.shipment_sla_hours)
     )
@@ -40,16 +48,41 @@ async def start_order(
             SearchAttributePair(sa.ORDER_STATUS, "RECEIVED"),
         ]
     )
-    return await client.start_workflow(
-        OrderToCashWorkflow.run,
-        input,
-        id=order.workflow_id,
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=attributes if input.publish_search_attributes else None,
-        static_summary=order_summary(order),
+    return input, {
+        "id": order.workflow_id,
+        "task_queue": settings.task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": attributes if input.publish_search_attributes else None,
+        "static_summary": order_summary(order),
+    }
+
+
+async def start_order(
+    client: Client, settings: Settings, order: Order, input: OrderToCashInput | None = None
+) -> WorkflowHandle[OrderToCashWorkflow, OrderView]:
+    input, options = _start_options(settings, order, input)
+    return await client.start_workflow(OrderToCashWorkflow.run, input, **options)
+
+
+async def cancel_from_channel(
+    client: Client, settings: Settings, order: Order, reason: str
+) -> WorkflowUpdateHandle[OrderView]:
+    """Cancel the order's saga, starting it first when the cancellation arrived before the
+    order itself: either way the order ends cancelled. Returns once the cancel is accepted."""
+    input, options = _start_options(settings, order, None)
+    return await client.start_update_with_start_workflow(
+        OrderToCashWorkflow.cancel,
+        CancelRequest(reason=reason, source=CancelSource.CHANNEL),
+        start_workflow_operation=WithStartWorkflowOperation(
+            OrderToCashWorkflow.run, input, **options
+        ),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
+
+
+async def report_channel_event(client: Client, workflow_id: str, event: ChannelEvent) -> None:
+    await client.get_workflow_handle(workflow_id).signal(OrderToCashWorkflow.channel_event, event)
 
 
 def workflow_id_from(text: str) -> str:

@@ -43,6 +43,9 @@ class Settings:
     shipstation_api_secret: str
     shipstation_store_id: str
     wms_webhook_token: str
+    # Inbound webhooks
+    shopify_webhook_secrets: list[str]
+    inbox_redrive_seconds: float
     # Stock reservations (temporary: the inventory service replaces this)
     warehouse_stock_url: str
     # Marketplace: Shopify Admin GraphQL
@@ -91,6 +94,15 @@ class Settings:
             shipstation_api_secret=get("SHIPSTATION_API_SECRET", "sandbox-secret"),
             shipstation_store_id=get("SHIPSTATION_STORE_ID", "402211"),
             wms_webhook_token=get("WMS_WEBHOOK_TOKEN", "change-me-wms-token"),
+            shopify_webhook_secrets=[
+                secret
+                for secret in (
+                    get("SHOPIFY_WEBHOOK_SECRET", "dev-shopify-webhook-secret"),
+                    env.get("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", ""),
+                )
+                if secret
+            ],
+            inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             warehouse_stock_url=get("WAREHOUSE_STOCK_URL", f"{sandbox}/warehouse"),
             shopify_admin_url=get(
                 "SHOPIFY_ADMIN_URL", f"{sandbox}/shopify/northwick-candle-co.myshopify.com"

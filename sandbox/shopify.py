@@ -221,6 +221,12 @@ def control_router(state: ShopifyState) -> APIRouter:
         state.bucket = plan.maximum_available
         return plan
 
+    @api.post("/orders/import")
+    async def import_order(body: dict[str, Any]) -> dict[str, Any]:
+        """Register an order given in its `orders/create` shape (e.g. a contract example)."""
+        state.add(body)
+        return state.view(state.orders[body["admin_graphql_api_id"]])
+
     @api.get("/orders/{order_id}")
     async def read_order(order_id: str) -> Response:
         order = state.orders.get(f"gid://shopify/Order/{order_id}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,9 +18,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import OrderStatus
+from canonical import ChannelEvent, ChannelEventKind, OrderStatus
 from infra.harness import Harness, order_harness
-from infra.order_client import start_order
+from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -107,12 +107,36 @@ async def erp_rejected(h: Harness) -> Handle:
     return await _start(h)
 
 
+async def cancelled_by_channel_before_create(h: Harness) -> Handle:
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
+    ).json()[0]
+    update = await cancel_from_channel(h.client, h.settings, order_from_webhook(body), "customer")
+    return h.client.get_workflow_handle(update.workflow_id)
+
+
+async def refund_reported(h: Harness) -> Handle:
+    handle = await _start(h)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    event = ChannelEvent(
+        kind=ChannelEventKind.REFUND,
+        event_id="1108824670465",
+        occurred_at=datetime.now(UTC),
+        summary="refund 1108824670465: 1 unit(s)",
+    )
+    await report_channel_event(h.client, handle.id, event)
+    _ship(h, handle)
+    return handle
+
+
 SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "completed": completed,
     "split_shipment_after_delay": split_shipment_after_delay,
     "cancelled_by_support": cancelled_by_support,
     "hold_resumed": hold_resumed,
     "erp_rejected": erp_rejected,
+    "cancelled_by_channel_before_create": cancelled_by_channel_before_create,
+    "refund_reported": refund_reported,
 }
 
 

@@ -50,7 +50,7 @@ async def run_order(h: Harness, order: Order, sla: timedelta = timedelta(hours=1
     handle = await start_order(
         h.client, h.settings, order, OrderToCashInput(order=order, shipment_sla=sla, retry=QUICK)
     )
-    return await asyncio.wait_for(handle.result(), 60)  # type: ignore[arg-type]
+    return await asyncio.wait_for(handle.result(), 60)
 
 
 async def visible(h: Harness, query: str, expected: int = 1) -> list[str]:

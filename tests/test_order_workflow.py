@@ -54,7 +54,7 @@ class Saga:
     async def start(self, sla: timedelta = timedelta(hours=48), order: Order | None = None) -> None:
         self.order = order or self.order
         settings = Settings.from_env({"ORDER_TASK_QUEUE": self.task_queue})
-        self.handle = await start_order(  # type: ignore[assignment]
+        self.handle = await start_order(
             self.env.client,
             settings,
             self.order,

@@ -1,4 +1,4 @@
-"""The webhooks FastAPI app (`GET /healthz`, OpenAPI at `/docs`)."""
+"""The webhooks FastAPI app: `GET /healthz`, OpenAPI at `/docs` and `/openapi.json`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from adapters.errors import PartnerError
-from adapters.registry import build_adapters
+from adapters.registry import Adapters, build_adapters
 from adapters.shipstation import ShipStationWms
+from inbox.database import engine_for
+from inbox.store import Inbox
 from infra.settings import Settings
-from webhooks import wms
+from webhooks import shopify, wms
+from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
 log = logging.getLogger("webhooks")
@@ -31,27 +34,43 @@ async def _subscribe_wms(wms_adapter: ShipStationWms, target: str) -> None:
             await asyncio.sleep(min(2**attempt, 30))
 
 
+def build_dispatcher(
+    settings: Settings, inbox: Inbox, temporal: TemporalLink, adapters: Adapters
+) -> Dispatcher:
+    """The handlers per source; `starter.py inbox replay` builds the same."""
+    return Dispatcher(
+        inbox,
+        {
+            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
+            wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
+        },
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     adapters = build_adapters(settings)
     temporal = TemporalLink(settings)
+    inbox = Inbox(engine_for(settings.database_url))
+    dispatcher = build_dispatcher(settings, inbox, temporal, adapters)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
+        tasks = [asyncio.create_task(dispatcher.redrive_forever(settings.inbox_redrive_seconds))]
         if isinstance(adapters.wms, ShipStationWms):
             target = (
                 f"{settings.webhooks_public_url}/webhooks/wms?token={settings.wms_webhook_token}"
             )
-            task = asyncio.create_task(_subscribe_wms(adapters.wms, target))
+            tasks.append(asyncio.create_task(_subscribe_wms(adapters.wms, target)))
         yield
-        if task:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await adapters.aclose()
 
     app = FastAPI(title="Retail orchestrator webhooks", lifespan=lifespan)
-    app.include_router(wms.router(adapters.wms, temporal, settings.wms_webhook_token))
+    app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))
+    app.include_router(wms.router(dispatcher, settings.wms_webhook_token))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,24 +1,31 @@
-"""`POST /webhooks/wms`: ShipStation-style thin SHIP_NOTIFY. The body is only a pointer, V1
+"""`POST /webhooks/wms`: ShipStation-style thin SHIP_NOTIFY. The body is only a pointer and V1
 webhooks are unsigned, so the URL carries a secret token and shipments are re-fetched from
-the WMS before the order workflow is signalled."""
+the WMS before the order workflows are signalled (voided shipments included: the workflow
+drops a voided shipment it has not confirmed yet)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import logging
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.errors import BusinessError, PartnerError
 from adapters.ports import WmsPort
 from canonical.order import order_workflow_id, parse_order_key
+from inbox.store import InboxEntry, InboxStatus
+from webhooks.dispatcher import Dispatcher
+from webhooks.outcome import Outcome, accepted, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
 from workflows.order_to_cash import OrderToCashWorkflow
 
 log = logging.getLogger("webhooks.wms")
+SOURCE = "wms"
 SHIPMENT_EVENTS = {"SHIP_NOTIFY", "ITEM_SHIP_NOTIFY", "FULFILLMENT_SHIPPED"}
 
 
@@ -27,45 +34,67 @@ class ThinNotification(BaseModel):
     resource_type: str
 
 
-def router(wms: WmsPort, temporal: TemporalLink, token: str) -> APIRouter:
-    api = APIRouter()
+class WmsNotifications:
+    def __init__(self, wms: WmsPort, temporal: TemporalLink) -> None:
+        self._wms = wms
+        self._temporal = temporal
 
-    @api.post("/webhooks/wms", status_code=202)
-    async def wms_notification(
-        notification: ThinNotification, request: Request, token_: str = Query("", alias="token")
-    ) -> JSONResponse:
-        if not hmac.compare_digest(token_.encode(), token.encode()):
-            return JSONResponse({"detail": "bad or missing token"}, status_code=401)
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        try:
+            notification = ThinNotification.model_validate_json(entry.body)
+        except ValidationError as exc:
+            return rejected(422, f"not a WMS notification: {exc.errors()[0]['msg']}")
         if notification.resource_type not in SHIPMENT_EVENTS:
-            return JSONResponse(
-                {"detail": f"{notification.resource_type} ignored"}, status_code=200
-            )
+            return Outcome(InboxStatus.IGNORED, 200, detail=f"{notification.resource_type} ignored")
         try:
-            shipments = await wms.fetch_shipments(notification.resource_url)
+            shipments = await self._wms.fetch_shipments(notification.resource_url)
         except BusinessError as exc:
-            return JSONResponse({"detail": exc.message}, status_code=422)
+            return rejected(422, exc.message)
         except PartnerError as exc:
-            # The WMS will deliver again; we could not read the resource now.
-            return JSONResponse({"detail": f"WMS unavailable: {exc.message}"}, status_code=503)
-        try:
-            client = await temporal.client()
-        except RuntimeError as exc:
-            return JSONResponse({"detail": f"Temporal unavailable: {exc}"}, status_code=503)
+            # Kept as failed; the WMS redelivers and the redelivery is processed again.
+            return Outcome(InboxStatus.FAILED, 503, detail=f"WMS unavailable: {exc.message}")
+        with temporal_call():
+            client = await self._temporal.client()
         signalled, unknown = [], []
         for shipment in shipments:
             workflow_id = order_workflow_id(*parse_order_key(shipment.order_key))
             try:
-                await client.get_workflow_handle(workflow_id).signal(
-                    OrderToCashWorkflow.shipment_received, shipment
-                )
+                with temporal_call():
+                    await client.get_workflow_handle(workflow_id).signal(
+                        OrderToCashWorkflow.shipment_received, shipment
+                    )
                 signalled.append(workflow_id)
             except RPCError as exc:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
-                    return JSONResponse({"detail": f"Temporal unavailable: {exc}"}, status_code=503)
+                    raise
                 log.warning(
-                    "shipment %s for unknown or closed order %s", shipment.shipment_id, workflow_id
+                    "shipment %s for unknown or closed %s", shipment.shipment_id, workflow_id
                 )
                 unknown.append(workflow_id)
-        return JSONResponse({"signalled": signalled, "unknown": unknown}, status_code=202)
+        if not signalled:
+            return Outcome(InboxStatus.FAILED, 202, detail=f"no open order for {unknown}")
+        return accepted(", ".join(sorted(set(signalled))))
+
+
+def router(dispatcher: Dispatcher, token: str) -> APIRouter:
+    api = APIRouter(tags=["wms"])
+
+    @api.post("/webhooks/wms", status_code=202)
+    async def wms_notification(
+        request: Request, token_: str = Query("", alias="token")
+    ) -> JSONResponse:
+        """ShipStation V1 webhook (`resource_url`, `resource_type`); `?token=` authenticates."""
+        if not hmac.compare_digest(token_.encode(), token.encode()):
+            return JSONResponse({"detail": "bad or missing token"}, status_code=401)
+        raw = await request.body()
+        try:
+            parsed = json.loads(raw)
+            topic, key = (
+                parsed["resource_type"],
+                f"{parsed['resource_type']}:{parsed['resource_url']}",
+            )
+        except (ValueError, KeyError, TypeError):
+            topic, key = "", f"malformed:{hashlib.sha256(raw).hexdigest()}"
+        return await dispatcher.receive(SOURCE, str(topic), key, {}, raw)
 
     return api

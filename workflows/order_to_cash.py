@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tax import TaxActivities
     from activities.wms import WmsActivities
     from canonical import (
+        ChannelEvent,
         ErpOrderRef,
         ExceptionCode,
         FulfillmentLine,
@@ -91,6 +92,7 @@ class OrderToCashWorkflow:
         self._cancel: CancelRequest | None = None
         self._resume: ResumeRequest | None = None
         self._erp_order: ErpOrderRef | None = None
+        self._channel_events: set[str] = set()
 
     # --- support API -----------------------------------------------------------------------
 
@@ -141,6 +143,13 @@ class OrderToCashWorkflow:
             raise ValueError(
                 f"order {self._order.order_number} is {self._status.value}, not on hold"
             )
+
+    @workflow.signal
+    def channel_event(self, event: ChannelEvent) -> None:
+        """A refund or fulfilment reported by the channel: kept on the timeline once."""
+        if event.event_id not in self._channel_events:
+            self._channel_events.add(event.event_id)
+            self._note(f"channel {event.kind.value}: {event.summary}")
 
     @workflow.signal
     def shipment_received(self, shipment: Shipment) -> None:
@@ -392,13 +401,15 @@ class OrderToCashWorkflow:
     def _push(self, name: str, undo: Callable[[], Awaitable[Any]]) -> None:
         self._compensations.append((name, undo))
 
-    async def _cancel_on_channel(self) -> None:
+    async def _cancel_on_channel(self) -> bool:
+        """False when there is nothing to undo: the channel cancelled the order itself."""
         if self._cancel and self._cancel.source is CancelSource.CHANNEL:
-            return  # the channel cancelled it itself
+            return False
         reason = self._cancel_reason() if self._cancel else self._failure_reason()
         await self._undo(
             ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
         )
+        return True
 
     async def _compensate(self, final: OrderStatus, note: str) -> None:
         self._set_status(OrderStatus.CANCELLING, note)
@@ -406,7 +417,7 @@ class OrderToCashWorkflow:
         while self._compensations:
             name, undo = self._compensations[-1]
             try:
-                await undo()
+                undone = await undo()
             except ActivityError as err:
                 _, message = business_failure(err)
                 await self._needs_attention(
@@ -417,7 +428,8 @@ class OrderToCashWorkflow:
                 self._set_step(Step.COMPENSATE)
                 continue
             self._compensations.pop()
-            self._compensations_done.append(name)
+            if undone is not False:
+                self._compensations_done.append(name)
         self._set_status(final, note)
 
     # --- state helpers ---------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""`starter.py inbox list|replay`: see every stored delivery and re-drive any of them."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from adapters.registry import build_adapters
+from inbox.database import engine_for
+from inbox.store import Inbox, InboxStatus
+from infra.settings import Settings
+from webhooks.app import build_dispatcher
+from webhooks.temporal_link import TemporalLink
+
+console = Console()
+
+
+class InboxError(Exception):
+    """A problem to tell the user in one sentence."""
+
+
+def _inbox(settings: Settings) -> Inbox:
+    return Inbox(engine_for(settings.database_url))
+
+
+def list_entries(settings: Settings, status: str | None, source: str | None, limit: int) -> None:
+    try:
+        wanted = InboxStatus(status.lower()) if status else None
+    except ValueError:
+        choices = ", ".join(s.value for s in InboxStatus)
+        raise InboxError(f"unknown status '{status}'; one of {choices}") from None
+    table = Table(title="Inbox", expand=True)
+    for column in ("Id", "Source", "Topic", "Received (UTC)", "Status", "Workflow", "Error"):
+        table.add_column(column, overflow="fold")
+    entries = _inbox(settings).latest(wanted, source, limit)
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            entry.source,
+            entry.topic,
+            entry.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.status.value,
+            entry.workflow_id or "",
+            entry.error or "",
+        )
+    console.print(table)
+    console.print(f"{len(entries)} deliver{'y' if len(entries) == 1 else 'ies'}.")
+
+
+async def replay(settings: Settings, entry_id: int) -> None:
+    inbox = _inbox(settings)
+    entry = inbox.get(entry_id)
+    if entry is None:
+        raise InboxError(f"No inbox entry {entry_id}.")
+    adapters = build_adapters(settings)
+    try:
+        dispatcher = build_dispatcher(settings, inbox, TemporalLink(settings), adapters)
+        outcome = await dispatcher.dispatch(entry)
+    finally:
+        await adapters.aclose()
+    detail = f": {outcome.detail}" if outcome.detail else ""
+    target = f" → {outcome.workflow_id}" if outcome.workflow_id else ""
+    console.print(
+        f"inbox {entry_id} ({entry.source} {entry.topic}): {outcome.status.value}{target}{detail}"
+    )

@@ -1,0 +1,1 @@
+"""The inbox: every authenticated delivery, kept raw before it is acted on."""

@@ -1,0 +1,253 @@
+"""The Shopify webhook endpoint over real HTTP: signatures, dedupe, topics, the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from canonical import OrderStatus, OrderView
+from inbox.database import engine_for
+from inbox.store import Inbox, InboxStatus
+from infra.harness import Harness, UvicornThread, harness_settings, order_harness
+from infra.processes import binary, free_port
+from sandbox.shipstation import AutoShip
+from tests.contracts import contract
+from tests.signing import shopify_headers
+from webhooks.app import create_app
+from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.search_attributes import ALL
+
+CREATE = contract("shopify_orders_create")
+SECRET = CREATE["secret"]
+OLD_SECRET = "shpss_previous_secret_still_signing"
+
+
+@pytest.fixture
+async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    async with order_harness(
+        dev_env.client,
+        autoship=AutoShip(after_seconds=0.3),
+        SHOPIFY_WEBHOOK_SECRET=SECRET,
+        SHOPIFY_WEBHOOK_SECRET_PREVIOUS=OLD_SECRET,
+        INBOX_REDRIVE_SECONDS="0.3",
+    ) as harness:
+        yield harness
+
+
+def url(h: Harness) -> str:
+    return f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/shopify"
+
+
+def inbox(h: Harness) -> Inbox:
+    return Inbox(engine_for(h.settings.database_url))
+
+
+async def post(h: Harness, raw: bytes, headers: dict[str, str]) -> httpx.Response:
+    """Asynchronously: the worker runs on this event loop and must keep running."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await client.post(url(h), content=raw, headers=headers)
+
+
+def new_order_body(h: Harness) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
+    ).json()[0]
+    return body
+
+
+def signed(
+    body: dict[str, Any] | bytes, topic: str = "orders/create", **kw: str
+) -> tuple[bytes, dict[str, str]]:
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    return raw, shopify_headers(raw, kw.get("secret", SECRET), topic, kw.get("webhook_id"))
+
+
+async def final(h: Harness, workflow_id: str) -> OrderView:
+    handle = h.client.get_workflow_handle_for(OrderToCashWorkflow.run, workflow_id)
+    return await asyncio.wait_for(handle.result(), 60)
+
+
+async def test_contract_delivery_starts_one_workflow_however_often_delivered(
+    stack: Harness,
+) -> None:
+    raw = CREATE["raw_body"].encode()
+    httpx.post(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(raw))
+    first = await post(stack, raw, CREATE["headers"])
+    assert first.status_code == 202, first.text
+    assert first.json()["workflow_id"] == "order:shopify:6120458813441"
+    again = await post(stack, raw, CREATE["headers"])  # the same delivery retried
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    other = await post(
+        stack, raw, shopify_headers(raw, SECRET, "orders/create")
+    )  # a new delivery id
+    assert (
+        other.status_code in (200, 202)
+        and other.json()["workflow_id"] == first.json()["workflow_id"]
+    )
+    result = await final(stack, "order:shopify:6120458813441")
+    assert result.status is OrderStatus.COMPLETED
+    late = await post(stack, raw, shopify_headers(raw, SECRET, "orders/create"))  # after it closed
+    assert late.status_code == 200 and late.json()["detail"] == "order already processed"
+    runs = [
+        w async for w in stack.client.list_workflows("WorkflowId = 'order:shopify:6120458813441'")
+    ]
+    assert len(runs) == 1
+    statuses = [e.status for e in inbox(stack).latest(source="shopify")]
+    assert statuses.count(InboxStatus.ACCEPTED) == 3 and len(statuses) == 3
+
+
+async def test_signatures_are_checked_before_anything_is_stored(stack: Harness) -> None:
+    raw = CREATE["raw_body"].encode()
+    for case in CREATE["negative_cases"]:
+        if "401" not in case["expect"] and "hex" not in case["case"]:
+            continue  # the duplicate-delivery case is a dedupe test
+        # Tampered bodies keep the original header; the others carry a wrong header value.
+        signature = case.get("header_value") or (
+            case["recomputed_hmac"]
+            if "secret" in case
+            else CREATE["headers"]["X-Shopify-Hmac-Sha256"]
+        )
+        headers = {**CREATE["headers"], "X-Shopify-Hmac-Sha256": signature}
+        body = (case.get("raw_body") or CREATE["raw_body"]).encode()
+        assert (await post(stack, body, headers)).status_code == 401, case["case"]
+    unsigned = {k: v for k, v in CREATE["headers"].items() if k != "X-Shopify-Hmac-Sha256"}
+    assert (await post(stack, raw, unsigned)).status_code == 401
+    wrong = shopify_headers(raw, "not-the-secret", "orders/create")
+    assert (await post(stack, raw, wrong)).status_code == 401
+    assert inbox(stack).latest() == []
+
+
+async def test_previous_secret_and_header_spelling_are_accepted(stack: Harness) -> None:
+    body = new_order_body(stack)
+    raw, headers = signed(body, secret=OLD_SECRET)
+    lower = {name.lower(): value for name, value in headers.items()}
+    assert (await post(stack, raw, lower)).status_code == 202
+    raw2, headers2 = signed(new_order_body(stack))
+    events_style = {name.removeprefix("X-"): value for name, value in headers2.items()}
+    assert (await post(stack, raw2, events_style)).status_code == 202
+
+
+async def test_malformed_and_invalid_payloads_get_a_reason_and_are_kept(stack: Harness) -> None:
+    response = await post(stack, *signed(b'{"id": 1, "line_items": ['))
+    assert response.status_code == 400 and "malformed JSON" in response.json()["detail"]
+    body = new_order_body(stack)
+    del body["line_items"]
+    invalid = await post(stack, *signed(body))
+    assert invalid.status_code == 422 and "line_items" in invalid.json()["detail"]
+    no_topic_raw, headers = signed(new_order_body(stack))
+    del headers["X-Shopify-Topic"]
+    assert (await post(stack, no_topic_raw, headers)).status_code == 400
+    kept = inbox(stack).latest(status=InboxStatus.REJECTED)
+    assert len(kept) == 3 and all(entry.body for entry in kept)
+
+
+async def test_cancel_before_create_ends_cancelled(stack: Harness) -> None:
+    cancelled = contract("shopify_orders_cancelled")
+    raw = cancelled["raw_body"].encode()
+    httpx.post(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(raw))
+    response = await post(stack, raw, cancelled["headers"])
+    assert response.status_code == 202, response.text
+    workflow_id = response.json()["workflow_id"]
+    result = await final(stack, workflow_id)
+    assert result.status is OrderStatus.CANCELLED
+    assert "cancel_channel_order" not in result.compensations_done  # Shopify cancelled it itself
+    shop = httpx.get(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/6120511275009").json()
+    assert shop["cancelledAt"] is None  # and we did not call orderCancel back
+    body = json.loads(raw)
+    body.update(cancelled_at=None, cancel_reason=None)
+    create = await post(stack, *signed(body))
+    assert create.status_code == 200 and create.json()["workflow_id"] == workflow_id
+    runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    assert len(runs) == 1
+
+
+async def test_cancel_after_shipment_is_refused_and_kept(stack: Harness) -> None:
+    body = new_order_body(stack)
+    created = await post(stack, *signed(body))
+    workflow_id = created.json()["workflow_id"]
+    assert (await final(stack, workflow_id)).status is OrderStatus.COMPLETED
+    cancelled = {**body, "cancelled_at": "2026-03-14T13:15:29-04:00", "cancel_reason": "customer"}
+    response = await post(stack, *signed(cancelled, topic="orders/cancelled"))
+    assert response.status_code == 200 and response.json()["status"] == "refused"
+    assert inbox(stack).latest(source="shopify")[0].status is InboxStatus.REFUSED
+
+
+async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = new_order_body(stack)
+    refund = json.loads(contract("shopify_refunds_create")["raw_body"])
+    refund["order_id"] = body["id"]
+    orphan = await post(stack, *signed(refund, topic="refunds/create"))  # before its order
+    assert orphan.status_code == 202 and orphan.json()["status"] == "failed"
+    workflow_id = (await post(stack, *signed(body))).json()["workflow_id"]
+
+    monkeypatch.setenv("DATABASE_URL", stack.settings.database_url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", stack.settings.temporal_target)
+    replay = ["inbox", "replay", str(orphan.json()["inbox_id"])]
+    assert await asyncio.to_thread(starter.main, replay) == 0
+    assert f"accepted → {workflow_id}" in capsys.readouterr().out.replace("\n", "")
+    again = await post(stack, *signed(refund, topic="refunds/create"))  # a second delivery
+    assert again.status_code == 202
+    result = await final(stack, workflow_id)
+    refunds = [change.note for change in result.timeline if "channel refund" in change.note]
+    assert len(refunds) == 1 and "Mug arrived chipped" in refunds[0]  # recorded once
+
+
+async def test_temporal_down_answers_503_keeps_and_redrives(
+    dev_env: WorkflowEnvironment,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+
+    port = free_port()
+    settings = harness_settings(
+        f"127.0.0.1:{port}",
+        free_port(),
+        free_port(),
+        SHOPIFY_WEBHOOK_SECRET=SECRET,
+        INBOX_REDRIVE_SECONDS="0.3",
+    )
+    raw = CREATE["raw_body"].encode()
+    with UvicornThread(create_app(settings), settings.webhooks_port):
+        async with httpx.AsyncClient(timeout=60) as client:
+            response = await client.post(
+                f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
+                content=raw,
+                headers=CREATE["headers"],
+            )
+        assert response.status_code == 503
+        store = Inbox(engine_for(settings.database_url))
+        assert store.latest()[0].status is InboxStatus.DEFERRED
+        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+        assert await asyncio.to_thread(starter.main, ["inbox", "list", "--status", "deferred"]) == 0
+        listed = capsys.readouterr().out
+        assert "1 delivery." in listed and "deferred" in listed
+
+        back = await WorkflowEnvironment.start_local(
+            port=port,
+            dev_server_existing_path=binary("temporal"),
+            search_attributes=ALL,
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
+        try:
+            for _ in range(200):
+                if store.latest()[0].status is InboxStatus.ACCEPTED:
+                    break
+                await asyncio.sleep(0.1)
+            assert store.latest()[0].status is InboxStatus.ACCEPTED
+            description = await back.client.get_workflow_handle(
+                "order:shopify:6120458813441"
+            ).describe()
+            assert description.workflow_type == OrderToCashWorkflow.__name__
+        finally:
+            await back.shutdown()

@@ -1,0 +1,192 @@
+"""`POST /webhooks/shopify`: HMAC-verified before anything is parsed, stored, deduplicated on
+`X-Shopify-Webhook-Id`, routed by `X-Shopify-Topic`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.shopify import order_from_webhook
+from canonical import ChannelEvent, ChannelEventKind, Money
+from canonical.order import Channel, order_workflow_id
+from inbox.store import InboxEntry, InboxStatus
+from infra.order_client import cancel_from_channel, report_channel_event, start_order
+from infra.settings import Settings
+from webhooks.dispatcher import Dispatcher
+from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
+from webhooks.temporal_link import TemporalLink
+
+SOURCE = "shopify"
+KEPT_HEADERS = ("topic", "shop-domain", "api-version", "webhook-id", "event-id", "triggered-at")
+
+
+def header(request: Request, name: str) -> str | None:
+    """Shopify header `name` in either naming (`X-Shopify-…` or the newer `Shopify-…`);
+    Starlette already matches case-insensitively."""
+    return request.headers.get(f"x-shopify-{name}") or request.headers.get(f"shopify-{name}")
+
+
+def signature_valid(raw_body: bytes, signature: str | None, secrets: list[str]) -> bool:
+    """base64(HMAC-SHA256(secret, raw body)), compared in constant time against every
+    accepted secret (the current one and, during a rotation, the previous one)."""
+    if not signature:
+        return False
+    given = signature.encode()
+    valid = False
+    for secret in secrets:
+        digest = hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()
+        valid |= hmac.compare_digest(base64.b64encode(digest), given)
+    return valid
+
+
+def _parse(entry: InboxEntry) -> dict[str, Any]:
+    body = json.loads(entry.body)
+    if not isinstance(body, dict):
+        raise ValueError("the body is not a JSON object")
+    return body
+
+
+class ShopifyTopics:
+    """What each Shopify topic does to the order workflows."""
+
+    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
+        self._temporal = temporal
+        self._settings = settings
+
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        if not entry.topic or "webhook-id" not in entry.header_map():
+            return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
+        try:
+            body = _parse(entry)
+        except ValueError as exc:
+            return rejected(400, f"malformed JSON: {exc}")
+        match entry.topic:
+            case "orders/create":
+                return await self._create(body)
+            case "orders/cancelled":
+                return await self._cancelled(body)
+            case "refunds/create" | "fulfillments/create":
+                return await self._event(entry.topic, body)
+        return Outcome(
+            InboxStatus.IGNORED, 200, detail=f"topic {entry.topic} is kept, not acted on"
+        )
+
+    async def _client(self) -> Client:
+        with temporal_call():
+            return await self._temporal.client()
+
+    async def _create(self, body: dict[str, Any]) -> Outcome:
+        try:
+            order = order_from_webhook(body)
+        except (ValidationError, KeyError, TypeError, ValueError) as exc:
+            return rejected(422, f"not a valid Shopify order: {exc}")
+        client = await self._client()
+        try:
+            with temporal_call():
+                await start_order(client, self._settings, order)
+        except WorkflowAlreadyStartedError:
+            return Outcome(InboxStatus.ACCEPTED, 200, order.workflow_id, "order already processed")
+        return accepted(order.workflow_id)
+
+    async def _cancelled(self, body: dict[str, Any]) -> Outcome:
+        try:
+            order = order_from_webhook(body)
+        except (ValidationError, KeyError, TypeError, ValueError) as exc:
+            return rejected(422, f"not a valid Shopify order: {exc}")
+        reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
+        client = await self._client()
+        try:
+            with temporal_call():
+                await cancel_from_channel(client, self._settings, order, reason)
+        except WorkflowUpdateFailedError as exc:
+            cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+            return refused(order.workflow_id, cause)
+        except (WorkflowAlreadyStartedError, RPCError) as exc:
+            if isinstance(exc, RPCError) and exc.status is not RPCStatusCode.ALREADY_EXISTS:
+                raise
+            return refused(order.workflow_id, "the order is already closed")
+        return accepted(order.workflow_id, "cancellation accepted")
+
+    async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
+        try:
+            event, order_id = _channel_event(topic, body)
+        except (ValidationError, KeyError, TypeError, ValueError) as exc:
+            return rejected(422, f"not a valid {topic} payload: {exc}")
+        workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
+        client = await self._client()
+        try:
+            with temporal_call():
+                await report_channel_event(client, workflow_id, event)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Kept as failed: once the order exists (or after a fix) `inbox replay` routes it.
+            return Outcome(InboxStatus.FAILED, 202, workflow_id, "no open order workflow for it")
+        return accepted(workflow_id)
+
+
+def _channel_event(topic: str, body: dict[str, Any]) -> tuple[ChannelEvent, str]:
+    order_id = str(body["order_id"])
+    if topic == "refunds/create":
+        amounts = [
+            Money.of(str(t["amount"]), t.get("currency") or "USD")
+            for t in body.get("transactions") or []
+            if t.get("kind") == "refund" and t.get("status", "success") == "success"
+        ]
+        amount = sum(amounts[1:], amounts[0]) if amounts else None
+        lines = sum(item.get("quantity", 0) for item in body.get("refund_line_items") or [])
+        summary = f"refund {body['id']}: {lines} unit(s)" + (f", {amount}" if amount else "")
+        if body.get("note"):
+            summary += f" — {body['note']}"
+        kind = ChannelEventKind.REFUND
+    else:
+        summary = f"fulfillment {body.get('name') or body['id']} {body.get('status', '')}"
+        if body.get("tracking_number"):
+            summary += f", {body.get('tracking_company') or ''} {body['tracking_number']}"
+        kind = ChannelEventKind.FULFILLMENT
+        amount = None
+    event = ChannelEvent(
+        kind=kind,
+        event_id=str(body["id"]),
+        occurred_at=body.get("created_at") or body.get("processed_at"),
+        summary=summary.strip(),
+        amount=amount,
+    )
+    return event, order_id
+
+
+def router(dispatcher: Dispatcher, secrets: list[str]) -> APIRouter:
+    api = APIRouter(tags=["shopify"])
+
+    @api.post(
+        "/webhooks/shopify",
+        status_code=202,
+        responses={
+            200: {"description": "duplicate delivery, or the order already settled it"},
+            400: {"description": "malformed JSON or missing Shopify headers (stored)"},
+            401: {"description": "bad or missing X-Shopify-Hmac-Sha256 (nothing stored)"},
+            422: {"description": "not a valid payload for the topic (stored as rejected)"},
+            503: {"description": "Temporal unreachable (stored, re-driven when it is back)"},
+        },
+    )
+    async def shopify_webhook(request: Request) -> JSONResponse:
+        """Shopify webhook topics `orders/create`, `orders/cancelled`, `refunds/create`,
+        `fulfillments/create` (others are stored and ignored)."""
+        raw = await request.body()
+        if not signature_valid(raw, header(request, "hmac-sha256"), secrets):
+            return JSONResponse({"detail": "invalid or missing HMAC signature"}, status_code=401)
+        kept = {name: value for name in KEPT_HEADERS if (value := header(request, name))}
+        webhook_id = kept.get("webhook-id") or f"no-webhook-id:{hashlib.sha256(raw).hexdigest()}"
+        return await dispatcher.receive(SOURCE, kept.get("topic", ""), webhook_id, kept, raw)
+
+    return api
