@@ -49,6 +49,10 @@ def parse_ship_from(spec: str) -> Address:
 def transaction_model(order: Order, company_code: str, ship_from: Address) -> dict[str, Any]:
     if order.ship_to is None:
         raise BusinessError(SYSTEM, ExceptionCode.ADDRESS_REJECTED, "order has no ship-to address")
+    # Marketplace facilitator sales are recorded, but the marketplace remits their tax.
+    liability = (
+        {"marketplaceLiabilityType": "Marketplace"} if order.tax_collected_by_channel else {}
+    )
     lines: list[dict[str, Any]] = [
         {
             "number": line.line_id,
@@ -58,6 +62,7 @@ def transaction_model(order: Order, company_code: str, ship_from: Address) -> di
             "taxCode": "P0000000",
             "description": line.title,
             "ref1": line.line_id,
+            **liability,
         }
         for line in order.lines
     ]
@@ -96,6 +101,10 @@ def tax_quote(transaction: dict[str, Any], currency: str) -> TaxQuote:
 
     return TaxQuote(
         document_code=transaction["code"],
+        remitted_by_channel=any(
+            line.get("marketplaceLiabilityType") == "Marketplace"
+            for line in transaction.get("lines", [])
+        ),
         total_taxable=money(transaction.get("totalTaxable")),
         total_tax=money(transaction.get("totalTax")),
         lines=[

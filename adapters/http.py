@@ -12,7 +12,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 1.0
 
 
-def retry_after_seconds(response: httpx.Response, *headers: str) -> float:
+def retry_after_seconds(
+    response: httpx.Response, *headers: str, default: float = DEFAULT_RETRY_AFTER
+) -> float:
     """Seconds to wait from `Retry-After` (or a vendor header), never negative."""
     for name in ("Retry-After", *headers):
         value = response.headers.get(name)
@@ -22,7 +24,7 @@ def retry_after_seconds(response: httpx.Response, *headers: str) -> float:
             return max(0.0, float(value))
         except ValueError:
             continue
-    return DEFAULT_RETRY_AFTER
+    return default
 
 
 class PartnerHttp:
@@ -37,10 +39,12 @@ class PartnerHttp:
         headers: dict[str, str] | None = None,
         auth: httpx.Auth | tuple[str, str] | None = None,
         retry_after_headers: tuple[str, ...] = (),
+        default_retry_after: float = DEFAULT_RETRY_AFTER,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     ) -> None:
         self.system = system
         self._retry_after_headers = retry_after_headers
+        self._default_retry_after = default_retry_after
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"), headers=headers, auth=auth, timeout=timeout
         )
@@ -54,7 +58,9 @@ class PartnerHttp:
             raise RateLimitedError(
                 self.system,
                 f"{method} {path}: 429 Too Many Requests",
-                retry_after_seconds(response, *self._retry_after_headers),
+                retry_after_seconds(
+                    response, *self._retry_after_headers, default=self._default_retry_after
+                ),
             )
         if response.status_code >= 500:
             raise TransientError(

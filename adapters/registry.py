@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
 from adapters.netsuite import NetSuiteErp
 from adapters.ports import ErpPort, MarketplacePort, StockPort, TaxPort, WmsPort
@@ -20,6 +21,7 @@ class Adapters:
     tax: TaxPort
     stock: StockPort
     wms: WmsPort
+    amazon: SpApiClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
     _closers: list[object] = field(default_factory=list)
 
@@ -59,11 +61,15 @@ def build_adapters(settings: Settings) -> Adapters:
     shopify = ShopifyMarketplace(
         settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
     )
+    amazon = SpApiClient(
+        settings.amazon_sp_api_url, settings.amazon_access_token, settings.amazon_marketplace_id
+    )
     return Adapters(
         erp=erp,
         tax=tax,
         stock=stock,
         wms=wms,
-        marketplaces={Channel.SHOPIFY: shopify},
-        _closers=[erp, tax, stock, wms, shopify],
+        amazon=amazon,
+        marketplaces={Channel.SHOPIFY: shopify, Channel.AMAZON: AmazonMarketplace(amazon)},
+        _closers=[erp, tax, stock, wms, shopify, amazon],
     )

@@ -20,8 +20,9 @@ class Channel(StrEnum):
 
 
 class FulfillmentMethod(StrEnum):
-    SHIP = "ship"
-    PICKUP = "pickup"
+    SHIP = "ship"  # our warehouse ships it
+    PICKUP = "pickup"  # the customer collects it in a store
+    CHANNEL = "channel"  # the marketplace fulfils it (Amazon AFN): never sent to our WMS
 
 
 class OrderLine(BaseModel):
@@ -30,12 +31,16 @@ class OrderLine(BaseModel):
     title: str = ""
     quantity: int = Field(gt=0)
     unit_price: Money
+    extended_price: Money | None = Field(
+        default=None, description="Line total as the channel states it (Amazon ItemPrice)"
+    )
     discount: Money | None = None
     tax: Money | None = None
 
     @property
     def gross(self) -> Money:
-        return self.unit_price * self.quantity
+        """The channel's own line total when it gives one: unit x quantity may not round to it."""
+        return self.extended_price or self.unit_price * self.quantity
 
     @property
     def net(self) -> Money:
@@ -57,6 +62,9 @@ class Order(BaseModel):
     order_discount: Money | None = None
     tax_total: Money
     taxes_included: bool = False
+    tax_collected_by_channel: bool = Field(
+        default=False, description="Marketplace facilitator: the channel remits the sales tax"
+    )
     total: Money
     fulfillment: FulfillmentMethod = FulfillmentMethod.SHIP
     pickup_store: str | None = None
@@ -66,7 +74,8 @@ class Order(BaseModel):
         amounts = [self.shipping, self.tax_total, self.total]
         amounts += [self.order_discount] if self.order_discount else []
         for line in self.lines:
-            amounts += [line.unit_price] + [m for m in (line.discount, line.tax) if m]
+            amounts += [line.unit_price]
+            amounts += [m for m in (line.extended_price, line.discount, line.tax) if m]
         wrong = {m.currency for m in amounts} - {self.currency}
         if wrong:
             raise ValueError(f"amounts in {sorted(wrong)} on a {self.currency} order")

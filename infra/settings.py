@@ -52,6 +52,11 @@ class Settings:
     shopify_admin_url: str
     shopify_access_token: str
     shopify_api_version: str
+    # Marketplace: Amazon Selling Partner API
+    amazon_sp_api_url: str
+    amazon_access_token: str
+    amazon_marketplace_id: str
+    amazon_webhook_token: str
     # Order workflow
     shipment_sla_hours: float
 
@@ -109,5 +114,9 @@ class Settings:
             ),
             shopify_access_token=get("SHOPIFY_ACCESS_TOKEN", "shpat_sandbox"),
             shopify_api_version=get("SHOPIFY_API_VERSION", "2026-01"),
+            amazon_sp_api_url=get("AMAZON_SP_API_URL", f"{sandbox}/amazon"),
+            amazon_access_token=get("AMAZON_ACCESS_TOKEN", "Atza|sandbox"),
+            amazon_marketplace_id=get("AMAZON_MARKETPLACE_ID", "ATVPDKIKX0DER"),
+            amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import avatax, netsuite, shipstation, shopify, warehouse
+from sandbox import amazon, avatax, netsuite, shipstation, shopify, warehouse
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
 from sandbox.vendor_errors import VendorError, vendor_error_handler
@@ -27,7 +27,7 @@ def create_app(
         avatax.AvaTaxState(),
         shipstation.ShipStationState(autoship),
     )
-    stock, shop = warehouse.WarehouseState(), shopify.ShopifyState()
+    stock, shop, amzn = warehouse.WarehouseState(), shopify.ShopifyState(), amazon.AmazonState()
     wms.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -48,12 +48,15 @@ def create_app(
     app.include_router(warehouse.control_router(stock))
     app.include_router(shopify.router(shop))
     app.include_router(shopify.control_router(shop))
+    app.include_router(amazon.router(amzn))
+    app.include_router(amazon.control_router(amzn))
     app.state.partners = {
         "netsuite": ns,
         "avatax": tax,
         "shipstation": wms,
         "warehouse": stock,
         "shopify": shop,
+        "amazon": amzn,
     }
 
     @app.get("/_sandbox/health")

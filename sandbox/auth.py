@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
+from sandbox.amazon import error as amazon_error
 from sandbox.avatax import error as avatax_error
 from sandbox.netsuite import error as netsuite_error
 
@@ -33,6 +34,11 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
         lambda: JSONResponse({"errors": "[API] Invalid API key or access token"}, 401),
     ),
     "warehouse": ("authorization", "Bearer ", lambda: JSONResponse({"error": "unauthorized"}, 401)),
+    "amazon": (
+        "x-amz-access-token",
+        "Atz",
+        lambda: amazon_error(403, "Unauthorized", "Access to requested resource is denied."),
+    ),
 }
 
 

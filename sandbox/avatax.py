@@ -46,8 +46,11 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _address_problem(address: dict[str, Any]) -> str | None:
-    if not address or not address.get("line1") or not address.get("country"):
+    # Street or postal code: a marketplace may withhold the street (Amazon without an RDT).
+    if not address or not address.get("country"):
         return "An address is incomplete."
+    if not address.get("line1") and not address.get("postalCode"):
+        return "An address needs a street or a postal code."
     if address["country"] == "US":
         if address.get("region") not in STATE_RATES:
             return f"The region '{address.get('region')}' is not a US state we can geocode."
@@ -64,7 +67,9 @@ def calculate(model: dict[str, Any], transaction_id: int) -> dict[str, Any]:
     for line in model["lines"]:
         amount = Decimal(str(line["amount"]))
         taxable = Decimal(0) if line.get("taxCode") == FREIGHT else amount
-        tax = (taxable * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        calculated = (taxable * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        marketplace = line.get("marketplaceLiabilityType") == "Marketplace"
+        tax = Decimal(0) if marketplace else calculated
         lines.append(
             {
                 "lineNumber": str(line.get("number", len(lines) + 1)),
@@ -74,6 +79,8 @@ def calculate(model: dict[str, Any], transaction_id: int) -> dict[str, Any]:
                 "taxableAmount": float(taxable),
                 "exemptAmount": float(amount - taxable),
                 "tax": float(tax),
+                "taxCalculated": float(calculated),
+                "marketplaceLiabilityType": line.get("marketplaceLiabilityType", "Seller"),
                 "details": [
                     {
                         "rate": float(rate),

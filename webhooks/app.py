@@ -16,7 +16,7 @@ from adapters.shipstation import ShipStationWms
 from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.settings import Settings
-from webhooks import shopify, wms
+from webhooks import amazon, shopify, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
@@ -43,6 +43,7 @@ def build_dispatcher(
         {
             shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
             wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
+            amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
         },
     )
 
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Retail orchestrator webhooks", lifespan=lifespan)
     app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))
     app.include_router(wms.router(dispatcher, settings.wms_webhook_token))
+    app.include_router(amazon.router(dispatcher, settings.amazon_webhook_token))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -6,7 +6,6 @@ drops a voided shipment it has not confirmed yet)."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 
@@ -22,6 +21,7 @@ from inbox.store import InboxEntry, InboxStatus
 from webhooks.dispatcher import Dispatcher
 from webhooks.outcome import Outcome, accepted, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
+from webhooks.token import token_valid
 from workflows.order_to_cash import OrderToCashWorkflow
 
 log = logging.getLogger("webhooks.wms")
@@ -84,7 +84,7 @@ def router(dispatcher: Dispatcher, token: str) -> APIRouter:
         request: Request, token_: str = Query("", alias="token")
     ) -> JSONResponse:
         """ShipStation V1 webhook (`resource_url`, `resource_type`); `?token=` authenticates."""
-        if not hmac.compare_digest(token_.encode(), token.encode()):
+        if not token_valid(token_, token):
             return JSONResponse({"detail": "bad or missing token"}, status_code=401)
         raw = await request.body()
         try:

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ErpOrderRef,
         ExceptionCode,
         FulfillmentLine,
+        FulfillmentMethod,
         FulfillmentRequest,
         ItemRef,
         Order,
@@ -199,14 +200,17 @@ class OrderToCashWorkflow:
             compensation=("void_tax", lambda: self._undo(TaxActivities.void_tax, self._key)),
         )
         self._note(f"tax quoted: {quote.total_tax} on {quote.total_taxable}")
-        await self._run_step(
-            Step.RESERVE_STOCK,
-            lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
-            compensation=(
-                "release_stock",
-                lambda: self._undo(StockActivities.release_stock, self._key),
-            ),
-        )
+        # The marketplace fulfils from its own stock (Amazon AFN): nothing for our warehouse.
+        ours = self._order.fulfillment is not FulfillmentMethod.CHANNEL
+        if ours:
+            await self._run_step(
+                Step.RESERVE_STOCK,
+                lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
+                compensation=(
+                    "release_stock",
+                    lambda: self._undo(StockActivities.release_stock, self._key),
+                ),
+            )
         self._erp_order = await self._run_step(
             Step.ERP_ORDER,
             lambda: self._activity(
@@ -226,20 +230,24 @@ class OrderToCashWorkflow:
                 ChannelAck(order=self._order, erp_order=erp_order),
             ),
         )
-        await self._run_step(
-            Step.FULFILLMENT_REQUEST,
-            lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
-            compensation=(
-                "cancel_fulfillment",
-                lambda: self._undo(WmsActivities.cancel_fulfillment, self._key),
-            ),
-        )
-        await self._await_shipments(input.shipment_sla)
+        if ours:
+            await self._run_step(
+                Step.FULFILLMENT_REQUEST,
+                lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
+                compensation=(
+                    "cancel_fulfillment",
+                    lambda: self._undo(WmsActivities.cancel_fulfillment, self._key),
+                ),
+            )
+            await self._await_shipments(input.shipment_sla)
+        else:
+            self._set_status(OrderStatus.SHIPPED, f"fulfilled by {self._order.channel.value}")
         # Shipped: nothing can be undone any more; failures from here need attention, not rollback.
         self._compensations.clear()
-        await self._settle(
-            Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
-        )
+        if ours:
+            await self._settle(
+                Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
+            )
         await self._settle(
             Step.INVOICE, lambda: self._activity(TaxActivities.commit_tax, quote.document_code)
         )

@@ -1,0 +1,219 @@
+"""Amazon over the Selling Partner API (Orders v0): reading orders (with a restricted data token
+for the address), mapping them to canonical, confirming shipments.
+
+Mapping rules that matter: `ItemPrice` and `ItemTax` are line totals, not unit amounts;
+`TaxCollection.Model = MarketplaceFacilitator` means Amazon remits the sales tax (the tax engine
+records the sale without charging it again); AFN orders are fulfilled by Amazon and never go
+to our warehouse; a `Pending` order has no address or total yet and is not imported."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import (
+    Address,
+    Channel,
+    Customer,
+    ErpOrderRef,
+    ExceptionCode,
+    FulfillmentMethod,
+    Money,
+    Order,
+    OrderLine,
+    Shipment,
+)
+from canonical.money import total
+
+SYSTEM = "amazon"
+# SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).
+QUOTA_WAIT_SECONDS = 2.0
+IMPORTABLE = {"Unshipped", "PartiallyShipped", "Shipped"}
+CARRIERS = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
+
+
+def _money(value: dict[str, Any] | None, currency: str) -> Money:
+    return Money(amount=Decimal((value or {}).get("Amount") or "0"), currency=currency)
+
+
+def order_from_sp_api(order: dict[str, Any], items: list[dict[str, Any]]) -> Order:
+    """getOrder + getOrderItems payloads -> canonical order."""
+    currency = order["OrderTotal"]["CurrencyCode"]
+    lines, shipping, taxes = [], [], []
+    for item in items:
+        quantity = int(item["QuantityOrdered"])
+        line_total = _money(item.get("ItemPrice"), currency)
+        discount = _money(item.get("PromotionDiscount"), currency)
+        item_tax = _money(item.get("ItemTax"), currency) - _money(
+            item.get("PromotionDiscountTax"), currency
+        )
+        lines.append(
+            OrderLine(
+                line_id=str(item["OrderItemId"]),
+                sku=item.get("SellerSKU") or "",
+                title=item.get("Title") or "",
+                quantity=quantity,
+                unit_price=Money(amount=line_total.amount / quantity, currency=currency).rounded(),
+                extended_price=line_total,
+                discount=None if discount.is_zero() else discount,
+                tax=None if item_tax.is_zero() else item_tax,
+            )
+        )
+        shipping.append(
+            _money(item.get("ShippingPrice"), currency)
+            - _money(item.get("ShippingDiscount"), currency)
+        )
+        taxes += [
+            item_tax,
+            _money(item.get("ShippingTax"), currency)
+            - _money(item.get("ShippingDiscountTax"), currency),
+        ]
+    raw_address = order.get("ShippingAddress") or {}
+    address = (
+        Address(
+            name=raw_address.get("Name") or "",
+            line1=raw_address.get("AddressLine1") or "",
+            line2=raw_address.get("AddressLine2"),
+            city=raw_address.get("City") or "",
+            region=raw_address.get("StateOrRegion"),
+            postal_code=raw_address.get("PostalCode"),
+            country=raw_address.get("CountryCode") or "",
+            phone=raw_address.get("Phone"),
+        )
+        if raw_address
+        else None
+    )
+    afn = order.get("FulfillmentChannel") == "AFN"
+    return Order(
+        channel=Channel.AMAZON,
+        external_id=order["AmazonOrderId"],
+        order_number=order["AmazonOrderId"],
+        channel_ref=order["AmazonOrderId"],
+        placed_at=order["PurchaseDate"],
+        currency=currency,
+        customer=Customer(email=(order.get("BuyerInfo") or {}).get("BuyerEmail")),
+        ship_to=address,
+        lines=lines,
+        shipping=total(shipping, currency),
+        tax_total=total(taxes, currency),
+        tax_collected_by_channel=any(
+            (item.get("TaxCollection") or {}).get("Model") == "MarketplaceFacilitator"
+            for item in items
+        ),
+        total=_money(order["OrderTotal"], currency),
+        fulfillment=FulfillmentMethod.CHANNEL if afn else FulfillmentMethod.SHIP,
+    )
+
+
+class SpApiClient:
+    def __init__(self, base_url: str, access_token: str, marketplace_id: str) -> None:
+        self._http = PartnerHttp(
+            SYSTEM,
+            base_url,
+            headers={"x-amz-access-token": access_token, "user-agent": "retail-orchestrator/0.1"},
+            default_retry_after=QUOTA_WAIT_SECONDS,
+        )
+        self.marketplace_id = marketplace_id
+
+    def _raise_for_error(self, response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        try:
+            errors = response.json().get("errors") or [{}]
+        except ValueError:
+            errors = [{"message": response.text[:200]}]
+        message = f"{errors[0].get('code', response.status_code)}: {errors[0].get('message', '')}"
+        if response.status_code in (401, 403):
+            raise TransientError(SYSTEM, message)  # credentials: fixed by ops, not by the order
+        raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+
+    async def _restricted_token(self, path: str) -> str:
+        response = await self._http.request(
+            "POST",
+            "/tokens/2021-03-01/restrictedDataToken",
+            json={
+                "restrictedResources": [
+                    {
+                        "method": "GET",
+                        "path": path,
+                        "dataElements": ["buyerInfo", "shippingAddress"],
+                    }
+                ]
+            },
+        )
+        self._raise_for_error(response)
+        token: str = response.json()["restrictedDataToken"]
+        return token
+
+    async def get_order(self, order_id: str) -> dict[str, Any]:
+        """The order with its address PII (read with a restricted data token)."""
+        path = f"/orders/v0/orders/{order_id}"
+        token = await self._restricted_token(path)
+        response = await self._http.request("GET", path, headers={"x-amz-access-token": token})
+        self._raise_for_error(response)
+        payload: dict[str, Any] = response.json()["payload"]
+        return payload
+
+    async def get_order_items(self, order_id: str) -> list[dict[str, Any]]:
+        response = await self._http.request("GET", f"/orders/v0/orders/{order_id}/orderItems")
+        self._raise_for_error(response)
+        items: list[dict[str, Any]] = response.json()["payload"]["OrderItems"]
+        return items
+
+    async def confirm_shipment(self, order_id: str, package: dict[str, Any]) -> None:
+        response = await self._http.request(
+            "POST",
+            f"/orders/v0/orders/{order_id}/shipmentConfirmation",
+            json={"marketplaceId": self.marketplace_id, "packageDetail": package},
+        )
+        self._raise_for_error(response)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class AmazonMarketplace:
+    def __init__(self, sp_api: SpApiClient) -> None:
+        self._sp_api = sp_api
+
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+        """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""
+
+    async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
+        """confirmShipment has no idempotency key: the package reference is our shipment id,
+        and quantities Amazon already counts as shipped are not confirmed again."""
+        items = {i["OrderItemId"]: i for i in await self._sp_api.get_order_items(order.external_id)}
+        remaining = {k: i["QuantityOrdered"] - i["QuantityShipped"] for k, i in items.items()}
+        if any(remaining.get(line.line_id, 0) < line.quantity for line in shipment.lines):
+            return shipment.shipment_id  # a retry after the first confirmation went through
+        await self._sp_api.confirm_shipment(
+            order.external_id,
+            {
+                "packageReferenceId": shipment.shipment_id,
+                "carrierCode": CARRIERS.get(shipment.carrier, "Other"),
+                "carrierName": CARRIERS.get(shipment.carrier, shipment.carrier),
+                "shippingMethod": shipment.service or "Standard",
+                "trackingNumber": shipment.tracking_number,
+                "shipDate": f"{shipment.ship_date.isoformat()}T12:00:00Z"
+                if shipment.ship_date
+                else None,
+                "orderItems": [
+                    {"orderItemId": line.line_id, "quantity": line.quantity}
+                    for line in shipment.lines
+                ],
+            },
+        )
+        return shipment.shipment_id
+
+    async def cancel(self, order: Order, reason: str) -> None:
+        """Orders v0 cannot cancel a seller's order: it is done in Seller Central (or by an
+        order-acknowledgement feed). Raising keeps the order in NEEDS_ATTENTION with that task."""
+        raise BusinessError(
+            SYSTEM,
+            ExceptionCode.CHANNEL_REJECTED,
+            f"cancel Amazon order {order.external_id} in Seller Central ({reason})",
+        )
