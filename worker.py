@@ -10,13 +10,10 @@ import asyncio  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
-from temporalio.worker import Worker  # noqa: E402
-
-from activities.order_to_cash import order_activities  # noqa: E402
 from adapters.registry import build_adapters  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect  # noqa: E402
-from workflows.order_to_cash import OrderToCashWorkflow  # noqa: E402
+from infra.workers import build_worker  # noqa: E402
 
 
 async def main() -> None:
@@ -25,12 +22,7 @@ async def main() -> None:
     settings = Settings.from_env()
     client = await connect(settings)
     adapters = build_adapters(settings)
-    worker = Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=[OrderToCashWorkflow],
-        activities=order_activities(adapters),
-    )
+    worker = build_worker(client, settings, adapters)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)

@@ -10,6 +10,7 @@ from adapters.netsuite import NetSuiteErp
 from adapters.ports import ErpPort, MarketplacePort, StockPort, TaxPort, WmsPort
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
+from adapters.walmart import WalmartClient, WalmartMarketplace
 from adapters.warehouse_stock import WarehouseStock
 from canonical import Channel
 from infra.settings import Settings
@@ -22,6 +23,7 @@ class Adapters:
     stock: StockPort
     wms: WmsPort
     amazon: SpApiClient
+    walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
     _closers: list[object] = field(default_factory=list)
 
@@ -64,12 +66,20 @@ def build_adapters(settings: Settings) -> Adapters:
     amazon = SpApiClient(
         settings.amazon_sp_api_url, settings.amazon_access_token, settings.amazon_marketplace_id
     )
+    walmart = WalmartClient(
+        settings.walmart_api_url, settings.walmart_client_id, settings.walmart_client_secret
+    )
     return Adapters(
         erp=erp,
         tax=tax,
         stock=stock,
         wms=wms,
         amazon=amazon,
-        marketplaces={Channel.SHOPIFY: shopify, Channel.AMAZON: AmazonMarketplace(amazon)},
-        _closers=[erp, tax, stock, wms, shopify, amazon],
+        walmart=walmart,
+        marketplaces={
+            Channel.SHOPIFY: shopify,
+            Channel.AMAZON: AmazonMarketplace(amazon),
+            Channel.WALMART: WalmartMarketplace(walmart),
+        },
+        _closers=[erp, tax, stock, wms, shopify, amazon, walmart],
     )

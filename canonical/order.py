@@ -36,6 +36,11 @@ class OrderLine(BaseModel):
     )
     discount: Money | None = None
     tax: Money | None = None
+    channel_lines: dict[str, int] = Field(
+        default_factory=dict,
+        description="The channel's own line numbers and quantities behind this line "
+        "(Walmart splits one purchase into quantity-1 lines; ship and cancel name them)",
+    )
 
     @property
     def gross(self) -> Money:

@@ -18,6 +18,7 @@ from adapters.shopify import order_from_webhook
 from canonical import OrderView
 from cli.render import orders_table
 from infra.order_client import start_order
+from infra.schedules import ensure_schedules
 from infra.settings import Settings
 from infra.stack import LocalStack
 from infra.temporal import connect, ensure_search_attributes, ui_url
@@ -72,6 +73,7 @@ async def run_stack(settings: Settings, orders: int, exit_when_done: bool, timeo
     try:
         client = await connect(settings)
         await ensure_search_attributes(client)
+        await ensure_schedules(client, settings)
         console.print(
             f"Temporal UI: [link={ui_url(settings)}]{ui_url(settings)}[/link]   "
             f"Webhooks: http://127.0.0.1:{settings.webhooks_port}/docs   "

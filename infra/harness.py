@@ -16,16 +16,14 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from temporalio.client import Client
-from temporalio.worker import Worker
 
-from activities.order_to_cash import order_activities
 from adapters.registry import Adapters, build_adapters
 from infra.processes import free_port
 from infra.settings import Settings
+from infra.workers import build_worker
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
 from webhooks.app import create_app as create_webhooks
-from workflows.order_to_cash import OrderToCashWorkflow
 
 
 class UvicornThread:
@@ -100,12 +98,7 @@ async def order_harness(
         UvicornThread(create_webhooks(settings), settings.webhooks_port),
     ):
         await _wms_subscribed(sandbox)
-        worker = Worker(
-            client,
-            task_queue=settings.task_queue,
-            workflows=[OrderToCashWorkflow],
-            activities=order_activities(adapters),
-        )
+        worker = build_worker(client, settings, adapters)
         try:
             async with worker:
                 yield Harness(settings, client, sandbox, adapters)

@@ -81,6 +81,13 @@ async def cancel_from_channel(
     )
 
 
+def order_handle(
+    client: Client, workflow_id: str
+) -> WorkflowHandle[OrderToCashWorkflow, OrderView]:
+    """A handle whose `result()` is the typed `OrderView`."""
+    return client.get_workflow_handle(workflow_id, result_type=OrderView)
+
+
 async def report_channel_event(client: Client, workflow_id: str, event: ChannelEvent) -> None:
     await client.get_workflow_handle(workflow_id).signal(OrderToCashWorkflow.channel_event, event)
 

@@ -57,6 +57,11 @@ class Settings:
     amazon_access_token: str
     amazon_marketplace_id: str
     amazon_webhook_token: str
+    # Marketplace: Walmart Marketplace API
+    walmart_api_url: str
+    walmart_client_id: str
+    walmart_client_secret: str
+    walmart_poll_seconds: float
     # Order workflow
     shipment_sla_hours: float
 
@@ -118,5 +123,9 @@ class Settings:
             amazon_access_token=get("AMAZON_ACCESS_TOKEN", "Atza|sandbox"),
             amazon_marketplace_id=get("AMAZON_MARKETPLACE_ID", "ATVPDKIKX0DER"),
             amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
+            walmart_api_url=get("WALMART_API_URL", f"{sandbox}/walmart"),
+            walmart_client_id=get("WALMART_CLIENT_ID", "sandbox-client"),
+            walmart_client_secret=get("WALMART_CLIENT_SECRET", "sandbox-secret"),
+            walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import amazon, avatax, netsuite, shipstation, shopify, warehouse
+from sandbox import amazon, avatax, netsuite, shipstation, shopify, walmart, warehouse
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
 from sandbox.vendor_errors import VendorError, vendor_error_handler
@@ -28,6 +28,7 @@ def create_app(
         shipstation.ShipStationState(autoship),
     )
     stock, shop, amzn = warehouse.WarehouseState(), shopify.ShopifyState(), amazon.AmazonState()
+    wm = walmart.WalmartState()
     wms.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -50,6 +51,8 @@ def create_app(
     app.include_router(shopify.control_router(shop))
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
+    app.include_router(walmart.router(wm))
+    app.include_router(walmart.control_router(wm))
     app.state.partners = {
         "netsuite": ns,
         "avatax": tax,
@@ -57,6 +60,7 @@ def create_app(
         "warehouse": stock,
         "shopify": shop,
         "amazon": amzn,
+        "walmart": wm,
     }
 
     @app.get("/_sandbox/health")

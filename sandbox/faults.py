@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-SYSTEMS = ("netsuite", "avatax", "shipstation", "shopify", "warehouse", "amazon")
+SYSTEMS = ("netsuite", "avatax", "shipstation", "shopify", "warehouse", "amazon", "walmart")
 
 
 class FaultProfile(BaseModel):
@@ -63,6 +63,9 @@ def _body(system: str, status: int, message: str) -> dict[str, Any]:
         }
     if system == "shopify":
         return {"errors": [{"message": f"Sandbox: {message}"}]}
+    if system == "walmart":
+        return {"errors": [{"code": f"SANDBOX_{status}", "description": f"Sandbox: {message}",
+                            "severity": "ERROR", "category": "SYSTEM", "causes": []}]}  # fmt: skip
     if system == "amazon":
         code = {429: "QuotaExceeded", 400: "InvalidInput"}.get(status, "InternalFailure")
         return {"errors": [{"code": code, "message": f"Sandbox: {message}", "details": ""}]}

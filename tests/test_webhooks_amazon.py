@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from canonical import OrderStatus, OrderView
 from infra.harness import Harness, order_harness
+from infra.order_client import order_handle
 from sandbox.shipstation import AutoShip
 from workflows.order_to_cash import OrderToCashWorkflow
 
@@ -40,7 +41,7 @@ async def sandbox(h: Harness, method: str, path: str, **kw: Any) -> Any:
 
 
 async def final(h: Harness, workflow_id: str) -> OrderView:
-    handle = h.client.get_workflow_handle_for(OrderToCashWorkflow.run, workflow_id)
+    handle = order_handle(h.client, workflow_id)
     return await asyncio.wait_for(handle.result(), 60)
 
 
@@ -107,7 +108,7 @@ async def test_cancelled_on_amazon_before_shipment(stack: Harness) -> None:
         await client.put("/_sandbox/shipstation/autoship", json={"after_seconds": None})
     response = await notify(stack, notification)
     workflow_id = response.json()["workflow_id"]
-    handle = stack.client.get_workflow_handle_for(OrderToCashWorkflow.run, workflow_id)
+    handle = order_handle(stack.client, workflow_id)
     for _ in range(100):
         if (await handle.query(OrderToCashWorkflow.status)).status is OrderStatus.AWAITING_SHIPMENT:
             break

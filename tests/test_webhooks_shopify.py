@@ -17,6 +17,7 @@ from canonical import OrderStatus, OrderView
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
 from infra.harness import Harness, UvicornThread, harness_settings, order_harness
+from infra.order_client import order_handle
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
@@ -71,7 +72,7 @@ def signed(
 
 
 async def final(h: Harness, workflow_id: str) -> OrderView:
-    handle = h.client.get_workflow_handle_for(OrderToCashWorkflow.run, workflow_id)
+    handle = order_handle(h.client, workflow_id)
     return await asyncio.wait_for(handle.result(), 60)
 
 

@@ -1,0 +1,70 @@
+"""Imports Walmart's released purchase orders: each PO is kept in the inbox, its order
+workflow started (one per purchaseOrderId), and only then acknowledged to Walmart, so a PO
+is never acknowledged without a workflow that will ship it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.errors import partner_call
+from adapters.walmart import WalmartClient, order_from_walmart
+from inbox.store import Inbox, InboxStatus
+from infra.order_client import start_order
+from infra.settings import Settings
+
+SOURCE = "walmart"
+
+
+class WalmartImportActivities:
+    def __init__(
+        self, walmart: WalmartClient, client: Client, settings: Settings, inbox: Inbox
+    ) -> None:
+        self._walmart = walmart
+        self._client = client
+        self._settings = settings
+        self._inbox = inbox
+
+    @activity.defn
+    async def import_walmart_orders(self) -> list[str]:
+        """Workflow ids of the POs imported by this poll."""
+        imported = []
+        with partner_call():
+            async for po in self._walmart.released_orders():
+                po_id = po["purchaseOrderId"]
+                activity.heartbeat(po_id)
+                raw = json.dumps(po).encode()
+                entry, _ = await asyncio.to_thread(
+                    self._inbox.add, SOURCE, "released", po_id, {}, raw
+                )
+                assert entry.id is not None
+                if entry.status is InboxStatus.REJECTED:
+                    continue  # kept unacknowledged and visible in the inbox for support
+                try:
+                    order = order_from_walmart(po)
+                except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                    await asyncio.to_thread(
+                        self._inbox.record,
+                        entry.id,
+                        InboxStatus.REJECTED,
+                        error=f"not a valid PO: {exc}",
+                    )
+                    continue
+                # Imported before: the order already has its workflow; acknowledging is harmless.
+                with contextlib.suppress(WorkflowAlreadyStartedError):
+                    await start_order(self._client, self._settings, order)
+                await asyncio.to_thread(
+                    self._inbox.record,
+                    entry.id,
+                    InboxStatus.ACCEPTED,
+                    workflow_id=order.workflow_id,
+                )
+                await self._walmart.acknowledge(po_id)
+                imported.append(order.workflow_id)
+        return imported

@@ -1,0 +1,306 @@
+"""Walmart Marketplace API v3: client-credentials token, released orders, acknowledge, ship,
+cancel. Walmart splits a multi-unit purchase into quantity-1 lines: the canonical order groups
+them by SKU and keeps the line numbers (`OrderLine.channel_lines`) for shipping and cancelling.
+Ship and cancel re-read the PO first and skip lines already in the target status."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import (
+    Address,
+    Channel,
+    Customer,
+    ErpOrderRef,
+    ExceptionCode,
+    Money,
+    Order,
+    OrderLine,
+    Shipment,
+)
+from canonical.money import total
+
+SYSTEM = "walmart"
+COUNTRIES = {"USA": "US", "US": "US"}
+CARRIERS = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
+FINAL = {"Shipped", "Delivered", "Cancelled", "Refund"}
+
+
+def _amount(charge: dict[str, Any] | None) -> Decimal:
+    return Decimal(str((charge or {}).get("amount") or 0))
+
+
+def line_status(line: dict[str, Any]) -> str:
+    return str(line["orderLineStatuses"]["orderLineStatus"][-1]["status"])
+
+
+def order_from_walmart(po: dict[str, Any]) -> Order:
+    lines_by_sku: dict[str, dict[str, Any]] = {}
+    currency = "USD"
+    shipping: list[Decimal] = []
+    for raw in po["orderLines"]["orderLine"]:
+        sku = raw["item"]["sku"]
+        quantity = int(raw["orderLineQuantity"]["amount"])
+        grouped = lines_by_sku.setdefault(
+            sku,
+            {
+                "title": raw["item"].get("productName", ""),
+                "quantity": 0,
+                "price": [],
+                "tax": [],
+                "refs": {},
+            },
+        )
+        grouped["quantity"] += quantity
+        grouped["refs"][str(raw["lineNumber"])] = quantity
+        for charge in raw["charges"]["charge"]:
+            currency = charge["chargeAmount"].get("currency", currency)
+            if charge["chargeType"] == "PRODUCT":
+                grouped["price"].append(_amount(charge["chargeAmount"]))
+            else:
+                shipping.append(_amount(charge["chargeAmount"]))
+            tax = (charge.get("tax") or {}).get("taxAmount")
+            if tax:
+                grouped["tax"].append(_amount(tax))
+    lines = []
+    for sku, grouped in lines_by_sku.items():
+        line_total = Money(amount=sum(grouped["price"], Decimal(0)), currency=currency)
+        tax = Money(amount=sum(grouped["tax"], Decimal(0)), currency=currency)
+        lines.append(
+            OrderLine(
+                line_id=sku,
+                sku=sku,
+                title=grouped["title"],
+                quantity=grouped["quantity"],
+                unit_price=Money(
+                    amount=line_total.amount / grouped["quantity"], currency=currency
+                ).rounded(),
+                extended_price=line_total,
+                tax=None if tax.is_zero() else tax,
+                channel_lines=grouped["refs"],
+            )
+        )
+    address = po["shippingInfo"]["postalAddress"]
+    shipping_total = Money(amount=sum(shipping, Decimal(0)), currency=currency)
+    tax_total = total([line.tax for line in lines if line.tax], currency)
+    subtotal = total([line.gross for line in lines], currency)
+    return Order(
+        channel=Channel.WALMART,
+        external_id=po["purchaseOrderId"],
+        order_number=po.get("customerOrderId") or po["purchaseOrderId"],
+        channel_ref=po["purchaseOrderId"],
+        placed_at=datetime.fromtimestamp(po["orderDate"] / 1000, tz=UTC),
+        currency=currency,
+        customer=Customer(email=po.get("customerEmailId"), name=address.get("name", "")),
+        ship_to=Address(
+            name=address.get("name", ""),
+            line1=address.get("address1") or "",
+            line2=address.get("address2"),
+            city=address.get("city") or "",
+            region=address.get("state"),
+            postal_code=address.get("postalCode"),
+            country=COUNTRIES.get(address.get("country", ""), address.get("country", "")[:2]),
+            phone=po["shippingInfo"].get("phone"),
+        ),
+        lines=lines,
+        shipping=shipping_total,
+        tax_total=tax_total,
+        # Walmart is a marketplace facilitator too, and states the PO total line by line.
+        tax_collected_by_channel=True,
+        total=subtotal + shipping_total + tax_total,
+    )
+
+
+class WalmartClient:
+    def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
+        self._http = PartnerHttp(SYSTEM, base_url)
+        self._credentials = (client_id, client_secret)
+        self._token: str | None = None
+        self._token_expires = 0.0
+
+    def _raise_for_error(self, response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        try:
+            error = (response.json().get("errors") or [{}])[0]
+        except ValueError:
+            error = {"description": response.text[:200]}
+        message = f"{error.get('code', response.status_code)}: {error.get('description', '')}"
+        if response.status_code in (401, 403):
+            self._token = None  # expired or revoked: the retry fetches a new one
+            raise TransientError(SYSTEM, message)
+        raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+
+    async def _headers(self) -> dict[str, str]:
+        if self._token is None or time.monotonic() > self._token_expires:
+            response = await self._http.request(
+                "POST",
+                "/v3/token",
+                auth=self._credentials,
+                data={"grant_type": "client_credentials"},
+                headers=self._service_headers(),
+            )
+            self._raise_for_error(response)
+            body = response.json()
+            self._token = body["access_token"]
+            self._token_expires = time.monotonic() + float(body.get("expires_in", 900)) - 60
+        return {**self._service_headers(), "WM_SEC.ACCESS_TOKEN": self._token or ""}
+
+    @staticmethod
+    def _service_headers() -> dict[str, str]:
+        return {
+            "WM_SVC.NAME": "Walmart Marketplace",
+            "WM_QOS.CORRELATION_ID": str(uuid.uuid4()),
+            "Accept": "application/json",
+        }
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self._http.request(method, path, headers=await self._headers(), **kwargs)
+        self._raise_for_error(response)
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def released_orders(self) -> AsyncIterator[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100, "shipNodeType": "SellerFulfilled"}
+        while True:
+            page = (await self._call("GET", "/v3/orders/released", params=params))["list"]
+            for po in page["elements"]["order"]:
+                yield po
+            cursor = page["meta"].get("nextCursor")
+            if not cursor:
+                return
+            params = {"nextCursor": cursor}
+
+    async def get_order(self, po: str) -> dict[str, Any]:
+        order: dict[str, Any] = (await self._call("GET", f"/v3/orders/{po}"))["order"]
+        return order
+
+    async def acknowledge(self, po: str) -> None:
+        await self._call("POST", f"/v3/orders/{po}/acknowledge")
+
+    async def update_lines(
+        self, po: str, action: str, wrapper: str, lines: list[dict[str, Any]]
+    ) -> None:
+        await self._call(
+            "POST",
+            f"/v3/orders/{po}/{action}",
+            json={wrapper: {"orderLines": {"orderLine": lines}}},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _open_refs(order: Order, po: dict[str, Any], line_ids: dict[str, int]) -> list[tuple[str, int]]:
+    """Walmart line numbers (and quantities) still open for `line_ids` (canonical line -> qty)."""
+    status = {str(raw["lineNumber"]): line_status(raw) for raw in po["orderLines"]["orderLine"]}
+    picked = []
+    for line in order.lines:
+        wanted = line_ids.get(line.line_id, 0)
+        for ref, quantity in line.channel_lines.items():
+            if wanted <= 0:
+                break
+            if status.get(ref) not in FINAL:
+                take = min(quantity, wanted)
+                picked.append((ref, take))
+                wanted -= take
+    return picked
+
+
+class WalmartMarketplace:
+    def __init__(self, client: WalmartClient) -> None:
+        self._client = client
+
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+        """The poller acknowledges each PO when it imports it; again here is harmless."""
+        await self._client.acknowledge(order.external_id)
+
+    async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
+        po = await self._client.get_order(order.external_id)
+        shipped = {line.line_id: line.quantity for line in shipment.lines}
+        # A retry after the first call went through finds its tracking number on the lines.
+        for raw in po["orderLines"]["orderLine"]:
+            last = raw["orderLineStatuses"]["orderLineStatus"][-1]
+            if (last.get("trackingInfo") or {}).get("trackingNumber") == shipment.tracking_number:
+                shipped[raw["item"]["sku"]] = shipped.get(raw["item"]["sku"], 0) - int(
+                    last["statusQuantity"]["amount"]
+                )
+        refs = _open_refs(order, po, shipped)
+        if refs:
+            tracking = {
+                "shipDateTime": int(time.time() * 1000),
+                "carrierName": {
+                    "carrier": CARRIERS.get(shipment.carrier, shipment.carrier.upper())
+                },
+                "methodCode": "Standard",
+                "trackingNumber": shipment.tracking_number,
+                "trackingURL": shipment.tracking_url,
+            }
+            await self._client.update_lines(
+                order.external_id,
+                "shipping",
+                "orderShipment",
+                [
+                    {
+                        "lineNumber": ref,
+                        "sellerOrderId": order.key,
+                        "orderLineStatuses": {
+                            "orderLineStatus": [
+                                {
+                                    "status": "Shipped",
+                                    "statusQuantity": {
+                                        "unitOfMeasurement": "EACH",
+                                        "amount": str(quantity),
+                                    },
+                                    "trackingInfo": tracking,
+                                }
+                            ]
+                        },
+                    }
+                    for ref, quantity in refs
+                ],
+            )
+        return shipment.shipment_id
+
+    async def cancel(self, order: Order, reason: str) -> None:
+        po = await self._client.get_order(order.external_id)
+        refs = _open_refs(order, po, {line.line_id: line.quantity for line in order.lines})
+        if not refs:
+            return
+        code = (
+            "SELLER_CANCEL_OUT_OF_STOCK"
+            if "stock" in reason.lower()
+            else "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
+        )
+        await self._client.update_lines(
+            order.external_id,
+            "cancel",
+            "orderCancellation",
+            [
+                {
+                    "lineNumber": ref,
+                    "orderLineStatuses": {
+                        "orderLineStatus": [
+                            {
+                                "status": "Cancelled",
+                                "cancellationReason": code,
+                                "statusQuantity": {
+                                    "unitOfMeasurement": "EACH",
+                                    "amount": str(quantity),
+                                },
+                            }
+                        ]
+                    },
+                }
+                for ref, quantity in refs
+            ],
+        )

@@ -1,0 +1,234 @@
+"""Walmart-Marketplace-shaped API (v3): token, released orders (quantity-1 split lines),
+acknowledge, shipping with tracking, cancel; line statuses move as Walmart's do."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from sandbox.avatax import STATE_RATES
+from sandbox.catalog import BY_SKU
+from sandbox.shopify_orders import CUSTOMERS
+from sandbox.vendor_errors import VendorError
+
+CENT = Decimal("0.01")
+
+
+def error(status: int, code: str, description: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "code": code,
+                    "description": description,
+                    "severity": "ERROR",
+                    "category": "REQUEST",
+                    "causes": [],
+                }
+            ]
+        },
+        status,
+    )
+
+
+class NewWalmartOrder(BaseModel):
+    skus: list[tuple[str, int]] = Field(default=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])
+
+
+class WalmartState:
+    def __init__(self) -> None:
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.tokens: set[str] = set()
+        self.counter = int(time.time() * 10) % 10**9
+
+    def place(self, spec: NewWalmartOrder) -> dict[str, Any]:
+        """Each unit becomes its own line, as Walmart does for multi-quantity purchases."""
+        self.counter += 1
+        po = f"17{self.counter:011d}"
+        name, last, line1, line2, city, region, postal = CUSTOMERS[self.counter % len(CUSTOMERS)]
+        rate = Decimal(STATE_RATES[region])
+        lines: list[dict[str, Any]] = []
+        for sku, quantity in spec.skus:
+            item = BY_SKU.get(sku)
+            price = item.price if item else Decimal("10.00")
+            for _ in range(quantity):
+                lines.append(
+                    {
+                        "lineNumber": str(len(lines) + 1),
+                        "item": {"productName": item.title if item else sku, "sku": sku},
+                        "charges": {
+                            "charge": [
+                                {
+                                    "chargeType": "PRODUCT",
+                                    "chargeName": "ItemPrice",
+                                    "chargeAmount": {"currency": "USD", "amount": float(price)},
+                                    "tax": {
+                                        "taxName": "Tax1",
+                                        "taxAmount": {
+                                            "currency": "USD",
+                                            "amount": float(
+                                                (price * rate).quantize(CENT, ROUND_HALF_UP)
+                                            ),
+                                        },
+                                    },
+                                },
+                                {
+                                    "chargeType": "SHIPPING",
+                                    "chargeName": "Shipping",
+                                    "chargeAmount": {"currency": "USD", "amount": 0.0},
+                                },
+                            ]
+                        },
+                        "orderLineQuantity": {"unitOfMeasurement": "EACH", "amount": "1"},
+                        "orderLineStatuses": {
+                            "orderLineStatus": [
+                                {
+                                    "status": "Created",
+                                    "statusQuantity": {"unitOfMeasurement": "EACH", "amount": "1"},
+                                }
+                            ]
+                        },
+                    }
+                )
+        order = {
+            "purchaseOrderId": po,
+            "customerOrderId": f"2000{self.counter:011d}",
+            "customerEmailId": f"{uuid.uuid4().hex.upper()}@relay.walmart.com",
+            "orderType": "REGULAR",
+            "orderDate": int(time.time() * 1000),
+            "shippingInfo": {
+                "phone": "5085550147",
+                "methodCode": "Standard",
+                "postalAddress": {
+                    "name": f"{name} {last}",
+                    "address1": line1,
+                    "address2": line2,
+                    "city": city,
+                    "state": region,
+                    "postalCode": postal,
+                    "country": "USA",
+                    "addressType": "RESIDENTIAL",
+                },
+            },
+            "orderLines": {"orderLine": lines},
+        }
+        self.orders[po] = order
+        return order
+
+
+def _status(line: dict[str, Any]) -> str:
+    return str(line["orderLineStatuses"]["orderLineStatus"][-1]["status"])
+
+
+def _set_status(line: dict[str, Any], status: dict[str, Any]) -> None:
+    line["orderLineStatuses"]["orderLineStatus"] = [status]
+
+
+def router(state: WalmartState) -> APIRouter:
+    api = APIRouter(prefix="/walmart/v3")
+
+    def authorized(request: Request) -> None:
+        if request.headers.get("wm_sec.access_token") not in state.tokens:
+            raise VendorError(error(401, "UNAUTHORIZED.GMP_GATEWAY_API", "Unauthorized"))
+        if not request.headers.get("wm_qos.correlation_id"):
+            raise VendorError(
+                error(400, "MISSING_CORRELATION_ID", "WM_QOS.CORRELATION_ID is required")
+            )
+
+    def existing(po: str) -> dict[str, Any]:
+        order = state.orders.get(po)
+        if order is None:
+            raise VendorError(error(404, "CONTENT_NOT_FOUND.GMP_ORDER_API", f"PO {po} not found"))
+        return order
+
+    @api.post("/token")
+    async def token(request: Request) -> dict[str, Any]:
+        if not request.headers.get("authorization", "").startswith("Basic "):
+            raise VendorError(error(401, "UNAUTHORIZED", "client credentials required"))
+        access = f"ey{uuid.uuid4().hex}"
+        state.tokens.add(access)
+        return {"access_token": access, "token_type": "Bearer", "expires_in": 900}
+
+    @api.get("/orders/released")
+    async def released(request: Request, limit: int = 100) -> dict[str, Any]:
+        authorized(request)
+        ready = [
+            o
+            for o in state.orders.values()
+            if all(_status(line) == "Created" for line in o["orderLines"]["orderLine"])
+        ]
+        page = ready[:limit]
+        return {
+            "list": {
+                "meta": {"totalCount": len(ready), "limit": limit, "nextCursor": None},
+                "elements": {"order": page},
+            }
+        }
+
+    @api.get("/orders/{po}")
+    async def read(po: str, request: Request) -> dict[str, Any]:
+        authorized(request)
+        return {"order": existing(po)}
+
+    @api.post("/orders/{po}/acknowledge")
+    async def acknowledge(po: str, request: Request) -> dict[str, Any]:
+        authorized(request)
+        order = existing(po)
+        for line in order["orderLines"]["orderLine"]:
+            if _status(line) == "Created":
+                _set_status(
+                    line, {"status": "Acknowledged", "statusQuantity": line["orderLineQuantity"]}
+                )
+        return {"order": order}
+
+    async def _update(po: str, request: Request, wrapper: str, target: str) -> dict[str, Any]:
+        authorized(request)
+        order = existing(po)
+        lines = {line["lineNumber"]: line for line in order["orderLines"]["orderLine"]}
+        updates = (await request.json())[wrapper]["orderLines"]["orderLine"]
+        for update in updates:
+            line = lines.get(update["lineNumber"])
+            if line is None or _status(line) in ("Shipped", "Cancelled"):
+                raise VendorError(
+                    error(
+                        400,
+                        "INVALID_REQUEST_CONTENT.GMP_ORDER_API",
+                        f"line {update['lineNumber']} cannot become {target}",
+                    )
+                )
+        for update in updates:
+            _set_status(
+                lines[update["lineNumber"]], update["orderLineStatuses"]["orderLineStatus"][0]
+            )
+        return {"order": order}
+
+    @api.post("/orders/{po}/shipping")
+    async def ship(po: str, request: Request) -> dict[str, Any]:
+        return await _update(po, request, "orderShipment", "Shipped")
+
+    @api.post("/orders/{po}/cancel")
+    async def cancel(po: str, request: Request) -> dict[str, Any]:
+        return await _update(po, request, "orderCancellation", "Cancelled")
+
+    return api
+
+
+def control_router(state: WalmartState) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/walmart", tags=["sandbox control"])
+
+    @api.post("/orders")
+    async def place(spec: NewWalmartOrder) -> dict[str, Any]:
+        return state.place(spec)
+
+    @api.get("/orders/{po}")
+    async def read(po: str) -> Any:
+        order = state.orders.get(po)
+        return order if order else JSONResponse({"detail": "unknown PO"}, 404)
+
+    return api

@@ -1,0 +1,21 @@
+"""One poll of Walmart's released orders, run by the `walmart-order-poll` schedule."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.walmart_import import WalmartImportActivities
+
+
+@workflow.defn
+class WalmartOrderPollWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        return await workflow.execute_activity_method(
+            WalmartImportActivities.import_walmart_orders,
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),
+        )
