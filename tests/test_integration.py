@@ -73,9 +73,8 @@ async def test_order_completes_through_injected_5xx_and_429(stack: Harness) -> N
 
     assert result.status is OrderStatus.COMPLETED, result.timeline
     injected = sandbox_get(stack, "/_sandbox/stats")["faults_injected"]
-    assert injected == {
-        "netsuite": 2, "avatax": 2, "shopify": 1, "shipstation": 2, "warehouse": 0, "amazon": 0
-    }  # fmt: skip
+    faulty = {"netsuite": 2, "avatax": 2, "shopify": 1, "shipstation": 2}
+    assert injected == faulty | {system: 0 for system in injected if system not in faulty}
     erp = [
         o
         for o in sandbox_get(stack, "/_sandbox/netsuite/salesOrders")

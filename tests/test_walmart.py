@@ -31,7 +31,9 @@ def test_split_lines_are_grouped_by_sku_with_their_line_numbers() -> None:
     candle = next(line for line in order.lines if line.sku == "CANDLE-CEDAR-8OZ")
     assert candle.quantity == 2 and candle.channel_lines == {"1": 1, "2": 1}
     assert candle.gross == Money.of("45.00", "USD") and candle.tax == Money.of("2.82", "USD")
-    assert order.external_id == "1796277083022" and order.workflow_id == "order:walmart:1796277083022"
+    assert (
+        order.external_id == "1796277083022" and order.workflow_id == "order:walmart:1796277083022"
+    )
     assert order.ship_to is not None and order.ship_to.country == "US"
     assert order.placed_at.year == 2026
     assert order_problems(order) == []
@@ -70,7 +72,9 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
             if entries and entries[0].status is InboxStatus.ACCEPTED:
                 break
             await asyncio.sleep(0.1)
-        assert entries[0].workflow_id == workflow_id and json.loads(entries[0].body)["purchaseOrderId"]
+        assert (
+            entries[0].workflow_id == workflow_id and json.loads(entries[0].body)["purchaseOrderId"]
+        )
         result = await asyncio.wait_for(order_handle(stack.client, workflow_id).result(), 60)
         assert result.status is OrderStatus.COMPLETED, result.timeline
     finally:
