@@ -6,6 +6,7 @@ from activities.errors import partner_call
 from activities.models import ErpOrderInput
 from adapters.ports import ErpPort
 from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order
+from canonical.pos import ErpSaleRef, PosSale
 
 
 class ErpActivities:
@@ -31,3 +32,9 @@ class ErpActivities:
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
         with partner_call():
             return await self._erp.invoice_sales_order(ref)
+
+    @activity.defn
+    async def post_cash_sale(self, sale: PosSale) -> ErpSaleRef:
+        with partner_call():
+            items = await self._erp.resolve_items(sorted({line.sku for line in sale.lines}))
+            return await self._erp.post_cash_sale(sale, items)

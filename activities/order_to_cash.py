@@ -21,6 +21,7 @@ def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
         erp.create_sales_order,
         erp.cancel_sales_order,
         erp.invoice_sales_order,
+        erp.post_cash_sale,
         tax.quote_tax,
         tax.commit_tax,
         tax.void_tax,

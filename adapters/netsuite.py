@@ -13,6 +13,7 @@ import httpx
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from canonical import ErpInvoiceRef, ErpOrderRef, ExceptionCode, ItemRef, Order
+from canonical.pos import ErpSaleRef, PosSale
 
 SYSTEM = "netsuite"
 BILLED = "G"
@@ -187,6 +188,33 @@ class NetSuiteErp:
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
         raise BusinessError(
             SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {ref.erp_id} not billed"
+        )
+
+    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
+        """`PUT cashSale/eid:{key}`: a store sale is recorded once however often it is posted."""
+        item_ids = {item.sku: item.erp_item_id for item in items}
+        body = {
+            "entity": {"id": self._customer_id},
+            "subsidiary": {"id": self._subsidiary_id},
+            "tranDate": sale.business_day.isoformat(),
+            "memo": f"POS store {sale.store_id} transaction {sale.transaction_id} ({sale.tender})",
+            "location": {"id": self._location_id},
+            "item": {
+                "items": [
+                    {
+                        "item": {"id": item_ids[line.sku]},
+                        "quantity": line.quantity,
+                        "rate": float(line.unit_price.amount),
+                        "amount": float((line.unit_price * line.quantity).rounded().amount),
+                    }
+                    for line in sale.lines
+                ]
+            },
+        }
+        response = await self._http.request("PUT", f"/record/v1/cashSale/eid:{sale.key}", json=body)
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return ErpSaleRef(
+            external_id=sale.key, erp_id=_last_segment(response.headers.get("Location", ""))
         )
 
     async def aclose(self) -> None:

@@ -14,6 +14,7 @@ from canonical import (
     Shipment,
     TaxQuote,
 )
+from canonical.pos import ErpSaleRef, PosSale
 
 
 class ErpPort(Protocol):
@@ -31,6 +32,10 @@ class ErpPort(Protocol):
 
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
         """Bill the order once; a second call returns the same invoice."""
+        ...
+
+    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
+        """Record a store sale once per `sale.key`, whatever the number of calls."""
         ...
 
 

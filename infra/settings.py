@@ -45,6 +45,7 @@ class Settings:
     wms_webhook_token: str
     # Inbound webhooks
     shopify_webhook_secrets: list[str]
+    pos_api_key: str
     inbox_redrive_seconds: float
     # Stock reservations (temporary: the inventory service replaces this)
     warehouse_stock_url: str
@@ -113,6 +114,7 @@ class Settings:
                 if secret
             ],
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
+            pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
             warehouse_stock_url=get("WAREHOUSE_STOCK_URL", f"{sandbox}/warehouse"),
             shopify_admin_url=get(
                 "SHOPIFY_ADMIN_URL", f"{sandbox}/shopify/northwick-candle-co.myshopify.com"

@@ -12,6 +12,7 @@ from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.settings import Settings
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.pos_day import PosDayWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 
@@ -22,6 +23,6 @@ def build_worker(client: Client, settings: Settings, adapters: Adapters) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderToCashWorkflow, WalmartOrderPollWorkflow],
+        workflows=[OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow],
         activities=[*order_activities(adapters), walmart.import_walmart_orders],
     )

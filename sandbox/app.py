@@ -95,6 +95,10 @@ def create_app(
             "wms_shipments": len(wms.shipments),
         }
 
+    @app.get("/_sandbox/netsuite/cashSales")
+    async def erp_cash_sales() -> list[dict[str, Any]]:
+        return list(ns.cash_sales.values())
+
     @app.get("/_sandbox/netsuite/salesOrders")
     async def erp_orders() -> list[dict[str, Any]]:
         return list(ns.orders.values())

@@ -34,6 +34,7 @@ class NetSuiteState:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}  # by externalId
         self.invoices: dict[str, dict[str, Any]] = {}
+        self.cash_sales: dict[str, dict[str, Any]] = {}  # by externalId
         self.next_id = 88200
 
     def new_id(self) -> str:
@@ -110,6 +111,20 @@ def router(state: NetSuiteState) -> APIRouter:
             },
         }
         location = f"{request.base_url}netsuite{RECORD}/salesOrder/{record_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    @api.put(RECORD + "/cashSale/eid:{external_id}")
+    async def upsert_cash_sale(external_id: str, request: Request) -> Response:
+        body = await request.json()
+        for n, line in enumerate(body.get("item", {}).get("items", [])):
+            if str(line.get("item", {}).get("id")) not in BY_ERP_ID:
+                return error(
+                    400, "INVALID_CONTENT", "Invalid Field Value for item", f"item.items[{n}].item"
+                )
+        existing = state.cash_sales.get(external_id)
+        record_id = existing["id"] if existing else state.new_id()
+        state.cash_sales[external_id] = {**body, "id": record_id, "externalId": external_id}
+        location = f"{request.base_url}netsuite{RECORD}/cashSale/{record_id}"
         return Response(status_code=204, headers={"Location": location})
 
     @api.get(RECORD + "/salesOrder/eid:{external_id}")

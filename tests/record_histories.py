@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.client import WorkflowHandle
@@ -18,13 +19,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import ChannelEvent, ChannelEventKind, OrderStatus
+from canonical import ChannelEvent, ChannelEventKind, Money, OrderStatus
+from canonical.pos import PosSale
 from infra.harness import Harness, order_harness
 from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 QUICK = RetryBudget(
@@ -129,7 +133,40 @@ async def refund_reported(h: Harness) -> Handle:
     return handle
 
 
-SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
+async def pos_day(h: Harness) -> Any:
+    """A past business day: its sales are posted and the run closes at once."""
+    day = (datetime.now(UTC) - timedelta(days=4)).date()
+    sale = PosSale.model_validate(
+        {
+            "transaction_id": "t1",
+            "store_id": "S01",
+            "occurred_at": datetime.combine(day, datetime.min.time(), UTC),
+            "currency": "USD",
+            "lines": [
+                {"sku": "MUG-STONE-350", "quantity": 1, "unit_price": Money.of("18.00", "USD")}
+            ],
+            "tax": Money.of("1.13", "USD"),
+            "total": Money.of("19.13", "USD"),
+        }
+    )
+    return await h.client.start_workflow(
+        PosDayWorkflow.run,
+        PosDayInput(store_id="S01", business_day=day, late_grace=timedelta(hours=1)),
+        id=pos_day_workflow_id("S01", day),
+        task_queue=h.settings.task_queue,
+        start_signal="sale_recorded",
+        start_signal_args=[sale],
+    )
+
+
+async def walmart_poll(h: Harness) -> Any:
+    httpx.post(f"{h.settings.sandbox_url}/_sandbox/walmart/orders", json={}).raise_for_status()
+    return await h.client.start_workflow(
+        WalmartOrderPollWorkflow.run, id="walmart-poll-recording", task_queue=h.settings.task_queue
+    )
+
+
+ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "completed": completed,
     "split_shipment_after_delay": split_shipment_after_delay,
     "cancelled_by_support": cancelled_by_support,
@@ -137,6 +174,12 @@ SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "erp_rejected": erp_rejected,
     "cancelled_by_channel_before_create": cancelled_by_channel_before_create,
     "refund_reported": refund_reported,
+}
+# file prefix (the workflow type) -> scenarios
+SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
+    "order_to_cash": dict(ORDER_SCENARIOS),
+    "pos_day": {"sales_posted": pos_day},
+    "walmart_poll": {"imported": walmart_poll},
 }
 
 
@@ -149,13 +192,14 @@ async def record(version: str) -> list[Path]:
     written = []
     try:
         async with order_harness(env.client) as harness:
-            for name, scenario in SCENARIOS.items():
-                handle = await scenario(harness)
-                await asyncio.wait_for(handle.result(), 60)
-                history = await handle.fetch_history()
-                path = HISTORIES / f"order_to_cash_{version}_{name}.json"
-                path.write_text(history.to_json())
-                written.append(path)
+            for prefix, scenarios in SCENARIOS.items():
+                for name, scenario in scenarios.items():
+                    handle = await scenario(harness)
+                    await asyncio.wait_for(handle.result(), 60)
+                    history = await handle.fetch_history()
+                    path = HISTORIES / f"{prefix}_{version}_{name}.json"
+                    path.write_text(history.to_json())
+                    written.append(path)
     finally:
         await env.shutdown()
     return written

@@ -10,17 +10,22 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.pos_day import PosDayWorkflow
+from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-def test_histories_are_recorded() -> None:
+WORKFLOWS = [OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow]
+
+
+def test_every_workflow_type_has_recorded_histories() -> None:
     names = {path.stem.split("_v", 1)[0] for path in HISTORIES}
-    assert "order_to_cash" in names and len(HISTORIES) >= 5
+    assert names == {"order_to_cash", "pos_day", "walmart_poll"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[OrderToCashWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
     assert result.replay_failure is None

@@ -16,7 +16,7 @@ from adapters.shipstation import ShipStationWms
 from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.settings import Settings
-from webhooks import amazon, shopify, wms
+from webhooks import amazon, pos, shopify, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
@@ -44,6 +44,7 @@ def build_dispatcher(
             shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
             wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
             amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
+            pos.SOURCE: pos.PosSales(temporal, settings),
         },
     )
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))
     app.include_router(wms.router(dispatcher, settings.wms_webhook_token))
     app.include_router(amazon.router(dispatcher, settings.amazon_webhook_token))
+    app.include_router(pos.router(dispatcher, settings.pos_api_key))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
