@@ -115,7 +115,8 @@ async def fake_post(sale: PosSale) -> ErpSaleRef:
 
 async def test_day_closes_after_the_late_grace(time_env: WorkflowEnvironment) -> None:
     queue = f"pos-{uuid.uuid4()}"
-    day = datetime.now(UTC).date()  # the run stays open until tomorrow + the grace
+    # The server's clock, which earlier tests moved on: the run stays open until its tomorrow.
+    day = (await time_env.get_current_time()).date()
     async with Worker(
         time_env.client, task_queue=queue, workflows=[PosDayWorkflow], activities=[fake_post]
     ):
