@@ -8,12 +8,12 @@ import asyncio
 import contextlib
 import json
 
-from pydantic import ValidationError
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.errors import partner_call
+from adapters.payload import PayloadError
 from adapters.walmart import WalmartClient, order_from_walmart
 from inbox.store import Inbox, InboxStatus
 from infra.order_client import start_order
@@ -48,12 +48,9 @@ class WalmartImportActivities:
                     continue  # kept unacknowledged and visible in the inbox for support
                 try:
                     order = order_from_walmart(po)
-                except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                except PayloadError as exc:
                     await asyncio.to_thread(
-                        self._inbox.record,
-                        entry.id,
-                        InboxStatus.REJECTED,
-                        error=f"not a valid PO: {exc}",
+                        self._inbox.record, entry.id, InboxStatus.REJECTED, error=str(exc)
                     )
                     continue
                 # Imported before: the order already has its workflow; acknowledging is harmless.

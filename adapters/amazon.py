@@ -15,6 +15,7 @@ import httpx
 
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
+from adapters.payload import reads_payload
 from canonical import (
     Address,
     Channel,
@@ -40,6 +41,7 @@ def _money(value: dict[str, Any] | None, currency: str) -> Money:
     return Money(amount=Decimal((value or {}).get("Amount") or "0"), currency=currency)
 
 
+@reads_payload("Amazon order")
 def order_from_sp_api(order: dict[str, Any], items: list[dict[str, Any]]) -> Order:
     """getOrder + getOrderItems payloads -> canonical order."""
     currency = order["OrderTotal"]["CurrencyCode"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.errors import BusinessError, RateLimitedError
 from adapters.http import PartnerHttp
+from adapters.payload import reads_payload
 from canonical import (
     Address,
     Channel,
@@ -54,6 +55,7 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
     )
 
 
+@reads_payload("Shopify order")
 def order_from_webhook(body: dict[str, Any]) -> Order:
     """Shopify `orders/create` body -> canonical order. Discounts come from each line's
     `discount_allocations` (order-level discounts are allocated there too), so the canonical

@@ -16,6 +16,7 @@ import httpx
 
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
+from adapters.payload import reads_payload
 from canonical import (
     Address,
     Channel,
@@ -43,6 +44,7 @@ def line_status(line: dict[str, Any]) -> str:
     return str(line["orderLineStatuses"]["orderLineStatus"][-1]["status"])
 
 
+@reads_payload("Walmart purchase order")
 def order_from_walmart(po: dict[str, Any]) -> Order:
     lines_by_sku: dict[str, dict[str, Any]] = {}
     currency = "USD"

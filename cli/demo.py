@@ -4,40 +4,52 @@ watch them in a live table until Ctrl-C (or, with --exit, until every order sett
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import time
+import uuid
 
 import httpx
 from rich.console import Console
 from rich.live import Live
 from temporalio.client import Client, WorkflowHandle
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from adapters.shopify import order_from_webhook
 from canonical import OrderView
 from cli.render import orders_table
-from infra.order_client import start_order
 from infra.schedules import ensure_schedules
 from infra.settings import Settings
 from infra.stack import LocalStack
 from infra.temporal import connect, ensure_search_attributes, ui_url
+from webhooks.shopify import sign
 from workflows.order_to_cash import OrderToCashWorkflow
 
 console = Console()
 
 
-async def send_sample_orders(client: Client, settings: Settings, count: int) -> list[str]:
-    """Place `count` storefront orders in the sandbox Shopify and start their sagas."""
-    async with httpx.AsyncClient(base_url=settings.sandbox_url, timeout=30) as http:
-        response = await http.post("/_sandbox/shopify/orders", json={"count": count})
+async def send_sample_orders(settings: Settings, count: int) -> list[str]:
+    """Place `count` storefront orders in the sandbox Shopify and deliver each one as Shopify
+    does: a signed `orders/create` webhook to our webhooks service."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"{settings.sandbox_url}/_sandbox/shopify/orders", json={"count": count}
+        )
         response.raise_for_status()
-    ids = []
-    for body in response.json():
-        order = order_from_webhook(body)
-        with contextlib.suppress(WorkflowAlreadyStartedError):  # one order, one execution
-            await start_order(client, settings, order)
-        ids.append(order.workflow_id)
+        ids = []
+        for body in response.json():
+            raw = json.dumps(body).encode()
+            delivery = await http.post(
+                f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
+                content=raw,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Shopify-Topic": "orders/create",
+                    "X-Shopify-Hmac-Sha256": sign(raw, settings.shopify_webhook_secrets[0]),
+                    "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                    "X-Shopify-Shop-Domain": "northwick-candle-co.myshopify.com",
+                },
+            )
+            delivery.raise_for_status()
+            ids.append(delivery.json()["workflow_id"])
     return ids
 
 
@@ -83,7 +95,7 @@ async def run_stack(settings: Settings, orders: int, exit_when_done: bool, timeo
             while True:
                 stack.check()
                 await asyncio.sleep(1)
-        ids = await send_sample_orders(client, settings, orders)
+        ids = await send_sample_orders(settings, orders)
         views = await watch(client, settings, ids, timeout if exit_when_done else None)
         unsettled = [(i, v) for i, v in views if v is None or not v.status.is_final]
         if unsettled:

