@@ -53,7 +53,9 @@ ORDERISH = st.fixed_dictionaries(
 
 @pytest.fixture
 async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
-    async with order_harness(dev_env.client, SHOPIFY_WEBHOOK_SECRET=SECRET, **TOKENS) as harness:
+    async with order_harness(
+        dev_env.client, None, SHOPIFY_WEBHOOK_SECRET=SECRET, **TOKENS
+    ) as harness:
         yield harness
 
 
