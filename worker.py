@@ -7,13 +7,14 @@ import sys
 sys.dont_write_bytecode = False
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect  # noqa: E402
-from infra.workers import build_worker  # noqa: E402
+from infra.workers import build_workers  # noqa: E402
 
 
 async def main() -> None:
@@ -22,12 +23,14 @@ async def main() -> None:
     settings = Settings.from_env()
     client = await connect(settings)
     adapters = build_adapters(settings)
-    worker = build_worker(client, settings, adapters)
+    workers = build_workers(client, settings, adapters)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        async with worker:  # shuts down gracefully, letting running activities finish
+        async with contextlib.AsyncExitStack() as running:
+            for worker in workers:  # each shuts down gracefully, letting activities finish
+                await running.enter_async_context(worker)
             await stop.wait()
     finally:
         await adapters.aclose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -35,6 +36,7 @@ from infra.stack import LocalStack  # noqa: E402
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES  # noqa: E402
 
 SHOPIFY_PLUS = {"maximum_available": 10000, "restore_rate": 1000}
+SHOPIFY_PLUS_CALLS_PER_SECOND = "50"  # the worker's channel queue, to match
 IN_FLIGHT = 100  # capping in-flight starts keeps throughput and cuts queueing (shared/temporal.md)
 
 
@@ -83,6 +85,7 @@ async def main(count: int) -> int:
         dev_server_log_level="error",
     )
     target = env.client.service_client.config.target_host
+    os.environ["SHOPIFY_CALLS_PER_SECOND"] = SHOPIFY_PLUS_CALLS_PER_SECOND  # the worker inherits it
     settings = harness_settings(
         target, free_port(), free_port(), ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}"
     )

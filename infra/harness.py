@@ -4,6 +4,7 @@ service on free ports (real HTTP, uvicorn in threads) and an order worker on a g
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -20,7 +21,7 @@ from temporalio.client import Client
 from adapters.registry import Adapters, build_adapters
 from infra.processes import free_port
 from infra.settings import Settings
-from infra.workers import build_worker
+from infra.workers import build_workers
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
 from webhooks.app import create_app as create_webhooks
@@ -98,9 +99,10 @@ async def order_harness(
         UvicornThread(create_webhooks(settings), settings.webhooks_port),
     ):
         await _wms_subscribed(sandbox)
-        worker = build_worker(client, settings, adapters)
         try:
-            async with worker:
+            async with contextlib.AsyncExitStack() as running:
+                for worker in build_workers(client, settings, adapters):
+                    await running.enter_async_context(worker)
                 yield Harness(settings, client, sandbox, adapters)
         finally:
             await adapters.aclose()

@@ -63,6 +63,8 @@ class Settings:
     walmart_client_id: str
     walmart_client_secret: str
     walmart_poll_seconds: float
+    # Channel calls per second, shared by all workers (each channel's documented limit)
+    channel_calls_per_second: dict[str, float]
     # Order workflow
     shipment_sla_hours: float
 
@@ -129,5 +131,12 @@ class Settings:
             walmart_client_id=get("WALMART_CLIENT_ID", "sandbox-client"),
             walmart_client_secret=get("WALMART_CLIENT_SECRET", "sandbox-secret"),
             walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
+            channel_calls_per_second={
+                # Shopify: 100 points/s (standard plan), about 20 points per call.
+                "shopify": float(get("SHOPIFY_CALLS_PER_SECOND", "5")),
+                # Amazon: getOrderItems, read before every confirmation, is 0.5 requests/s.
+                "amazon": float(get("AMAZON_CALLS_PER_SECOND", "0.5")),
+                "walmart": float(get("WALMART_CALLS_PER_SECOND", "5")),
+            },
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.channel import ChannelActivities
 from activities.order_to_cash import order_activities
 from activities.walmart_import import WalmartImportActivities
 from adapters.registry import Adapters
@@ -13,16 +14,33 @@ from inbox.store import Inbox
 from infra.settings import Settings
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
+from workflows.task_queues import channel_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 
-def build_worker(client: Client, settings: Settings, adapters: Adapters) -> Worker:
+def build_workers(client: Client, settings: Settings, adapters: Adapters) -> list[Worker]:
+    """The main worker, and one per channel whose queue is held to the channel's rate."""
     walmart = WalmartImportActivities(
         adapters.walmart, client, settings, Inbox(engine_for(settings.database_url))
     )
-    return Worker(
+    main = Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow],
         activities=[*order_activities(adapters), walmart.import_walmart_orders],
     )
+    channel = ChannelActivities(adapters.marketplace)
+    per_channel = [
+        Worker(
+            client,
+            task_queue=channel_task_queue(settings.task_queue, name),
+            activities=[
+                channel.acknowledge_order,
+                channel.confirm_shipment,
+                channel.cancel_channel_order,
+            ],
+            max_task_queue_activities_per_second=rate,
+        )
+        for name, rate in settings.channel_calls_per_second.items()
+    ]
+    return [main, *per_channel]

@@ -29,6 +29,7 @@ class FakePartners:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.args: dict[str, list[Any]] = {}
+        self.queues: dict[str, str] = {}  # name -> task queue of its last call
         # name -> errors raised by the next calls, in order (then the call succeeds)
         self.failures: dict[str, list[Exception]] = {}
 
@@ -46,6 +47,7 @@ class FakePartners:
 
     def _record(self, name: str, arg: Any) -> None:
         self.calls.append(name)
+        self.queues[name] = activity.info().task_queue
         self.args.setdefault(name, []).append(arg)
         if name in self.down:
             raise self.down[name]

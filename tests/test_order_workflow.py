@@ -21,6 +21,7 @@ from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners, business
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.task_queues import channel_task_queue
 
 FORWARD = [
     "resolve_items", "quote_tax", "reserve_stock", "create_sales_order", "acknowledge_order",
@@ -114,11 +115,15 @@ class Saga:
 async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
     partners = FakePartners()
     task_queue = f"test-{uuid.uuid4()}"
-    async with Worker(
-        time_env.client,
-        task_queue=task_queue,
-        workflows=[OrderToCashWorkflow],
-        activities=partners.activities(),
+    channel_queue = channel_task_queue(task_queue, "shopify")
+    async with (
+        Worker(
+            time_env.client,
+            task_queue=task_queue,
+            workflows=[OrderToCashWorkflow],
+            activities=partners.activities(),
+        ),
+        Worker(time_env.client, task_queue=channel_queue, activities=partners.activities()),
     ):
         yield Saga(time_env, partners, task_queue)
 
@@ -136,6 +141,11 @@ async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
     statuses = [change.status for change in result.timeline]
     assert statuses[0] is OrderStatus.RECEIVED and statuses[-1] is OrderStatus.COMPLETED
     assert OrderStatus.SHIPPED in statuses and result.compensations_done == []
+    # Channel calls run on the channel's rate-limited queue, the rest on the order queue.
+    channel_queue = channel_task_queue(saga.task_queue, "shopify")
+    assert saga.partners.queues["acknowledge_order"] == channel_queue
+    assert saga.partners.queues["confirm_shipment"] == channel_queue
+    assert saga.partners.queues["create_sales_order"] == saga.task_queue
 
 
 async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:

@@ -44,8 +44,16 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
+    from workflows.task_queues import channel_task_queue
 
 T = TypeVar("T")
+# Channel calls run on their channel's rate-limited task queue (added while orders were running).
+CHANNEL_TASK_QUEUES = "channel-task-queues"
+CHANNEL_CALLS = {
+    ChannelActivities.acknowledge_order,
+    ChannelActivities.confirm_shipment,
+    ChannelActivities.cancel_channel_order,
+}
 
 
 class OrderCancelled(Exception):
@@ -316,9 +324,13 @@ class OrderToCashWorkflow:
 
     async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
         retry = self._retry
+        task_queue = None
+        if fn in CHANNEL_CALLS and workflow.patched(CHANNEL_TASK_QUEUES):
+            task_queue = channel_task_queue(workflow.info().task_queue, self._order.channel)
         return await workflow.execute_activity_method(
             fn,
             arg,
+            task_queue=task_queue,
             start_to_close_timeout=retry.step_timeout,
             schedule_to_close_timeout=budget,
             retry_policy=RetryPolicy(
