@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 ORDERS ?= 200
+RATE ?= 100
+SECONDS ?= 30
 
-.PHONY: install demo run test bench record-histories lint format clean
+.PHONY: install demo run test bench bench-ingest record-histories lint format clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +27,9 @@ test: install  ## the whole suite
 
 bench: install  ## throughput of the saga vs. a no-op workflow of the same shape
 	$(BIN)/python bench/o2c_throughput.py --orders $(ORDERS)
+
+bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
+	$(BIN)/python bench/ingest.py --rate $(RATE) --seconds $(SECONDS)
 
 record-histories: install  ## re-record tests/histories/ from real runs
 	$(BIN)/python -m tests.record_histories $(VERSION)
