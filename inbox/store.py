@@ -44,7 +44,7 @@ class InboxEntry(SQLModel, table=True):
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     status: InboxStatus = Field(default=InboxStatus.RECEIVED, index=True)
     error: str | None = None
-    workflow_id: str | None = None
+    workflow_id: str | None = Field(default=None, index=True)
     attempts: int = 0
     updated_at: datetime = Field(default_factory=_now)
 
@@ -86,6 +86,16 @@ class Inbox:
                 InboxEntry.source == source, InboxEntry.dedupe_key == dedupe_key
             )
             return session.exec(statement).first()
+
+    def accepted_for(self, source: str, workflow_id: str) -> InboxEntry | None:
+        """An earlier delivery of `source` that already started or reached this workflow."""
+        with Session(self._engine, expire_on_commit=False) as session:
+            statement = select(InboxEntry).where(
+                InboxEntry.source == source,
+                InboxEntry.workflow_id == workflow_id,
+                InboxEntry.status == InboxStatus.ACCEPTED,
+            )
+            return session.exec(statement.limit(1)).first()
 
     def get(self, entry_id: int) -> InboxEntry | None:
         with Session(self._engine, expire_on_commit=False) as session:

@@ -41,7 +41,7 @@ def build_dispatcher(
     return Dispatcher(
         inbox,
         {
-            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
+            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings, inbox),
             wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
             amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
             pos.SOURCE: pos.PosSales(temporal, settings),
@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             tasks.append(asyncio.create_task(_subscribe_wms(adapters.wms, target)))
         yield
+        await dispatcher.drain()
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,24 +20,66 @@ class SourceHandler(Protocol):
     async def handle(self, entry: InboxEntry) -> Outcome: ...
 
 
+class FastSourceHandler(SourceHandler, Protocol):
+    async def precheck(self, entry: InboxEntry) -> Outcome:
+        """Without Temporal or partners: a final outcome (rejected, ignored, already
+        received), or RECEIVED with the workflow id `handle` will act on."""
+        ...
+
+
 class Dispatcher:
     def __init__(self, inbox: Inbox, handlers: dict[str, SourceHandler]) -> None:
         self.inbox = inbox
         self._handlers = handlers
+        self._background: dict[int, asyncio.Task[Outcome]] = {}  # inbox id -> being acted on
+        self.temporal_down = False  # set by the last Temporal call that failed or worked
 
     async def receive(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], raw: bytes
     ) -> JSONResponse:
         """Store an authenticated delivery, answer a redelivery with the first one's result,
-        act on the rest."""
+        act on the rest. A source that can check a delivery on its own is answered as soon as
+        it is stored, and acted on in the background (its outcome is kept on the entry)."""
         entry, new = await run_in_threadpool(
             self.inbox.add, source, topic, dedupe_key, headers, raw
         )
-        if not new and not entry.status.redrivable:
+        assert entry.id is not None
+        if not new and (not entry.status.redrivable or entry.id in self._background):
             body = {"status": "duplicate", "inbox_id": entry.id, "workflow_id": entry.workflow_id}
             return JSONResponse(body, status_code=200)
-        outcome = await self.dispatch(entry)
-        return JSONResponse(outcome.body(entry.id), status_code=outcome.http_status)
+        handler = self._handlers.get(source)
+        if not hasattr(handler, "precheck"):
+            outcome = await self.dispatch(entry)
+            return JSONResponse(outcome.body(entry.id), status_code=outcome.http_status)
+        early = await handler.precheck(entry)  # type: ignore[union-attr]
+        if early.status is not InboxStatus.RECEIVED:
+            await self._record(entry.id, early)
+            return JSONResponse(early.body(entry.id), status_code=early.http_status)
+        if self.temporal_down:
+            deferred = Outcome(InboxStatus.DEFERRED, 503, early.workflow_id, "Temporal unavailable")
+            await self._record(entry.id, deferred)
+            return JSONResponse(deferred.body(entry.id), status_code=503)
+        entry_id = entry.id
+        task = asyncio.create_task(self.dispatch(entry))
+        self._background[entry_id] = task
+        task.add_done_callback(lambda _: self._background.pop(entry_id, None))
+        body = {"status": "accepted", "inbox_id": entry.id, "workflow_id": early.workflow_id}
+        return JSONResponse(body, status_code=202)
+
+    async def drain(self) -> None:
+        """Let deliveries being acted on in the background finish (at shutdown)."""
+        if self._background:
+            await asyncio.gather(*self._background.values(), return_exceptions=True)
+
+    async def _record(self, entry_id: int, outcome: Outcome) -> None:
+        error = outcome.detail if outcome.status is not InboxStatus.ACCEPTED else None
+        await run_in_threadpool(
+            self.inbox.record,
+            entry_id,
+            outcome.status,
+            error=error,
+            workflow_id=outcome.workflow_id,
+        )
 
     async def dispatch(self, entry: InboxEntry) -> Outcome:
         assert entry.id is not None
@@ -46,19 +88,14 @@ class Dispatcher:
             if handler is None:
                 raise LookupError(f"no handler for source {entry.source}")
             outcome = await handler.handle(entry)
+            self.temporal_down = False
         except TemporalUnavailable as exc:
+            self.temporal_down = True
             outcome = Outcome(InboxStatus.DEFERRED, 503, detail=f"Temporal unavailable: {exc}")
         except Exception as exc:  # kept for replay, never lost
             log.exception("inbox entry %s failed", entry.id)
             outcome = Outcome(InboxStatus.FAILED, 500, detail=f"{type(exc).__name__}: {exc}")
-        error = outcome.detail if outcome.status is not InboxStatus.ACCEPTED else None
-        await run_in_threadpool(
-            self.inbox.record,
-            entry.id,
-            outcome.status,
-            error=error,
-            workflow_id=outcome.workflow_id,
-        )
+        await self._record(entry.id, outcome)
         return outcome
 
     async def redrive_deferred(self) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -19,7 +20,7 @@ from adapters.payload import PayloadError, reads_payload
 from adapters.shopify import order_from_webhook
 from canonical import ChannelEvent, ChannelEventKind, Money
 from canonical.order import Channel, order_workflow_id
-from inbox.store import InboxEntry, InboxStatus
+from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.settings import Settings
 from webhooks.dispatcher import Dispatcher
@@ -62,9 +63,40 @@ def _parse(entry: InboxEntry) -> dict[str, Any]:
 class ShopifyTopics:
     """What each Shopify topic does to the order workflows."""
 
-    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
+    def __init__(self, temporal: TemporalLink, settings: Settings, inbox: Inbox) -> None:
         self._temporal = temporal
         self._settings = settings
+        self._inbox = inbox
+
+    async def precheck(self, entry: InboxEntry) -> Outcome:
+        """Everything that needs neither Temporal nor a partner, so the answer is fast."""
+        if not entry.topic or "webhook-id" not in entry.header_map():
+            return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
+        try:
+            body = _parse(entry)
+        except ValueError as exc:
+            return rejected(400, f"malformed JSON: {exc}")
+        try:
+            match entry.topic:
+                case "orders/create" | "orders/cancelled":
+                    workflow_id = order_from_webhook(body).workflow_id
+                case "refunds/create" | "fulfillments/create":
+                    workflow_id = order_workflow_id(
+                        Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
+                    )
+                case _:
+                    return Outcome(
+                        InboxStatus.IGNORED,
+                        200,
+                        detail=f"topic {entry.topic} is kept, not acted on",
+                    )
+        except PayloadError as exc:
+            return rejected(422, str(exc))
+        if entry.topic == "orders/create":
+            earlier = await run_in_threadpool(self._inbox.accepted_for, SOURCE, workflow_id)
+            if earlier is not None:
+                return Outcome(InboxStatus.ACCEPTED, 200, workflow_id, "order already processed")
+        return Outcome(InboxStatus.RECEIVED, 202, workflow_id)
 
     async def handle(self, entry: InboxEntry) -> Outcome:
         if not entry.topic or "webhook-id" not in entry.header_map():
