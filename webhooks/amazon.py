@@ -4,7 +4,6 @@ delivery is at-least-once and unordered, so the order is always re-read from the
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from fastapi import APIRouter, Query, Request
@@ -20,7 +19,7 @@ from canonical import Order
 from inbox.store import InboxEntry, InboxStatus
 from infra.order_client import cancel_from_channel, start_order
 from infra.settings import Settings
-from webhooks.dispatcher import Dispatcher
+from webhooks.dispatcher import Dispatcher, keyed
 from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
 from webhooks.token import token_valid
@@ -97,10 +96,9 @@ def router(dispatcher: Dispatcher, token: str) -> APIRouter:
         if not token_valid(token_, token):
             return JSONResponse({"detail": "bad or missing token"}, status_code=401)
         raw = await request.body()
-        try:
-            notification_id = json.loads(raw)["NotificationMetadata"]["NotificationId"]
-        except (ValueError, KeyError, TypeError):
-            notification_id = f"malformed:{hashlib.sha256(raw).hexdigest()}"
-        return await dispatcher.receive(SOURCE, "ORDER_CHANGE", str(notification_id), {}, raw)
+        topic, key = keyed(
+            raw, lambda body: ("ORDER_CHANGE", str(body["NotificationMetadata"]["NotificationId"]))
+        )
+        return await dispatcher.receive(SOURCE, topic or "ORDER_CHANGE", key, {}, raw)
 
     return api

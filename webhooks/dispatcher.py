@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -14,6 +17,15 @@ from inbox.store import Inbox, InboxEntry, InboxStatus
 from webhooks.outcome import Outcome, TemporalUnavailable
 
 log = logging.getLogger("webhooks.dispatcher")
+
+
+def keyed(raw: bytes, extract: Callable[[Any], tuple[str, str]]) -> tuple[str, str]:
+    """(topic, dedupe key) read from a JSON body, or a content hash for a body without them
+    (kept all the same, and rejected with its reason)."""
+    try:
+        return extract(json.loads(raw))
+    except (ValueError, KeyError, TypeError):
+        return "", f"malformed:{hashlib.sha256(raw).hexdigest()}"
 
 
 class SourceHandler(Protocol):

@@ -4,8 +4,6 @@ store's business-day workflow, which posts it to the ERP once."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +13,7 @@ from pydantic import BaseModel, Field, ValidationError
 from canonical.pos import PosSale
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
-from webhooks.dispatcher import Dispatcher
+from webhooks.dispatcher import Dispatcher, keyed
 from webhooks.outcome import Outcome, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
 from webhooks.token import token_valid
@@ -80,11 +78,7 @@ def router(dispatcher: Dispatcher, api_key: str) -> APIRouter:
         if not token_valid(given, api_key):
             return JSONResponse({"detail": "bad or missing API key"}, status_code=401)
         raw = await request.body()
-        try:
-            body = json.loads(raw)
-            key = f"{body['store_id']}:{body['batch_id']}"
-        except (ValueError, KeyError, TypeError):
-            key = f"malformed:{hashlib.sha256(raw).hexdigest()}"
+        _, key = keyed(raw, lambda body: ("sales", f"{body['store_id']}:{body['batch_id']}"))
         return await dispatcher.receive(SOURCE, "sales", key, {}, raw)
 
     return api

@@ -53,10 +53,16 @@ def signature_valid(raw_body: bytes, signature: str | None, secrets: list[str]) 
     return valid
 
 
-def _parse(entry: InboxEntry) -> dict[str, Any]:
-    body = json.loads(entry.body)
+def _checked_body(entry: InboxEntry) -> dict[str, Any] | Outcome:
+    """The delivery's JSON object, or why it is rejected."""
+    if not entry.topic or "webhook-id" not in entry.header_map():
+        return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
+    try:
+        body = json.loads(entry.body)
+    except ValueError as exc:
+        return rejected(400, f"malformed JSON: {exc}")
     if not isinstance(body, dict):
-        raise ValueError("the body is not a JSON object")
+        return rejected(400, "malformed JSON: the body is not an object")
     return body
 
 
@@ -70,12 +76,9 @@ class ShopifyTopics:
 
     async def precheck(self, entry: InboxEntry) -> Outcome:
         """Everything that needs neither Temporal nor a partner, so the answer is fast."""
-        if not entry.topic or "webhook-id" not in entry.header_map():
-            return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
-        try:
-            body = _parse(entry)
-        except ValueError as exc:
-            return rejected(400, f"malformed JSON: {exc}")
+        body = _checked_body(entry)
+        if isinstance(body, Outcome):
+            return body
         try:
             match entry.topic:
                 case "orders/create" | "orders/cancelled":
@@ -99,12 +102,9 @@ class ShopifyTopics:
         return Outcome(InboxStatus.RECEIVED, 202, workflow_id)
 
     async def handle(self, entry: InboxEntry) -> Outcome:
-        if not entry.topic or "webhook-id" not in entry.header_map():
-            return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
-        try:
-            body = _parse(entry)
-        except ValueError as exc:
-            return rejected(400, f"malformed JSON: {exc}")
+        body = _checked_body(entry)
+        if isinstance(body, Outcome):
+            return body
         match entry.topic:
             case "orders/create":
                 return await self._create(body)

@@ -5,8 +5,6 @@ drops a voided shipment it has not confirmed yet)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from fastapi import APIRouter, Query, Request
@@ -18,7 +16,7 @@ from adapters.errors import BusinessError, PartnerError
 from adapters.ports import WmsPort
 from canonical.order import order_workflow_id, parse_order_key
 from inbox.store import InboxEntry, InboxStatus
-from webhooks.dispatcher import Dispatcher
+from webhooks.dispatcher import Dispatcher, keyed
 from webhooks.outcome import Outcome, accepted, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
 from webhooks.token import token_valid
@@ -87,14 +85,10 @@ def router(dispatcher: Dispatcher, token: str) -> APIRouter:
         if not token_valid(token_, token):
             return JSONResponse({"detail": "bad or missing token"}, status_code=401)
         raw = await request.body()
-        try:
-            parsed = json.loads(raw)
-            topic, key = (
-                parsed["resource_type"],
-                f"{parsed['resource_type']}:{parsed['resource_url']}",
-            )
-        except (ValueError, KeyError, TypeError):
-            topic, key = "", f"malformed:{hashlib.sha256(raw).hexdigest()}"
+        topic, key = keyed(
+            raw,
+            lambda body: (body["resource_type"], f"{body['resource_type']}:{body['resource_url']}"),
+        )
         return await dispatcher.receive(SOURCE, str(topic), key, {}, raw)
 
     return api
