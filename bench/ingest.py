@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import signal
 import statistics
@@ -24,18 +23,13 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False
 
-from infra.harness import harness_settings  # noqa: E402
-from infra.processes import binary, free_port  # noqa: E402
-from infra.stack import LocalStack  # noqa: E402
+from bench.local_stack import bench_stack  # noqa: E402
 from webhooks.shopify import sign  # noqa: E402
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES  # noqa: E402
 
 REDELIVERED = 0.05  # share of deliveries Shopify sends twice
 
@@ -50,25 +44,13 @@ async def place_orders(http: httpx.AsyncClient, sandbox: str, count: int) -> lis
 
 
 async def main(rate: float, seconds: float, drain: float) -> int:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
-    target = env.client.service_client.config.target_host
-    os.environ["SHOPIFY_WEBHOOK_SECRET"] = secret = "bench-secret"
-    os.environ["WALMART_POLL_SECONDS"] = "0"
-    settings = harness_settings(
-        target, free_port(), free_port(), ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}"
-    )
-    stack = LocalStack(settings, autoship_seconds=1.0, persist=False)
+    secret = "bench-secret"
     latencies: list[float] = []
     answers: dict[int, int] = {}
     statuses: dict[str, int] = {}
     accepted_ids: set[str] = set()
-    try:
-        await asyncio.to_thread(stack.start)
+    async with bench_stack(1.0, SHOPIFY_WEBHOOK_SECRET=secret) as (env, stack):
+        settings = stack.settings
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
             await http.put(
@@ -124,9 +106,6 @@ async def main(rate: float, seconds: float, drain: float) -> int:
             if completed >= len(expected):
                 break
             await asyncio.sleep(2)
-    finally:
-        stack.stop()
-        await env.shutdown()
     ordered = sorted(latencies)
     table = Table(title=f"Ingestion: {rate:g} deliveries/s for {seconds:g} s, ERP at 2 calls/s")
     for column in ("measure", "value"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -19,21 +18,17 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False  # as in worker.py: the no-op worker gets the same sandbox treatment
 
 from adapters.shopify import order_from_webhook  # noqa: E402
+from bench.local_stack import bench_stack  # noqa: E402
 from bench.noop_saga import STEPS, NoopSagaWorkflow, noop_step  # noqa: E402
 from canonical import OrderStatus  # noqa: E402
-from infra.harness import harness_settings  # noqa: E402
 from infra.order_client import start_order  # noqa: E402
-from infra.processes import binary, free_port  # noqa: E402
 from infra.stack import LocalStack  # noqa: E402
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES  # noqa: E402
 
 SHOPIFY_PLUS = {"maximum_available": 10000, "restore_rate": 1000}
 SHOPIFY_PLUS_CALLS_PER_SECOND = "50"  # the worker's channel queue, to match
@@ -78,26 +73,10 @@ async def run_noop(client: Client, count: int) -> float:
 
 
 async def main(count: int) -> int:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-    )
-    target = env.client.service_client.config.target_host
-    os.environ["SHOPIFY_CALLS_PER_SECOND"] = SHOPIFY_PLUS_CALLS_PER_SECOND  # the worker inherits it
-    settings = harness_settings(
-        target, free_port(), free_port(), ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}"
-    )
-    stack = LocalStack(settings, autoship_seconds=0.0, persist=False)
-    try:
-        await asyncio.to_thread(stack.start)
-        await asyncio.sleep(1)  # the worker subprocess connects and polls
+    plus = {"SHOPIFY_CALLS_PER_SECOND": SHOPIFY_PLUS_CALLS_PER_SECOND}  # the worker's queue too
+    async with bench_stack(0.0, **plus) as (env, stack):
         o2c_seconds, completed = await run_orders(env.client, stack, count)
         noop_seconds = await run_noop(env.client, count)
-    finally:
-        stack.stop()
-        await env.shutdown()
     o2c_rate, noop_rate = count / o2c_seconds, count / noop_seconds
     table = Table(title=f"Order-to-cash throughput, {count} orders, {STEPS} activities each")
     for column in ("run", "workflows", "completed", "seconds", "workflows/s"):

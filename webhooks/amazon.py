@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -19,10 +18,10 @@ from canonical import Order
 from inbox.store import InboxEntry, InboxStatus
 from infra.order_client import cancel_from_channel, start_order
 from infra.settings import Settings
-from webhooks.dispatcher import Dispatcher, keyed
+from webhooks.dispatcher import Dispatcher
 from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
-from webhooks.token import token_valid
+from webhooks.token import token_router
 
 SOURCE = "amazon"
 
@@ -86,19 +85,10 @@ class AmazonNotifications:
 
 
 def router(dispatcher: Dispatcher, token: str) -> APIRouter:
-    api = APIRouter(tags=["amazon"])
-
-    @api.post("/webhooks/amazon", status_code=202)
-    async def amazon_notification(
-        request: Request, token_: str = Query("", alias="token")
-    ) -> JSONResponse:
-        """SP-API ORDER_CHANGE notification (the SQS message body)."""
-        if not token_valid(token_, token):
-            return JSONResponse({"detail": "bad or missing token"}, status_code=401)
-        raw = await request.body()
-        topic, key = keyed(
-            raw, lambda body: ("ORDER_CHANGE", str(body["NotificationMetadata"]["NotificationId"]))
-        )
-        return await dispatcher.receive(SOURCE, topic or "ORDER_CHANGE", key, {}, raw)
-
-    return api
+    return token_router(
+        dispatcher,
+        source=SOURCE,
+        token=token,
+        key=lambda body: ("ORDER_CHANGE", str(body["NotificationMetadata"]["NotificationId"])),
+        summary="SP-API ORDER_CHANGE notification (the SQS message body)",
+    )

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -16,10 +15,10 @@ from adapters.errors import BusinessError, PartnerError
 from adapters.ports import WmsPort
 from canonical.order import order_workflow_id, parse_order_key
 from inbox.store import InboxEntry, InboxStatus
-from webhooks.dispatcher import Dispatcher, keyed
+from webhooks.dispatcher import Dispatcher
 from webhooks.outcome import Outcome, accepted, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
-from webhooks.token import token_valid
+from webhooks.token import token_router
 from workflows.order_to_cash import OrderToCashWorkflow
 
 log = logging.getLogger("webhooks.wms")
@@ -75,20 +74,10 @@ class WmsNotifications:
 
 
 def router(dispatcher: Dispatcher, token: str) -> APIRouter:
-    api = APIRouter(tags=["wms"])
-
-    @api.post("/webhooks/wms", status_code=202)
-    async def wms_notification(
-        request: Request, token_: str = Query("", alias="token")
-    ) -> JSONResponse:
-        """ShipStation V1 webhook (`resource_url`, `resource_type`); `?token=` authenticates."""
-        if not token_valid(token_, token):
-            return JSONResponse({"detail": "bad or missing token"}, status_code=401)
-        raw = await request.body()
-        topic, key = keyed(
-            raw,
-            lambda body: (body["resource_type"], f"{body['resource_type']}:{body['resource_url']}"),
-        )
-        return await dispatcher.receive(SOURCE, str(topic), key, {}, raw)
-
-    return api
+    return token_router(
+        dispatcher,
+        source=SOURCE,
+        token=token,
+        key=lambda body: (body["resource_type"], f"{body['resource_type']}:{body['resource_url']}"),
+        summary="ShipStation V1 webhook (resource_url, resource_type)",
+    )
