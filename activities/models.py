@@ -2,7 +2,8 @@
 
 from pydantic import BaseModel
 
-from canonical import ErpOrderRef, ItemRef, Order, Shipment
+from canonical import Channel, ErpOrderRef, ItemRef, Order, Shipment
+from canonical.inventory import AvailableToSell
 
 
 class ErpOrderInput(BaseModel):
@@ -18,6 +19,11 @@ class ChannelAck(BaseModel):
 class ShipmentConfirmation(BaseModel):
     order: Order
     shipment: Shipment
+
+
+class ChannelAvailability(BaseModel):
+    channel: Channel
+    update: AvailableToSell
 
 
 class ChannelCancel(BaseModel):

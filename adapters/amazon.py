@@ -28,6 +28,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.inventory import AvailableToSell
 from canonical.money import total
 
 SYSTEM = "amazon"
@@ -174,13 +175,40 @@ class SpApiClient:
         )
         self._raise_for_error(response)
 
+    async def patch_availability(self, seller_id: str, sku: str, quantity: int) -> None:
+        response = await self._http.request(
+            "PATCH",
+            f"/listings/2021-08-01/items/{seller_id}/{sku}",
+            params={"marketplaceIds": self.marketplace_id},
+            json={
+                "productType": "PRODUCT",
+                "patches": [
+                    {
+                        "op": "replace",
+                        "path": "/attributes/fulfillment_availability",
+                        "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}],
+                    }
+                ],
+            },
+        )
+        self._raise_for_error(response)
+        body = response.json()
+        if body.get("status") == "INVALID":
+            issues = "; ".join(i.get("message", "") for i in body.get("issues", []))
+            raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"{sku}: {issues}")
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
 
 class AmazonMarketplace:
-    def __init__(self, sp_api: SpApiClient) -> None:
+    def __init__(self, sp_api: SpApiClient, seller_id: str) -> None:
         self._sp_api = sp_api
+        self._seller_id = seller_id
+
+    async def set_available(self, update: AvailableToSell) -> None:
+        """patchListingsItem `fulfillment_availability`: an absolute quantity, safe to repeat."""
+        await self._sp_api.patch_availability(self._seller_id, update.sku, update.quantity)
 
     async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
         """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""

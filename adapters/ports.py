@@ -14,6 +14,7 @@ from canonical import (
     Shipment,
     TaxQuote,
 )
+from canonical.inventory import AvailableToSell
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -86,4 +87,8 @@ class MarketplacePort(Protocol):
 
     async def cancel(self, order: Order, reason: str) -> None:
         """Cancel on the channel; idempotent."""
+        ...
+
+    async def set_available(self, update: AvailableToSell) -> None:
+        """Set what the channel may sell of a SKU (an absolute quantity; retries are safe)."""
         ...

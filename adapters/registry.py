@@ -78,8 +78,8 @@ def build_adapters(settings: Settings) -> Adapters:
         walmart=walmart,
         marketplaces={
             Channel.SHOPIFY: shopify,
-            Channel.AMAZON: AmazonMarketplace(amazon),
-            Channel.WALMART: WalmartMarketplace(walmart),
+            Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
+            Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
         _closers=[erp, tax, stock, wms, shopify, amazon, walmart],
     )

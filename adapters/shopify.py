@@ -21,6 +21,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.inventory import AvailableToSell
 from canonical.money import total
 
 SYSTEM = "shopify"
@@ -133,6 +134,15 @@ mutation orderCancel($orderId: ID!, $reason: OrderCancelReason!, $staffNote: Str
     job { id done } orderCancelUserErrors { field message code } } }
 """
 ORDER_STATE = "query O($id: ID!) { order(id: $id) { id cancelledAt } }"
+INVENTORY_ITEM = """
+query Item($query: String!) { productVariants(first: 1, query: $query) {
+  nodes { sku inventoryItem { id } } } locations(first: 1) { nodes { id } } }
+"""
+SET_AVAILABLE = """
+mutation SetAvail($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { createdAt reason } userErrors { code field message } } }
+"""
 
 
 def throttle_delay(body: dict[str, Any]) -> float:
@@ -157,6 +167,7 @@ class ShopifyMarketplace:
             f"{admin_url.rstrip('/')}/admin/api/{api_version}",
             headers={"X-Shopify-Access-Token": access_token},
         )
+        self._items: dict[str, tuple[str, str]] = {}
 
     async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self._http.request(
@@ -247,6 +258,42 @@ class ShopifyMarketplace:
             ORDER_CANCEL, {"orderId": order.channel_ref, "reason": "OTHER", "staffNote": reason}
         )
         self._user_errors(data["orderCancel"], "orderCancelUserErrors")
+
+    async def _inventory_item(self, sku: str) -> tuple[str, str]:
+        """(inventory item GID, location GID) of a SKU, looked up once."""
+        if sku not in self._items:
+            data = await self._graphql(INVENTORY_ITEM, {"query": f"sku:'{sku}'"})
+            variants = data["productVariants"]["nodes"]
+            if not variants:
+                raise BusinessError(SYSTEM, ExceptionCode.UNKNOWN_SKU, f"no Shopify variant {sku}")
+            location = data["locations"]["nodes"][0]["id"]
+            self._items[sku] = (variants[0]["inventoryItem"]["id"], location)
+        return self._items[sku]
+
+    async def set_available(self, update: AvailableToSell) -> None:
+        """`inventorySetQuantities` with `@idempotent` on our push id; no compare-and-swap
+        (`changeFromQuantity: null`): our inventory service is the source of truth."""
+        item, location = await self._inventory_item(update.sku)
+        data = await self._graphql(
+            SET_AVAILABLE,
+            {
+                "key": update.push_id,
+                "input": {
+                    "name": "available",
+                    "reason": "correction",
+                    "referenceDocumentUri": f"gid://retail-orchestrator/InventoryPush/{update.push_id}",
+                    "quantities": [
+                        {
+                            "inventoryItemId": item,
+                            "locationId": location,
+                            "quantity": update.quantity,
+                            "changeFromQuantity": None,
+                        }
+                    ],
+                },
+            },
+        )
+        self._user_errors(data["inventorySetQuantities"])
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -28,6 +28,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.inventory import AvailableToSell
 from canonical.money import total
 
 SYSTEM = "walmart"
@@ -198,6 +199,14 @@ class WalmartClient:
             json={wrapper: {"orderLines": {"orderLine": lines}}},
         )
 
+    async def set_inventory(self, sku: str, ship_node: str, quantity: int) -> None:
+        await self._call(
+            "PUT",
+            "/v3/inventory",
+            params={"sku": sku, "shipNode": ship_node},
+            json={"sku": sku, "quantity": {"unit": "EACH", "amount": quantity}},
+        )
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -219,8 +228,13 @@ def _open_refs(order: Order, po: dict[str, Any], line_ids: dict[str, int]) -> li
 
 
 class WalmartMarketplace:
-    def __init__(self, client: WalmartClient) -> None:
+    def __init__(self, client: WalmartClient, ship_node: str) -> None:
         self._client = client
+        self._ship_node = ship_node
+
+    async def set_available(self, update: AvailableToSell) -> None:
+        """`PUT /v3/inventory`: an absolute quantity for our ship node, safe to repeat."""
+        await self._client.set_inventory(update.sku, self._ship_node, update.quantity)
 
     async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
         """The poller acknowledges each PO when it imports it; again here is harmless."""

@@ -58,11 +58,13 @@ class Settings:
     amazon_access_token: str
     amazon_marketplace_id: str
     amazon_webhook_token: str
+    amazon_seller_id: str
     # Marketplace: Walmart Marketplace API
     walmart_api_url: str
     walmart_client_id: str
     walmart_client_secret: str
     walmart_poll_seconds: float
+    walmart_ship_node: str
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
     # Order workflow
@@ -127,10 +129,12 @@ class Settings:
             amazon_access_token=get("AMAZON_ACCESS_TOKEN", "Atza|sandbox"),
             amazon_marketplace_id=get("AMAZON_MARKETPLACE_ID", "ATVPDKIKX0DER"),
             amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
+            amazon_seller_id=get("AMAZON_SELLER_ID", "A1EXAMPLESELLERZ"),
             walmart_api_url=get("WALMART_API_URL", f"{sandbox}/walmart"),
             walmart_client_id=get("WALMART_CLIENT_ID", "sandbox-client"),
             walmart_client_secret=get("WALMART_CLIENT_SECRET", "sandbox-secret"),
             walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
+            walmart_ship_node=get("WALMART_SHIP_NODE", "721407"),
             channel_calls_per_second={
                 # Shopify: 100 points/s (standard plan), about 20 points per call.
                 "shopify": float(get("SHOPIFY_CALLS_PER_SECOND", "5")),

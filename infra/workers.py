@@ -38,6 +38,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
                 channel.acknowledge_order,
                 channel.confirm_shipment,
                 channel.cancel_channel_order,
+                channel.publish_available,
             ],
             max_task_queue_activities_per_second=rate,
         )

@@ -24,7 +24,12 @@ MARKETPLACE = "ATVPDKIKX0DER"
 CENT = Decimal("0.01")
 SHIPPING_PER_ITEM = Decimal("5.99")
 # operation -> (rate per second, burst), from the SP-API usage plans
-USAGE_PLANS = {"getOrder": (0.5, 30), "getOrderItems": (0.5, 30), "confirmShipment": (2.0, 10)}
+USAGE_PLANS = {
+    "getOrder": (0.5, 30),
+    "getOrderItems": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "patchListingsItem": (5.0, 5),
+}
 RDT_PREFIX = "Atz.sprdt|"
 
 
@@ -51,6 +56,7 @@ class AmazonState:
         self.orders: dict[str, dict[str, Any]] = {}
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.confirmations: dict[str, list[dict[str, Any]]] = {}
+        self.availability: dict[str, int] = {}
         self.buckets = {
             op: [float(burst), time.monotonic()] for op, (_, burst) in USAGE_PLANS.items()
         }
@@ -223,6 +229,28 @@ def router(state: AmazonState) -> APIRouter:
         order["OrderStatus"] = "Shipped" if shipped_all else "PartiallyShipped"
         return Response(status_code=204)
 
+    @api.patch("/listings/2021-08-01/items/{seller_id}/{sku}")
+    async def patch_listing(seller_id: str, sku: str, request: Request) -> dict[str, Any]:
+        state.take("patchListingsItem")
+        submission = uuid.uuid4().hex
+        if sku not in BY_SKU:
+            return {
+                "sku": sku,
+                "status": "INVALID",
+                "submissionId": submission,
+                "issues": [
+                    {
+                        "code": "4000001",
+                        "message": f"No listing for SKU {sku}.",
+                        "severity": "ERROR",
+                    }
+                ],
+            }
+        for patch in (await request.json())["patches"]:
+            if patch["path"] == "/attributes/fulfillment_availability":
+                state.availability[sku] = int(patch["value"][0]["quantity"])
+        return {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []}
+
     return api
 
 
@@ -241,6 +269,10 @@ def control_router(state: AmazonState) -> APIRouter:
             return JSONResponse({"detail": "unknown order"}, 404)
         order["OrderStatus"] = change.status
         return JSONResponse(state.notification(order))
+
+    @api.get("/inventory")
+    async def inventory() -> dict[str, int]:
+        return state.availability
 
     @api.get("/orders/{order_id}")
     async def read(order_id: str) -> Response:

@@ -11,9 +11,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandbox.catalog import BY_SKU
 from sandbox.shopify_orders import OrderFactory
 
 QUERY_COST = 10
+ITEM_GID = "gid://shopify/InventoryItem/"
+LOCATION = "gid://shopify/Location/81234567169"
 
 
 class ShopifyPlan(BaseModel):
@@ -30,6 +33,9 @@ class ShopifyState:
         self.plan = plan or ShopifyPlan()
         self.bucket, self.bucket_at = self.plan.maximum_available, time.monotonic()
         self.next_id = 5543219870000
+        self.available: dict[str, int] = {}  # inventory item GID -> available
+        self.idempotent: dict[str, dict[str, Any]] = {}
+        self.pushes = 0
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -104,6 +110,17 @@ class ShopifyState:
         }
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        if "inventorySetQuantities(" in query:
+            return {"inventorySetQuantities": self._set_quantities(variables)}
+        if "productVariants(" in query:
+            sku = variables["query"].removeprefix("sku:").strip("'\"")
+            item = BY_SKU.get(sku)
+            nodes = (
+                [{"sku": sku, "inventoryItem": {"id": f"{ITEM_GID}{item.erp_item_id}"}}]
+                if item
+                else []
+            )
+            return {"productVariants": {"nodes": nodes}, "locations": {"nodes": [{"id": LOCATION}]}}
         if "fulfillmentCreate(" in query:
             return {"fulfillmentCreate": self._fulfillment_create(variables)}
         if "tagsAdd(" in query:
@@ -156,6 +173,49 @@ class ShopifyState:
         }
         order["fulfillments"].append(fulfillment)
         return {"fulfillment": {"id": fulfillment["id"], "status": "SUCCESS"}, "userErrors": []}
+
+    def _set_quantities(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """`@idempotent(key:)`: the same key returns the first result and changes nothing."""
+        key = variables.get("key")
+        if not key:
+            return {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [
+                    {
+                        "code": "IDEMPOTENCY_KEY_REQUIRED",
+                        "field": None,
+                        "message": "@idempotent key required",
+                    }
+                ],
+            }
+        if key in self.idempotent:
+            return self.idempotent[key]
+        quantities = variables["input"]["quantities"]
+        known = {f"{ITEM_GID}{item.erp_item_id}" for item in BY_SKU.values()}
+        for n, quantity in enumerate(quantities):
+            if "changeFromQuantity" not in quantity or quantity["inventoryItemId"] not in known:
+                return {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "code": "INVALID",
+                            "field": ["input", "quantities", str(n)],
+                            "message": "unknown inventory item or missing changeFromQuantity",
+                        }
+                    ],
+                }
+        for quantity in quantities:
+            self.available[quantity["inventoryItemId"]] = quantity["quantity"]
+        self.pushes += 1
+        result = {
+            "inventoryAdjustmentGroup": {
+                "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "reason": "Inventory correction",
+            },
+            "userErrors": [],
+        }
+        self.idempotent[key] = result
+        return result
 
     def _cancel(self, variables: dict[str, Any]) -> dict[str, Any]:
         order = self.orders.get(variables["orderId"])
@@ -220,6 +280,14 @@ def control_router(state: ShopifyState) -> APIRouter:
         state.plan = plan
         state.bucket = plan.maximum_available
         return plan
+
+    @api.get("/inventory")
+    async def inventory() -> dict[str, Any]:
+        by_gid = {f"{ITEM_GID}{item.erp_item_id}": sku for sku, item in BY_SKU.items()}
+        return {
+            "available": {by_gid[g]: q for g, q in state.available.items()},
+            "pushes": state.pushes,
+        }
 
     @api.post("/orders/import")
     async def import_order(body: dict[str, Any]) -> dict[str, Any]:

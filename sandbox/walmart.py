@@ -45,6 +45,7 @@ class WalmartState:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
+        self.inventory: dict[str, dict[str, int]] = {}  # ship node -> sku -> quantity
         self.counter = int(time.time() * 10) % 10**9
 
     def place(self, spec: NewWalmartOrder) -> dict[str, Any]:
@@ -155,6 +156,17 @@ def router(state: WalmartState) -> APIRouter:
         state.tokens.add(access)
         return {"access_token": access, "token_type": "Bearer", "expires_in": 900}
 
+    @api.put("/inventory")
+    async def set_inventory(request: Request, sku: str, shipNode: str) -> dict[str, Any]:
+        authorized(request)
+        if sku not in BY_SKU:
+            raise VendorError(
+                error(404, "CONTENT_NOT_FOUND.GMP_INVENTORY_API", f"SKU {sku} not found")
+            )
+        body = await request.json()
+        state.inventory.setdefault(shipNode, {})[sku] = int(body["quantity"]["amount"])
+        return {"sku": sku, "quantity": body["quantity"]}
+
     @api.get("/orders/released")
     async def released(request: Request, limit: int = 100) -> dict[str, Any]:
         authorized(request)
@@ -225,6 +237,10 @@ def control_router(state: WalmartState) -> APIRouter:
     @api.post("/orders")
     async def place(spec: NewWalmartOrder) -> dict[str, Any]:
         return state.place(spec)
+
+    @api.get("/inventory")
+    async def inventory() -> dict[str, dict[str, int]]:
+        return state.inventory
 
     @api.get("/orders/{po}")
     async def read(po: str) -> Any:
