@@ -96,3 +96,22 @@ def test_mixed_currencies_rejected() -> None:
     data["shipping"] = {"amount": "7.95", "currency": "EUR"}
     with pytest.raises(ValidationError, match="EUR"):
         type(order).model_validate(data)
+
+
+def test_zero_decimal_currency_order_reconciles() -> None:
+    body = shopify_order_body()
+    body.update(currency="JPY", total_tax="0", total_price="5400")
+    body["shipping_lines"] = [{"price": "400", "discount_allocations": []}]
+    for line, price in zip(body["line_items"], ("1500", "2000"), strict=True):
+        line.update(price=price, tax_lines=[], discount_allocations=[])
+    order = order_from_webhook(body)
+    assert order.currency == "JPY" and order.total == Money.of("5400", "JPY")
+    assert order.expected_total() == order.total  # 2 x 1500 + 2000 + 400, no minor unit
+    assert order_problems(order) == []
+
+
+def test_presentment_currency_differs_from_shop_currency() -> None:
+    body = shopify_order_body()
+    body["presentment_currency"] = "CAD"  # the customer paid in CAD; the shop books USD
+    order = order_from_webhook(body)
+    assert order.currency == "USD" and order.total == usd("74.89")
