@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -71,14 +72,20 @@ async def cancel_from_channel(
     """Cancel the order's saga, starting it first when the cancellation arrived before the
     order itself: either way the order ends cancelled. Returns once the cancel is accepted."""
     input, options = _start_options(settings, order, None)
-    return await client.start_update_with_start_workflow(
-        OrderToCashWorkflow.cancel,
-        CancelRequest(reason=reason, source=CancelSource.CHANNEL),
-        start_workflow_operation=WithStartWorkflowOperation(
-            OrderToCashWorkflow.run, input, **options
-        ),
-        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-    )
+    start = WithStartWorkflowOperation(OrderToCashWorkflow.run, input, **options)
+    try:
+        return await client.start_update_with_start_workflow(
+            OrderToCashWorkflow.cancel,
+            CancelRequest(reason=reason, source=CancelSource.CHANNEL),
+            start_workflow_operation=start,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+    except Exception:
+        # The start half failed too (e.g. the order is closed): read its outcome so it is not
+        # reported as never retrieved; the caller handles the update's error.
+        with contextlib.suppress(Exception):
+            await start.workflow_handle()
+        raise
 
 
 def order_handle(
