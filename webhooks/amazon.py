@@ -7,19 +7,15 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api
 from adapters.errors import BusinessError, PartnerError
 from adapters.payload import PayloadError
-from canonical import Order
 from inbox.store import InboxEntry, InboxStatus
-from infra.order_client import cancel_from_channel, start_order
 from infra.settings import Settings
 from webhooks.dispatcher import Dispatcher
-from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
+from webhooks.order_outcomes import order_cancelled, order_started
+from webhooks.outcome import Outcome, rejected
 from webhooks.temporal_link import TemporalLink
 from webhooks.token import token_router
 
@@ -58,30 +54,10 @@ class AmazonNotifications:
             canonical = order_from_sp_api(order, items)
         except PayloadError as exc:
             return rejected(422, str(exc))
-        with temporal_call():
-            client = await self._temporal.client()
+        client = await self._temporal.client()
         if status == "Canceled":
-            return await self._cancel(client, canonical)
-        try:
-            with temporal_call():
-                await start_order(client, self._settings, canonical)
-        except WorkflowAlreadyStartedError:
-            return Outcome(
-                InboxStatus.ACCEPTED, 200, canonical.workflow_id, "order already processed"
-            )
-        return accepted(canonical.workflow_id)
-
-    async def _cancel(self, client: Client, canonical: Order) -> Outcome:
-        try:
-            with temporal_call():
-                await cancel_from_channel(client, self._settings, canonical, "cancelled on Amazon")
-        except WorkflowUpdateFailedError as exc:
-            return refused(canonical.workflow_id, getattr(exc.cause, "message", str(exc)))
-        except (WorkflowAlreadyStartedError, RPCError) as exc:
-            if isinstance(exc, RPCError) and exc.status is not RPCStatusCode.ALREADY_EXISTS:
-                raise
-            return refused(canonical.workflow_id, "the order is already closed")
-        return accepted(canonical.workflow_id, "cancellation accepted")
+            return await order_cancelled(client, self._settings, canonical, "cancelled on Amazon")
+        return await order_started(client, self._settings, canonical)
 
 
 def router(dispatcher: Dispatcher, token: str) -> APIRouter:

@@ -48,8 +48,7 @@ class PosSales:
                 problems.append(f"{raw.get('transaction_id', '?')}: {exc.errors()[0]['msg']}")
         if not sales:
             return rejected(422, "; ".join(problems))
-        with temporal_call():
-            client = await self._temporal.client()
+        client = await self._temporal.client()
         days = set()
         for sale in sales:
             workflow_id = pos_day_workflow_id(sale.store_id, sale.business_day)

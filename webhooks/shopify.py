@@ -12,8 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payload import PayloadError, reads_payload
@@ -21,10 +19,11 @@ from adapters.shopify import order_from_webhook
 from canonical import ChannelEvent, ChannelEventKind, Money
 from canonical.order import Channel, order_workflow_id
 from inbox.store import Inbox, InboxEntry, InboxStatus
-from infra.order_client import cancel_from_channel, report_channel_event, start_order
+from infra.order_client import report_channel_event
 from infra.settings import Settings
 from webhooks.dispatcher import Dispatcher
-from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
+from webhooks.order_outcomes import order_cancelled, order_started
+from webhooks.outcome import Outcome, accepted, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
 
 SOURCE = "shopify"
@@ -116,22 +115,12 @@ class ShopifyTopics:
             InboxStatus.IGNORED, 200, detail=f"topic {entry.topic} is kept, not acted on"
         )
 
-    async def _client(self) -> Client:
-        with temporal_call():
-            return await self._temporal.client()
-
     async def _create(self, body: dict[str, Any]) -> Outcome:
         try:
             order = order_from_webhook(body)
         except PayloadError as exc:
             return rejected(422, str(exc))
-        client = await self._client()
-        try:
-            with temporal_call():
-                await start_order(client, self._settings, order)
-        except WorkflowAlreadyStartedError:
-            return Outcome(InboxStatus.ACCEPTED, 200, order.workflow_id, "order already processed")
-        return accepted(order.workflow_id)
+        return await order_started(await self._temporal.client(), self._settings, order)
 
     async def _cancelled(self, body: dict[str, Any]) -> Outcome:
         try:
@@ -139,18 +128,8 @@ class ShopifyTopics:
         except PayloadError as exc:
             return rejected(422, str(exc))
         reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
-        client = await self._client()
-        try:
-            with temporal_call():
-                await cancel_from_channel(client, self._settings, order, reason)
-        except WorkflowUpdateFailedError as exc:
-            cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
-            return refused(order.workflow_id, cause)
-        except (WorkflowAlreadyStartedError, RPCError) as exc:
-            if isinstance(exc, RPCError) and exc.status is not RPCStatusCode.ALREADY_EXISTS:
-                raise
-            return refused(order.workflow_id, "the order is already closed")
-        return accepted(order.workflow_id, "cancellation accepted")
+        client = await self._temporal.client()
+        return await order_cancelled(client, self._settings, order, reason)
 
     async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
         try:
@@ -158,7 +137,7 @@ class ShopifyTopics:
         except PayloadError as exc:
             return rejected(422, str(exc))
         workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
-        client = await self._client()
+        client = await self._temporal.client()
         try:
             with temporal_call():
                 await report_channel_event(client, workflow_id, event)

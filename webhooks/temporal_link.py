@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from infra.settings import Settings
 from infra.temporal import connect
+from webhooks.outcome import temporal_call
 
 
 class TemporalLink:
@@ -18,7 +19,9 @@ class TemporalLink:
         self._lock = asyncio.Lock()
 
     async def client(self) -> Client:
+        """The connected client; `TemporalUnavailable` while Temporal cannot be reached."""
         async with self._lock:
             if self._client is None:
-                self._client = await connect(self._settings)
+                with temporal_call():
+                    self._client = await connect(self._settings)
             return self._client

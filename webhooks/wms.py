@@ -50,8 +50,7 @@ class WmsNotifications:
         except PartnerError as exc:
             # Kept as failed; the WMS redelivers and the redelivery is processed again.
             return Outcome(InboxStatus.FAILED, 503, detail=f"WMS unavailable: {exc.message}")
-        with temporal_call():
-            client = await self._temporal.client()
+        client = await self._temporal.client()
         signalled, unknown = [], []
         for shipment in shipments:
             workflow_id = order_workflow_id(*parse_order_key(shipment.order_key))
