@@ -1,4 +1,4 @@
-"""ERP activities: item resolution, sales order, cancel, invoice."""
+"""ERP activities: item resolution, sales order, cancel, delivery, invoice, store sales."""
 
 from temporalio import activity
 
@@ -27,6 +27,11 @@ class ErpActivities:
     async def cancel_sales_order(self, order_key: str) -> None:
         with partner_call():
             await self._erp.cancel_sales_order(order_key)
+
+    @activity.defn
+    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        with partner_call():
+            await self._erp.fulfil_sales_order(ref)
 
     @activity.defn
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:

@@ -1,6 +1,6 @@
 """Activity inputs that carry more than one value (one typed model per call)."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from canonical import Channel, ErpOrderRef, ItemRef, Order, Shipment
 from canonical.inventory import AvailableToSell
@@ -13,7 +13,9 @@ class ErpOrderInput(BaseModel):
 
 class ChannelAck(BaseModel):
     order: Order
-    erp_order: ErpOrderRef
+    erp_order: ErpOrderRef | None = Field(
+        default=None, description="None since acknowledgement stopped waiting for the ERP"
+    )
 
 
 class ShipmentConfirmation(BaseModel):

@@ -20,6 +20,7 @@ def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
         erp.resolve_items,
         erp.create_sales_order,
         erp.cancel_sales_order,
+        erp.fulfil_sales_order,
         erp.invoice_sales_order,
         erp.post_cash_sale,
         tax.quote_tax,

@@ -210,7 +210,7 @@ class AmazonMarketplace:
         """patchListingsItem `fulfillment_availability`: an absolute quantity, safe to repeat."""
         await self._sp_api.patch_availability(self._seller_id, update.sku, update.quantity)
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
         """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

@@ -12,16 +12,30 @@ import httpx
 
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
-from canonical import ErpInvoiceRef, ErpOrderRef, ExceptionCode, ItemRef, Order
+from canonical import (
+    CreditNoteRequest,
+    ErpInvoiceRef,
+    ErpOrderRef,
+    ExceptionCode,
+    ItemRef,
+    Order,
+    StockLevel,
+)
 from canonical.pos import ErpSaleRef, PosSale
 
 SYSTEM = "netsuite"
 BILLED = "G"
 CLOSED_STATUSES = {"C", "H"}  # Cancelled, Closed
+FULFILLED_STATUSES = {"F", BILLED}  # Pending Billing, Billed
+SHIPPED = "C"  # itemFulfillment shipStatus
 
 
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _invoices_of(order_id: str | int) -> str:
+    return f"SELECT id FROM transaction WHERE type = 'CustInvc' AND createdfrom = {int(order_id)}"
 
 
 def _last_segment(url: str) -> str:
@@ -126,12 +140,91 @@ class NetSuiteErp:
 
     @staticmethod
     def _ref(record: dict[str, Any]) -> ErpOrderRef:
+        status = (record.get("orderStatus") or {}).get("id")
         return ErpOrderRef(
             external_id=record["externalId"],
             erp_id=str(record["id"]),
             number=record.get("tranId"),
-            status=(record.get("orderStatus") or {}).get("id"),
+            status=status,
+            shipment_state="sent" if status in FULFILLED_STATUSES else "waiting",
         )
+
+    async def sales_order(self, order_key: str) -> ErpOrderRef | None:
+        record = await self._read(order_key)
+        return self._ref(record) if record else None
+
+    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        """Transform the order into an item fulfillment once (a retry finds it fulfilled)."""
+        record = await self._read(ref.external_id)
+        if record and (record.get("orderStatus") or {}).get("id") in FULFILLED_STATUSES:
+            return
+        response = await self._http.request(
+            "POST",
+            f"/record/v1/salesOrder/{ref.erp_id}/!transform/itemFulfillment",
+            json={"shipStatus": {"id": SHIPPED}},
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+
+    async def credit_return(self, request: CreditNoteRequest) -> ErpInvoiceRef:
+        """`PUT creditMemo/eid:{credit_key}` from the order's invoice: once per key."""
+        record = await self._read(request.order_key)
+        if record is None:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.ERP_REJECTED, f"no sales order {request.order_key}"
+            )
+        invoices = await self._suiteql(_invoices_of(record["id"]))
+        if not invoices:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {record['tranId']} not billed"
+            )
+        items = await self.resolve_items(sorted({line.sku for line in request.lines}))
+        item_ids = {item.sku: item.erp_item_id for item in items}
+        rates = {
+            str(line["item"]["id"]): line.get("rate")
+            for line in (record.get("item") or {}).get("items", [])
+        }
+        body = {
+            "createdFrom": {"id": str(invoices[0]["id"])},
+            "entity": {"id": self._customer_id},
+            "memo": request.reason,
+            "item": {
+                "items": [
+                    {
+                        "item": {"id": item_ids[line.sku]},
+                        "quantity": line.quantity,
+                        "rate": float(line.unit_price.amount)
+                        if line.unit_price
+                        else rates.get(item_ids[line.sku]),
+                    }
+                    for line in request.lines
+                ]
+            },
+        }
+        response = await self._http.request(
+            "PUT", f"/record/v1/creditMemo/eid:{request.credit_key}", json=body
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return ErpInvoiceRef(
+            erp_id=_last_segment(response.headers.get("Location", "")), order_erp_id=record["id"]
+        )
+
+    async def stock_levels(self, skus: list[str]) -> list[StockLevel]:
+        rows = await self._suiteql(
+            "SELECT item.itemid, inventorybalance.location, inventorybalance.quantityonhand, "
+            "inventorybalance.quantityavailable FROM inventorybalance "
+            "JOIN item ON item.id = inventorybalance.item WHERE item.itemid IN ("
+            + ", ".join(map(_quote, skus))
+            + ")"
+        )
+        return [
+            StockLevel(
+                sku=row["itemid"],
+                warehouse=str(row["location"]),
+                on_hand=int(row["quantityonhand"]),
+                forecast=int(row["quantityavailable"]),
+            )
+            for row in rows
+        ]
 
     async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
         """One `PUT …/eid:` call; the 204's Location names the record (a closed order refuses
@@ -180,8 +273,7 @@ class NetSuiteErp:
         record = await self._read(ref.external_id)
         if record and (record.get("orderStatus") or {}).get("id") == BILLED:
             rows = await self._suiteql(
-                "SELECT id FROM transaction WHERE type = 'CustInvc' "
-                f"AND createdfrom = {int(record['id'])}"
+                _invoices_of(record["id"])
             )
             if rows:
                 return ErpInvoiceRef(erp_id=str(rows[0]["id"]), order_erp_id=ref.erp_id)

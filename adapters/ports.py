@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from canonical import (
+    CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
     FulfillmentRequest,
@@ -12,6 +13,7 @@ from canonical import (
     Order,
     ReservationRequest,
     Shipment,
+    StockLevel,
     TaxQuote,
 )
 from canonical.inventory import AvailableToSell
@@ -27,12 +29,30 @@ class ErpPort(Protocol):
         """Create the sales order once per `order.key`, whatever the number of calls."""
         ...
 
+    async def sales_order(self, order_key: str) -> ErpOrderRef | None:
+        """The ERP's view of the order (state, delivery state), None when it never saw it."""
+        ...
+
     async def cancel_sales_order(self, order_key: str) -> None:
-        """Idempotent; an order the ERP never saw counts as cancelled."""
+        """Idempotent; an order the ERP never saw counts as cancelled. `BusinessError` when
+        the ERP refuses (goods already delivered, invoice posted): it needs a return."""
+        ...
+
+    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        """Our warehouse shipped the order: record the delivery so the ERP's stock drops.
+        Idempotent."""
         ...
 
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
         """Bill the order once; a second call returns the same invoice."""
+        ...
+
+    async def credit_return(self, request: CreditNoteRequest) -> ErpInvoiceRef:
+        """Credit returned goods once per `request.credit_key`; returns the credit note."""
+        ...
+
+    async def stock_levels(self, skus: list[str]) -> list[StockLevel]:
+        """What the ERP's books hold per SKU and warehouse, for reconciliation."""
         ...
 
     async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
@@ -77,8 +97,8 @@ class WmsPort(Protocol):
 
 
 class MarketplacePort(Protocol):
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
-        """Tell the channel we accepted the order (idempotent)."""
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
+        """Tell the channel we accepted the order (idempotent); the ERP order when known."""
         ...
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

@@ -10,6 +10,8 @@ from adapters.netsuite import NetSuiteErp
 from adapters.ports import ErpPort, MarketplacePort, StockPort, TaxPort, WmsPort
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
+from adapters.tryton import TrytonErp
+from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace
 from adapters.warehouse_stock import WarehouseStock
 from canonical import Channel
@@ -38,14 +40,29 @@ class Adapters:
             await adapter.aclose()  # type: ignore[attr-defined]
 
 
-def build_adapters(settings: Settings) -> Adapters:
-    erp = NetSuiteErp(
+def build_erp(settings: Settings) -> ErpPort:
+    """`ERP=netsuite` (the sandbox's NetSuite, or a real account) or `ERP=tryton`."""
+    if settings.erp == "tryton":
+        rpc = TrytonRpc(
+            settings.tryton_url,
+            settings.tryton_database,
+            settings.tryton_user,
+            settings.tryton_password,
+        )
+        return TrytonErp(rpc, web_shop=settings.tryton_web_shop)
+    if settings.erp != "netsuite":
+        raise ValueError(f"ERP={settings.erp!r}: expected netsuite or tryton")
+    return NetSuiteErp(
         settings.netsuite_base_url,
         settings.netsuite_token,
         customer_id=settings.netsuite_customer_id,
         subsidiary_id=settings.netsuite_subsidiary_id,
         location_id=settings.netsuite_location_id,
     )
+
+
+def build_adapters(settings: Settings) -> Adapters:
+    erp = build_erp(settings)
     tax = AvaTax(
         settings.avatax_base_url,
         settings.avatax_account_id,

@@ -199,8 +199,10 @@ class ShopifyMarketplace:
         result: dict[str, Any] = data["order"]
         return result
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
-        tags = ["orchestrator-accepted", f"erp-{erp_order.number or erp_order.erp_id}"]
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
+        tags = ["orchestrator-accepted"]
+        if erp_order is not None:
+            tags.append(f"erp-{erp_order.number or erp_order.erp_id}")
         data = await self._graphql(TAGS_ADD, {"id": order.channel_ref, "tags": tags})
         self._user_errors(data["tagsAdd"])
 

@@ -236,7 +236,7 @@ class WalmartMarketplace:
         """`PUT /v3/inventory`: an absolute quantity for our ship node, safe to repeat."""
         await self._client.set_inventory(update.sku, self._ship_node, update.quantity)
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef) -> None:
+    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
         """The poller acknowledges each PO when it imports it; again here is harmless."""
         await self._client.acknowledge(order.external_id)
 

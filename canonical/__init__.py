@@ -2,7 +2,14 @@
 
 from canonical.address import Address, Customer
 from canonical.channel_event import ChannelEvent, ChannelEventKind
-from canonical.erp import ErpInvoiceRef, ErpOrderRef, ItemRef
+from canonical.erp import (
+    CreditLine,
+    CreditNoteRequest,
+    ErpInvoiceRef,
+    ErpOrderRef,
+    ItemRef,
+    StockLevel,
+)
 from canonical.fulfillment import (
     FulfillmentLine,
     FulfillmentRequest,
@@ -28,6 +35,8 @@ __all__ = [
     "Channel",
     "ChannelEvent",
     "ChannelEventKind",
+    "CreditLine",
+    "CreditNoteRequest",
     "Customer",
     "ErpInvoiceRef",
     "ErpOrderRef",
@@ -47,6 +56,7 @@ __all__ = [
     "Shipment",
     "ShipmentLine",
     "StatusChange",
+    "StockLevel",
     "Step",
     "TaxLine",
     "TaxQuote",

@@ -1,6 +1,9 @@
-"""References the ERP hands back; the ERP stays the system of record."""
+"""References the ERP hands back, and what we ask of it beyond the order; the ERP stays the
+system of record."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from canonical.money import Money
 
 
 class ItemRef(BaseModel):
@@ -15,8 +18,38 @@ class ErpOrderRef(BaseModel):
     erp_id: str
     number: str | None = None
     status: str | None = None
+    shipment_state: str | None = Field(
+        default=None, description="The ERP's own delivery state, e.g. waiting, sent"
+    )
 
 
 class ErpInvoiceRef(BaseModel):
     erp_id: str
     order_erp_id: str
+    number: str | None = None
+
+
+class CreditLine(BaseModel):
+    sku: str
+    quantity: int = Field(gt=0)
+    unit_price: Money | None = Field(
+        default=None, description="Refunded per unit; the ERP order's price when absent"
+    )
+
+
+class CreditNoteRequest(BaseModel):
+    """A return or refund to credit against an order the ERP already invoiced."""
+
+    credit_key: str = Field(min_length=1, description="Idempotency key, e.g. the return's id")
+    order_key: str
+    lines: list[CreditLine] = Field(min_length=1)
+    reason: str = ""
+
+
+class StockLevel(BaseModel):
+    """What the ERP holds of a SKU in one warehouse (for reconciliation, not for selling)."""
+
+    sku: str
+    warehouse: str
+    on_hand: int
+    forecast: int

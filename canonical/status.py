@@ -42,6 +42,7 @@ class Step(StrEnum):
     FULFILLMENT_REQUEST = "fulfillment_request"
     AWAIT_SHIPMENT = "await_shipment"
     CONFIRM_SHIPMENT = "confirm_shipment"
+    ERP_DELIVERY = "erp_delivery"
     INVOICE = "invoice"
     COMPENSATE = "compensate"
     DONE = "done"

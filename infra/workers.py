@@ -6,6 +6,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.channel import ChannelActivities
+from activities.erp import ErpActivities
 from activities.order_to_cash import order_activities
 from activities.walmart_import import WalmartImportActivities
 from adapters.registry import Adapters
@@ -14,12 +15,13 @@ from inbox.store import Inbox
 from infra.settings import Settings
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
-from workflows.task_queues import channel_task_queue
+from workflows.task_queues import channel_task_queue, erp_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 
 def build_workers(client: Client, settings: Settings, adapters: Adapters) -> list[Worker]:
-    """The main worker, and one per channel whose queue is held to the channel's rate."""
+    """The main worker, the ERP's worker held to the ERP's quota, and one per channel whose
+    queue is held to the channel's rate."""
     walmart = WalmartImportActivities(
         adapters.walmart, client, settings, Inbox(engine_for(settings.database_url))
     )
@@ -28,6 +30,23 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         task_queue=settings.task_queue,
         workflows=[OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow],
         activities=[*order_activities(adapters), walmart.import_walmart_orders],
+    )
+    erp = ErpActivities(adapters.erp)
+    # At most `erp_max_concurrent_calls` at once in this worker, and `erp_calls_per_second`
+    # for all workers together (the server enforces the rate per task queue).
+    erp_worker = Worker(
+        client,
+        task_queue=erp_task_queue(settings.task_queue),
+        activities=[
+            erp.resolve_items,
+            erp.create_sales_order,
+            erp.cancel_sales_order,
+            erp.fulfil_sales_order,
+            erp.invoice_sales_order,
+            erp.post_cash_sale,
+        ],
+        max_concurrent_activities=settings.erp_max_concurrent_calls,
+        max_task_queue_activities_per_second=settings.erp_calls_per_second,
     )
     channel = ChannelActivities(adapters.marketplace)
     per_channel = [
@@ -44,4 +63,4 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         )
         for name, rate in settings.channel_calls_per_second.items()
     ]
-    return [main, *per_channel]
+    return [main, erp_worker, *per_channel]

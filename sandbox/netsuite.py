@@ -1,5 +1,7 @@
 """NetSuite-shaped ERP: REST record API for sales orders (upsert by `eid:`, close lines,
-`!transform/invoice`) and the SuiteQL forms the adapter sends."""
+`!transform/itemFulfillment`, `!transform/invoice`), credit memos, cash sales and the SuiteQL
+forms the adapter sends. Its stock book is the catalogue's opening stock less what was
+fulfilled."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from sandbox.catalog import BY_ERP_ID, BY_SKU
+from sandbox.catalog import BY_ERP_ID, BY_SKU, INITIAL_STOCK
 from sandbox.vendor_errors import VendorError
 
-STATUS_NAMES = {"B": "Pending Fulfillment", "G": "Billed", "H": "Closed"}
+STATUS_NAMES = {"B": "Pending Fulfillment", "F": "Pending Billing", "G": "Billed", "H": "Closed"}
+BILLABLE = {"B", "F"}
 RECORD = "/services/rest/record/v1"
+LOCATION_ID = "3"  # the one warehouse location of the sandbox account
 
 
 def error(status: int, code: str, detail: str, path: str | None = None) -> JSONResponse:
@@ -35,6 +39,8 @@ class NetSuiteState:
         self.orders: dict[str, dict[str, Any]] = {}  # by externalId
         self.invoices: dict[str, dict[str, Any]] = {}
         self.cash_sales: dict[str, dict[str, Any]] = {}  # by externalId
+        self.credit_memos: dict[str, dict[str, Any]] = {}  # by externalId
+        self.shipped: dict[str, int] = {}  # item id -> units fulfilled (the books' stock drop)
         self.next_id = 88200
 
     def new_id(self) -> str:
@@ -62,6 +68,18 @@ def router(state: NetSuiteState) -> APIRouter:
             rows = [{"id": BY_SKU[s].erp_item_id, "itemid": s} for s in skus if s in BY_SKU]
         elif m := re.search(r"type = 'CustInvc' AND createdfrom = (\d+)", query, re.I):
             rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
+        elif m := re.search(r"FROM inventorybalance .* itemid IN \((.*)\)", query, re.I):
+            skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
+            on_hand = {
+                sku: INITIAL_STOCK - state.shipped.get(BY_SKU[sku].erp_item_id, 0)
+                for sku in skus
+                if sku in BY_SKU
+            }
+            rows = [
+                {"itemid": sku, "location": LOCATION_ID, "quantityonhand": n,
+                 "quantityavailable": n}
+                for sku, n in on_hand.items()
+            ]  # fmt: skip
         else:
             return error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
         items = [{"links": []} | row for row in rows]
@@ -134,8 +152,9 @@ def router(state: NetSuiteState) -> APIRouter:
     @api.patch(RECORD + "/salesOrder/eid:{external_id}")
     async def close_lines(external_id: str, request: Request) -> Response:
         record = existing(external_id)
-        if record["orderStatus"]["id"] == "G":
-            return error(400, "USER_ERROR", "You cannot close lines of a billed sales order.")
+        if record["orderStatus"]["id"] in ("F", "G"):
+            status = record["orderStatus"]["refName"]
+            return error(400, "USER_ERROR", f"You cannot close lines of a {status} sales order.")
         closing = {
             u["line"]
             for u in (await request.json()).get("item", {}).get("items", [])
@@ -152,7 +171,7 @@ def router(state: NetSuiteState) -> APIRouter:
         record = next((o for o in state.orders.values() if o["id"] == record_id), None)
         if record is None:
             return error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
-        if record["orderStatus"]["id"] != "B":
+        if record["orderStatus"]["id"] not in BILLABLE:
             return error(
                 400,
                 "USER_ERROR",
@@ -162,6 +181,40 @@ def router(state: NetSuiteState) -> APIRouter:
         state.invoices[invoice_id] = {"id": invoice_id, "createdFrom": record_id}
         record["orderStatus"] = {"id": "G", "refName": STATUS_NAMES["G"]}
         location = f"{request.base_url}netsuite{RECORD}/invoice/{invoice_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    @api.post(RECORD + "/salesOrder/{record_id}/!transform/itemFulfillment")
+    async def fulfil(record_id: str, request: Request) -> Response:
+        record = next((o for o in state.orders.values() if o["id"] == record_id), None)
+        if record is None:
+            return error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
+        if record["orderStatus"]["id"] != "B":
+            return error(
+                400,
+                "USER_ERROR",
+                f"Sales order is {record['orderStatus']['refName']}; nothing to fulfill.",
+            )
+        for line in record["item"]["items"]:
+            if not line["isClosed"]:
+                item_id = str(line["item"]["id"])
+                state.shipped[item_id] = state.shipped.get(item_id, 0) + int(line["quantity"])
+        record["orderStatus"] = {"id": "F", "refName": STATUS_NAMES["F"]}
+        fulfillment_id = state.new_id()
+        location = f"{request.base_url}netsuite{RECORD}/itemFulfillment/{fulfillment_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    @api.put(RECORD + "/creditMemo/eid:{external_id}")
+    async def upsert_credit_memo(external_id: str, request: Request) -> Response:
+        body = await request.json()
+        invoice_id = str((body.get("createdFrom") or {}).get("id"))
+        if invoice_id not in state.invoices:
+            return error(
+                400, "INVALID_CONTENT", f"Invalid Field Value {invoice_id} for createdFrom"
+            )
+        existing = state.credit_memos.get(external_id)
+        record_id = existing["id"] if existing else state.new_id()
+        state.credit_memos[external_id] = {**body, "id": record_id, "externalId": external_id}
+        location = f"{request.base_url}netsuite{RECORD}/creditMemo/{record_id}"
         return Response(status_code=204, headers={"Location": location})
 
     return api

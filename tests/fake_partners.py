@@ -98,6 +98,10 @@ class FakePartners:
     async def cancel_sales_order(self, key: str) -> None:
         self._record("cancel_sales_order", key)
 
+    @activity.defn(name="fulfil_sales_order")
+    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        self._record("fulfil_sales_order", ref)
+
     @activity.defn(name="invoice_sales_order")
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
         self._record("invoice_sales_order", ref)
@@ -129,7 +133,7 @@ class FakePartners:
         return [
             self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
             self.release_stock, self.commit_stock, self.create_sales_order, self.cancel_sales_order,
-            self.invoice_sales_order, self.request_fulfillment, self.cancel_fulfillment,
+            self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment, self.cancel_fulfillment,
             self.acknowledge_order, self.confirm_shipment, self.cancel_channel_order,
         ]  # fmt: skip
 

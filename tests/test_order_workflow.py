@@ -21,10 +21,10 @@ from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners, business
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
-from workflows.task_queues import channel_task_queue
+from workflows.task_queues import channel_task_queue, erp_task_queue
 
 FORWARD = [
-    "resolve_items", "quote_tax", "reserve_stock", "create_sales_order", "acknowledge_order",
+    "resolve_items", "quote_tax", "reserve_stock", "acknowledge_order", "create_sales_order",
     "request_fulfillment",
 ]  # fmt: skip
 FULL_UNWIND = [
@@ -115,7 +115,6 @@ class Saga:
 async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
     partners = FakePartners()
     task_queue = f"test-{uuid.uuid4()}"
-    channel_queue = channel_task_queue(task_queue, "shopify")
     async with (
         Worker(
             time_env.client,
@@ -123,7 +122,14 @@ async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
             workflows=[OrderToCashWorkflow],
             activities=partners.activities(),
         ),
-        Worker(time_env.client, task_queue=channel_queue, activities=partners.activities()),
+        Worker(
+            time_env.client,
+            task_queue=channel_task_queue(task_queue, "shopify"),
+            activities=partners.activities(),
+        ),
+        Worker(
+            time_env.client, task_queue=erp_task_queue(task_queue), activities=partners.activities()
+        ),
     ):
         yield Saga(time_env, partners, task_queue)
 
@@ -134,18 +140,21 @@ async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
     result = await saga.handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert saga.partners.calls == [
-        *FORWARD, "confirm_shipment", "commit_stock", "commit_tax", "invoice_sales_order",
+        *FORWARD, "confirm_shipment", "fulfil_sales_order", "commit_stock", "commit_tax",
+        "invoice_sales_order",
     ]  # fmt: skip
     assert result.erp_order is not None and result.erp_order.number == "SO88214"
     assert [s.shipment_id for s in result.shipments] == ["500112987"]
     statuses = [change.status for change in result.timeline]
     assert statuses[0] is OrderStatus.RECEIVED and statuses[-1] is OrderStatus.COMPLETED
     assert OrderStatus.SHIPPED in statuses and result.compensations_done == []
-    # Channel calls run on the channel's rate-limited queue, the rest on the order queue.
+    # Channel and ERP calls run on their own rate-limited queues, the rest on the order queue.
     channel_queue = channel_task_queue(saga.task_queue, "shopify")
     assert saga.partners.queues["acknowledge_order"] == channel_queue
     assert saga.partners.queues["confirm_shipment"] == channel_queue
-    assert saga.partners.queues["create_sales_order"] == saga.task_queue
+    for erp_call in ("resolve_items", "create_sales_order", "fulfil_sales_order"):
+        assert saga.partners.queues[erp_call] == erp_task_queue(saga.task_queue)
+    assert saga.partners.queues["reserve_stock"] == saga.task_queue
 
 
 async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from canonical.pos import ErpSaleRef, PosSale
 from infra.harness import Harness, order_harness
 from workflows.pos_day import PosDayInput, PosDaySummary, PosDayWorkflow, pos_day_workflow_id
+from workflows.task_queues import erp_task_queue
 
 KEY = "pos-test-key"
 
@@ -117,8 +118,9 @@ async def test_day_closes_after_the_late_grace(time_env: WorkflowEnvironment) ->
     queue = f"pos-{uuid.uuid4()}"
     # The server's clock, which earlier tests moved on: the run stays open until its tomorrow.
     day = (await time_env.get_current_time()).date()
-    async with Worker(
-        time_env.client, task_queue=queue, workflows=[PosDayWorkflow], activities=[fake_post]
+    async with (
+        Worker(time_env.client, task_queue=queue, workflows=[PosDayWorkflow]),
+        Worker(time_env.client, task_queue=erp_task_queue(queue), activities=[fake_post]),
     ):
         first = PosSale.model_validate(
             {**sale("t1", datetime.combine(day, datetime.min.time(), UTC)), "store_id": "S01"}

@@ -1,5 +1,5 @@
-"""Order-to-cash saga: validate → tax → reserve → ERP order → acknowledge → fulfil → ship →
-confirm → invoice. Every undoable step pushes its compensation before it runs; a failure that
+"""Order-to-cash saga: validate → tax → reserve → acknowledge → ERP order → fulfil → ship →
+confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs; a failure that
 retries cannot fix, or a support cancel, unwinds the stack in reverse."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
-    from workflows.task_queues import channel_task_queue
+    from workflows.task_queues import ERP_GOVERNANCE, channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
 # Channel calls run on their channel's rate-limited task queue (added while orders were running).
@@ -53,6 +53,15 @@ CHANNEL_CALLS = {
     ChannelActivities.acknowledge_order,
     ChannelActivities.confirm_shipment,
     ChannelActivities.cancel_channel_order,
+}
+# ERP calls run on the ERP's quota-limited queue; the channel is acknowledged before the ERP
+# order (never waiting for the ERP's backlog); the ERP records the delivery after shipment.
+ERP_CALLS = {
+    ErpActivities.resolve_items,
+    ErpActivities.create_sales_order,
+    ErpActivities.cancel_sales_order,
+    ErpActivities.fulfil_sales_order,
+    ErpActivities.invoice_sales_order,
 }
 
 
@@ -102,6 +111,7 @@ class OrderToCashWorkflow:
         self._resume: ResumeRequest | None = None
         self._erp_order: ErpOrderRef | None = None
         self._channel_events: set[str] = set()
+        self._erp_governed = False
 
     # --- support API -----------------------------------------------------------------------
 
@@ -200,6 +210,7 @@ class OrderToCashWorkflow:
         return self.status()
 
     async def _forward(self, input: OrderToCashInput) -> None:
+        self._erp_governed = workflow.patched(ERP_GOVERNANCE)
         self._set_status(OrderStatus.IN_PROGRESS)
         items = await self._validate()
         quote = await self._run_step(
@@ -219,6 +230,8 @@ class OrderToCashWorkflow:
                     lambda: self._undo(StockActivities.release_stock, self._key),
                 ),
             )
+        if self._erp_governed:
+            await self._acknowledge(None)
         self._erp_order = await self._run_step(
             Step.ERP_ORDER,
             lambda: self._activity(
@@ -231,13 +244,8 @@ class OrderToCashWorkflow:
         )
         self._note(f"ERP sales order {self._erp_order.number or self._erp_order.erp_id}")
         erp_order = self._erp_order
-        await self._run_step(
-            Step.CHANNEL_ACK,
-            lambda: self._activity(
-                ChannelActivities.acknowledge_order,
-                ChannelAck(order=self._order, erp_order=erp_order),
-            ),
-        )
+        if not self._erp_governed:
+            await self._acknowledge(erp_order)
         if ours:
             await self._run_step(
                 Step.FULFILLMENT_REQUEST,
@@ -252,6 +260,11 @@ class OrderToCashWorkflow:
             self._set_status(OrderStatus.SHIPPED, f"fulfilled by {self._order.channel.value}")
         # Shipped: nothing can be undone any more; failures from here need attention, not rollback.
         self._compensations.clear()
+        if ours and self._erp_governed:
+            await self._settle(
+                Step.ERP_DELIVERY,
+                lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order),
+            )
         if ours:
             await self._settle(
                 Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
@@ -264,6 +277,15 @@ class OrderToCashWorkflow:
         )
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, f"invoiced as {invoice.erp_id}")
+
+    async def _acknowledge(self, erp_order: ErpOrderRef | None) -> None:
+        await self._run_step(
+            Step.CHANNEL_ACK,
+            lambda: self._activity(
+                ChannelActivities.acknowledge_order,
+                ChannelAck(order=self._order, erp_order=erp_order),
+            ),
+        )
 
     async def _validate(self) -> list[ItemRef]:
         self._set_step(Step.VALIDATE)
@@ -327,6 +349,8 @@ class OrderToCashWorkflow:
         task_queue = None
         if fn in CHANNEL_CALLS and workflow.patched(CHANNEL_TASK_QUEUES):
             task_queue = channel_task_queue(workflow.info().task_queue, self._order.channel)
+        elif fn in ERP_CALLS and self._erp_governed:
+            task_queue = erp_task_queue(workflow.info().task_queue)
         return await workflow.execute_activity_method(
             fn,
             arg,

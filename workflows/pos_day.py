@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from canonical.pos import PosSale
+    from workflows.task_queues import ERP_GOVERNANCE, erp_task_queue
 
 
 class PosDayInput(BaseModel):
@@ -81,10 +82,13 @@ class PosDayWorkflow:
         return self.summary()
 
     async def _post(self, sale: PosSale) -> None:
+        # Store sales share the ERP's quota-limited queue with orders (added while days ran).
+        governed = workflow.patched(ERP_GOVERNANCE)
         try:
             ref = await workflow.execute_activity_method(
                 ErpActivities.post_cash_sale,
                 sale,
+                task_queue=erp_task_queue(workflow.info().task_queue) if governed else None,
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=timedelta(hours=1),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),

@@ -2,8 +2,18 @@
 
 from canonical import Channel
 
+# Patch id of the change that moved ERP calls onto their own queue (runs started before it
+# keep theirs on the main queue, so the main worker still serves ERP activities).
+ERP_GOVERNANCE = "erp-governance"
+
 
 def channel_task_queue(base: str, channel: Channel | str) -> str:
     """Each channel's calls have their own queue, so its worker can hold them to the channel's
     documented rate (`max_task_queue_activities_per_second`) for every worker at once."""
     return f"{base}.{Channel(channel).value}"
+
+
+def erp_task_queue(base: str) -> str:
+    """ERP calls have their own queue: its worker holds them to the ERP's quota (concurrent
+    calls and calls per second), so a burst or a backlog replay queues here, not at the ERP."""
+    return f"{base}.erp"

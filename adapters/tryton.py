@@ -1,0 +1,482 @@
+"""ERP port over a real Tryton (8.2) through its JSON-RPC.
+
+Every sales order carries `web_shop` + `web_id` = the canonical order key: Tryton refuses a
+second sale with the same pair, so a create retried after a lost answer can never make two
+sales — the retry finds the first and continues from its state (draft → quotation →
+confirmed). Canonical items map to Tryton products by code; customers to parties by code."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from adapters.errors import BusinessError, TransientError
+from adapters.tryton_rpc import SYSTEM, TrytonRpc
+from canonical import (
+    Address,
+    CreditNoteRequest,
+    ErpInvoiceRef,
+    ErpOrderRef,
+    ExceptionCode,
+    ItemRef,
+    Money,
+    Order,
+    StockLevel,
+)
+from canonical.pos import ErpSaleRef, PosSale
+
+# Shipping and order-level discounts are lines of these service products.
+SHIPPING_PRODUCT = "SHIPPING"
+DISCOUNT_PRODUCT = "DISCOUNT"
+UNIT_PRICE_DIGITS = Decimal("0.0001")  # Tryton's default price precision
+SALE_FIELDS = ["id", "number", "state", "shipment_state", "invoice_state", "web_id"]
+
+
+def _street(address: Address) -> str:
+    return "\n".join(part for part in (address.line1, address.line2) if part)
+
+
+class TrytonErp:
+    def __init__(self, rpc: TrytonRpc, *, web_shop: str) -> None:
+        self.rpc = rpc
+        self._web_shop_name = web_shop
+        self._setup: dict[str, Any] = {}
+        self._products: dict[str, dict[str, Any]] = {}  # by code
+        self._countries: dict[str, int | None] = {}
+
+    # --- reference data, read once per process ---------------------------------------------
+
+    async def _shop(self) -> dict[str, Any]:
+        """The web shop (its id keys our sales), its warehouse, currencies and payment term."""
+        if not self._setup:
+            shops = await self.rpc.search_read(
+                "web.shop", [["name", "=", self._web_shop_name]], ["id", "warehouses"]
+            )
+            if not shops or not shops[0]["warehouses"]:
+                raise BusinessError(
+                    SYSTEM,
+                    ExceptionCode.ERP_REJECTED,
+                    f"web shop {self._web_shop_name!r} with a warehouse not found in Tryton",
+                )
+            terms = await self.rpc.search_read("account.invoice.payment_term", [], ["id"])
+            currencies = await self.rpc.search_read("currency.currency", [], ["id", "code"])
+            self._setup = {
+                "shop": shops[0]["id"],
+                "warehouse": shops[0]["warehouses"][0],
+                "payment_term": terms[0]["id"] if terms else None,
+                "currencies": {row["code"]: row["id"] for row in currencies},
+            }
+        return self._setup
+
+    async def _product_rows(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        missing = [code for code in codes if code not in self._products]
+        if missing:
+            rows = await self.rpc.search_read(
+                "product.product", [["code", "in", missing]], ["id", "code", "default_uom"]
+            )
+            self._products.update({row["code"]: row for row in rows})
+        return {code: self._products[code] for code in codes if code in self._products}
+
+    async def _country(self, code: str) -> int | None:
+        if code not in self._countries:
+            rows = await self.rpc.search_read("country.country", [["code", "=", code]], ["id"])
+            self._countries[code] = rows[0]["id"] if rows else None
+        return self._countries[code]
+
+    # --- items ------------------------------------------------------------------------------
+
+    async def resolve_items(self, skus: list[str]) -> list[ItemRef]:
+        found = await self._product_rows(skus)
+        missing = [sku for sku in skus if sku not in found]
+        if missing:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.UNKNOWN_SKU, f"no Tryton product with code {missing}"
+            )
+        return [ItemRef(sku=sku, erp_item_id=str(found[sku]["id"])) for sku in skus]
+
+    # --- customers --------------------------------------------------------------------------
+
+    async def _party(self, code: str, name: str, email: str | None) -> int:
+        """Find-or-create by party code, which Tryton keeps unique: a create that lost a race
+        (or whose answer was lost) is found by the search that follows it."""
+        for attempt in (1, 2):
+            rows = await self.rpc.search_read("party.party", [["code", "=", code]], ["id"])
+            if rows:
+                return int(rows[0]["id"])
+            if attempt == 2:
+                break
+            values: dict[str, Any] = {"name": name or code, "code": code}
+            if email:
+                values["contact_mechanisms"] = [["create", [{"type": "email", "value": email}]]]
+            try:
+                await self.rpc.model("party.party", "create", [values])
+            except BusinessError:
+                continue
+        raise TransientError(SYSTEM, f"party {code} neither found nor created")
+
+    async def _address(self, party: int, address: Address | None, name: str) -> int:
+        """The party's address equal to `address`, created when new."""
+        domain: list[Any] = [["party", "=", party]]
+        values: dict[str, Any] = {"party": party, "party_name": name or None}
+        if address is not None:
+            values.update(
+                street=_street(address),
+                city=address.city,
+                postal_code=address.postal_code or "",
+                country=await self._country(address.country),
+                party_name=address.name or name or None,
+            )
+            domain += [
+                ["street", "=", values["street"]],
+                ["city", "=", address.city],
+                ["postal_code", "=", values["postal_code"]],
+            ]
+        rows = await self.rpc.search_read("party.address", domain, ["id"])
+        if rows:
+            return int(rows[0]["id"])
+        (created,) = await self.rpc.model("party.address", "create", [values])
+        return int(created)
+
+    # --- sales orders -----------------------------------------------------------------------
+
+    async def _sale(self, key: str) -> dict[str, Any] | None:
+        shop = await self._shop()
+        rows = await self.rpc.search_read(
+            "sale.sale", [["web_shop", "=", shop["shop"]], ["web_id", "=", key]], SALE_FIELDS
+        )
+        return rows[0] if rows else None
+
+    async def _required_sale(self, key: str) -> dict[str, Any]:
+        sale = await self._sale(key)
+        if sale is None:
+            raise BusinessError(SYSTEM, ExceptionCode.ERP_REJECTED, f"no Tryton sale for {key}")
+        return sale
+
+    async def _sale_values(
+        self, key: str, reference: str, party: int, address: int, currency: str
+    ) -> dict[str, Any]:
+        shop = await self._shop()
+        if currency not in shop["currencies"]:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.ERP_REJECTED, f"currency {currency} is not set up in Tryton"
+            )
+        return {
+            "web_shop": shop["shop"],
+            "web_id": key,
+            "reference": reference,
+            "party": party,
+            "invoice_address": address,
+            "shipment_address": address,
+            "currency": shop["currencies"][currency],
+            "warehouse": shop["warehouse"],
+            "payment_term": shop["payment_term"],
+            "invoice_method": "order",
+            "shipment_method": "order",
+        }
+
+    async def _lines(self, lines: list[tuple[str, Decimal, Money]]) -> list[dict[str, Any]]:
+        """(product code, quantity, line amount) -> sale lines; the unit price is the amount
+        over the quantity, because Tryton computes the amount and does not take one."""
+        products = await self._product_rows(sorted({code for code, _, _ in lines}))
+        missing = sorted({code for code, _, _ in lines} - products.keys())
+        if missing:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.UNKNOWN_SKU, f"no Tryton product with code {missing}"
+            )
+        return [
+            {
+                "type": "line",
+                "product": products[code]["id"],
+                "quantity": float(quantity),
+                "unit": products[code]["default_uom"],
+                "unit_price": (amount.amount / abs(quantity)).quantize(UNIT_PRICE_DIGITS),
+            }
+            for code, quantity, amount in lines
+        ]
+
+    def _order_lines(self, order: Order) -> list[tuple[str, Decimal, Money]]:
+        lines = [(line.sku, Decimal(line.quantity), line.net) for line in order.lines]
+        if order.shipping.amount:
+            lines.append((SHIPPING_PRODUCT, Decimal(1), order.shipping))
+        if order.order_discount and order.order_discount.amount:
+            lines.append((DISCOUNT_PRODUCT, Decimal(1), -order.order_discount))
+        return lines
+
+    async def _create_sale(self, key: str, build: Any) -> dict[str, Any]:
+        """Create once: when the create fails or its answer is lost, the sale may exist all
+        the same; Tryton's unique (web_shop, web_id) lets the next search find it."""
+        sale = await self._sale(key)
+        if sale is not None:
+            return sale
+        values = await build()
+        try:
+            await self.rpc.model("sale.sale", "create", [values])
+        except BusinessError:
+            sale = await self._sale(key)
+            if sale is None:
+                raise
+            return sale
+        return await self._required_sale(key)
+
+    async def _confirm(self, sale: dict[str, Any]) -> dict[str, Any]:
+        """Carry a sale on from whatever state a previous attempt left it in."""
+        if sale["state"] == "cancelled":
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.ERP_REJECTED,
+                f"Tryton sale {sale['number'] or sale['id']} ({sale['web_id']}) is cancelled",
+            )
+        if sale["state"] == "draft":
+            await self.rpc.model("sale.sale", "quote", [sale["id"]])
+            sale["state"] = "quotation"
+        if sale["state"] == "quotation":
+            await self.rpc.model("sale.sale", "confirm", [sale["id"]])
+        (fresh,) = await self.rpc.model("sale.sale", "read", [sale["id"]], SALE_FIELDS)
+        return dict(fresh)
+
+    @staticmethod
+    def _ref(sale: dict[str, Any]) -> ErpOrderRef:
+        return ErpOrderRef(
+            external_id=sale["web_id"],
+            erp_id=str(sale["id"]),
+            number=sale["number"],
+            status=sale["state"],
+            shipment_state=sale["shipment_state"],
+        )
+
+    async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
+        async def build() -> dict[str, Any]:
+            customer = order.customer
+            code = (
+                f"email:{customer.email.lower()}"
+                if customer.email
+                else f"{order.channel.value}:{customer.external_id or 'guest'}"
+            )
+            name = customer.name or (order.ship_to.name if order.ship_to else "") or code
+            party = await self._party(code, name, customer.email)
+            address = await self._address(party, order.ship_to, name)
+            values = await self._sale_values(
+                order.key, order.order_number, party, address, order.currency
+            )
+            values["lines"] = [["create", await self._lines(self._order_lines(order))]]
+            return values
+
+        sale = await self._create_sale(order.key, build)
+        return self._ref(await self._confirm(sale))
+
+    async def sales_order(self, order_key: str) -> ErpOrderRef | None:
+        sale = await self._sale(order_key)
+        return self._ref(sale) if sale else None
+
+    async def cancel_sales_order(self, order_key: str) -> None:
+        """Draft and quoted sales are cancelled. A confirmed sale cannot be in Tryton: its
+        shipment and draft invoice are cancelled instead and the exceptions this raises on the
+        sale are accepted (nothing re-created), so it closes with nothing delivered or billed.
+        Once goods left or the invoice is posted, this is a business error: it needs a return."""
+        sale = await self._sale(order_key)
+        if sale is None or sale["state"] == "cancelled":
+            return
+        if sale["state"] in ("draft", "quotation"):
+            await self.rpc.model("sale.sale", "cancel", [sale["id"]])
+            return
+        if sale["shipment_state"] in ("sent", "partially shipped"):
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.ERP_REJECTED,
+                f"Tryton sale {sale['number']} has shipped goods; record a return instead",
+            )
+        invoices = await self.rpc.search_read(
+            "account.invoice", [["sales", "=", sale["id"]]], ["id", "state", "number"]
+        )
+        posted = [inv for inv in invoices if inv["state"] in ("posted", "paid")]
+        if posted:
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.ERP_REJECTED,
+                f"Tryton sale {sale['number']} is invoiced ({posted[0]['number']}); "
+                "credit it instead",
+            )
+        shipments = [
+            s["id"]
+            for s in await self._shipments(sale["id"])
+            if s["state"] not in ("cancelled", "done")
+        ]
+        if shipments:
+            await self.rpc.model("stock.shipment.out", "cancel", shipments)
+        drafts = [inv["id"] for inv in invoices if inv["state"] in ("draft", "validated")]
+        if drafts:
+            await self.rpc.model("account.invoice", "cancel", drafts)
+        await self._ignore_exceptions(sale["id"], [inv["id"] for inv in invoices])
+
+    async def _shipments(self, sale_id: int) -> list[dict[str, Any]]:
+        (sale,) = await self.rpc.model("sale.sale", "read", [sale_id], ["shipments"])
+        if not sale["shipments"]:
+            return []
+        rows: list[dict[str, Any]] = await self.rpc.model(
+            "stock.shipment.out", "read", sale["shipments"], ["id", "state"]
+        )
+        return rows
+
+    async def _ignore_exceptions(self, sale_id: int, invoices: list[int]) -> None:
+        """What Tryton's 'handle exception' wizards do when told to re-create nothing: the
+        cancelled moves and invoices are ignored, and processing closes the sale."""
+        lines = await self.rpc.search_read("sale.line", [["sale", "=", sale_id]], ["id", "moves"])
+        pairs: list[Any] = []
+        for line in lines:
+            if line["moves"]:
+                pairs += [[line["id"]], {"moves_ignored": [["add", line["moves"]]]}]
+        if pairs:
+            await self.rpc.model("sale.line", "write", *pairs)
+        if invoices:
+            await self.rpc.model(
+                "sale.sale", "write", [sale_id], {"invoices_ignored": [["add", invoices]]}
+            )
+        await self.rpc.model("sale.sale", "process", [sale_id])
+
+    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        """Our warehouse shipped: walk the sale's customer shipments to done, so Tryton's stock
+        drops. Goods that left are a fact, so a shortage in Tryton's books is forced through
+        (reconciliation shows it) rather than holding the order."""
+        shipments = await self._shipments(int(ref.erp_id))
+        by_state = {s["id"]: s["state"] for s in shipments}
+        waiting = [i for i, state in by_state.items() if state == "waiting"]
+        if waiting:
+            await self.rpc.model("stock.shipment.out", "assign_try", waiting)
+            still = await self.rpc.model("stock.shipment.out", "read", waiting, ["state"])
+            short = [row["id"] for row in still if row["state"] == "waiting"]
+            if short:
+                await self.rpc.model("stock.shipment.out", "assign_force", short)
+            by_state.update(dict.fromkeys(waiting, "assigned"))
+        # Tryton only offers each button in its state: assigned -> pick -> pack -> do.
+        for button, state in (("pick", "assigned"), ("pack", "picked")):
+            ready = [i for i, current in by_state.items() if current == state]
+            if ready:
+                await self.rpc.model("stock.shipment.out", button, ready)
+                by_state.update(dict.fromkeys(ready, f"{button}ed"))
+        to_do = [i for i, state in by_state.items() if state not in ("done", "cancelled")]
+        if to_do:
+            await self.rpc.model("stock.shipment.out", "do", to_do)
+
+    # --- invoices ---------------------------------------------------------------------------
+
+    async def _post_invoices(self, domain: list[Any], what: str) -> dict[str, Any]:
+        invoices = await self.rpc.search_read(
+            "account.invoice", domain, ["id", "state", "number"]
+        )
+        live = [inv for inv in invoices if inv["state"] != "cancelled"]
+        if not live:
+            raise TransientError(SYSTEM, f"no invoice for {what} yet")
+        drafts = [inv["id"] for inv in live if inv["state"] in ("draft", "validated")]
+        if drafts:
+            await self.rpc.model("account.invoice", "post", drafts)
+        (posted,) = await self.rpc.model("account.invoice", "read", [live[0]["id"]], ["number"])
+        return {"id": live[0]["id"], "number": posted["number"]}
+
+    async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
+        """The sale made its invoice at confirmation (invoice method 'order'); post it.
+        Posting twice is harmless: a posted invoice is left as it is."""
+        invoice = await self._post_invoices(
+            [["sales", "=", int(ref.erp_id)]], f"sale {ref.number or ref.erp_id}"
+        )
+        return ErpInvoiceRef(
+            erp_id=str(invoice["id"]), order_erp_id=ref.erp_id, number=invoice["number"]
+        )
+
+    async def credit_return(self, request: CreditNoteRequest) -> ErpInvoiceRef:
+        """A return sale (negative quantities, keyed by `credit_key`) for the original
+        customer: Tryton makes the return shipment and the credit note, which is posted."""
+        original = await self._required_sale(request.order_key)
+        order_lines = await self.rpc.search_read(
+            "sale.line",
+            [["sale", "=", original["id"]], ["type", "=", "line"]],
+            ["product.code", "unit_price", "quantity"],
+        )
+        prices = {row["product."]["code"]: row["unit_price"] for row in order_lines}
+
+        async def build() -> dict[str, Any]:
+            (sale,) = await self.rpc.model(
+                "sale.sale", "read", [original["id"]], ["party", "shipment_address", "currency"]
+            )
+            (currency,) = await self.rpc.model(
+                "currency.currency", "read", [sale["currency"]], ["code"]
+            )
+            values = await self._sale_values(
+                request.credit_key,
+                f"return of {original['number']}",
+                sale["party"],
+                sale["shipment_address"],
+                currency["code"],
+            )
+            lines = []
+            for line in request.lines:
+                if line.unit_price is None and line.sku not in prices:
+                    raise BusinessError(
+                        SYSTEM,
+                        ExceptionCode.ERP_REJECTED,
+                        f"{line.sku} is not on Tryton sale {original['number']}",
+                    )
+                price = line.unit_price or Money.of(prices[line.sku], currency["code"])
+                lines.append((line.sku, Decimal(-line.quantity), price * line.quantity))
+            values["lines"] = [["create", await self._lines(lines)]]
+            values["comment"] = request.reason
+            return values
+
+        sale = await self._confirm(await self._create_sale(request.credit_key, build))
+        invoice = await self._post_invoices(
+            [["sales", "=", sale["id"]]], f"return {request.credit_key}"
+        )
+        return ErpInvoiceRef(
+            erp_id=str(invoice["id"]), order_erp_id=str(original["id"]), number=invoice["number"]
+        )
+
+    # --- store sales ------------------------------------------------------------------------
+
+    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
+        """A store sale is a Tryton sale of the store's walk-in party, keyed by `sale.key`;
+        the goods left over the counter, so its shipment is done and its invoice posted."""
+
+        async def build() -> dict[str, Any]:
+            code = f"pos:{sale.store_id}"
+            party = await self._party(code, f"Store {sale.store_id} walk-in customer", None)
+            address = await self._address(party, None, code)
+            values = await self._sale_values(
+                sale.key, f"POS {sale.store_id} {sale.transaction_id}", party, address,
+                sale.currency,
+            )  # fmt: skip
+            lines = [(l.sku, Decimal(l.quantity), l.unit_price * l.quantity) for l in sale.lines]
+            values["lines"] = [["create", await self._lines(lines)]]
+            values["sale_date"] = sale.business_day
+            return values
+
+        ref = self._ref(await self._confirm(await self._create_sale(sale.key, build)))
+        await self.fulfil_sales_order(ref)
+        await self.invoice_sales_order(ref)
+        return ErpSaleRef(external_id=sale.key, erp_id=ref.erp_id)
+
+    # --- stock ------------------------------------------------------------------------------
+
+    async def stock_levels(self, skus: list[str]) -> list[StockLevel]:
+        """Quantity on hand and forecast in the web shop's warehouse, per product code."""
+        shop = await self._shop()
+        products = await self._product_rows(skus)
+        if not products:
+            return []
+        rows = await self.rpc.model(
+            "product.product",
+            "read",
+            [row["id"] for row in products.values()],
+            ["code", "quantity", "forecast_quantity"],
+            locations=[shop["warehouse"]],
+        )
+        return [
+            StockLevel(
+                sku=row["code"],
+                warehouse=str(shop["warehouse"]),
+                on_hand=int(row["quantity"]),
+                forecast=int(row["forecast_quantity"]),
+            )
+            for row in rows
+        ]
+
+    async def aclose(self) -> None:
+        await self.rpc.aclose()

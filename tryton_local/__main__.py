@@ -1,0 +1,50 @@
+"""`make tryton` / `make tryton-stop`: a Tryton ERP on TRYTON_URL (default :8010) for the demo.
+
+    python -m tryton_local start    # install, seed (first run ~2 min), start; returns
+    python -m tryton_local stop     # stop trytond and its PostgreSQL cluster
+    python -m tryton_local reset    # stop and forget the ERP's data (next start is fresh)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from urllib.parse import urlsplit
+
+from infra.processes import port_open
+from infra.settings import Settings
+from tryton_local.instance import ROOT, TrytonInstance
+
+
+def persistent_instance() -> TrytonInstance:
+    settings = Settings.from_env()
+    url = urlsplit(settings.tryton_url)
+    return TrytonInstance(
+        ROOT / "run", port=url.port or 80, pg_port=int(os.environ.get("TRYTON_PG_PORT", "5439"))
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tryton_local", description=__doc__)
+    parser.add_argument("command", choices=["start", "stop", "reset"])
+    command = parser.parse_args().command
+    instance = persistent_instance()
+    if command == "start":
+        if port_open("127.0.0.1", instance.port):
+            print(f"something already answers on {instance.url}; `make tryton-stop` first?")
+            return 0 if instance.pidfile.exists() else 1
+        print(f"starting Tryton on {instance.url} (database in {instance.directory}) …")
+        instance.start()
+        print(f"Tryton is up on {instance.url}, database `retail`, user admin/admin")
+        return 0
+    instance.stop()
+    if command == "reset":
+        shutil.rmtree(instance.directory, ignore_errors=True)
+    print("Tryton stopped" + (" and its data removed" if command == "reset" else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Tryton's own virtual environment: its pinned packages never meet the project's."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGES = [
+    "trytond[postgresql]==8.2.*",
+    "proteus==8.2.*",
+    "trytond-sale==8.2.*",
+    "trytond-stock==8.2.*",
+    "trytond-account-invoice==8.2.*",
+    "trytond-account-invoice-stock==8.2.*",
+    "trytond-web-shop==8.2.*",
+    "psycopg[binary]>=3.1,<4",  # Tryton 8 speaks psycopg 3
+]
+MODULES = ["sale", "web_shop", "account_invoice_stock"]
+
+
+def packages_hash() -> str:
+    return hashlib.sha256("\n".join(PACKAGES).encode()).hexdigest()[:12]
+
+
+def ensure_venv(venv: Path) -> Path:
+    """Create or update the environment when the package list changed; returns its bin dir."""
+    marker = venv / f".installed-{packages_hash()}"
+    bin_dir = venv / "bin"
+    if marker.exists():
+        return bin_dir
+    if not (bin_dir / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", *PACKAGES], check=True
+    )
+    for old in venv.glob(".installed-*"):
+        old.unlink()
+    marker.touch()
+    return bin_dir

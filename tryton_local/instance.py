@@ -1,0 +1,158 @@
+"""One running Tryton: a PostgreSQL cluster holding the seeded database, and `trytond`.
+
+Creating a Tryton database (`trytond-admin`, about 70 s here) dominates everything else, so
+it happens once per package list, seed script, catalogue and year: the seeded database is
+kept as a `pg_dump` under `.data/tryton/cache/` and restored (about a second) on every start."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+from infra.processes import Service, free_port, wait_until
+from infra.settings import DATA_DIR
+from sandbox.catalog import CATALOG
+from tryton_local.install import MODULES, ensure_venv, packages_hash
+from tryton_local.postgres import PostgresCluster
+
+ROOT = DATA_DIR / "tryton"
+DATABASE = "retail"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin"
+SEED_SCRIPT = Path(__file__).with_name("seed_database.py")
+STOCK_PER_ITEM = 10_000
+# Shipping and order-level discounts are lines of these service products on the ERP order.
+SHIPPING_SKU = "SHIPPING"
+DISCOUNT_SKU = "DISCOUNT"
+
+
+def catalogue() -> dict[str, object]:
+    items: list[dict[str, object]] = [
+        {"sku": item.sku, "title": item.title, "price": str(item.price)} for item in CATALOG
+    ]
+    for sku, title in ((SHIPPING_SKU, "Shipping"), (DISCOUNT_SKU, "Order discount")):
+        items.append({"sku": sku, "title": title, "price": "0", "type": "service"})
+    return {"items": items, "stock": STOCK_PER_ITEM}
+
+
+def _cache_key() -> str:
+    parts = [packages_hash(), SEED_SCRIPT.read_text(), json.dumps(catalogue()), str(date.today().year)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def _config(path: Path, database_url: str, port: int) -> Path:
+    path.write_text(
+        f"[web]\nlisten = 127.0.0.1:{port}\n\n"
+        f"[database]\nuri = {database_url}\nlanguage = en\n"
+    )
+    return path
+
+
+def seeded_dump(root: Path = ROOT) -> Path:
+    """The cached dump of a created and seeded database; built when missing."""
+    dump = root / "cache" / f"seeded-{_cache_key()}.dump"
+    if dump.exists():
+        return dump
+    bin_dir = ensure_venv(root / "venv")
+    build = root / "build"
+    shutil.rmtree(build, ignore_errors=True)
+    cluster = PostgresCluster(build / "pg", free_port())
+    cluster.start()
+    try:
+        cluster.create_database(DATABASE)
+        config = _config(build / "trytond.conf", cluster.url, free_port())
+        (build / "passfile").write_text(ADMIN_PASSWORD)
+        (build / "catalogue.json").write_text(json.dumps(catalogue()))
+        env = {**os.environ, "TRYTONPASSFILE": str(build / "passfile")}
+        with (build / "admin.log").open("wb") as log:
+            subprocess.run(
+                [str(bin_dir / "trytond-admin"), "-c", str(config), "-d", DATABASE,
+                 "--email", "admin@example.com", "-u", *MODULES, "--activate-dependencies"],
+                check=True, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+            subprocess.run(
+                [str(bin_dir / "python"), str(SEED_SCRIPT), DATABASE, str(config),
+                 str(build / "catalogue.json")],
+                check=True, env=env, stdout=log, stderr=log,
+            )  # fmt: skip
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        cluster.dump(DATABASE, dump.with_suffix(".tmp"))
+        dump.with_suffix(".tmp").rename(dump)
+        for old in dump.parent.glob("seeded-*.dump"):
+            if old != dump:
+                old.unlink()
+    finally:
+        cluster.stop()
+    shutil.rmtree(build, ignore_errors=True)
+    return dump
+
+
+@dataclass
+class TrytonInstance:
+    """`trytond` on `port` over its own cluster in `directory`. A directory that already holds
+    the database keeps its data (an ERP remembers); a new one starts from the seeded dump."""
+
+    directory: Path
+    port: int = field(default_factory=free_port)
+    pg_port: int = field(default_factory=free_port)
+    root: Path = ROOT
+    server: Service | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.directory / "trytond.pid"
+
+    @property
+    def cluster(self) -> PostgresCluster:
+        return PostgresCluster(self.directory / "pg", self.pg_port)
+
+    def start(self) -> None:
+        dump = seeded_dump(self.root)
+        bin_dir = ensure_venv(self.root / "venv")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        cluster = self.cluster
+        fresh = not (cluster.data / "PG_VERSION").exists()
+        cluster.start()
+        try:
+            if fresh:
+                cluster.restore(DATABASE, dump)
+            config = _config(self.directory / "trytond.conf", cluster.url, self.port)
+            self.server = Service(
+                "trytond",
+                [str(bin_dir / "trytond"), "-c", str(config), "-d", DATABASE,
+                 "--pidfile", str(self.pidfile)],
+                {}, self.directory,
+            )  # fmt: skip
+            wait_until(self.answering, f"trytond on {self.url}", self.server, timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+
+    def answering(self) -> bool:
+        body = {"id": 0, "method": "common.server.version", "params": []}
+        return httpx.post(f"{self.url}/rpc/", json=body, timeout=2).status_code == 200
+
+    def stop(self) -> None:
+        """Stop what this instance started, also from another process (`make tryton-stop`)."""
+        if self.server is not None:
+            self.server.stop()
+        elif self.pidfile.exists():
+            try:
+                os.kill(int(self.pidfile.read_text().strip()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+        self.pidfile.unlink(missing_ok=True)
+        self.cluster.stop()
