@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 ORDERS ?= 200
 RATE ?= 100
 SECONDS ?= 30
+BURST ?= 300
 
-.PHONY: install demo run test bench bench-ingest record-histories lint format clean
+.PHONY: install demo run test bench bench-ingest bench-erp tryton tryton-stop record-histories lint format clean
 
 install: $(VENV)/.installed
 
@@ -25,11 +26,21 @@ run: install  ## local stack without demo traffic, in the foreground
 test: install  ## the whole suite
 	$(BIN)/python -m pytest
 
-bench: install  ## throughput of the saga vs. a no-op workflow of the same shape
+bench: install  ## saga throughput vs. a no-op workflow, then the ERP backlog on Tryton
 	$(BIN)/python bench/o2c_throughput.py --orders $(ORDERS)
+	$(BIN)/python bench/erp_backlog.py --orders $(BURST)
 
 bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
 	$(BIN)/python bench/ingest.py --rate $(RATE) --seconds $(SECONDS)
+
+bench-erp: install  ## a burst of orders against a real Tryton held to 4 concurrent calls
+	$(BIN)/python bench/erp_backlog.py --orders $(BURST)
+
+tryton: install  ## a real Tryton ERP on :8010 (first run ~2 min; `ERP=tryton make demo` uses it)
+	$(BIN)/python -m tryton_local start
+
+tryton-stop: install
+	$(BIN)/python -m tryton_local stop
 
 record-histories: install  ## re-record tests/histories/ from real runs
 	$(BIN)/python -m tests.record_histories $(VERSION)
@@ -37,7 +48,7 @@ record-histories: install  ## re-record tests/histories/ from real runs
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy canonical adapters activities workflows sandbox webhooks inbox infra cli bench tests worker.py starter.py
+	$(BIN)/mypy canonical adapters activities workflows sandbox webhooks inbox infra cli bench tests tryton_local worker.py starter.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -272,9 +272,7 @@ class NetSuiteErp:
             return ErpInvoiceRef(erp_id=invoice_id, order_erp_id=ref.erp_id)
         record = await self._read(ref.external_id)
         if record and (record.get("orderStatus") or {}).get("id") == BILLED:
-            rows = await self._suiteql(
-                _invoices_of(record["id"])
-            )
+            rows = await self._suiteql(_invoices_of(record["id"]))
             if rows:
                 return ErpInvoiceRef(erp_id=str(rows[0]["id"]), order_erp_id=ref.erp_id)
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)

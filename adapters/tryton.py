@@ -30,6 +30,7 @@ SHIPPING_PRODUCT = "SHIPPING"
 DISCOUNT_PRODUCT = "DISCOUNT"
 UNIT_PRICE_DIGITS = Decimal("0.0001")  # Tryton's default price precision
 SALE_FIELDS = ["id", "number", "state", "shipment_state", "invoice_state", "web_id"]
+STATE_AFTER = {"assign_force": "assigned", "pick": "picked", "pack": "packed"}
 
 
 def _street(address: Address) -> str:
@@ -96,45 +97,51 @@ class TrytonErp:
 
     # --- customers --------------------------------------------------------------------------
 
-    async def _party(self, code: str, name: str, email: str | None) -> int:
-        """Find-or-create by party code, which Tryton keeps unique: a create that lost a race
-        (or whose answer was lost) is found by the search that follows it."""
+    async def _address_values(self, address: Address | None, name: str) -> dict[str, Any]:
+        if address is None:
+            return {"party_name": name or None}
+        return {
+            "street": _street(address),
+            "city": address.city,
+            "postal_code": address.postal_code or "",
+            "country": await self._country(address.country),
+            "party_name": address.name or name or None,
+        }
+
+    async def _customer(
+        self, code: str, name: str, email: str | None, address: Address | None
+    ) -> tuple[int, int]:
+        """(party, address): the party found by code, which Tryton keeps unique, or created
+        with its address in one call; a create that lost a race (or whose answer was lost)
+        is found by the search after it."""
+        values = await self._address_values(address, name)
         for attempt in (1, 2):
             rows = await self.rpc.search_read("party.party", [["code", "=", code]], ["id"])
             if rows:
-                return int(rows[0]["id"])
+                return rows[0]["id"], await self._party_address(rows[0]["id"], values)
             if attempt == 2:
                 break
-            values: dict[str, Any] = {"name": name or code, "code": code}
+            party: dict[str, Any] = {"name": name or code, "code": code}
+            party["addresses"] = [["create", [values]]]
             if email:
-                values["contact_mechanisms"] = [["create", [{"type": "email", "value": email}]]]
+                party["contact_mechanisms"] = [["create", [{"type": "email", "value": email}]]]
             try:
-                await self.rpc.model("party.party", "create", [values])
+                (created,) = await self.rpc.model("party.party", "create", [party])
             except BusinessError:
                 continue
+            (row,) = await self.rpc.model("party.party", "read", [created], ["addresses"])
+            return created, row["addresses"][0]
         raise TransientError(SYSTEM, f"party {code} neither found nor created")
 
-    async def _address(self, party: int, address: Address | None, name: str) -> int:
-        """The party's address equal to `address`, created when new."""
+    async def _party_address(self, party: int, values: dict[str, Any]) -> int:
+        """The party's address equal to `values`, created when new."""
         domain: list[Any] = [["party", "=", party]]
-        values: dict[str, Any] = {"party": party, "party_name": name or None}
-        if address is not None:
-            values.update(
-                street=_street(address),
-                city=address.city,
-                postal_code=address.postal_code or "",
-                country=await self._country(address.country),
-                party_name=address.name or name or None,
-            )
-            domain += [
-                ["street", "=", values["street"]],
-                ["city", "=", address.city],
-                ["postal_code", "=", values["postal_code"]],
-            ]
+        domain += [[field, "=", values[field]] for field in ("street", "city", "postal_code")
+                   if field in values]  # fmt: skip
         rows = await self.rpc.search_read("party.address", domain, ["id"])
         if rows:
             return int(rows[0]["id"])
-        (created,) = await self.rpc.model("party.address", "create", [values])
+        (created,) = await self.rpc.model("party.address", "create", [{"party": party, **values}])
         return int(created)
 
     # --- sales orders -----------------------------------------------------------------------
@@ -203,20 +210,18 @@ class TrytonErp:
         return lines
 
     async def _create_sale(self, key: str, build: Any) -> dict[str, Any]:
-        """Create once: when the create fails or its answer is lost, the sale may exist all
-        the same; Tryton's unique (web_shop, web_id) lets the next search find it."""
-        sale = await self._sale(key)
-        if sale is not None:
-            return sale
+        """Create once. Tryton refuses a second sale with the same (web_shop, web_id), so a
+        retry whose first create took effect (its answer lost) is refused and finds that sale
+        by the search that follows; the usual first attempt costs no search at all."""
         values = await build()
         try:
-            await self.rpc.model("sale.sale", "create", [values])
+            (created,) = await self.rpc.model("sale.sale", "create", [values])
         except BusinessError:
             sale = await self._sale(key)
             if sale is None:
                 raise
             return sale
-        return await self._required_sale(key)
+        return {"id": created, "state": "draft", "number": None, "web_id": key}
 
     async def _confirm(self, sale: dict[str, Any]) -> dict[str, Any]:
         """Carry a sale on from whatever state a previous attempt left it in."""
@@ -253,8 +258,7 @@ class TrytonErp:
                 else f"{order.channel.value}:{customer.external_id or 'guest'}"
             )
             name = customer.name or (order.ship_to.name if order.ship_to else "") or code
-            party = await self._party(code, name, customer.email)
-            address = await self._address(party, order.ship_to, name)
+            party, address = await self._customer(code, name, customer.email, order.ship_to)
             values = await self._sale_values(
                 order.key, order.order_number, party, address, order.currency
             )
@@ -309,12 +313,8 @@ class TrytonErp:
         await self._ignore_exceptions(sale["id"], [inv["id"] for inv in invoices])
 
     async def _shipments(self, sale_id: int) -> list[dict[str, Any]]:
-        (sale,) = await self.rpc.model("sale.sale", "read", [sale_id], ["shipments"])
-        if not sale["shipments"]:
-            return []
-        rows: list[dict[str, Any]] = await self.rpc.model(
-            "stock.shipment.out", "read", sale["shipments"], ["id", "state"]
-        )
+        (sale,) = await self.rpc.model("sale.sale", "read", [sale_id], ["shipments.state"])
+        rows: list[dict[str, Any]] = sale["shipments."]
         return rows
 
     async def _ignore_exceptions(self, sale_id: int, invoices: list[int]) -> None:
@@ -335,24 +335,20 @@ class TrytonErp:
 
     async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
         """Our warehouse shipped: walk the sale's customer shipments to done, so Tryton's stock
-        drops. Goods that left are a fact, so a shortage in Tryton's books is forced through
-        (reconciliation shows it) rather than holding the order."""
+        drops. Goods that left are a fact, so the assignment is forced: a shortage in Tryton's
+        books shows in reconciliation rather than holding the order."""
         shipments = await self._shipments(int(ref.erp_id))
         by_state = {s["id"]: s["state"] for s in shipments}
-        waiting = [i for i, state in by_state.items() if state == "waiting"]
-        if waiting:
-            await self.rpc.model("stock.shipment.out", "assign_try", waiting)
-            still = await self.rpc.model("stock.shipment.out", "read", waiting, ["state"])
-            short = [row["id"] for row in still if row["state"] == "waiting"]
-            if short:
-                await self.rpc.model("stock.shipment.out", "assign_force", short)
-            by_state.update(dict.fromkeys(waiting, "assigned"))
-        # Tryton only offers each button in its state: assigned -> pick -> pack -> do.
-        for button, state in (("pick", "assigned"), ("pack", "picked")):
+        # Tryton only offers each button in its state: waiting -> assigned -> picked -> packed.
+        for button, state in (
+            ("assign_force", "waiting"),
+            ("pick", "assigned"),
+            ("pack", "picked"),
+        ):
             ready = [i for i, current in by_state.items() if current == state]
             if ready:
                 await self.rpc.model("stock.shipment.out", button, ready)
-                by_state.update(dict.fromkeys(ready, f"{button}ed"))
+                by_state.update(dict.fromkeys(ready, STATE_AFTER[button]))
         to_do = [i for i, state in by_state.items() if state not in ("done", "cancelled")]
         if to_do:
             await self.rpc.model("stock.shipment.out", "do", to_do)
@@ -360,9 +356,7 @@ class TrytonErp:
     # --- invoices ---------------------------------------------------------------------------
 
     async def _post_invoices(self, domain: list[Any], what: str) -> dict[str, Any]:
-        invoices = await self.rpc.search_read(
-            "account.invoice", domain, ["id", "state", "number"]
-        )
+        invoices = await self.rpc.search_read("account.invoice", domain, ["id", "state", "number"])
         live = [inv for inv in invoices if inv["state"] != "cancelled"]
         if not live:
             raise TransientError(SYSTEM, f"no invoice for {what} yet")
@@ -437,13 +431,16 @@ class TrytonErp:
 
         async def build() -> dict[str, Any]:
             code = f"pos:{sale.store_id}"
-            party = await self._party(code, f"Store {sale.store_id} walk-in customer", None)
-            address = await self._address(party, None, code)
+            name = f"Store {sale.store_id} walk-in customer"
+            party, address = await self._customer(code, name, None, None)
             values = await self._sale_values(
                 sale.key, f"POS {sale.store_id} {sale.transaction_id}", party, address,
                 sale.currency,
             )  # fmt: skip
-            lines = [(l.sku, Decimal(l.quantity), l.unit_price * l.quantity) for l in sale.lines]
+            lines = [
+                (line.sku, Decimal(line.quantity), line.unit_price * line.quantity)
+                for line in sale.lines
+            ]
             values["lines"] = [["create", await self._lines(lines)]]
             values["sale_date"] = sale.business_day
             return values

@@ -56,8 +56,8 @@ __all__ = [
     "Shipment",
     "ShipmentLine",
     "StatusChange",
-    "StockLevel",
     "Step",
+    "StockLevel",
     "TaxLine",
     "TaxQuote",
 ]

@@ -29,4 +29,7 @@ def engine_for(url: str) -> Engine:
             url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
+    for table in SQLModel.metadata.tables.values():  # indexes added since a table was created
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     return engine

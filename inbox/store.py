@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -33,7 +33,12 @@ def _now() -> datetime:
 
 class InboxEntry(SQLModel, table=True):
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("source", "dedupe_key", name="uq_inbox_source_dedupe"),)
+    __table_args__ = (
+        UniqueConstraint("source", "dedupe_key", name="uq_inbox_source_dedupe"),
+        # `accepted_for` on every order delivery: without it SQLite walks the status index,
+        # i.e. every accepted entry, and the answer slows down as the inbox grows.
+        Index("ix_inbox_workflow_source_status", "workflow_id", "source", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)

@@ -1,5 +1,6 @@
 """The local stack `make run` and `make demo` start: Temporal dev server (unless
-TEMPORAL_ADDRESS points at a reachable server), partner sandbox, webhooks service, worker."""
+TEMPORAL_ADDRESS points at a reachable server), with ERP=tryton a local Tryton (unless one
+answers on TRYTON_URL), partner sandbox, webhooks service, worker."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from infra.processes import Service, binary, http_ok, port_open, wait_until
 from infra.settings import DATA_DIR, PROJECT_ROOT, Settings
+from tryton_local.instance import TrytonInstance, local_instance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
@@ -38,6 +40,7 @@ class LocalStack:
     log_dir: Path = DATA_DIR / "logs"
     services: list[Service] = field(default_factory=list)
     started_temporal: bool = False
+    tryton: TrytonInstance | None = None
 
     def _env(self) -> dict[str, str]:
         """The settings that make the children one stack; the rest they read as we do."""
@@ -46,6 +49,7 @@ class LocalStack:
             "TEMPORAL_ADDRESS": s.temporal_target,
             "TEMPORAL_NAMESPACE": s.temporal_namespace,
             "ORDER_TASK_QUEUE": s.task_queue,
+            "DATABASE_URL": s.database_url,
             "SANDBOX_URL": s.sandbox_url,
             "WEBHOOKS_PORT": str(s.webhooks_port),
             "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
@@ -79,6 +83,8 @@ class LocalStack:
             )  # fmt: skip
             self.started_temporal = True
             wait_until(lambda: port_open("127.0.0.1", int(port)), "Temporal dev server", temporal)
+        if self.settings.erp == "tryton":
+            self._ensure_tryton()
         if self.start_sandbox:
             sandbox_url = urlsplit(self.settings.sandbox_url)
             env = (
@@ -102,6 +108,17 @@ class LocalStack:
         )
         self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")])
 
+    def _ensure_tryton(self) -> None:
+        """Use the Tryton on TRYTON_URL; when none answers there and it is local, start ours
+        (and stop it again with the stack)."""
+        url = urlsplit(self.settings.tryton_url)
+        if port_open(url.hostname or "127.0.0.1", url.port or 80):
+            return
+        if url.hostname not in ("127.0.0.1", "localhost"):
+            raise ConnectionError(f"TRYTON_URL {self.settings.tryton_url} is not reachable")
+        self.tryton = local_instance(self.settings)
+        self.tryton.start()
+
     @staticmethod
     def _uvicorn(app: str, port: int) -> list[str]:
         return [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1",
@@ -119,3 +136,6 @@ class LocalStack:
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
+        if self.tryton is not None:
+            self.tryton.stop()
+            self.tryton = None

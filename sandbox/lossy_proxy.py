@@ -1,6 +1,7 @@
 """An HTTP/1.1 proxy in front of a real partner (Tryton) that can lose answers: the request
 reaches the partner and takes effect, then the connection is cut before the caller hears back.
-That is the case idempotency exists for, and the one mocks never show."""
+That is the case idempotency exists for, and the one mocks never show. It also counts what
+passes (requests in flight, start times), so a benchmark can see the load the partner got."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import contextlib
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -23,6 +25,9 @@ class LossyProxy:
     port: int = field(default_factory=free_port)
     forwarded: int = 0
     cut: int = 0
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    started: list[float] = field(default_factory=list)  # monotonic start of every request
     _rule: tuple[re.Pattern[bytes], int] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,6 +49,11 @@ class LossyProxy:
             self.cut += 1
             return True
 
+    def _begin(self) -> None:
+        self.started.append(time.monotonic())
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         async with httpx.AsyncClient(base_url=self.upstream, timeout=120) as client:
             try:
@@ -51,15 +61,17 @@ class LossyProxy:
                     head = await reader.readuntil(b"\r\n\r\n")
                     request_line, *header_lines = head.decode("latin-1").split("\r\n")
                     method, path, _ = request_line.split(" ", 2)
-                    headers = dict(
-                        line.split(": ", 1) for line in header_lines if ": " in line
-                    )
+                    headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
                     length = int(
                         next((v for k, v in headers.items() if k.lower() == "content-length"), 0)
                     )
                     body = await reader.readexactly(length) if length else b""
                     sent = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
-                    response = await client.request(method, path, content=body, headers=sent)
+                    self._begin()
+                    try:
+                        response = await client.request(method, path, content=body, headers=sent)
+                    finally:
+                        self.in_flight -= 1
                     self.forwarded += 1
                     if self._should_cut(body):
                         return  # the partner did the work; the caller never hears of it

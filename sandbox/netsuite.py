@@ -68,7 +68,7 @@ def router(state: NetSuiteState) -> APIRouter:
             rows = [{"id": BY_SKU[s].erp_item_id, "itemid": s} for s in skus if s in BY_SKU]
         elif m := re.search(r"type = 'CustInvc' AND createdfrom = (\d+)", query, re.I):
             rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
-        elif m := re.search(r"FROM inventorybalance .* itemid IN \((.*)\)", query, re.I):
+        elif m := re.search(r"FROM inventorybalance .*itemid IN \((.*)\)", query, re.I):
             skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
             on_hand = {
                 sku: INITIAL_STOCK - state.shipped.get(BY_SKU[sku].erp_item_id, 0)
@@ -154,7 +154,9 @@ def router(state: NetSuiteState) -> APIRouter:
         record = existing(external_id)
         if record["orderStatus"]["id"] in ("F", "G"):
             status = record["orderStatus"]["refName"]
-            return error(400, "USER_ERROR", f"You cannot close lines of a {status} sales order.")
+            return error(
+                400, "USER_ERROR", f"You cannot close lines of a {status.lower()} sales order."
+            )
         closing = {
             u["line"]
             for u in (await request.json()).get("item", {}).get("items", [])

@@ -133,8 +133,9 @@ class FakePartners:
         return [
             self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
             self.release_stock, self.commit_stock, self.create_sales_order, self.cancel_sales_order,
-            self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment, self.cancel_fulfillment,
-            self.acknowledge_order, self.confirm_shipment, self.cancel_channel_order,
+            self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
+            self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
+            self.cancel_channel_order,
         ]  # fmt: skip
 
 

@@ -9,6 +9,8 @@ from adapters.errors import BusinessError, RateLimitedError, TransientError
 from adapters.registry import build_adapters
 from adapters.shopify import order_from_webhook
 from canonical import (
+    CreditLine,
+    CreditNoteRequest,
     ExceptionCode,
     FulfillmentLine,
     FulfillmentRequest,
@@ -16,6 +18,8 @@ from canonical import (
     ReservationRequest,
 )
 from tests.conftest import SandboxHandle
+
+MUG_BACK = CreditLine(sku="MUG-STONE-350", quantity=1)
 
 
 async def test_erp_sales_order_is_idempotent_and_billed_once(sandbox: SandboxHandle) -> None:
@@ -47,6 +51,34 @@ async def test_erp_cancel_closes_lines_and_is_idempotent(sandbox: SandboxHandle)
     record = httpx.get(f"{sandbox.url}/_sandbox/netsuite/salesOrders").json()[0]
     assert record["orderStatus"]["id"] == "H"
     assert all(line["isClosed"] for line in record["item"]["items"])
+    await adapters.aclose()
+
+
+async def test_erp_delivery_drops_the_books_and_a_return_is_credited_once(
+    sandbox: SandboxHandle,
+) -> None:
+    adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders(skus=[("MUG-STONE-350", 2)])[0])
+    ref = await adapters.erp.upsert_sales_order(
+        order, await adapters.erp.resolve_items(order.skus())
+    )
+    (before,) = await adapters.erp.stock_levels(["MUG-STONE-350"])
+    await adapters.erp.fulfil_sales_order(ref)
+    await adapters.erp.fulfil_sales_order(ref)  # a retry: the order is fulfilled already
+    (after,) = await adapters.erp.stock_levels(["MUG-STONE-350"])
+    assert before.on_hand - after.on_hand == 2 and after.warehouse == "3"
+    shipped = await adapters.erp.sales_order(order.key)
+    assert shipped is not None and shipped.shipment_state == "sent"
+    assert await adapters.erp.sales_order("shopify-never-seen") is None
+    with pytest.raises(BusinessError, match="not billed"):
+        await adapters.erp.credit_return(
+            CreditNoteRequest(credit_key="r-0", order_key=order.key, lines=[MUG_BACK])
+        )
+    await adapters.erp.invoice_sales_order(ref)
+    request = CreditNoteRequest(credit_key="r-1", order_key=order.key, lines=[MUG_BACK])
+    credit = await adapters.erp.credit_return(request)
+    assert await adapters.erp.credit_return(request) == credit
+    assert credit.order_erp_id == ref.erp_id and credit.erp_id
     await adapters.aclose()
 
 

@@ -52,9 +52,13 @@ def an_order(**changes: Any) -> Order:
         currency="USD",
         customer=Customer(email=f"{uuid.uuid4().hex[:8]}@example.com", name="Ann Buyer"),
         ship_to=Address(
-            name="Ann Buyer", line1="1 Main St", city="Boston", region="MA",
-            postal_code="02110", country="US",
-        ),  # fmt: skip
+            name="Ann Buyer",
+            line1="1 Main St",
+            city="Boston",
+            region="MA",
+            postal_code="02110",
+            country="US",
+        ),
         lines=[
             OrderLine(line_id="1", sku=CANDLE, quantity=2, unit_price=usd("22.50")),
             OrderLine(

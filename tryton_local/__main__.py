@@ -1,36 +1,26 @@
 """`make tryton` / `make tryton-stop`: a Tryton ERP on TRYTON_URL (default :8010) for the demo.
 
-    python -m tryton_local start    # install, seed (first run ~2 min), start; returns
-    python -m tryton_local stop     # stop trytond and its PostgreSQL cluster
-    python -m tryton_local reset    # stop and forget the ERP's data (next start is fresh)
+python -m tryton_local start    # install, seed (first run ~2 min), start; returns
+python -m tryton_local stop     # stop trytond and its PostgreSQL cluster
+python -m tryton_local reset    # stop and forget the ERP's data (next start is fresh)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-from urllib.parse import urlsplit
 
 from infra.processes import port_open
 from infra.settings import Settings
-from tryton_local.instance import ROOT, TrytonInstance
-
-
-def persistent_instance() -> TrytonInstance:
-    settings = Settings.from_env()
-    url = urlsplit(settings.tryton_url)
-    return TrytonInstance(
-        ROOT / "run", port=url.port or 80, pg_port=int(os.environ.get("TRYTON_PG_PORT", "5439"))
-    )
+from tryton_local.instance import local_instance
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tryton_local", description=__doc__)
     parser.add_argument("command", choices=["start", "stop", "reset"])
     command = parser.parse_args().command
-    instance = persistent_instance()
+    instance = local_instance(Settings.from_env())
     if command == "start":
         if port_open("127.0.0.1", instance.port):
             print(f"something already answers on {instance.url}; `make tryton-stop` first?")

@@ -6,6 +6,7 @@ kept as a `pg_dump` under `.data/tryton/cache/` and restored (about a second) on
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -15,11 +16,13 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
+from adapters.tryton import DISCOUNT_PRODUCT, SHIPPING_PRODUCT
 from infra.processes import Service, free_port, wait_until
-from infra.settings import DATA_DIR
+from infra.settings import DATA_DIR, Settings
 from sandbox.catalog import CATALOG
 from tryton_local.install import MODULES, ensure_venv, packages_hash
 from tryton_local.postgres import PostgresCluster
@@ -30,29 +33,26 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin"
 SEED_SCRIPT = Path(__file__).with_name("seed_database.py")
 STOCK_PER_ITEM = 10_000
-# Shipping and order-level discounts are lines of these service products on the ERP order.
-SHIPPING_SKU = "SHIPPING"
-DISCOUNT_SKU = "DISCOUNT"
 
 
 def catalogue() -> dict[str, object]:
     items: list[dict[str, object]] = [
         {"sku": item.sku, "title": item.title, "price": str(item.price)} for item in CATALOG
     ]
-    for sku, title in ((SHIPPING_SKU, "Shipping"), (DISCOUNT_SKU, "Order discount")):
+    for sku, title in ((SHIPPING_PRODUCT, "Shipping"), (DISCOUNT_PRODUCT, "Order discount")):
         items.append({"sku": sku, "title": title, "price": "0", "type": "service"})
     return {"items": items, "stock": STOCK_PER_ITEM}
 
 
 def _cache_key() -> str:
-    parts = [packages_hash(), SEED_SCRIPT.read_text(), json.dumps(catalogue()), str(date.today().year)]
+    seed = SEED_SCRIPT.read_text()
+    parts = [packages_hash(), seed, json.dumps(catalogue()), str(date.today().year)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
 def _config(path: Path, database_url: str, port: int) -> Path:
     path.write_text(
-        f"[web]\nlisten = 127.0.0.1:{port}\n\n"
-        f"[database]\nuri = {database_url}\nlanguage = en\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\n\n[database]\nuri = {database_url}\nlanguage = en\n"
     )
     return path
 
@@ -150,9 +150,17 @@ class TrytonInstance:
         if self.server is not None:
             self.server.stop()
         elif self.pidfile.exists():
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(self.pidfile.read_text().strip()), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
-                pass
         self.pidfile.unlink(missing_ok=True)
         self.cluster.stop()
+
+
+def local_instance(settings: Settings) -> TrytonInstance:
+    """The long-lived Tryton of `make tryton` and the demo: on TRYTON_URL's port, its data in
+    `.data/tryton/run/` (kept between runs, like any ERP's), PostgreSQL on TRYTON_PG_PORT."""
+    return TrytonInstance(
+        ROOT / "run",
+        port=urlsplit(settings.tryton_url).port or 80,
+        pg_port=int(os.environ.get("TRYTON_PG_PORT", "5439")),
+    )

@@ -17,17 +17,31 @@ SUPERUSER = "postgres"
 
 
 def postgres_bin() -> Path:
-    """The newest server binaries installed (Debian keeps them out of PATH)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major_version)
-    if found:
-        return Path(found[-1]).parent
-    on_path = shutil.which("initdb")
-    if on_path is None:
+    """The newest server binaries installed (Debian keeps them out of PATH); on a machine
+    without them, as root with apt, they are installed from Debian's packages."""
+    found = _installed()
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        found = _installed()
+    if found is None:
         raise FileNotFoundError(
             "PostgreSQL server binaries (initdb, pg_ctl) not found; "
             "install them, e.g. `apt-get install postgresql`"
         )
-    return Path(on_path).parent
+    return found
+
+
+def _installed() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major_version)
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
 
 
 def _major_version(path: str) -> int:

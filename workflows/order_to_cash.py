@@ -1,6 +1,6 @@
 """Order-to-cash saga: validate → tax → reserve → acknowledge → ERP order → fulfil → ship →
-confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs; a failure that
-retries cannot fix, or a support cancel, unwinds the stack in reverse."""
+confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs;
+a failure that retries cannot fix, or a support cancel, unwinds the stack in reverse."""
 
 from __future__ import annotations
 

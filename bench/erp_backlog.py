@@ -1,0 +1,156 @@
+"""ERP backlog: a burst of signed Shopify `orders/create` deliveries (300 at 50/s, a flash
+sale) while the ERP — a real Tryton — takes at most ERP_MAX_CONCURRENT_CALLS (4) calls at
+once. A proxy in front of Tryton counts what reaches it and loses the answer of some sale
+creates (the sale is made, the caller never hears), so duplicates would show if idempotency
+failed.
+
+Prints webhook ack latency p50/p99 (target p99 < 50 ms), Tryton requests in flight at peak
+(never above the limit) and per second, drain time, and duplicates in Tryton (target 0).
+Usage: python bench/erp_backlog.py --orders 300 [--rate 50] [--lost-answers 10]"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.dont_write_bytecode = False
+
+from adapters.tryton_rpc import TrytonRpc  # noqa: E402
+from bench.ingest import place_orders  # noqa: E402
+from bench.local_stack import bench_stack  # noqa: E402
+from sandbox.lossy_proxy import LossyProxy  # noqa: E402
+from tryton_local.instance import (  # noqa: E402
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    DATABASE,
+    TrytonInstance,
+)
+from webhooks.shopify import sign  # noqa: E402
+
+CONCURRENT_DELIVERIES = 100
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def peak_per_second(starts: list[float]) -> int:
+    return max(Counter(int(t) for t in starts).values(), default=0)
+
+
+async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: float) -> int:
+    secret = "bench-secret"
+    tryton = TrytonInstance(Path(tempfile.mkdtemp(prefix="tryton-bench-")))
+    print("starting Tryton (restored from the seeded dump) …", flush=True)
+    await asyncio.to_thread(tryton.start)
+    latencies: list[float] = []
+    answers: Counter[int] = Counter()
+    try:
+        with LossyProxy(tryton.url) as proxy:
+            async with bench_stack(
+                1.0,
+                SHOPIFY_WEBHOOK_SECRET=secret,
+                ERP="tryton",
+                TRYTON_URL=proxy.url,
+                ERP_MAX_CONCURRENT_CALLS=str(limit),
+            ) as (env, stack):
+                settings = stack.settings
+                url = f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify"
+                limits = httpx.Limits(max_connections=CONCURRENT_DELIVERIES)
+                async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+                    bodies = await place_orders(http, settings.sandbox_url, orders)
+                    proxy.cut_after_request(r'"model\.sale\.sale\.create"', lost_answers)
+
+                    async def deliver(raw: bytes) -> None:
+                        headers = {
+                            "Content-Type": "application/json",
+                            "X-Shopify-Topic": "orders/create",
+                            "X-Shopify-Hmac-Sha256": sign(raw, secret),
+                            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                        }
+                        began = time.perf_counter()
+                        response = await http.post(url, content=raw, headers=headers)
+                        latencies.append(time.perf_counter() - began)
+                        answers[response.status_code] += 1
+
+                    burst_began, tasks = time.monotonic(), []
+                    for n, body in enumerate(bodies):  # open loop: the channel does not wait
+                        await asyncio.sleep(max(0.0, burst_began + n / rate - time.monotonic()))
+                        tasks.append(asyncio.create_task(deliver(json.dumps(body).encode())))
+                    await asyncio.gather(*tasks)
+                    burst_seconds = time.monotonic() - burst_began
+                    print(f"{orders} deliveries answered in {burst_seconds:.1f} s; draining …")
+                query = "WorkflowType = 'OrderToCashWorkflow' AND OrderStatus = 'COMPLETED'"
+                completed, deadline = 0, time.monotonic() + drain
+                while completed < orders and time.monotonic() < deadline:
+                    await asyncio.sleep(2)
+                    completed = (await env.client.count_workflows(query)).count
+                drained = time.monotonic() - burst_began
+            keys = [f"shopify-{body['id']}" for body in bodies]
+            rpc = TrytonRpc(tryton.url, DATABASE, ADMIN_USER, ADMIN_PASSWORD)
+            sales = await rpc.search_read("sale.sale", [["web_id", "in", keys]], ["reference"])
+            await rpc.aclose()
+            starts = proxy.started
+            per_second = len(starts) / (max(starts) - min(starts)) if len(starts) > 1 else 0.0
+            peak_in_flight, lost = proxy.peak_in_flight, proxy.cut
+    finally:
+        tryton.stop()
+        shutil.rmtree(tryton.directory, ignore_errors=True)
+
+    per_order = Counter(sale["reference"] for sale in sales)
+    table = Table(
+        title=f"ERP backlog: {orders} orders at {rate:g}/s, Tryton held to {limit} calls at once"
+    )
+    for column in ("measure", "value", "target"):
+        table.add_column(column)
+    table.add_row(
+        "webhook ack latency p50 / p99",
+        f"{statistics.median(latencies) * 1000:.1f} / {percentile(latencies, 0.99) * 1000:.1f} ms",
+        "p99 < 50 ms",
+    )
+    table.add_row("HTTP answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items())), "")
+    table.add_row("Tryton requests in flight, peak", str(peak_in_flight), f"<= {limit}")
+    table.add_row(
+        "Tryton requests/s, mean / peak second",
+        f"{per_second:.1f} / {peak_per_second(starts)}",
+        "",
+    )
+    table.add_row("sale creates whose answer was lost", str(lost), "")
+    table.add_row("completed / drain time", f"{completed} / {orders} in {drained:.0f} s", "all")
+    table.add_row("sales in Tryton for these orders", str(len(sales)), str(orders))
+    table.add_row(
+        "orders with more than one sale", str(sum(1 for n in per_order.values() if n > 1)), "0"
+    )
+    Console().print(table)
+    ok = completed == orders and len(sales) == orders and peak_in_flight <= limit
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--rate", type=float, default=50, help="deliveries per second")
+    parser.add_argument("--limit", type=int, default=4, help="ERP_MAX_CONCURRENT_CALLS")
+    parser.add_argument("--lost-answers", type=int, default=10)
+    parser.add_argument("--drain-seconds", type=float, default=900)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    sys.exit(
+        asyncio.run(main(args.orders, args.rate, args.limit, args.lost_answers, args.drain_seconds))
+    )
