@@ -1,5 +1,8 @@
 """ERP activities: item resolution, sales order, cancel, delivery, invoice, store sales."""
 
+from collections.abc import Callable
+from typing import Any
+
 from temporalio import activity
 
 from activities.errors import partner_call
@@ -43,3 +46,14 @@ class ErpActivities:
         with partner_call():
             items = await self._erp.resolve_items(sorted({line.sku for line in sale.lines}))
             return await self._erp.post_cash_sale(sale, items)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """Every ERP activity, for the worker of the ERP's queue (and the main one)."""
+        return [
+            self.resolve_items,
+            self.create_sales_order,
+            self.cancel_sales_order,
+            self.fulfil_sales_order,
+            self.invoice_sales_order,
+            self.post_cash_sale,
+        ]

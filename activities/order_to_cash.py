@@ -17,12 +17,7 @@ def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
     stock, wms = StockActivities(adapters.stock), WmsActivities(adapters.wms)
     channel = ChannelActivities(adapters.marketplace)
     return [
-        erp.resolve_items,
-        erp.create_sales_order,
-        erp.cancel_sales_order,
-        erp.fulfil_sales_order,
-        erp.invoice_sales_order,
-        erp.post_cash_sale,
+        *erp.activities(),
         tax.quote_tax,
         tax.commit_tax,
         tax.void_tax,

@@ -37,14 +37,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
     erp_worker = Worker(
         client,
         task_queue=erp_task_queue(settings.task_queue),
-        activities=[
-            erp.resolve_items,
-            erp.create_sales_order,
-            erp.cancel_sales_order,
-            erp.fulfil_sales_order,
-            erp.invoice_sales_order,
-            erp.post_cash_sale,
-        ],
+        activities=erp.activities(),
         max_concurrent_activities=settings.erp_max_concurrent_calls,
         max_task_queue_activities_per_second=settings.erp_calls_per_second,
     )

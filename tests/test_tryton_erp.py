@@ -3,6 +3,7 @@ answers lost on the wire come from a proxy that cuts the connection after the re
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -257,9 +258,10 @@ async def test_an_expired_session_is_renewed(erp: TrytonErp) -> None:
     assert [i.sku for i in await erp.resolve_items([MUG])] == [MUG]
 
 
-async def test_order_to_cash_against_tryton_makes_one_sale_through_a_lost_answer(
+async def test_orders_against_tryton_make_one_sale_each_within_the_erp_quota(
     dev_env: WorkflowEnvironment, tryton: TrytonInstance, erp: TrytonErp, proxy: LossyProxy
 ) -> None:
+    """Four orders at once, the ERP held to two calls in flight, one create's answer lost."""
     async with order_harness(
         dev_env.client,
         autoship=AutoShip(after_seconds=0.3),
@@ -267,20 +269,21 @@ async def test_order_to_cash_against_tryton_makes_one_sale_through_a_lost_answer
         TRYTON_URL=proxy.url,
         ERP_MAX_CONCURRENT_CALLS="2",
     ) as stack:
-        order = new_order(stack)
+        orders = [new_order(stack) for _ in range(4)]
         quantities: dict[str, int] = {}
-        for line in order.lines:
+        for line in (line for order in orders for line in order.lines):
             quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
         before = {sku: await on_hand(erp, sku) for sku in quantities}
         proxy.cut_after_request(r'"model\.sale\.sale\.create"')
-        result = await run_order(stack, order)
+        results = await asyncio.gather(*(run_order(stack, order) for order in orders))
 
-    assert result.status is OrderStatus.COMPLETED, result.timeline
-    assert proxy.cut == 1
-    (sale,) = await sales_for(erp, order.key)
-    assert result.erp_order is not None and result.erp_order.erp_id == str(sale["id"])
-    assert sale["shipment_state"] == "sent"
-    assert [i["state"] for i in await invoices_of(erp, sale["id"])] == ["posted"]
+    assert [r.status for r in results] == [OrderStatus.COMPLETED] * 4, results[0].timeline
+    assert proxy.cut == 1 and proxy.peak_in_flight <= 2
+    for order, result in zip(orders, results, strict=True):
+        (sale,) = await sales_for(erp, order.key)
+        assert result.erp_order is not None and result.erp_order.erp_id == str(sale["id"])
+        assert sale["shipment_state"] == "sent"
+        assert [i["state"] for i in await invoices_of(erp, sale["id"])] == ["posted"]
     after = {sku: await on_hand(erp, sku) for sku in quantities}
     assert after == {sku: before[sku] - quantity for sku, quantity in quantities.items()}
 
