@@ -43,7 +43,9 @@ def binary(name: str) -> str:
 class Service:
     """One child process with its log file; stopped with SIGTERM, then SIGKILL."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], log_dir: Path, nice: int = 0
+    ) -> None:
         self.name = name
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
@@ -54,6 +56,7 @@ class Service:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,
         )
 
     def alive(self) -> bool:

@@ -31,6 +31,9 @@ def dev_server_args(
     return args
 
 
+WORKER_NICE = 10  # worker and sandbox yield the CPU to the webhooks service
+
+
 @dataclass
 class LocalStack:
     settings: Settings
@@ -56,8 +59,10 @@ class LocalStack:
             "PYTHONPATH": str(PROJECT_ROOT),
         }
 
-    def _start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Service:
-        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir)
+    def _start(
+        self, name: str, args: list[str], env: dict[str, str] | None = None, nice: int = 0
+    ) -> Service:
+        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir, nice)
         self.services.append(service)
         return service
 
@@ -92,8 +97,12 @@ class LocalStack:
                 if self.autoship_seconds is not None
                 else {}
             )
+            # The partners' systems run elsewhere in real life: niced like the worker.
             sandbox = self._start(
-                "sandbox", self._uvicorn("sandbox.app:app_from_env", sandbox_url.port or 80), env
+                "sandbox",
+                self._uvicorn("sandbox.app:app_from_env", sandbox_url.port or 80),
+                env,
+                nice=WORKER_NICE,
             )
             wait_until(
                 lambda: http_ok(f"{self.settings.sandbox_url}/_sandbox/health"), "sandbox", sandbox
@@ -106,7 +115,9 @@ class LocalStack:
             "webhooks",
             webhooks,
         )
-        self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")])
+        # Ingestion first: on a shared machine a burst's processing must not slow the webhook
+        # answers (in production, give the webhooks service CPU of its own instead).
+        self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")], nice=WORKER_NICE)
 
     def _ensure_tryton(self) -> None:
         """Use the Tryton on TRYTON_URL; when none answers there and it is local, start ours

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +45,9 @@ class ShipStationState:
         self.shipments: dict[int, dict[str, Any]] = {}
         self.subscriptions: dict[int, dict[str, Any]] = {}
         self.autoship = autoship or AutoShip()
-        self.next_id = 913377600
+        # Ids never repeat across sandbox restarts, as ShipStation's never do: a persistent
+        # inbox dedupes SHIP_NOTIFY on the resource URL, which carries the shipment id.
+        self.next_id = int(time.time() * 1000)
         self.tasks: set[asyncio.Task[None]] = set()
         self.base_url = ""
         self._http: httpx.AsyncClient | None = None
