@@ -30,6 +30,7 @@ sys.dont_write_bytecode = False
 
 from bench.local_stack import bench_stack  # noqa: E402
 from webhooks.shopify import sign  # noqa: E402
+from workflows.search_attributes import ORDER_STATUS  # noqa: E402
 
 REDELIVERED = 0.05  # share of deliveries Shopify sends twice
 
@@ -49,7 +50,11 @@ async def main(rate: float, seconds: float, drain: float) -> int:
     answers: dict[int, int] = {}
     statuses: dict[str, int] = {}
     accepted_ids: set[str] = set()
-    async with bench_stack(1.0, SHOPIFY_WEBHOOK_SECRET=secret) as (env, stack):
+    # The worker holds ERP activities to the ERP's 2 calls/s, so the backlog queues in Temporal.
+    async with bench_stack(1.0, SHOPIFY_WEBHOOK_SECRET=secret, ERP_CALLS_PER_SECOND="2") as (
+        env,
+        stack,
+    ):
         settings = stack.settings
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
@@ -106,6 +111,11 @@ async def main(rate: float, seconds: float, drain: float) -> int:
             if completed >= len(expected):
                 break
             await asyncio.sleep(2)
+        elapsed = time.perf_counter() - began  # since the first delivery
+        by_status: dict[str, int] = {}
+        async for execution in env.client.list_workflows("WorkflowType = 'OrderToCashWorkflow'"):
+            status = execution.typed_search_attributes.get(ORDER_STATUS) or "?"
+            by_status[status] = by_status.get(status, 0) + 1
     ordered = sorted(latencies)
     table = Table(title=f"Ingestion: {rate:g} deliveries/s for {seconds:g} s, ERP at 2 calls/s")
     for column in ("measure", "value"):
@@ -122,6 +132,10 @@ async def main(rate: float, seconds: float, drain: float) -> int:
     table.add_row("duplicated workflows", str(sum(1 for c in executions.values() if c > 1)))
     table.add_row("lost (accepted, no workflow)", str(len(expected - set(executions))))
     table.add_row(f"completed within {drain:g} s drain", f"{completed} / {len(expected)}")
+    table.add_row("orders by status", ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())))
+    if 0 < completed < len(expected):
+        projected = elapsed * len(expected) / completed
+        table.add_row("all completed, projected at this rate", f"{projected / 60:.0f} min")
     Console().print(table)
     return 0 if expected <= set(executions) and accepted_ids <= set(executions) else 1
 

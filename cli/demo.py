@@ -80,7 +80,8 @@ async def watch(
 
 async def run_stack(settings: Settings, orders: int, exit_when_done: bool, timeout: float) -> int:
     stack = LocalStack(settings, autoship_seconds=2.0 if orders else None)
-    console.print("Starting Temporal, sandbox, webhooks and worker…")
+    erp = f"Tryton at {settings.tryton_url}" if settings.erp == "tryton" else "NetSuite"
+    console.print(f"Starting Temporal, sandbox, webhooks and worker; ERP: {erp}…")
     await asyncio.to_thread(stack.start)
     try:
         client = await connect(settings)
