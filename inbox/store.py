@@ -4,8 +4,11 @@ of it. Unique per (source, dedupe key): a redelivery finds the first entry."""
 from __future__ import annotations
 
 import json
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.engine import Engine
@@ -61,6 +64,11 @@ class InboxEntry(SQLModel, table=True):
 class Inbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # SQLite has one writer at a time; concurrent writers wait in its busy handler, which
+        # sleeps in growing steps (tail latency). Our writers queue on a lock instead.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def add(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], body: bytes
@@ -73,7 +81,7 @@ class Inbox:
             headers=json.dumps(headers, sort_keys=True),
             body=body,
         )
-        with Session(self._engine, expire_on_commit=False) as session:
+        with self._write_lock, Session(self._engine, expire_on_commit=False) as session:
             session.add(entry)
             try:
                 session.commit()
@@ -114,7 +122,7 @@ class Inbox:
         error: str | None = None,
         workflow_id: str | None = None,
     ) -> None:
-        with Session(self._engine) as session:
+        with self._write_lock, Session(self._engine) as session:
             entry = session.get(InboxEntry, entry_id)
             if entry is None:
                 raise KeyError(entry_id)
