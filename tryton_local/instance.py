@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -73,7 +74,8 @@ def seeded_dump(root: Path = ROOT) -> Path:
         (build / "passfile").write_text(ADMIN_PASSWORD)
         (build / "catalogue.json").write_text(json.dumps(catalogue()))
         env = {**os.environ, "TRYTONPASSFILE": str(build / "passfile")}
-        with (build / "admin.log").open("wb") as log:
+        log_path = build / "admin.log"
+        with log_path.open("wb") as log, _explained(log_path):
             subprocess.run(
                 [str(bin_dir / "trytond-admin"), "-c", str(config), "-d", DATABASE,
                  "--email", "admin@example.com", "-u", *MODULES, "--activate-dependencies"],
@@ -94,6 +96,16 @@ def seeded_dump(root: Path = ROOT) -> Path:
         cluster.stop()
     shutil.rmtree(build, ignore_errors=True)
     return dump
+
+
+@contextlib.contextmanager
+def _explained(log_path: Path) -> Iterator[None]:
+    """A failed database creation says why (the end of its log), not just an exit status."""
+    try:
+        yield
+    except subprocess.CalledProcessError as exc:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-15:])
+        raise RuntimeError(f"creating the Tryton database failed ({exc}):\n{tail}") from exc
 
 
 @dataclass
