@@ -389,11 +389,10 @@ class TrytonErp:
 
         async def build() -> dict[str, Any]:
             (sale,) = await self.rpc.model(
-                "sale.sale", "read", [original["id"]], ["party", "shipment_address", "currency"]
-            )
-            (currency,) = await self.rpc.model(
-                "currency.currency", "read", [sale["currency"]], ["code"]
-            )
+                "sale.sale", "read", [original["id"]],
+                ["party", "shipment_address", "currency.code"],
+            )  # fmt: skip
+            currency = sale["currency."]
             values = await self._sale_values(
                 request.credit_key,
                 f"return of {original['number']}",

@@ -134,10 +134,5 @@ class TrytonRpc:
         )
         return rows
 
-    async def logout(self) -> None:
-        if self._session:
-            await self.call("common.db.logout")
-            self._session = None
-
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -59,6 +59,12 @@ def router(state: NetSuiteState) -> APIRouter:
             )
         return record
 
+    def by_record_id(record_id: str) -> dict[str, Any]:
+        record = next((o for o in state.orders.values() if o["id"] == record_id), None)
+        if record is None:
+            raise VendorError(error(404, "NONEXISTENT_ID", f"Record {record_id} was not found."))
+        return record
+
     @api.post("/services/rest/query/v1/suiteql")
     async def suiteql(request: Request) -> Response:
         query = (await request.json()).get("q", "")
@@ -170,9 +176,7 @@ def router(state: NetSuiteState) -> APIRouter:
 
     @api.post(RECORD + "/salesOrder/{record_id}/!transform/invoice")
     async def invoice(record_id: str, request: Request) -> Response:
-        record = next((o for o in state.orders.values() if o["id"] == record_id), None)
-        if record is None:
-            return error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
+        record = by_record_id(record_id)
         if record["orderStatus"]["id"] not in BILLABLE:
             return error(
                 400,
@@ -187,9 +191,7 @@ def router(state: NetSuiteState) -> APIRouter:
 
     @api.post(RECORD + "/salesOrder/{record_id}/!transform/itemFulfillment")
     async def fulfil(record_id: str, request: Request) -> Response:
-        record = next((o for o in state.orders.values() if o["id"] == record_id), None)
-        if record is None:
-            return error(404, "NONEXISTENT_ID", f"Record {record_id} was not found.")
+        record = by_record_id(record_id)
         if record["orderStatus"]["id"] != "B":
             return error(
                 400,
