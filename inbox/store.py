@@ -4,16 +4,15 @@ of it. Unique per (source, dedupe key): a redelivery finds the first entry."""
 from __future__ import annotations
 
 import json
-import threading
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
+
+from infra.database import write_lock
 
 
 class InboxStatus(StrEnum):
@@ -64,11 +63,7 @@ class InboxEntry(SQLModel, table=True):
 class Inbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # SQLite has one writer at a time; concurrent writers wait in its busy handler, which
-        # sleeps in growing steps (tail latency). Our writers queue on a lock instead.
-        self._write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._write_lock = write_lock(engine)
 
     def add(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], body: bytes

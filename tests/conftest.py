@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from infra.harness import UvicornThread
+from infra.postgres import PostgresCluster
 from infra.processes import binary, free_port
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
@@ -58,6 +62,42 @@ def tryton() -> Iterator[TrytonInstance]:
     yield instance
     instance.stop()
     shutil.rmtree(instance.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server: `TEST_POSTGRES_URL` when set, else a throwaway cluster from the
+    machine's PostgreSQL binaries on a free port (about two seconds), removed afterwards."""
+    given = os.environ.get("TEST_POSTGRES_URL")
+    if given:
+        yield PostgresServer(given.rstrip("/") + "/")
+        return
+    cluster = PostgresCluster(Path(tempfile.mkdtemp(prefix="pg-test-")), free_port(), 300)
+    cluster.start()
+    yield PostgresServer(cluster.url)
+    cluster.stop()
+    shutil.rmtree(cluster.directory, ignore_errors=True)
+
+
+@dataclass
+class PostgresServer:
+    url: str
+
+    def new_database(self) -> str:
+        """A fresh, empty database; its URL."""
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url + "postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes it runs twice: on SQLite and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'inventory.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
 
 
 @pytest.fixture

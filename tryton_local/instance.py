@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.tryton import DISCOUNT_PRODUCT, SHIPPING_PRODUCT
+from infra.postgres import PostgresCluster
 from infra.processes import Service, free_port, wait_until
 from infra.settings import DATA_DIR, Settings
 from sandbox.catalog import CATALOG
 from tryton_local.install import MODULES, ensure_venv, packages_hash
-from tryton_local.postgres import PostgresCluster
 
 ROOT = DATA_DIR / "tryton"
 DATABASE = "retail"

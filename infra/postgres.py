@@ -59,6 +59,7 @@ def _as_server_user() -> list[str]:
 class PostgresCluster:
     directory: Path
     port: int
+    max_connections: int = 100
 
     @property
     def data(self) -> Path:
@@ -67,6 +68,9 @@ class PostgresCluster:
     @property
     def url(self) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/"
+
+    def database_url(self, name: str) -> str:
+        return f"{self.url}{name}"
 
     def _server(self, *args: str, log: Path | None = None) -> None:
         command = [*_as_server_user(), str(postgres_bin() / args[0]), *args[1:]]
@@ -93,7 +97,8 @@ class PostgresCluster:
             )  # fmt: skip
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            f"-c max_connections={self.max_connections}"
         )
         self._server(
             "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "server.log"),

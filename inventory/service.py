@@ -1,0 +1,100 @@
+"""The inventory service's operations over the store: sourcing plans, reservations that follow
+them, what each channel may sell and which channels a change concerns."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from canonical.inventory import NodeKind
+from canonical.sourcing import ShipmentGroup, SourcingPlan, SourcingRequest
+from inventory.allocation import AllocationRule
+from inventory.sourcing import Candidate, plan_sourcing
+from inventory.store import InventoryStore, OutOfStock, Reserve, Touched
+from inventory.zones import zone
+
+# Another order may take the stock between the plan and the reservation: plan again.
+RACE_RETRIES = 5
+
+
+class InventoryService:
+    def __init__(self, store: InventoryStore) -> None:
+        self.store = store
+
+    def source(self, request: SourcingRequest) -> SourcingPlan:
+        """Where the order would ship from now, without reserving."""
+        return plan_sourcing(request.lines, self._candidates(request))
+
+    def allocate(self, request: SourcingRequest) -> SourcingPlan:
+        """Plan and reserve, all lines or none. A second call for the order returns what the
+        first reserved. A plan with shortfalls reserved nothing."""
+        existing = self._existing_plan(request.order_id)
+        if existing is not None:
+            return existing
+        plan = self.source(request)
+        for _ in range(RACE_RETRIES):
+            if plan.shortfalls:
+                return plan
+            lines = [
+                Reserve(line.line_id, line.sku, group.node, line.quantity)
+                for group in plan.groups
+                for line in group.lines
+            ]
+            try:
+                self.store.reserve(request.order_id, lines)
+                return plan
+            except OutOfStock:
+                plan = self.source(request)
+        return self.source(request)
+
+    def _existing_plan(self, order_id: str) -> SourcingPlan | None:
+        planned = self.store.planned(order_id)
+        if not planned:
+            return None
+        nodes = self.store.nodes()
+        by_node: dict[str, list] = defaultdict(list)
+        for node, line in planned:
+            by_node[node].append(line)
+        return SourcingPlan(
+            groups=[
+                ShipmentGroup(node=node, node_kind=NodeKind(nodes[node].kind), lines=lines)
+                for node, lines in by_node.items()
+            ]
+        )
+
+    def _candidates(self, request: SourcingRequest) -> list[Candidate]:
+        nodes = {code: n for code, n in self.store.nodes().items() if n.active}
+        if request.pickup_node:
+            allowed = {request.pickup_node} & set(nodes)
+        else:
+            rule = self.store.allocation_rules().get(request.channel.value)
+            allowed = set(nodes) & rule.nodes if rule else set(nodes)
+        candidates = {
+            code: Candidate(
+                node=code,
+                kind=NodeKind(nodes[code].kind),
+                zone=zone(nodes[code].country, nodes[code].postal_code, request.ship_to),
+            )
+            for code in allowed
+        }
+        skus = {line.sku for line in request.lines}
+        for position in self.store.positions(skus=skus, nodes=allowed):
+            candidates[position.node].atp[position.sku] = position.atp
+            candidates[position.node].inbound[position.sku] = position.in_transit
+        return list(candidates.values())
+
+    def available_to_sell(self, channel: str, skus: list[str]) -> dict[str, int]:
+        rule = self.store.allocation_rules().get(channel)
+        if rule is None:
+            return {sku: 0 for sku in skus}
+        positions = self.store.positions(skus=skus, nodes=rule.nodes)
+        return {sku: rule.available_to_sell(p for p in positions if p.sku == sku) for sku in skus}
+
+    def channels_for(self, touched: Touched) -> dict[str, set[str]]:
+        """SKUs whose available-to-sell may have changed, per channel selling from the node."""
+        changed: dict[str, set[str]] = defaultdict(set)
+        rules: dict[str, AllocationRule] = self.store.allocation_rules()
+        for sku, node in touched:
+            for channel, rule in rules.items():
+                if node in rule.nodes:
+                    changed[channel].add(sku)
+        return dict(changed)

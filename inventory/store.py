@@ -1,0 +1,433 @@
+"""The inventory store: positions, reservations and the ledger, on SQLite or PostgreSQL.
+
+Every write is one transaction. A reservation is a conditional UPDATE
+(`on_hand - reserved - safety_stock >= quantity`): PostgreSQL re-checks the condition on the
+row's latest version after waiting for its lock, SQLite runs one writer at a time, so no
+interleaving of orders can promise a unit twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from canonical.inventory import InventoryEvent, InventoryEventKind, NodeKind, PositionView
+from canonical.sourcing import PlannedLine
+from infra.database import write_lock
+from inventory.allocation import AllocationRule
+from inventory.network import Network
+from inventory.tables import (
+    ChannelAllocation,
+    LedgerEntry,
+    Node,
+    Position,
+    Reservation,
+    ReservationStatus,
+    now,
+)
+
+ORCHESTRATOR = "orchestrator"  # ledger source of the service's own bookings (shipments)
+ACTIVE = ReservationStatus.ACTIVE.value
+
+Touched = set[tuple[str, str]]  # (sku, node) whose ATP may have changed
+
+
+class UnknownNode(ValueError):
+    pass
+
+
+class OutOfStock(Exception):
+    def __init__(self, sku: str, node: str, requested: int) -> None:
+        super().__init__(f"{sku} at {node}: cannot reserve {requested}")
+        self.sku, self.node, self.requested = sku, node, requested
+
+
+@dataclass(frozen=True)
+class Reserve:
+    line_id: str
+    sku: str
+    node: str
+    quantity: int
+
+
+@dataclass
+class Recorded:
+    new: list[InventoryEvent]
+    duplicates: int
+    touched: Touched
+
+
+class _AlreadyBooked(Exception):
+    """A concurrent call booked the same shipment first: this transaction must not."""
+
+
+class InventoryStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = write_lock(engine)
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (serialised in-process on SQLite)."""
+        with self._lock, self.engine.begin() as conn:
+            yield conn
+
+    # --- network -------------------------------------------------------------------------
+
+    def apply_network(self, network: Network) -> None:
+        """Upsert nodes and allocations; safety stock of listed positions. Idempotent."""
+        with self._write() as conn:
+            for node in network.nodes:
+                values = node.model_dump()
+                values["kind"] = node.kind.value
+                self._upsert(conn, Node, values, ["code"])
+            for allocation in network.allocations:
+                values = {
+                    "channel": allocation.channel.value,
+                    "nodes": ",".join(network.allocation_nodes(allocation)),
+                    "cap_percent": allocation.cap_percent,
+                    "cap_units": allocation.cap_units,
+                    "safety_buffer": allocation.safety_buffer,
+                }
+                self._upsert(conn, ChannelAllocation, values, ["channel"])
+            for item in network.safety_stock:
+                values = {"sku": item.sku, "node": item.node, "safety_stock": item.quantity}
+                self._upsert(conn, Position, {**values, "updated_at": now()}, ["sku", "node"])
+
+    def _upsert(
+        self, conn: Connection, table: Any, values: dict[str, Any], keys: list[str]
+    ) -> None:
+        statement = self._dialect.insert(table).values(**values)
+        changes = {k: statement.excluded[k] for k in values if k not in keys}
+        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+
+    def nodes(self) -> dict[str, Node]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Node)).mappings().all()
+        return {row["code"]: Node.model_validate(dict(row)) for row in rows}
+
+    def allocation_rules(self) -> dict[str, AllocationRule]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(ChannelAllocation)).mappings().all()
+        return {
+            row["channel"]: AllocationRule(
+                channel=row["channel"],
+                nodes=frozenset(filter(None, row["nodes"].split(","))),
+                cap_percent=row["cap_percent"],
+                cap_units=row["cap_units"],
+                safety_buffer=row["safety_buffer"],
+            )
+            for row in rows
+        }
+
+    # --- events --------------------------------------------------------------------------
+
+    def record(self, events: Sequence[InventoryEvent]) -> Recorded:
+        """Book events once each (by source and event id), all or none. `UnknownNode` when an
+        event names a node the network does not have."""
+        known = set(self.nodes())
+        unknown = {e.node for e in events} | {e.to_node for e in events if e.to_node}
+        if unknown - known:
+            raise UnknownNode(f"unknown node(s) {sorted(unknown - known)}")
+        recorded = Recorded(new=[], duplicates=0, touched=set())
+        with self._write() as conn:
+            for event in events:
+                if self._book(conn, event):
+                    recorded.new.append(event)
+                    recorded.touched.add((event.sku, event.node))
+                else:
+                    recorded.duplicates += 1
+        return recorded
+
+    def _book(self, conn: Connection, event: InventoryEvent) -> bool:
+        in_transit = -event.quantity if event.kind is InventoryEventKind.TRANSFER_IN else 0
+        if not self._ledger(
+            conn, event, event.event_id, event.node, event.on_hand_delta, in_transit
+        ):
+            return False
+        self._move(conn, event.sku, event.node, on_hand=event.on_hand_delta, in_transit=in_transit)
+        if event.to_node:  # a transfer: in transit at the destination until it arrives
+            self._ledger(conn, event, f"{event.event_id}:to", event.to_node, 0, event.quantity)
+            self._move(conn, event.sku, event.to_node, in_transit=event.quantity)
+        return True
+
+    def _ledger(
+        self,
+        conn: Connection,
+        event: InventoryEvent,
+        event_id: str,
+        node: str,
+        on_hand: int,
+        in_transit: int,
+    ) -> bool:
+        statement = self._dialect.insert(LedgerEntry).values(
+            source=event.source,
+            event_id=event_id,
+            kind=event.kind.value,
+            sku=event.sku,
+            node=node,
+            on_hand_delta=on_hand,
+            in_transit_delta=in_transit,
+            reference=event.reference,
+            occurred_at=event.occurred_at,
+            recorded_at=now(),
+        )
+        statement = statement.on_conflict_do_nothing(index_elements=["source", "event_id"])
+        return _inserted(conn, statement.returning(LedgerEntry.id))  # type: ignore[arg-type]
+
+    def _move(
+        self, conn: Connection, sku: str, node: str, *, on_hand: int = 0, in_transit: int = 0
+    ) -> None:
+        """Add to a position, creating it with the node's default safety stock. In transit
+        never drops below zero (a transfer may arrive that we never saw leave)."""
+        default_safety = select(Node.safety_stock).where(Node.code == node).scalar_subquery()
+        statement = self._dialect.insert(Position).values(
+            sku=sku,
+            node=node,
+            on_hand=on_hand,
+            in_transit=max(0, in_transit),
+            safety_stock=func.coalesce(default_safety, 0),
+            updated_at=now(),
+        )
+        current = Position.__table__.c  # type: ignore[attr-defined]
+        statement = statement.on_conflict_do_update(
+            index_elements=["sku", "node"],
+            set_={
+                "on_hand": current.on_hand + on_hand,
+                "in_transit": case(
+                    (current.in_transit + in_transit < 0, 0),
+                    else_=current.in_transit + in_transit,
+                ),
+                "updated_at": now(),
+            },
+        )
+        conn.execute(statement)
+
+    # --- reservations --------------------------------------------------------------------
+
+    def reserve(self, order_id: str, lines: Iterable[Reserve]) -> None:
+        """All lines or none. A line already reserved (a retried call) is left as it is.
+        `OutOfStock` when a node cannot promise a line any more."""
+        # Rows are locked in one order (SKU, node) so that two orders cannot deadlock.
+        ordered = sorted(lines, key=lambda r: (r.sku, r.node, r.line_id))
+        with self._write() as conn:
+            for line in ordered:
+                claimed = conn.execute(
+                    self._dialect.insert(Reservation)
+                    .values(
+                        order_id=order_id,
+                        line_id=line.line_id,
+                        node=line.node,
+                        sku=line.sku,
+                        quantity=line.quantity,
+                        committed=0,
+                        status=ACTIVE,
+                        created_at=now(),
+                        updated_at=now(),
+                    )
+                    .on_conflict_do_nothing(index_elements=["order_id", "line_id", "node"])
+                    .returning(Reservation.id)  # type: ignore[arg-type]
+                )
+                if claimed.first() is None:  # already reserved
+                    continue
+                held = conn.execute(
+                    update(Position)
+                    .where(
+                        and_(
+                            Position.sku == line.sku,  # type: ignore[arg-type]
+                            Position.node == line.node,  # type: ignore[arg-type]
+                            Position.on_hand - Position.reserved - Position.safety_stock
+                            >= line.quantity,
+                        )
+                    )
+                    .values(reserved=Position.reserved + line.quantity, updated_at=now())
+                )
+                if not held.rowcount:
+                    raise OutOfStock(line.sku, line.node, line.quantity)
+
+    def release(self, order_id: str, line_ids: Iterable[str] | None = None) -> Touched:
+        """What was not shipped goes back to ATP; a second call changes nothing."""
+        touched: Touched = set()
+        with self._write() as conn:
+            for reservation in self._active(conn, order_id, line_ids):
+                row = conn.execute(
+                    update(Reservation)
+                    .where(
+                        Reservation.id == reservation["id"],  # type: ignore[arg-type]
+                        Reservation.status == ACTIVE,  # type: ignore[arg-type]
+                    )
+                    .values(status=ReservationStatus.RELEASED.value, updated_at=now())
+                    .returning(Reservation.quantity, Reservation.committed)  # type: ignore[arg-type]
+                ).first()
+                if row is None:
+                    continue
+                self._unreserve(conn, reservation["sku"], reservation["node"], row[0] - row[1])
+                touched.add((reservation["sku"], reservation["node"]))
+        return touched
+
+    def commit(
+        self,
+        order_id: str,
+        shipment_id: str,
+        lines: dict[str, int] | None = None,
+        node: str | None = None,
+    ) -> Touched:
+        """A shipment left: its units stop being reserved and leave on hand, booked in the
+        ledger as this shipment (so a second call for it changes nothing). `lines`: shipped
+        quantity per order line, all that is still reserved when None."""
+        touched: Touched = set()
+        try:
+            with self._write() as conn:
+                if self._shipment_booked(conn, shipment_id, order_id):
+                    return touched
+                wanted = dict(lines) if lines is not None else None
+                for reservation in self._active(conn, order_id, lines.keys() if lines else None):
+                    if node and reservation["node"] != node:
+                        continue
+                    open_units = reservation["quantity"] - reservation["committed"]
+                    take = (
+                        open_units
+                        if wanted is None
+                        else min(open_units, wanted.get(reservation["line_id"], 0))
+                    )
+                    if take <= 0:
+                        continue
+                    if wanted is not None:
+                        wanted[reservation["line_id"]] -= take
+                    event = InventoryEvent(
+                        source=ORCHESTRATOR,
+                        event_id=f"{shipment_id}:{reservation['line_id']}:{reservation['node']}",
+                        kind=InventoryEventKind.SHIPMENT,
+                        sku=reservation["sku"],
+                        node=reservation["node"],
+                        quantity=take,
+                        reference=order_id,
+                    )
+                    if not self._ledger(conn, event, event.event_id, event.node, -take, 0):
+                        raise _AlreadyBooked()
+                    conn.execute(
+                        update(Reservation)
+                        .where(Reservation.id == reservation["id"])  # type: ignore[arg-type]
+                        .values(
+                            committed=Reservation.committed + take,
+                            status=case(
+                                (
+                                    Reservation.committed + take >= Reservation.quantity,
+                                    ReservationStatus.COMMITTED.value,
+                                ),
+                                else_=Reservation.status,
+                            ),
+                            updated_at=now(),
+                        )
+                    )
+                    self._unreserve(conn, event.sku, event.node, take, shipped=True)
+                    touched.add((event.sku, event.node))
+        except _AlreadyBooked:
+            return set()
+        return touched
+
+    def _shipment_booked(self, conn: Connection, shipment_id: str, order_id: str) -> bool:
+        found = conn.execute(
+            select(LedgerEntry.id)
+            .where(
+                LedgerEntry.source == ORCHESTRATOR,  # type: ignore[arg-type]
+                LedgerEntry.reference == order_id,  # type: ignore[arg-type]
+                LedgerEntry.event_id.startswith(f"{shipment_id}:"),  # type: ignore[attr-defined]
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def _active(self, conn: Connection, order_id: str, line_ids: Iterable[str] | None) -> list[Any]:
+        statement = (
+            select(Reservation)
+            .where(Reservation.order_id == order_id, Reservation.status == ACTIVE)  # type: ignore[arg-type]
+            .order_by(Reservation.sku, Reservation.node, Reservation.line_id)  # type: ignore[arg-type]
+        )
+        if line_ids is not None:
+            statement = statement.where(Reservation.line_id.in_(list(line_ids)))  # type: ignore[attr-defined]
+        return list(conn.execute(statement).mappings().all())
+
+    def _unreserve(
+        self, conn: Connection, sku: str, node: str, quantity: int, *, shipped: bool = False
+    ) -> None:
+        values: dict[str, Any] = {"reserved": Position.reserved - quantity, "updated_at": now()}
+        if shipped:
+            values["on_hand"] = Position.on_hand - quantity
+        conn.execute(
+            update(Position)
+            .where(Position.sku == sku, Position.node == node)  # type: ignore[arg-type]
+            .values(**values)
+        )
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def positions(
+        self, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
+    ) -> list[PositionView]:
+        statement = (
+            select(Position, Node.kind)
+            .join(Node, Node.code == Position.node)  # type: ignore[arg-type]
+            .where(Node.active)  # type: ignore[arg-type]
+            .order_by(Position.sku, Position.node)  # type: ignore[arg-type]
+        )
+        if skus is not None:
+            statement = statement.where(Position.sku.in_(list(skus)))  # type: ignore[attr-defined]
+        if nodes is not None:
+            statement = statement.where(Position.node.in_(list(nodes)))  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement).mappings().all()
+        return [
+            PositionView(
+                sku=row["sku"],
+                node=row["node"],
+                node_kind=NodeKind(row["kind"]),
+                on_hand=row["on_hand"],
+                reserved=row["reserved"],
+                in_transit=row["in_transit"],
+                safety_stock=row["safety_stock"],
+            )
+            for row in rows
+        ]
+
+    def reservations(
+        self, *, order_id: str | None = None, sku: str | None = None, active_only: bool = False
+    ) -> list[Reservation]:
+        statement = select(Reservation).order_by(Reservation.id)  # type: ignore[arg-type]
+        if order_id is not None:
+            statement = statement.where(Reservation.order_id == order_id)  # type: ignore[arg-type]
+        if sku is not None:
+            statement = statement.where(Reservation.sku == sku)  # type: ignore[arg-type]
+        if active_only:
+            statement = statement.where(Reservation.status == ACTIVE)  # type: ignore[arg-type]
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement).mappings().all()
+        return [Reservation.model_validate(dict(row)) for row in rows]
+
+    def ledger(self, sku: str | None = None, limit: int = 50) -> list[LedgerEntry]:
+        statement = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+        if sku is not None:
+            statement = statement.where(LedgerEntry.sku == sku)  # type: ignore[arg-type]
+        with self.engine.connect() as conn:
+            rows = conn.execute(statement).mappings().all()
+        return [LedgerEntry.model_validate(dict(row)) for row in rows]
+
+    def planned(self, order_id: str) -> list[tuple[str, PlannedLine]]:
+        """(node, line) of the order's reservations that are not released."""
+        return [
+            (r.node, PlannedLine(line_id=r.line_id, sku=r.sku, quantity=r.quantity))
+            for r in self.reservations(order_id=order_id)
+            if r.status != ReservationStatus.RELEASED.value
+        ]
+
+
+def _inserted(conn: Connection, statement: Any) -> bool:
+    """Whether an `INSERT … ON CONFLICT DO NOTHING RETURNING` inserted (psycopg gives no
+    row count for it)."""
+    return conn.execute(statement).first() is not None
