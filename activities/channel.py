@@ -5,12 +5,7 @@ from collections.abc import Callable
 from temporalio import activity
 
 from activities.errors import partner_call
-from activities.models import (
-    ChannelAck,
-    ChannelAvailability,
-    ChannelCancel,
-    ShipmentConfirmation,
-)
+from activities.models import ChannelAck, ChannelCancel, ShipmentConfirmation
 from adapters.ports import MarketplacePort
 from canonical import Channel
 
@@ -32,11 +27,6 @@ class ChannelActivities:
             return await self._marketplace(request.order.channel).confirm_shipment(
                 request.order, request.shipment
             )
-
-    @activity.defn
-    async def publish_available(self, request: ChannelAvailability) -> None:
-        with partner_call():
-            await self._marketplace(request.channel).set_available(request.update)
 
     @activity.defn
     async def cancel_channel_order(self, request: ChannelCancel) -> None:

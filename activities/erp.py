@@ -1,4 +1,4 @@
-"""ERP activities: item resolution, sales order, cancel, delivery, invoice, store sales."""
+"""ERP activities: items, sales order, cancel, delivery, invoice, store sales, stock levels."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,7 +8,7 @@ from temporalio import activity
 from activities.errors import partner_call
 from activities.models import ErpOrderInput
 from adapters.ports import ErpPort
-from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order
+from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order, StockLevel
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -47,6 +47,13 @@ class ErpActivities:
             items = await self._erp.resolve_items(sorted({line.sku for line in sale.lines}))
             return await self._erp.post_cash_sale(sale, items)
 
+    @activity.defn
+    async def erp_stock_levels(self, skus: list[str]) -> list[StockLevel]:
+        if not skus:
+            return []
+        with partner_call():
+            return await self._erp.stock_levels(skus)
+
     def activities(self) -> list[Callable[..., Any]]:
         """Every ERP activity, for the worker of the ERP's queue (and the main one)."""
         return [
@@ -56,4 +63,5 @@ class ErpActivities:
             self.fulfil_sales_order,
             self.invoice_sales_order,
             self.post_cash_sale,
+            self.erp_stock_levels,
         ]

@@ -2,8 +2,7 @@
 
 from pydantic import BaseModel, Field
 
-from canonical import Channel, ErpOrderRef, ItemRef, Order, Shipment
-from canonical.inventory import AvailableToSell
+from canonical import ErpOrderRef, ItemRef, Order, Shipment
 
 
 class ErpOrderInput(BaseModel):
@@ -21,11 +20,6 @@ class ChannelAck(BaseModel):
 class ShipmentConfirmation(BaseModel):
     order: Order
     shipment: Shipment
-
-
-class ChannelAvailability(BaseModel):
-    channel: Channel
-    update: AvailableToSell
 
 
 class ChannelCancel(BaseModel):

@@ -1,23 +1,27 @@
-"""Activity bundle of the order-to-cash saga, bound to one set of adapters."""
+"""Activity bundle of the order-to-cash saga, bound to one set of adapters and the inventory."""
 
 from collections.abc import Callable
 from typing import Any
 
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
+from activities.inventory import InventoryActivities
 from activities.stock import StockActivities
 from activities.tax import TaxActivities
 from activities.wms import WmsActivities
 from adapters.registry import Adapters
 
 
-def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
-    """Every activity the order-to-cash saga uses, bound to these adapters."""
+def order_activities(
+    adapters: Adapters, inventory: InventoryActivities
+) -> list[Callable[..., Any]]:
+    """Every activity the order-to-cash saga uses (and the reconciliation's WMS count)."""
     erp, tax = ErpActivities(adapters.erp), TaxActivities(adapters.tax)
-    stock, wms = StockActivities(adapters.stock), WmsActivities(adapters.wms)
+    stock, wms = StockActivities(inventory), WmsActivities(adapters.wms)
     channel = ChannelActivities(adapters.marketplace)
     return [
         *erp.activities(),
+        *inventory.activities(),
         tax.quote_tax,
         tax.commit_tax,
         tax.void_tax,
@@ -26,6 +30,7 @@ def order_activities(adapters: Adapters) -> list[Callable[..., Any]]:
         stock.commit_stock,
         wms.request_fulfillment,
         wms.cancel_fulfillment,
+        wms.wms_stock_levels,
         channel.acknowledge_order,
         channel.confirm_shipment,
         channel.cancel_channel_order,

@@ -1,10 +1,10 @@
-"""Warehouse activities: fulfilment request and its cancellation."""
+"""Warehouse activities: fulfilment request, its cancellation, stock levels."""
 
 from temporalio import activity
 
 from activities.errors import partner_call
 from adapters.ports import WmsPort
-from canonical import FulfillmentRequest
+from canonical import FulfillmentRequest, StockLevel
 
 
 class WmsActivities:
@@ -20,3 +20,8 @@ class WmsActivities:
     async def cancel_fulfillment(self, order_key: str) -> None:
         with partner_call():
             await self._wms.cancel_fulfillment(order_key)
+
+    @activity.defn
+    async def wms_stock_levels(self) -> list[StockLevel]:
+        with partner_call():
+            return await self._wms.stock_levels()

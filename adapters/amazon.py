@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from adapters.availability import set_each
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from adapters.payload import reads_payload
@@ -132,7 +133,8 @@ class SpApiClient:
         message = f"{errors[0].get('code', response.status_code)}: {errors[0].get('message', '')}"
         if response.status_code in (401, 403):
             raise TransientError(SYSTEM, message)  # credentials: fixed by ops, not by the order
-        raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+        code = ExceptionCode.UNKNOWN_SKU if response.status_code == 404 else None
+        raise BusinessError(SYSTEM, code or ExceptionCode.CHANNEL_REJECTED, message)
 
     async def _restricted_token(self, path: str) -> str:
         response = await self._http.request(
@@ -203,12 +205,18 @@ class SpApiClient:
 
 class AmazonMarketplace:
     def __init__(self, sp_api: SpApiClient, seller_id: str) -> None:
+        self.inventory_batch = 1  # one SKU per call
         self._sp_api = sp_api
         self._seller_id = seller_id
 
-    async def set_available(self, update: AvailableToSell) -> None:
+    async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
         """patchListingsItem `fulfillment_availability`: an absolute quantity, safe to repeat."""
-        await self._sp_api.patch_availability(self._seller_id, update.sku, update.quantity)
+        return await set_each(
+            updates,
+            lambda update: self._sp_api.patch_availability(
+                self._seller_id, update.sku, update.quantity
+            ),
+        )
 
     async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
         """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""

@@ -11,7 +11,6 @@ from canonical import (
     FulfillmentRequest,
     ItemRef,
     Order,
-    ReservationRequest,
     Shipment,
     StockLevel,
     TaxQuote,
@@ -72,18 +71,6 @@ class TaxPort(Protocol):
         ...
 
 
-class StockPort(Protocol):
-    async def reserve(self, request: ReservationRequest) -> None:
-        """`BusinessError(OUT_OF_STOCK)` when a line cannot be covered; idempotent per key."""
-        ...
-
-    async def release(self, reservation_key: str) -> None: ...
-
-    async def commit(self, reservation_key: str) -> None:
-        """Shipped: the reserved units leave stock."""
-        ...
-
-
 class WmsPort(Protocol):
     async def create_fulfillment(self, request: FulfillmentRequest) -> str:
         """Upsert on `order_key`; returns the WMS order id."""
@@ -95,8 +82,14 @@ class WmsPort(Protocol):
         """Resolve a thin shipment notification into shipments."""
         ...
 
+    async def stock_levels(self) -> list[StockLevel]:
+        """On hand per SKU and warehouse as the WMS counts it, for reconciliation."""
+        ...
+
 
 class MarketplacePort(Protocol):
+    inventory_batch: int  # SKUs one availability call can set
+
     async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
         """Tell the channel we accepted the order (idempotent); the ERP order when known."""
         ...
@@ -109,6 +102,7 @@ class MarketplacePort(Protocol):
         """Cancel on the channel; idempotent."""
         ...
 
-    async def set_available(self, update: AvailableToSell) -> None:
-        """Set what the channel may sell of a SKU (an absolute quantity; retries are safe)."""
+    async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
+        """Set what the channel may sell (absolute quantities: retries are safe), at most
+        `inventory_batch` SKUs per call. Returns the SKUs the channel does not list."""
         ...

@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
 from adapters.netsuite import NetSuiteErp
-from adapters.ports import ErpPort, MarketplacePort, StockPort, TaxPort, WmsPort
+from adapters.ports import ErpPort, MarketplacePort, TaxPort, WmsPort
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
 from adapters.tryton import TrytonErp
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace
-from adapters.warehouse_stock import WarehouseStock
 from canonical import Channel
 from infra.settings import Settings
 
@@ -22,7 +21,6 @@ from infra.settings import Settings
 class Adapters:
     erp: ErpPort
     tax: TaxPort
-    stock: StockPort
     wms: WmsPort
     amazon: SpApiClient
     walmart: WalmartClient
@@ -70,12 +68,13 @@ def build_adapters(settings: Settings) -> Adapters:
         company_code=settings.avatax_company_code,
         ship_from=parse_ship_from(settings.avatax_ship_from),
     )
-    stock = WarehouseStock(settings.warehouse_stock_url, settings.shipstation_api_key)
     wms = ShipStationWms(
         settings.shipstation_base_url,
         settings.shipstation_api_key,
         settings.shipstation_api_secret,
         store_id=settings.shipstation_store_id,
+        v2_base_url=settings.shipstation_v2_url,
+        v2_api_key=settings.shipstation_v2_api_key,
     )
     shopify = ShopifyMarketplace(
         settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
@@ -89,7 +88,6 @@ def build_adapters(settings: Settings) -> Adapters:
     return Adapters(
         erp=erp,
         tax=tax,
-        stock=stock,
         wms=wms,
         amazon=amazon,
         walmart=walmart,
@@ -98,5 +96,5 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
-        _closers=[erp, tax, stock, wms, shopify, amazon, walmart],
+        _closers=[erp, tax, wms, shopify, amazon, walmart],
     )

@@ -10,7 +10,14 @@ import httpx
 
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
-from canonical import Address, ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
+from canonical import (
+    Address,
+    ExceptionCode,
+    FulfillmentRequest,
+    Shipment,
+    ShipmentLine,
+    StockLevel,
+)
 
 SYSTEM = "shipstation"
 TRACKING_URLS = {
@@ -47,8 +54,16 @@ def order_body(request: FulfillmentRequest, store_id: str, status: str) -> dict[
             for line in request.lines
         ],
         "requestedShippingService": request.service,
-        "advancedOptions": {"storeId": int(store_id), "source": "retail-orchestrator"},
+        "advancedOptions": {
+            "storeId": int(store_id),
+            "source": "retail-orchestrator",
+            **({"warehouseId": _id(request.warehouse)} if request.warehouse else {}),
+        },
     }
+
+
+def _id(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
 
 
 def shipment_from(raw: dict[str, Any]) -> Shipment:
@@ -72,7 +87,19 @@ def shipment_from(raw: dict[str, Any]) -> Shipment:
 
 
 class ShipStationWms:
-    def __init__(self, base_url: str, api_key: str, api_secret: str, *, store_id: str) -> None:
+    """Orders and shipments over V1 (key and secret); inventory levels over API v2, which has
+    its own host and key."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        *,
+        store_id: str,
+        v2_base_url: str,
+        v2_api_key: str,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._http = PartnerHttp(
             SYSTEM,
@@ -80,6 +107,7 @@ class ShipStationWms:
             auth=(api_key, api_secret),
             retry_after_headers=("X-Rate-Limit-Reset",),
         )
+        self._v2 = PartnerHttp(SYSTEM, v2_base_url, headers={"API-Key": v2_api_key})
         self._store_id = store_id
 
     def _raise_for_error(self, response: httpx.Response) -> None:
@@ -140,5 +168,29 @@ class ShipStationWms:
         )
         self._raise_for_error(response)
 
+    async def stock_levels(self) -> list[StockLevel]:
+        """`GET /v2/inventory`, every page; on hand summed over a warehouse's locations."""
+        on_hand: dict[tuple[str, str], int] = {}
+        available: dict[tuple[str, str], int] = {}
+        page, pages = 1, 1
+        while page <= pages:
+            response = await self._v2.request(
+                "GET", "/v2/inventory", params={"page": page, "page_size": 500}
+            )
+            self._raise_for_error(response)
+            body = response.json()
+            for row in body.get("inventory", []):
+                key = (row["sku"], str(row["inventory_warehouse_id"]))
+                on_hand[key] = on_hand.get(key, 0) + int(row["on_hand"])
+                available[key] = available.get(key, 0) + int(row.get("available", 0))
+            page, pages = page + 1, int(body.get("pages") or 1)
+        return [
+            StockLevel(
+                sku=sku, warehouse=warehouse, on_hand=units, forecast=available[sku, warehouse]
+            )
+            for (sku, warehouse), units in sorted(on_hand.items())
+        ]
+
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._v2.aclose()

@@ -168,6 +168,7 @@ class ShopifyMarketplace:
             headers={"X-Shopify-Access-Token": access_token},
         )
         self._items: dict[str, tuple[str, str]] = {}
+        self.inventory_batch = 250  # quantities per inventorySetQuantities
 
     async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self._http.request(
@@ -261,41 +262,51 @@ class ShopifyMarketplace:
         )
         self._user_errors(data["orderCancel"], "orderCancelUserErrors")
 
-    async def _inventory_item(self, sku: str) -> tuple[str, str]:
-        """(inventory item GID, location GID) of a SKU, looked up once."""
+    async def _inventory_item(self, sku: str) -> tuple[str, str] | None:
+        """(inventory item GID, location GID) of a SKU, looked up once; None when unlisted."""
         if sku not in self._items:
             data = await self._graphql(INVENTORY_ITEM, {"query": f"sku:'{sku}'"})
             variants = data["productVariants"]["nodes"]
             if not variants:
-                raise BusinessError(SYSTEM, ExceptionCode.UNKNOWN_SKU, f"no Shopify variant {sku}")
+                return None
             location = data["locations"]["nodes"][0]["id"]
             self._items[sku] = (variants[0]["inventoryItem"]["id"], location)
         return self._items[sku]
 
-    async def set_available(self, update: AvailableToSell) -> None:
-        """`inventorySetQuantities` with `@idempotent` on our push id; no compare-and-swap
-        (`changeFromQuantity: null`): our inventory service is the source of truth."""
-        item, location = await self._inventory_item(update.sku)
-        data = await self._graphql(
-            SET_AVAILABLE,
-            {
-                "key": update.push_id,
-                "input": {
-                    "name": "available",
-                    "reason": "correction",
-                    "referenceDocumentUri": f"gid://retail-orchestrator/InventoryPush/{update.push_id}",
-                    "quantities": [
-                        {
-                            "inventoryItemId": item,
-                            "locationId": location,
-                            "quantity": update.quantity,
-                            "changeFromQuantity": None,
-                        }
-                    ],
+    async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
+        """One `inventorySetQuantities` for the batch, `@idempotent` on its push id; no
+        compare-and-swap (`changeFromQuantity: null`): our inventory service is the truth."""
+        quantities, unlisted = [], []
+        for update in updates:
+            found = await self._inventory_item(update.sku)
+            if found is None:
+                unlisted.append(update.sku)
+                continue
+            item, location = found
+            quantities.append(
+                {
+                    "inventoryItemId": item,
+                    "locationId": location,
+                    "quantity": update.quantity,
+                    "changeFromQuantity": None,
+                }
+            )
+        if quantities:
+            push_id = updates[0].push_id
+            data = await self._graphql(
+                SET_AVAILABLE,
+                {
+                    "key": push_id,
+                    "input": {
+                        "name": "available",
+                        "reason": "correction",
+                        "referenceDocumentUri": f"gid://retail-orchestrator/InventoryPush/{push_id}",
+                        "quantities": quantities,
+                    },
                 },
-            },
-        )
-        self._user_errors(data["inventorySetQuantities"])
+            )
+            self._user_errors(data["inventorySetQuantities"])
+        return unlisted
 
     async def aclose(self) -> None:
         await self._http.aclose()

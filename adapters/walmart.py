@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from adapters.availability import set_each
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from adapters.payload import reads_payload
@@ -141,7 +142,8 @@ class WalmartClient:
         if response.status_code in (401, 403):
             self._token = None  # expired or revoked: the retry fetches a new one
             raise TransientError(SYSTEM, message)
-        raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
+        code = ExceptionCode.UNKNOWN_SKU if response.status_code == 404 else None
+        raise BusinessError(SYSTEM, code or ExceptionCode.CHANNEL_REJECTED, message)
 
     async def _headers(self) -> dict[str, str]:
         if self._token is None or time.monotonic() > self._token_expires:
@@ -229,12 +231,16 @@ def _open_refs(order: Order, po: dict[str, Any], line_ids: dict[str, int]) -> li
 
 class WalmartMarketplace:
     def __init__(self, client: WalmartClient, ship_node: str) -> None:
+        self.inventory_batch = 1  # one SKU per call
         self._client = client
         self._ship_node = ship_node
 
-    async def set_available(self, update: AvailableToSell) -> None:
+    async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
         """`PUT /v3/inventory`: an absolute quantity for our ship node, safe to repeat."""
-        await self._client.set_inventory(update.sku, self._ship_node, update.quantity)
+        return await set_each(
+            updates,
+            lambda update: self._client.set_inventory(update.sku, self._ship_node, update.quantity),
+        )
 
     async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
         """The poller acknowledges each PO when it imports it; again here is harmless."""

@@ -21,6 +21,7 @@ class FulfillmentRequest(BaseModel):
     ship_to: Address
     lines: list[FulfillmentLine]
     service: str = "Standard"
+    warehouse: str | None = Field(default=None, description="The WMS's warehouse to ship from")
 
 
 class ShipmentLine(BaseModel):

@@ -35,6 +35,7 @@ class ShipmentGroup(BaseModel):
     node: str
     node_kind: NodeKind
     lines: list[PlannedLine]
+    warehouse: str | None = Field(default=None, description="The WMS's id of the node")
 
 
 class Shortfall(BaseModel):

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 
 from canonical import OrderView
 from cli.render import orders_table
-from infra.schedules import ensure_schedules
+from infra.schedules import ensure_schedules, reconcile_now
 from infra.settings import Settings
 from infra.stack import LocalStack
 from infra.temporal import connect, ensure_search_attributes, ui_url
@@ -87,6 +87,11 @@ async def run_stack(settings: Settings, orders: int, exit_when_done: bool, timeo
         client = await connect(settings)
         await ensure_search_attributes(client)
         await ensure_schedules(client, settings)
+        report = await reconcile_now(client, settings)
+        console.print(
+            f"Inventory reconciled with the WMS and the ERP: {report.positions_checked} "
+            f"positions, {report.adjustments} adjusted"
+        )
         console.print(
             f"Temporal UI: [link={ui_url(settings)}]{ui_url(settings)}[/link]   "
             f"Webhooks: http://127.0.0.1:{settings.webhooks_port}/docs   "

@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from adapters.registry import Adapters, build_adapters
 from infra.processes import free_port
+from infra.schedules import reconcile_now
 from infra.settings import Settings
 from infra.workers import build_workers
 from sandbox.app import create_app as create_sandbox
@@ -103,6 +104,7 @@ async def order_harness(
             async with contextlib.AsyncExitStack() as running:
                 for worker in build_workers(client, settings, adapters):
                     await running.enter_async_context(worker)
+                await reconcile_now(client, settings)  # stock positions from the WMS's counts
                 yield Harness(settings, client, sandbox, adapters)
         finally:
             await adapters.aclose()

@@ -40,7 +40,9 @@ def _start_options(
     """One order, one execution: a running one is joined (USE_EXISTING), a closed one is
     never started again (REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
     input = input or OrderToCashInput(
-        order=order, shipment_sla=timedelta(hours=settings.shipment_sla_hours)
+        order=order,
+        shipment_sla=timedelta(hours=settings.shipment_sla_hours),
+        backorder_retry=timedelta(minutes=settings.backorder_retry_minutes),
     )
     attributes = TypedSearchAttributes(
         [

@@ -1,9 +1,11 @@
-"""Temporal schedules the orchestrator runs (created once, left alone when they exist)."""
+"""Temporal schedules the orchestrator runs (created once, left alone when they exist), and the
+on-demand run of the stock reconciliation."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from temporalio.client import (
     Client,
@@ -16,23 +18,57 @@ from temporalio.client import (
     ScheduleSpec,
 )
 
+from canonical.reconciliation import ReconciliationReport
 from infra.settings import Settings
+from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 WALMART_POLL = "walmart-order-poll"
+INVENTORY_RECONCILE = "inventory-reconcile"
+
+
+def _every(seconds: float, action: ScheduleActionStartWorkflow) -> Schedule:
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=seconds))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
 
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
-    if settings.walmart_poll_seconds <= 0:
-        return
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            WalmartOrderPollWorkflow.run, id=WALMART_POLL, task_queue=settings.task_queue
-        ),
-        spec=ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.walmart_poll_seconds))]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    schedules = {}
+    if settings.walmart_poll_seconds > 0:
+        schedules[WALMART_POLL] = _every(
+            settings.walmart_poll_seconds,
+            ScheduleActionStartWorkflow(
+                WalmartOrderPollWorkflow.run, id=WALMART_POLL, task_queue=settings.task_queue
+            ),
+        )
+    if settings.inventory_reconcile_minutes > 0:
+        schedules[INVENTORY_RECONCILE] = _every(
+            settings.inventory_reconcile_minutes * 60,
+            ScheduleActionStartWorkflow(
+                InventoryReconciliationWorkflow.run,
+                _reconcile_input(settings),
+                id=INVENTORY_RECONCILE,
+                task_queue=settings.task_queue,
+            ),
+        )
+    for schedule_id, schedule in schedules.items():
+        with contextlib.suppress(ScheduleAlreadyRunningError):
+            await client.create_schedule(schedule_id, schedule)
+
+
+def _reconcile_input(settings: Settings) -> ReconcileInput:
+    return ReconcileInput(settle=timedelta(minutes=settings.inventory_reconcile_settle_minutes))
+
+
+async def reconcile_now(client: Client, settings: Settings) -> ReconciliationReport:
+    """Run a reconciliation at once and wait for its report."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return await client.execute_workflow(
+        InventoryReconciliationWorkflow.run,
+        _reconcile_input(settings),
+        id=f"{INVENTORY_RECONCILE}-now-{stamp}-{uuid.uuid4().hex[:6]}",
+        task_queue=settings.task_queue,
     )
-    with contextlib.suppress(ScheduleAlreadyRunningError):
-        await client.create_schedule(WALMART_POLL, schedule)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from inventory.network import default_network_path
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / ".data"
 
@@ -42,13 +44,22 @@ class Settings:
     shipstation_api_key: str
     shipstation_api_secret: str
     shipstation_store_id: str
+    shipstation_v2_url: str
+    shipstation_v2_api_key: str
     wms_webhook_token: str
     # Inbound webhooks
     shopify_webhook_secrets: list[str]
     pos_api_key: str
+    inventory_api_key: str
     inbox_redrive_seconds: float
-    # Stock reservations (temporary: the inventory service replaces this)
-    warehouse_stock_url: str
+    # Inventory service
+    inventory_database_url: str
+    inventory_network: Path
+    inventory_push_interval_seconds: float
+    inventory_calls_per_second: dict[str, float]
+    inventory_reconcile_minutes: float
+    inventory_reconcile_settle_minutes: float
+    backorder_retry_minutes: float
     # Marketplace: Shopify Admin GraphQL
     shopify_admin_url: str
     shopify_access_token: str
@@ -93,13 +104,15 @@ class Settings:
             return env.get(name) or default
 
         sandbox = get("SANDBOX_URL", "http://127.0.0.1:8100").rstrip("/")
+        erp = get("ERP", "netsuite").lower()
+        database_url = get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'orchestrator.db'}")
         webhooks_port = int(get("WEBHOOKS_PORT", "8000"))
         return cls(
             temporal_address=env.get("TEMPORAL_ADDRESS") or None,
             temporal_namespace=get("TEMPORAL_NAMESPACE", "default"),
             temporal_ui_port=int(get("TEMPORAL_UI_PORT", "8233")),
             task_queue=get("ORDER_TASK_QUEUE", ORDER_TASK_QUEUE),
-            database_url=get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'orchestrator.db'}"),
+            database_url=database_url,
             sandbox_url=sandbox,
             webhooks_port=webhooks_port,
             webhooks_public_url=get("WEBHOOKS_PUBLIC_URL", f"http://127.0.0.1:{webhooks_port}"),
@@ -117,6 +130,8 @@ class Settings:
             shipstation_api_key=get("SHIPSTATION_API_KEY", "sandbox-key"),
             shipstation_api_secret=get("SHIPSTATION_API_SECRET", "sandbox-secret"),
             shipstation_store_id=get("SHIPSTATION_STORE_ID", "402211"),
+            shipstation_v2_url=get("SHIPSTATION_V2_URL", f"{sandbox}/shipstation"),
+            shipstation_v2_api_key=get("SHIPSTATION_V2_API_KEY", "sandbox-v2-key"),
             wms_webhook_token=get("WMS_WEBHOOK_TOKEN", "change-me-wms-token"),
             shopify_webhook_secrets=[
                 secret
@@ -128,7 +143,23 @@ class Settings:
             ],
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
-            warehouse_stock_url=get("WAREHOUSE_STOCK_URL", f"{sandbox}/warehouse"),
+            inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
+            inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
+            inventory_network=Path(env.get("INVENTORY_NETWORK") or default_network_path(erp)),
+            inventory_push_interval_seconds=float(get("INVENTORY_PUSH_INTERVAL_SECONDS", "1")),
+            inventory_calls_per_second={
+                # Shopify: one inventorySetQuantities sets up to 250 SKUs (about 10 points).
+                "shopify": float(get("SHOPIFY_INVENTORY_CALLS_PER_SECOND", "2")),
+                # Amazon: patchListingsItem, one SKU per call, 5 requests/s.
+                "amazon": float(get("AMAZON_INVENTORY_CALLS_PER_SECOND", "5")),
+                # Walmart: PUT /v3/inventory, one SKU per call.
+                "walmart": float(get("WALMART_INVENTORY_CALLS_PER_SECOND", "5")),
+            },
+            inventory_reconcile_minutes=float(get("INVENTORY_RECONCILE_MINUTES", "60")),
+            inventory_reconcile_settle_minutes=float(
+                get("INVENTORY_RECONCILE_SETTLE_MINUTES", "10")
+            ),
+            backorder_retry_minutes=float(get("BACKORDER_RETRY_MINUTES", "60")),
             shopify_admin_url=get(
                 "SHOPIFY_ADMIN_URL", f"{sandbox}/shopify/northwick-candle-co.myshopify.com"
             ),
@@ -151,7 +182,7 @@ class Settings:
                 "amazon": float(get("AMAZON_CALLS_PER_SECOND", "0.5")),
                 "walmart": float(get("WALMART_CALLS_PER_SECOND", "5")),
             },
-            erp=get("ERP", "netsuite").lower(),
+            erp=erp,
             tryton_url=get("TRYTON_URL", "http://127.0.0.1:8010").rstrip("/"),
             tryton_database=get("TRYTON_DATABASE", "retail"),
             tryton_user=get("TRYTON_USER", "admin"),

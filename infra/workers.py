@@ -7,29 +7,48 @@ from temporalio.worker import Worker
 
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
+from activities.inventory import InventoryActivities
+from activities.inventory_push import InventoryPushActivities
 from activities.order_to_cash import order_activities
 from activities.walmart_import import WalmartImportActivities
 from adapters.registry import Adapters
 from inbox.database import engine_for
 from inbox.store import Inbox
+from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
+from workflows.inventory_publisher import InventoryPublisherWorkflow
+from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
-from workflows.task_queues import channel_task_queue, erp_task_queue
+from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 
+async def _ready(client: Client) -> Client:
+    return client
+
+
 def build_workers(client: Client, settings: Settings, adapters: Adapters) -> list[Worker]:
-    """The main worker, the ERP's worker held to the ERP's quota, and one per channel whose
-    queue is held to the channel's rate."""
+    """The main worker; the ERP's, held to the ERP's quota; per channel one for its order
+    calls and one for its availability pushes, each held to that API's rate."""
     walmart = WalmartImportActivities(
         adapters.walmart, client, settings, Inbox(engine_for(settings.database_url))
+    )
+    service = open_inventory(settings)
+    inventory = InventoryActivities(
+        service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
     main = Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow],
-        activities=[*order_activities(adapters), walmart.import_walmart_orders],
+        workflows=[
+            OrderToCashWorkflow,
+            PosDayWorkflow,
+            WalmartOrderPollWorkflow,
+            InventoryPublisherWorkflow,
+            InventoryReconciliationWorkflow,
+        ],
+        activities=[*order_activities(adapters, inventory), walmart.import_walmart_orders],
     )
     erp = ErpActivities(adapters.erp)
     # At most `erp_max_concurrent_calls` at once in this worker, and `erp_calls_per_second`
@@ -50,10 +69,19 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
                 channel.acknowledge_order,
                 channel.confirm_shipment,
                 channel.cancel_channel_order,
-                channel.publish_available,
             ],
             max_task_queue_activities_per_second=rate,
         )
         for name, rate in settings.channel_calls_per_second.items()
     ]
-    return [main, erp_worker, *per_channel]
+    push = InventoryPushActivities(service, adapters.marketplace)
+    per_channel_inventory = [
+        Worker(
+            client,
+            task_queue=inventory_task_queue(settings.task_queue, name),
+            activities=[push.push_available],
+            max_task_queue_activities_per_second=rate,
+        )
+        for name, rate in settings.inventory_calls_per_second.items()
+    ]
+    return [main, erp_worker, *per_channel, *per_channel_inventory]

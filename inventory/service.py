@@ -22,7 +22,13 @@ class InventoryService:
 
     def source(self, request: SourcingRequest) -> SourcingPlan:
         """Where the order would ship from now, without reserving."""
-        return plan_sourcing(request.lines, self._candidates(request))
+        return self._with_warehouses(plan_sourcing(request.lines, self._candidates(request)))
+
+    def _with_warehouses(self, plan: SourcingPlan) -> SourcingPlan:
+        nodes = self.store.nodes()
+        for group in plan.groups:
+            group.warehouse = nodes[group.node].wms_warehouse
+        return plan
 
     def allocate(self, request: SourcingRequest) -> SourcingPlan:
         """Plan and reserve, all lines or none. A second call for the order returns what the
@@ -54,11 +60,13 @@ class InventoryService:
         by_node: dict[str, list] = defaultdict(list)
         for node, line in planned:
             by_node[node].append(line)
-        return SourcingPlan(
-            groups=[
-                ShipmentGroup(node=node, node_kind=NodeKind(nodes[node].kind), lines=lines)
-                for node, lines in by_node.items()
-            ]
+        return self._with_warehouses(
+            SourcingPlan(
+                groups=[
+                    ShipmentGroup(node=node, node_kind=NodeKind(nodes[node].kind), lines=lines)
+                    for node, lines in by_node.items()
+                ]
+            )
         )
 
     def _candidates(self, request: SourcingRequest) -> list[Candidate]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from canonical.inventory import NodeKind
 from canonical.sourcing import DemandLine, PlannedLine, ShipmentGroup, Shortfall, SourcingPlan
 
+KIND_ORDER = [NodeKind.WAREHOUSE, NodeKind.STORE, NodeKind.DROPSHIP]
+
 
 @dataclass
 class Candidate:
@@ -21,7 +23,8 @@ class Candidate:
 
 
 def plan_sourcing(lines: list[DemandLine], candidates: list[Candidate]) -> SourcingPlan:
-    nearest = sorted(candidates, key=lambda c: (c.zone, c.node))
+    # Nearest first; at the same distance a warehouse before a store before a supplier.
+    nearest = sorted(candidates, key=lambda c: (c.zone, KIND_ORDER.index(c.kind), c.node))
     demand: dict[str, int] = defaultdict(int)
     for line in lines:
         demand[line.sku] += line.quantity

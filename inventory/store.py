@@ -10,28 +10,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from canonical.inventory import InventoryEvent, InventoryEventKind, NodeKind, PositionView
+from canonical.reconciliation import DriftLine, ReconciliationReport
 from canonical.sourcing import PlannedLine
 from infra.database import write_lock
 from inventory.allocation import AllocationRule
 from inventory.network import Network
 from inventory.tables import (
-    ChannelAllocation,
+    ALLOCATIONS,
+    LEDGER,
+    NODES,
+    POSITIONS,
+    RECONCILIATION_LINES,
+    RECONCILIATION_RUNS,
+    RESERVATIONS,
     LedgerEntry,
     Node,
-    Position,
     Reservation,
     ReservationStatus,
     now,
 )
 
 ORCHESTRATOR = "orchestrator"  # ledger source of the service's own bookings (shipments)
+RECONCILIATION = "reconciliation"  # ledger source of drift adjustments
 ACTIVE = ReservationStatus.ACTIVE.value
 
 Touched = set[tuple[str, str]]  # (sku, node) whose ATP may have changed
@@ -86,7 +94,7 @@ class InventoryStore:
             for node in network.nodes:
                 values = node.model_dump()
                 values["kind"] = node.kind.value
-                self._upsert(conn, Node, values, ["code"])
+                self._upsert(conn, NODES, values, ["code"])
             for allocation in network.allocations:
                 values = {
                     "channel": allocation.channel.value,
@@ -95,10 +103,10 @@ class InventoryStore:
                     "cap_units": allocation.cap_units,
                     "safety_buffer": allocation.safety_buffer,
                 }
-                self._upsert(conn, ChannelAllocation, values, ["channel"])
+                self._upsert(conn, ALLOCATIONS, values, ["channel"])
             for item in network.safety_stock:
                 values = {"sku": item.sku, "node": item.node, "safety_stock": item.quantity}
-                self._upsert(conn, Position, {**values, "updated_at": now()}, ["sku", "node"])
+                self._upsert(conn, POSITIONS, {**values, "updated_at": now()}, ["sku", "node"])
 
     def _upsert(
         self, conn: Connection, table: Any, values: dict[str, Any], keys: list[str]
@@ -109,12 +117,12 @@ class InventoryStore:
 
     def nodes(self) -> dict[str, Node]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(Node)).mappings().all()
+            rows = conn.execute(select(NODES)).mappings().all()
         return {row["code"]: Node.model_validate(dict(row)) for row in rows}
 
     def allocation_rules(self) -> dict[str, AllocationRule]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(ChannelAllocation)).mappings().all()
+            rows = conn.execute(select(ALLOCATIONS)).mappings().all()
         return {
             row["channel"]: AllocationRule(
                 channel=row["channel"],
@@ -135,14 +143,17 @@ class InventoryStore:
         unknown = {e.node for e in events} | {e.to_node for e in events if e.to_node}
         if unknown - known:
             raise UnknownNode(f"unknown node(s) {sorted(unknown - known)}")
-        recorded = Recorded(new=[], duplicates=0, touched=set())
         with self._write() as conn:
-            for event in events:
-                if self._book(conn, event):
-                    recorded.new.append(event)
-                    recorded.touched.add((event.sku, event.node))
-                else:
-                    recorded.duplicates += 1
+            return self._record(conn, events)
+
+    def _record(self, conn: Connection, events: Sequence[InventoryEvent]) -> Recorded:
+        recorded = Recorded(new=[], duplicates=0, touched=set())
+        for event in events:
+            if self._book(conn, event):
+                recorded.new.append(event)
+                recorded.touched.add((event.sku, event.node))
+            else:
+                recorded.duplicates += 1
         return recorded
 
     def _book(self, conn: Connection, event: InventoryEvent) -> bool:
@@ -166,7 +177,7 @@ class InventoryStore:
         on_hand: int,
         in_transit: int,
     ) -> bool:
-        statement = self._dialect.insert(LedgerEntry).values(
+        statement = self._dialect.insert(LEDGER).values(
             source=event.source,
             event_id=event_id,
             kind=event.kind.value,
@@ -179,15 +190,15 @@ class InventoryStore:
             recorded_at=now(),
         )
         statement = statement.on_conflict_do_nothing(index_elements=["source", "event_id"])
-        return _inserted(conn, statement.returning(LedgerEntry.id))  # type: ignore[arg-type]
+        return _inserted(conn, statement.returning(LEDGER.c.id))
 
     def _move(
         self, conn: Connection, sku: str, node: str, *, on_hand: int = 0, in_transit: int = 0
     ) -> None:
         """Add to a position, creating it with the node's default safety stock. In transit
         never drops below zero (a transfer may arrive that we never saw leave)."""
-        default_safety = select(Node.safety_stock).where(Node.code == node).scalar_subquery()
-        statement = self._dialect.insert(Position).values(
+        default_safety = select(NODES.c.safety_stock).where(NODES.c.code == node).scalar_subquery()
+        statement = self._dialect.insert(POSITIONS).values(
             sku=sku,
             node=node,
             on_hand=on_hand,
@@ -195,7 +206,7 @@ class InventoryStore:
             safety_stock=func.coalesce(default_safety, 0),
             updated_at=now(),
         )
-        current = Position.__table__.c  # type: ignore[attr-defined]
+        current = POSITIONS.c
         statement = statement.on_conflict_do_update(
             index_elements=["sku", "node"],
             set_={
@@ -219,7 +230,7 @@ class InventoryStore:
         with self._write() as conn:
             for line in ordered:
                 claimed = conn.execute(
-                    self._dialect.insert(Reservation)
+                    self._dialect.insert(RESERVATIONS)
                     .values(
                         order_id=order_id,
                         line_id=line.line_id,
@@ -232,21 +243,21 @@ class InventoryStore:
                         updated_at=now(),
                     )
                     .on_conflict_do_nothing(index_elements=["order_id", "line_id", "node"])
-                    .returning(Reservation.id)  # type: ignore[arg-type]
+                    .returning(RESERVATIONS.c.id)
                 )
                 if claimed.first() is None:  # already reserved
                     continue
                 held = conn.execute(
-                    update(Position)
+                    update(POSITIONS)
                     .where(
                         and_(
-                            Position.sku == line.sku,  # type: ignore[arg-type]
-                            Position.node == line.node,  # type: ignore[arg-type]
-                            Position.on_hand - Position.reserved - Position.safety_stock
+                            POSITIONS.c.sku == line.sku,
+                            POSITIONS.c.node == line.node,
+                            POSITIONS.c.on_hand - POSITIONS.c.reserved - POSITIONS.c.safety_stock
                             >= line.quantity,
                         )
                     )
-                    .values(reserved=Position.reserved + line.quantity, updated_at=now())
+                    .values(reserved=POSITIONS.c.reserved + line.quantity, updated_at=now())
                 )
                 if not held.rowcount:
                     raise OutOfStock(line.sku, line.node, line.quantity)
@@ -257,13 +268,13 @@ class InventoryStore:
         with self._write() as conn:
             for reservation in self._active(conn, order_id, line_ids):
                 row = conn.execute(
-                    update(Reservation)
+                    update(RESERVATIONS)
                     .where(
-                        Reservation.id == reservation["id"],  # type: ignore[arg-type]
-                        Reservation.status == ACTIVE,  # type: ignore[arg-type]
+                        RESERVATIONS.c.id == reservation["id"],
+                        RESERVATIONS.c.status == ACTIVE,
                     )
                     .values(status=ReservationStatus.RELEASED.value, updated_at=now())
-                    .returning(Reservation.quantity, Reservation.committed)  # type: ignore[arg-type]
+                    .returning(RESERVATIONS.c.quantity, RESERVATIONS.c.committed)
                 ).first()
                 if row is None:
                     continue
@@ -312,16 +323,16 @@ class InventoryStore:
                     if not self._ledger(conn, event, event.event_id, event.node, -take, 0):
                         raise _AlreadyBooked()
                     conn.execute(
-                        update(Reservation)
-                        .where(Reservation.id == reservation["id"])  # type: ignore[arg-type]
+                        update(RESERVATIONS)
+                        .where(RESERVATIONS.c.id == reservation["id"])
                         .values(
-                            committed=Reservation.committed + take,
+                            committed=RESERVATIONS.c.committed + take,
                             status=case(
                                 (
-                                    Reservation.committed + take >= Reservation.quantity,
+                                    RESERVATIONS.c.committed + take >= RESERVATIONS.c.quantity,
                                     ReservationStatus.COMMITTED.value,
                                 ),
-                                else_=Reservation.status,
+                                else_=RESERVATIONS.c.status,
                             ),
                             updated_at=now(),
                         )
@@ -334,11 +345,11 @@ class InventoryStore:
 
     def _shipment_booked(self, conn: Connection, shipment_id: str, order_id: str) -> bool:
         found = conn.execute(
-            select(LedgerEntry.id)
+            select(LEDGER.c.id)
             .where(
-                LedgerEntry.source == ORCHESTRATOR,  # type: ignore[arg-type]
-                LedgerEntry.reference == order_id,  # type: ignore[arg-type]
-                LedgerEntry.event_id.startswith(f"{shipment_id}:"),  # type: ignore[attr-defined]
+                LEDGER.c.source == ORCHESTRATOR,
+                LEDGER.c.reference == order_id,
+                LEDGER.c.event_id.startswith(f"{shipment_id}:"),
             )
             .limit(1)
         ).first()
@@ -346,25 +357,88 @@ class InventoryStore:
 
     def _active(self, conn: Connection, order_id: str, line_ids: Iterable[str] | None) -> list[Any]:
         statement = (
-            select(Reservation)
-            .where(Reservation.order_id == order_id, Reservation.status == ACTIVE)  # type: ignore[arg-type]
-            .order_by(Reservation.sku, Reservation.node, Reservation.line_id)  # type: ignore[arg-type]
+            select(RESERVATIONS)
+            .where(RESERVATIONS.c.order_id == order_id, RESERVATIONS.c.status == ACTIVE)
+            .order_by(RESERVATIONS.c.sku, RESERVATIONS.c.node, RESERVATIONS.c.line_id)
         )
         if line_ids is not None:
-            statement = statement.where(Reservation.line_id.in_(list(line_ids)))  # type: ignore[attr-defined]
+            statement = statement.where(RESERVATIONS.c.line_id.in_(list(line_ids)))
         return list(conn.execute(statement).mappings().all())
 
     def _unreserve(
         self, conn: Connection, sku: str, node: str, quantity: int, *, shipped: bool = False
     ) -> None:
-        values: dict[str, Any] = {"reserved": Position.reserved - quantity, "updated_at": now()}
+        values: dict[str, Any] = {"reserved": POSITIONS.c.reserved - quantity, "updated_at": now()}
         if shipped:
-            values["on_hand"] = Position.on_hand - quantity
+            values["on_hand"] = POSITIONS.c.on_hand - quantity
         conn.execute(
-            update(Position)
-            .where(Position.sku == sku, Position.node == node)  # type: ignore[arg-type]
+            update(POSITIONS)
+            .where(POSITIONS.c.sku == sku, POSITIONS.c.node == node)
             .values(**values)
         )
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    def moved_since(self, cutoff: datetime) -> Touched:
+        """Positions whose stock moved (other than by reconciliation) or whose reservations
+        changed since `cutoff`."""
+        ledger = select(LEDGER.c.sku, LEDGER.c.node).where(
+            LEDGER.c.recorded_at >= cutoff,
+            LEDGER.c.source != RECONCILIATION,
+        )
+        held = select(RESERVATIONS.c.sku, RESERVATIONS.c.node).where(
+            RESERVATIONS.c.updated_at >= cutoff
+        )
+        with self.engine.connect() as conn:
+            rows = [*conn.execute(ledger.distinct()), *conn.execute(held.distinct())]
+        return {(row[0], row[1]) for row in rows}
+
+    def save_reconciliation(
+        self, report: ReconciliationReport, events: Sequence[InventoryEvent]
+    ) -> Touched:
+        """Book the run's adjustments and keep its report, in one transaction."""
+        with self._write() as conn:
+            touched = self._record(conn, events).touched
+            conn.execute(
+                insert(RECONCILIATION_RUNS).values(
+                    id=report.run_id,
+                    started_at=report.at,
+                    positions_checked=report.positions_checked,
+                    adjustments=report.adjustments,
+                    units_adjusted=report.units_adjusted,
+                    unmapped=",".join(report.unmapped),
+                )
+            )
+            if report.lines:
+                conn.execute(
+                    insert(RECONCILIATION_LINES),
+                    [{"run_id": report.run_id, **line.model_dump()} for line in report.lines],
+                )
+        return touched
+
+    def reconciliation_report(self, run_id: str | None = None) -> ReconciliationReport | None:
+        """A run's report; the latest run's without `run_id`."""
+        runs = select(RECONCILIATION_RUNS).order_by(RECONCILIATION_RUNS.c.started_at.desc())
+        if run_id is not None:
+            runs = runs.where(RECONCILIATION_RUNS.c.id == run_id)
+        with self.engine.connect() as conn:
+            run = conn.execute(runs.limit(1)).mappings().first()
+            if run is None:
+                return None
+            lines = conn.execute(
+                select(RECONCILIATION_LINES)
+                .where(RECONCILIATION_LINES.c.run_id == run["id"])
+                .order_by(RECONCILIATION_LINES.c.id)
+            ).mappings()
+            return ReconciliationReport(
+                run_id=run["id"],
+                at=run["started_at"],
+                positions_checked=run["positions_checked"],
+                adjustments=run["adjustments"],
+                units_adjusted=run["units_adjusted"],
+                lines=[DriftLine.model_validate(dict(line)) for line in lines],
+                unmapped=[u for u in run["unmapped"].split(",") if u],
+            )
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -372,15 +446,15 @@ class InventoryStore:
         self, skus: Iterable[str] | None = None, nodes: Iterable[str] | None = None
     ) -> list[PositionView]:
         statement = (
-            select(Position, Node.kind)
-            .join(Node, Node.code == Position.node)  # type: ignore[arg-type]
-            .where(Node.active)  # type: ignore[arg-type]
-            .order_by(Position.sku, Position.node)  # type: ignore[arg-type]
+            select(POSITIONS, NODES.c.kind)
+            .join(NODES, NODES.c.code == POSITIONS.c.node)
+            .where(NODES.c.active)
+            .order_by(POSITIONS.c.sku, POSITIONS.c.node)
         )
         if skus is not None:
-            statement = statement.where(Position.sku.in_(list(skus)))  # type: ignore[attr-defined]
+            statement = statement.where(POSITIONS.c.sku.in_(list(skus)))
         if nodes is not None:
-            statement = statement.where(Position.node.in_(list(nodes)))  # type: ignore[attr-defined]
+            statement = statement.where(POSITIONS.c.node.in_(list(nodes)))
         with self.engine.connect() as conn:
             rows = conn.execute(statement).mappings().all()
         return [
@@ -399,21 +473,21 @@ class InventoryStore:
     def reservations(
         self, *, order_id: str | None = None, sku: str | None = None, active_only: bool = False
     ) -> list[Reservation]:
-        statement = select(Reservation).order_by(Reservation.id)  # type: ignore[arg-type]
+        statement = select(RESERVATIONS).order_by(RESERVATIONS.c.id)
         if order_id is not None:
-            statement = statement.where(Reservation.order_id == order_id)  # type: ignore[arg-type]
+            statement = statement.where(RESERVATIONS.c.order_id == order_id)
         if sku is not None:
-            statement = statement.where(Reservation.sku == sku)  # type: ignore[arg-type]
+            statement = statement.where(RESERVATIONS.c.sku == sku)
         if active_only:
-            statement = statement.where(Reservation.status == ACTIVE)  # type: ignore[arg-type]
+            statement = statement.where(RESERVATIONS.c.status == ACTIVE)
         with self.engine.connect() as conn:
             rows = conn.execute(statement).mappings().all()
         return [Reservation.model_validate(dict(row)) for row in rows]
 
     def ledger(self, sku: str | None = None, limit: int = 50) -> list[LedgerEntry]:
-        statement = select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+        statement = select(LEDGER).order_by(LEDGER.c.id.desc()).limit(limit)
         if sku is not None:
-            statement = statement.where(LedgerEntry.sku == sku)  # type: ignore[arg-type]
+            statement = statement.where(LEDGER.c.sku == sku)
         with self.engine.connect() as conn:
             rows = conn.execute(statement).mappings().all()
         return [LedgerEntry.model_validate(dict(row)) for row in rows]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Table, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -122,6 +122,7 @@ class ReconciliationRun(InventoryTable, table=True):
     positions_checked: int = 0
     adjustments: int = 0
     units_adjusted: int = 0
+    unmapped: str = Field(default="", description="Comma-separated snapshot locations")
 
 
 class ReconciliationLine(InventoryTable, table=True):
@@ -141,3 +142,17 @@ class ReconciliationLine(InventoryTable, table=True):
 
 
 METADATA = InventoryTable.metadata
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for the store's conditional UPDATEs and upserts."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
+NODES = _table(Node)
+POSITIONS = _table(Position)
+RESERVATIONS = _table(Reservation)
+LEDGER = _table(LedgerEntry)
+ALLOCATIONS = _table(ChannelAllocation)
+RECONCILIATION_RUNS = _table(ReconciliationRun)
+RECONCILIATION_LINES = _table(ReconciliationLine)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.avatax import STATE_RATES
 from sandbox.catalog import BY_SKU
+from sandbox.push_log import PushLog
 from sandbox.shopify_orders import CUSTOMERS
 from sandbox.vendor_errors import VendorError
 
@@ -57,6 +58,7 @@ class AmazonState:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.confirmations: dict[str, list[dict[str, Any]]] = {}
         self.availability: dict[str, int] = {}
+        self.push_log = PushLog()
         self.buckets = {
             op: [float(burst), time.monotonic()] for op, (_, burst) in USAGE_PLANS.items()
         }
@@ -234,21 +236,11 @@ def router(state: AmazonState) -> APIRouter:
         state.take("patchListingsItem")
         submission = uuid.uuid4().hex
         if sku not in BY_SKU:
-            return {
-                "sku": sku,
-                "status": "INVALID",
-                "submissionId": submission,
-                "issues": [
-                    {
-                        "code": "4000001",
-                        "message": f"No listing for SKU {sku}.",
-                        "severity": "ERROR",
-                    }
-                ],
-            }
+            raise VendorError(error(404, "NOT_FOUND", f"No listing for SKU {sku}."))
         for patch in (await request.json())["patches"]:
             if patch["path"] == "/attributes/fulfillment_availability":
                 state.availability[sku] = int(patch["value"][0]["quantity"])
+                state.push_log.record(sku, state.availability[sku])
         return {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []}
 
     return api

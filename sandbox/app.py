@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import amazon, avatax, netsuite, shipstation, shopify, walmart, warehouse
+from sandbox import amazon, avatax, netsuite, shipstation, shopify, walmart
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
+from sandbox.push_log import Push, PushLog
 from sandbox.vendor_errors import VendorError, vendor_error_handler
 
 
@@ -27,7 +28,7 @@ def create_app(
         avatax.AvaTaxState(),
         shipstation.ShipStationState(autoship),
     )
-    stock, shop, amzn = warehouse.WarehouseState(), shopify.ShopifyState(), amazon.AmazonState()
+    shop, amzn = shopify.ShopifyState(), amazon.AmazonState()
     wm = walmart.WalmartState()
     wms.base_url = public_url.rstrip("/")
 
@@ -45,8 +46,6 @@ def create_app(
     app.include_router(avatax.router(tax))
     app.include_router(shipstation.router(wms))
     app.include_router(shipstation.control_router(wms))
-    app.include_router(warehouse.router(stock))
-    app.include_router(warehouse.control_router(stock))
     app.include_router(shopify.router(shop))
     app.include_router(shopify.control_router(shop))
     app.include_router(amazon.router(amzn))
@@ -57,7 +56,6 @@ def create_app(
         "netsuite": ns,
         "avatax": tax,
         "shipstation": wms,
-        "warehouse": stock,
         "shopify": shop,
         "amazon": amzn,
         "walmart": wm,
@@ -109,11 +107,13 @@ def create_app(
             raise HTTPException(404, "unknown document")
         return tax.documents[code]
 
-    @app.get("/_sandbox/warehouse/reservations/{key}")
-    async def reservation(key: str) -> dict[str, Any]:
-        if key not in stock.reservations:
-            raise HTTPException(404, "unknown reservation")
-        return stock.reservations[key]
+    @app.get("/_sandbox/pushes/{channel}")
+    async def pushes(channel: str, since: float = 0) -> list[Push]:
+        """Availability the channel accepted (epoch `at`), oldest first."""
+        if channel not in ("shopify", "amazon", "walmart"):
+            raise HTTPException(404, "shopify, amazon or walmart")
+        log: PushLog = app.state.partners[channel].push_log
+        return [push for push in log.entries if push.at >= since]
 
     return app
 

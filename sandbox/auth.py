@@ -28,12 +28,17 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
         "Basic ",
         lambda: JSONResponse({"Message": "Authorization has been denied for this request."}, 401),
     ),
+    # ShipStation API v2 (inventory) has its own key header.
+    "shipstation/v2": (
+        "api-key",
+        "",
+        lambda: JSONResponse({"errors": [{"error_code": "unauthorized"}]}, 401),
+    ),
     "shopify": (
         "x-shopify-access-token",
         "",
         lambda: JSONResponse({"errors": "[API] Invalid API key or access token"}, 401),
     ),
-    "warehouse": ("authorization", "Bearer ", lambda: JSONResponse({"error": "unauthorized"}, 401)),
     "amazon": (
         "x-amz-access-token",
         "Atz",
@@ -45,7 +50,8 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
 async def partner_auth(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    system = request.url.path.strip("/").split("/", 1)[0]
+    segments = request.url.path.strip("/").split("/")
+    system = "/".join(segments[:2]) if "/".join(segments[:2]) in CREDENTIALS else segments[0]
     if system in CREDENTIALS:
         header, prefix, refusal = CREDENTIALS[system]
         value = request.headers.get(header, "")

@@ -16,7 +16,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandbox.catalog import CATALOG, INITIAL_STOCK
+
 log = logging.getLogger("sandbox.shipstation")
+WAREHOUSES = ("101", "102")  # the account's warehouses (East, West); orders default to the first
 CARRIERS = [
     ("ups", "ups_ground", "1Z84A9W2"),
     ("fedex", "fedex_ground", "7946"),
@@ -39,9 +42,17 @@ class AutoShip(BaseModel):
     split: bool = Field(False, description="ship each line as its own shipment")
 
 
+class StockLevel(BaseModel):
+    on_hand: int = Field(ge=0)
+
+
 class ShipStationState:
     def __init__(self, autoship: AutoShip | None = None) -> None:
         self.orders: dict[str, dict[str, Any]] = {}  # by orderKey
+        # Inventory warehouse -> SKU -> on hand; shipping takes from the order's warehouse.
+        self.stock: dict[str, dict[str, int]] = {
+            warehouse: {item.sku: INITIAL_STOCK for item in CATALOG} for warehouse in WAREHOUSES
+        }
         self.shipments: dict[int, dict[str, Any]] = {}
         self.subscriptions: dict[int, dict[str, Any]] = {}
         self.autoship = autoship or AutoShip()
@@ -96,8 +107,27 @@ class ShipStationState:
             ],
         }
         self.shipments[shipment_id] = shipment
+        self.move_stock(order, shipment, -1)
         order["orderStatus"] = "shipped" if not self.remaining(order) else "awaiting_shipment"
         return shipment
+
+    def move_stock(self, order: dict[str, Any], shipment: dict[str, Any], sign: int) -> None:
+        """A shipment takes its units from the order's warehouse; a void puts them back."""
+        warehouse = str((order.get("advancedOptions") or {}).get("warehouseId") or WAREHOUSES[0])
+        stock = self.stock.setdefault(warehouse, {})
+        for item in shipment["shipmentItems"]:
+            stock[item["sku"]] = stock.get(item["sku"], 0) + sign * item["quantity"]
+
+    def allocated(self, warehouse: str, sku: str) -> int:
+        """Units of open orders not yet shipped."""
+        total = 0
+        for order in self.orders.values():
+            chosen = str((order.get("advancedOptions") or {}).get("warehouseId") or WAREHOUSES[0])
+            if chosen != warehouse or order["orderStatus"] != "awaiting_shipment":
+                continue
+            left = self.remaining(order)
+            total += sum(left.get(i["lineItemKey"], 0) for i in order["items"] if i["sku"] == sku)
+        return total
 
     def notify(self, shipment: dict[str, Any], event: str = "SHIP_NOTIFY") -> None:
         url = (
@@ -208,6 +238,28 @@ def router(state: ShipStationState) -> APIRouter:
             {"shipments": shipments, "total": len(shipments), "page": 1, "pages": 1}
         )
 
+    @api.get("/v2/inventory")
+    async def inventory(
+        sku: str | None = None, inventory_warehouse_id: str | None = None
+    ) -> dict[str, Any]:
+        """ShipStation API v2 inventory levels (one location per warehouse here)."""
+        rows = [
+            {
+                "sku": item_sku,
+                "on_hand": on_hand,
+                "allocated": (allocated := state.allocated(warehouse, item_sku)),
+                "available": on_hand - allocated,
+                "average_cost": {"amount": 0.0, "currency": "USD"},
+                "inventory_warehouse_id": warehouse,
+                "inventory_location_id": f"{warehouse}-A1",
+            }
+            for warehouse, levels in state.stock.items()
+            if inventory_warehouse_id in (None, warehouse)
+            for item_sku, on_hand in levels.items()
+            if sku in (None, item_sku)
+        ]
+        return {"inventory": rows, "total": len(rows), "page": 1, "pages": 1, "links": {}}
+
     @api.post("/webhooks/subscribe")
     async def subscribe(request: Request) -> Response:
         body = await request.json()
@@ -243,11 +295,19 @@ def control_router(state: ShipStationState) -> APIRouter:
         shipment = state.shipments.get(shipment_id)
         if shipment is None:
             return JSONResponse({"detail": "unknown shipment"}, status_code=404)
+        if not shipment["voided"]:
+            state.move_stock(state.orders[shipment["orderKey"]], shipment, +1)
         shipment["voided"] = True
         shipment["voidDate"] = datetime.now(UTC).isoformat()
         state.orders[shipment["orderKey"]]["orderStatus"] = "awaiting_shipment"
         state.notify(shipment)
         return JSONResponse(shipment)
+
+    @api.put("/inventory/{warehouse}/{sku}")
+    async def set_stock(warehouse: str, sku: str, level: StockLevel) -> dict[str, Any]:
+        """Count a SKU in a warehouse (drift the orchestrator's positions do not know of)."""
+        state.stock.setdefault(warehouse, {})[sku] = level.on_hand
+        return {"warehouse": warehouse, "sku": sku, "on_hand": level.on_hand}
 
     @api.put("/autoship")
     async def autoship(settings: AutoShip) -> AutoShip:

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sandbox.catalog import BY_SKU
+from sandbox.catalog import BY_ERP_ID, BY_SKU
+from sandbox.push_log import PushLog
 from sandbox.shopify_orders import OrderFactory
 
 QUERY_COST = 10
@@ -36,6 +37,7 @@ class ShopifyState:
         self.available: dict[str, int] = {}  # inventory item GID -> available
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.pushes = 0
+        self.push_log = PushLog()
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -206,6 +208,8 @@ class ShopifyState:
                 }
         for quantity in quantities:
             self.available[quantity["inventoryItemId"]] = quantity["quantity"]
+            item = BY_ERP_ID[quantity["inventoryItemId"].removeprefix(ITEM_GID)]
+            self.push_log.record(item.sku, quantity["quantity"])
         self.pushes += 1
         result = {
             "inventoryAdjustmentGroup": {

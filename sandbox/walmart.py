@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.avatax import STATE_RATES
 from sandbox.catalog import BY_SKU
+from sandbox.push_log import PushLog
 from sandbox.shopify_orders import CUSTOMERS
 from sandbox.vendor_errors import VendorError
 
@@ -46,6 +47,7 @@ class WalmartState:
         self.orders: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
         self.inventory: dict[str, dict[str, int]] = {}  # ship node -> sku -> quantity
+        self.push_log = PushLog()
         self.counter = int(time.time() * 10) % 10**9
 
     def place(self, spec: NewWalmartOrder) -> dict[str, Any]:
@@ -165,6 +167,7 @@ def router(state: WalmartState) -> APIRouter:
             )
         body = await request.json()
         state.inventory.setdefault(shipNode, {})[sku] = int(body["quantity"]["amount"])
+        state.push_log.record(sku, int(body["quantity"]["amount"]))
         return {"sku": sku, "quantity": body["quantity"]}
 
     @api.get("/orders/released")

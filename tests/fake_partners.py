@@ -1,4 +1,5 @@
-"""Activities with the saga's names that record calls and fail on demand (time-skipping tests)."""
+"""Activities with the saga's names that record calls and fail on demand (time-skipping tests).
+The legacy stock activities stay for histories recorded before the inventory service."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.inventory import ShipmentCommit
 from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
 from canonical import (
     ErpInvoiceRef,
@@ -19,6 +21,8 @@ from canonical import (
     ReservationRequest,
     TaxQuote,
 )
+from canonical.inventory import NodeKind
+from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 
 
 def business(code: ExceptionCode, message: str = "refused") -> ApplicationError:
@@ -35,6 +39,7 @@ class FakePartners:
 
         # name -> error raised by every call until `recover(name)` (a partner outage)
         self.down: dict[str, Exception] = {}
+        self.plans: list[SourcingPlan] = []  # what the next allocations answer
 
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
@@ -87,6 +92,29 @@ class FakePartners:
     async def commit_stock(self, key: str) -> None:
         self._record("commit_stock", key)
 
+    @activity.defn(name="allocate_order")
+    async def allocate_order(self, request: SourcingRequest) -> SourcingPlan:
+        """The next plan of `plans` (e.g. one with shortfalls), else all lines at one node."""
+        self._record("allocate_order", request)
+        if self.plans:
+            return self.plans.pop(0)
+        lines = [
+            PlannedLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+            for line in request.lines
+        ]
+        group = ShipmentGroup(
+            node="WH-EAST", node_kind=NodeKind.WAREHOUSE, warehouse="101", lines=lines
+        )
+        return SourcingPlan(groups=[group])
+
+    @activity.defn(name="release_order")
+    async def release_order(self, order_id: str) -> None:
+        self._record("release_order", order_id)
+
+    @activity.defn(name="commit_shipment")
+    async def commit_shipment(self, request: ShipmentCommit) -> None:
+        self._record("commit_shipment", request)
+
     @activity.defn(name="create_sales_order")
     async def create_sales_order(self, request: ErpOrderInput) -> ErpOrderRef:
         self._record("create_sales_order", request)
@@ -132,7 +160,8 @@ class FakePartners:
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
-            self.release_stock, self.commit_stock, self.create_sales_order, self.cancel_sales_order,
+            self.release_stock, self.commit_stock, self.allocate_order, self.release_order,
+            self.commit_shipment, self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
             self.cancel_channel_order,

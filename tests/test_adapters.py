@@ -14,9 +14,8 @@ from canonical import (
     ExceptionCode,
     FulfillmentLine,
     FulfillmentRequest,
-    ReservationLine,
-    ReservationRequest,
 )
+from sandbox.catalog import INITIAL_STOCK
 from tests.conftest import SandboxHandle
 
 MUG_BACK = CreditLine(sku="MUG-STONE-350", quantity=1)
@@ -146,32 +145,33 @@ async def test_tax_quote_matches_storefront_and_rejects_bad_address(sandbox: San
     await adapters.aclose()
 
 
-async def test_reservation_is_idempotent_and_out_of_stock_is_typed(sandbox: SandboxHandle) -> None:
+async def test_wms_stock_levels_follow_shipments_from_the_chosen_warehouse(
+    sandbox: SandboxHandle,
+) -> None:
     adapters = build_adapters(sandbox.settings())
+    order = order_from_webhook(sandbox.shopify_orders(skus=[("MUG-STONE-350", 3)])[0])
+    assert order.ship_to is not None
     httpx.put(
-        f"{sandbox.url}/_sandbox/warehouse/stock/MUG-STONE-350", json={"on_hand": 3}
+        f"{sandbox.url}/_sandbox/shipstation/inventory/102/MUG-STONE-350", json={"on_hand": 10}
     ).raise_for_status()
-    request = ReservationRequest(
-        reservation_key="k1", lines=[ReservationLine(sku="MUG-STONE-350", quantity=2)]
+    request = FulfillmentRequest(
+        order_key=order.key,
+        order_number=order.order_number,
+        ship_to=order.ship_to,
+        lines=[
+            FulfillmentLine(line_id=x.line_id, sku=x.sku, quantity=x.quantity) for x in order.lines
+        ],
+        warehouse="102",
     )
-    await adapters.stock.reserve(request)
-    await adapters.stock.reserve(request)
-    with pytest.raises(BusinessError, match="available 1") as caught:
-        await adapters.stock.reserve(request.model_copy(update={"reservation_key": "k2"}))
-    assert caught.value.code is ExceptionCode.OUT_OF_STOCK
-    await adapters.stock.release("k1")
-    await adapters.stock.reserve(request.model_copy(update={"reservation_key": "k2"}))
-    await adapters.stock.commit("k2")
-    await adapters.stock.commit("k2")
-    stock = httpx.get(
-        f"{sandbox.url}/warehouse/v1/stock/MUG-STONE-350", headers={"Authorization": "Bearer t"}
-    )
-    assert stock.json() == {
-        "sku": "MUG-STONE-350",
-        "on_hand": 1,
-        "reserved": 0,
-        "available": 1,
-    }
+    await adapters.wms.create_fulfillment(request)
+
+    async def mugs() -> dict[str, tuple[int, int]]:
+        levels = await adapters.wms.stock_levels()
+        return {x.warehouse: (x.on_hand, x.forecast) for x in levels if x.sku == "MUG-STONE-350"}
+
+    assert await mugs() == {"101": (INITIAL_STOCK, INITIAL_STOCK), "102": (10, 7)}  # 3 allocated
+    httpx.post(f"{sandbox.url}/_sandbox/shipstation/orders/{order.key}/ship").raise_for_status()
+    assert (await mugs())["102"] == (7, 7)
     await adapters.aclose()
 
 

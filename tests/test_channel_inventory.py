@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.channel import ChannelActivities
-from activities.models import ChannelAvailability
-from adapters.errors import BusinessError
+from activities.inventory_push import InventoryPushActivities, PushRequest
 from adapters.registry import build_adapters
-from canonical import Channel, ExceptionCode
+from canonical import Channel
 from canonical.inventory import AvailableToSell
+from inventory.service import InventoryService
 from tests.conftest import SandboxHandle
+from tests.inventory_fixtures import new_store, receipt
 
 
 async def test_each_channel_receives_the_absolute_quantity(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
     push = AvailableToSell(sku="CANDLE-CEDAR-8OZ", quantity=14, push_id="push-1")
     for channel in (Channel.SHOPIFY, Channel.AMAZON, Channel.WALMART):
-        await adapters.marketplace(channel).set_available(push)
+        assert await adapters.marketplace(channel).set_available([push]) == []
     shopify = httpx.get(f"{sandbox.url}/_sandbox/shopify/inventory").json()
     assert shopify["available"] == {"CANDLE-CEDAR-8OZ": 14}
     assert httpx.get(f"{sandbox.url}/_sandbox/amazon/inventory").json() == {"CANDLE-CEDAR-8OZ": 14}
@@ -32,34 +34,46 @@ async def test_each_channel_receives_the_absolute_quantity(sandbox: SandboxHandl
 async def test_shopify_push_is_idempotent_on_its_key(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
     shopify = adapters.marketplace(Channel.SHOPIFY)
-    await shopify.set_available(AvailableToSell(sku="MUG-STONE-350", quantity=5, push_id="k1"))
-    await shopify.set_available(AvailableToSell(sku="MUG-STONE-350", quantity=5, push_id="k1"))
-    await shopify.set_available(AvailableToSell(sku="MUG-STONE-350", quantity=3, push_id="k2"))
+    await shopify.set_available([AvailableToSell(sku="MUG-STONE-350", quantity=5, push_id="k1")])
+    await shopify.set_available([AvailableToSell(sku="MUG-STONE-350", quantity=5, push_id="k1")])
+    batch = [
+        AvailableToSell(sku="MUG-STONE-350", quantity=3, push_id="k2"),
+        AvailableToSell(sku="WICK-TRIM-01", quantity=8, push_id="k2"),
+    ]
+    await shopify.set_available(batch)  # one mutation for both
     state = httpx.get(f"{sandbox.url}/_sandbox/shopify/inventory").json()
-    assert state == {"available": {"MUG-STONE-350": 3}, "pushes": 2}  # k1 applied once
+    assert state == {"available": {"MUG-STONE-350": 3, "WICK-TRIM-01": 8}, "pushes": 2}
     await adapters.aclose()
 
 
-async def test_unknown_sku_is_refused_by_every_channel(sandbox: SandboxHandle) -> None:
+async def test_a_sku_a_channel_does_not_list_is_named_not_raised(sandbox: SandboxHandle) -> None:
     adapters = build_adapters(sandbox.settings())
-    ghost = AvailableToSell(sku="NO-SUCH-SKU", quantity=1, push_id="p")
+    batch = [
+        AvailableToSell(sku="NO-SUCH-SKU", quantity=1, push_id="p"),
+        AvailableToSell(sku="WICK-TRIM-01", quantity=4, push_id="p"),
+    ]
     for channel in (Channel.SHOPIFY, Channel.AMAZON, Channel.WALMART):
-        with pytest.raises(BusinessError) as refused:
-            await adapters.marketplace(channel).set_available(ghost)
-        assert refused.value.code in (ExceptionCode.UNKNOWN_SKU, ExceptionCode.CHANNEL_REJECTED)
+        assert await adapters.marketplace(channel).set_available(batch) == ["NO-SUCH-SKU"]
+    assert httpx.get(f"{sandbox.url}/_sandbox/amazon/inventory").json() == {"WICK-TRIM-01": 4}
     await adapters.aclose()
 
 
-async def test_activity_classifies_a_throttled_push(sandbox: SandboxHandle) -> None:
+async def test_push_activity_sends_what_changed_and_classifies_throttling(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
     adapters = build_adapters(sandbox.settings())
-    activities = ChannelActivities(adapters.marketplace)
-    request = ChannelAvailability(
-        channel=Channel.AMAZON, update=AvailableToSell(sku="WICK-TRIM-01", quantity=2, push_id="p")
-    )
+    store = new_store(f"sqlite:///{tmp_path / 'inventory.db'}")
+    store.record([receipt("WICK-TRIM-01", "EAST", 10)])  # Amazon: 50 % of 10, less 1
+    push = InventoryPushActivities(InventoryService(store), adapters.marketplace)
+    request = PushRequest(channel=Channel.AMAZON, skus=["WICK-TRIM-01"])
     sandbox.faults("amazon", throttle_next=1, retry_after_s=3)
     with pytest.raises(ApplicationError) as throttled:
-        await ActivityEnvironment().run(activities.publish_available, request)
+        await ActivityEnvironment().run(push.push_available, request)
     assert throttled.value.type == "RateLimited" and not throttled.value.non_retryable
-    await ActivityEnvironment().run(activities.publish_available, request)
-    assert httpx.get(f"{sandbox.url}/_sandbox/amazon/inventory").json() == {"WICK-TRIM-01": 2}
+    result = await ActivityEnvironment().run(push.push_available, request)
+    assert result.pushed == ["WICK-TRIM-01"] and result.values == {"WICK-TRIM-01": 4}
+    assert httpx.get(f"{sandbox.url}/_sandbox/amazon/inventory").json() == {"WICK-TRIM-01": 4}
+    unchanged = request.model_copy(update={"last_pushed": {"WICK-TRIM-01": 4}})
+    assert (await ActivityEnvironment().run(push.push_available, unchanged)).pushed == []
+    assert len(httpx.get(f"{sandbox.url}/_sandbox/pushes/amazon").json()) == 1
     await adapters.aclose()

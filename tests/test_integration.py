@@ -16,6 +16,7 @@ import starter
 from adapters.shopify import order_from_webhook
 from canonical import Order, OrderStatus, OrderView
 from infra.harness import Harness, order_harness
+from infra.inventory import open_inventory
 from infra.order_client import start_order
 from sandbox.shipstation import AutoShip
 from workflows.order_inputs import OrderToCashInput, RetryBudget
@@ -82,9 +83,16 @@ async def test_order_completes_through_injected_5xx_and_429(stack: Harness) -> N
     ]
     assert len(erp) == 1 and erp[0]["orderStatus"]["id"] == "G"  # one order, billed
     assert sandbox_get(stack, f"/_sandbox/avatax/documents/{order.key}")["status"] == "Committed"
-    assert (
-        sandbox_get(stack, f"/_sandbox/warehouse/reservations/{order.key}")["status"] == "committed"
-    )
+    # The inventory service reserved it and the shipment took it out of stock.
+    store = open_inventory(stack.settings).store
+    reservations = store.reservations(order_id=order.key)
+    assert {(r.line_id, r.quantity) for r in reservations} == {
+        (line.line_id, line.quantity) for line in order.lines
+    }
+    ((status, node),) = {(r.status, r.node) for r in reservations}
+    wms = sandbox_get(stack, f"/_sandbox/shipstation/orders/{order.key}")
+    assert status == "committed"
+    assert str(wms["advancedOptions"]["warehouseId"]) == store.nodes()[node].wms_warehouse
     shopify = sandbox_get(stack, f"/_sandbox/shopify/orders/{order.external_id}")
     assert len(shopify["fulfillments"]) == 1 and "orchestrator-accepted" in shopify["tags"]
     assert (
@@ -106,14 +114,13 @@ async def test_erp_rejection_fails_and_compensates_every_partner(stack: Harness)
     assert result.exception is not None and result.exception.code.value == "ERP_REJECTED"
     assert result.compensations_done == [
         "cancel_sales_order",
-        "release_stock",
+        "release_order",
         "void_tax",
         "cancel_channel_order",
     ]
     assert sandbox_get(stack, f"/_sandbox/avatax/documents/{order.key}")["status"] == "Cancelled"
-    assert (
-        sandbox_get(stack, f"/_sandbox/warehouse/reservations/{order.key}")["status"] == "released"
-    )
+    reservations = open_inventory(stack.settings).store.reservations(order_id=order.key)
+    assert reservations and {r.status for r in reservations} == {"released"}
     assert (
         sandbox_get(stack, f"/_sandbox/shopify/orders/{order.external_id}")["cancelledAt"]
         is not None

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, ShipmentLine
+from canonical.sourcing import Shortfall, SourcingPlan
 from infra.order_client import start_order
 from infra.settings import Settings
 from tests.contracts import shopify_order_body
@@ -24,13 +25,13 @@ from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.task_queues import channel_task_queue, erp_task_queue
 
 FORWARD = [
-    "resolve_items", "quote_tax", "reserve_stock", "acknowledge_order", "create_sales_order",
+    "resolve_items", "quote_tax", "allocate_order", "acknowledge_order", "create_sales_order",
     "request_fulfillment",
 ]  # fmt: skip
 FULL_UNWIND = [
     "cancel_fulfillment",
     "cancel_sales_order",
-    "release_stock",
+    "release_order",
     "void_tax",
     "cancel_channel_order",
 ]
@@ -140,7 +141,7 @@ async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
     result = await saga.handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert saga.partners.calls == [
-        *FORWARD, "confirm_shipment", "fulfil_sales_order", "commit_stock", "commit_tax",
+        *FORWARD, "confirm_shipment", "commit_shipment", "fulfil_sales_order", "commit_tax",
         "invoice_sales_order",
     ]  # fmt: skip
     assert result.erp_order is not None and result.erp_order.number == "SO88214"
@@ -154,7 +155,12 @@ async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
     assert saga.partners.queues["confirm_shipment"] == channel_queue
     for erp_call in ("resolve_items", "create_sales_order", "fulfil_sales_order"):
         assert saga.partners.queues[erp_call] == erp_task_queue(saga.task_queue)
-    assert saga.partners.queues["reserve_stock"] == saga.task_queue
+    assert saga.partners.queues["allocate_order"] == saga.task_queue
+    # The WMS is told which warehouse sourcing chose; the shipment leaves our stock.
+    assert saga.partners.args["request_fulfillment"][0].warehouse == "101"
+    (commit,) = saga.partners.args["commit_shipment"]
+    assert commit.shipment_id == "500112987" and commit.order_id == saga.order.key
+    assert commit.lines == {line.line_id: line.quantity for line in saga.order.lines}
 
 
 async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:
@@ -166,17 +172,54 @@ async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:
     assert (await saga.handle.result()).status is OrderStatus.COMPLETED
 
 
+def _short(saga: Saga, available: int, inbound: int) -> SourcingPlan:
+    line = saga.order.lines[0]
+    return SourcingPlan(
+        shortfalls=[
+            Shortfall(
+                line_id=line.line_id, sku=line.sku, requested=line.quantity,
+                available=available, inbound=inbound,
+            )
+        ]
+    )  # fmt: skip
+
+
+async def test_out_of_stock_with_nothing_inbound_cancels_the_order(saga: Saga) -> None:
+    saga.partners.plans.append(_short(saga, available=0, inbound=0))
+    await saga.start()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.CANCELLED
+    assert result.exception is not None and result.exception.code is ExceptionCode.OUT_OF_STOCK
+    assert result.compensations_done == ["release_order", "void_tax", "cancel_channel_order"]
+    reason = saga.partners.args["cancel_channel_order"][0].reason
+    assert "out of stock" in reason and "requested 2, available 0" in reason
+    assert "create_sales_order" not in saga.partners.calls
+
+
+async def test_backordered_order_waits_and_tries_again_by_itself(saga: Saga) -> None:
+    saga.partners.plans += [_short(saga, 1, 5), _short(saga, 1, 5)]
+    await saga.start()
+    held = await saga.held(ExceptionCode.OUT_OF_STOCK)
+    assert held.exception is not None and "backordered" in held.exception.message
+    await saga.env.sleep(timedelta(hours=1, minutes=1))  # the first retry: still short
+    await saga.wait_for(OrderStatus.ON_HOLD)
+    await saga.env.sleep(timedelta(hours=1, minutes=1))  # the goods arrived
+    await saga.ship()
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert saga.partners.calls.count("allocate_order") == 3
+    assert result.compensations_done == []
+
+
 async def test_cancel_before_the_erp_order_only_undoes_what_was_done(saga: Saga) -> None:
-    saga.partners.fail(
-        "reserve_stock", business(ExceptionCode.OUT_OF_STOCK, "MUG-STONE-350: available 0")
-    )
+    saga.partners.plans.append(_short(saga, available=1, inbound=4))
     await saga.start()
     await saga.held(ExceptionCode.OUT_OF_STOCK)
     result = await saga.handle.execute_update(
         OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind")
     )
     assert result.status is OrderStatus.CANCELLED
-    assert result.compensations_done == ["release_stock", "void_tax", "cancel_channel_order"]
+    assert result.compensations_done == ["release_order", "void_tax", "cancel_channel_order"]
     assert "create_sales_order" not in saga.partners.calls
     assert saga.partners.args["cancel_channel_order"][0].reason == "customer changed mind"
 
@@ -212,7 +255,7 @@ async def test_erp_permanent_failure_compensates_and_fails(saga: Saga) -> None:
     assert result.exception is not None and result.exception.code is ExceptionCode.ERP_REJECTED
     assert result.compensations_done == [
         "cancel_sales_order",
-        "release_stock",
+        "release_order",
         "void_tax",
         "cancel_channel_order",
     ]
@@ -221,15 +264,15 @@ async def test_erp_permanent_failure_compensates_and_fails(saga: Saga) -> None:
 
 async def test_transient_errors_retry_and_an_outage_holds_the_order(saga: Saga) -> None:
     saga.partners.fail("quote_tax", ApplicationError("503 from AvaTax", type="Transient"))
-    saga.partners.outage("reserve_stock", ApplicationError("warehouse down", type="Transient"))
+    saga.partners.outage("allocate_order", ApplicationError("database down", type="Transient"))
     await saga.start()
     held = await saga.held(ExceptionCode.PARTNER_UNAVAILABLE)
     assert saga.partners.calls.count("quote_tax") == 2
-    assert held.exception is not None and "warehouse down" in held.exception.message
-    assert saga.partners.calls.count("reserve_stock") > 1
-    saga.partners.recover("reserve_stock")
+    assert held.exception is not None and "database down" in held.exception.message
+    assert saga.partners.calls.count("allocate_order") > 1
+    saga.partners.recover("allocate_order")
     await saga.handle.execute_update(
-        OrderToCashWorkflow.resume, ResumeRequest(note="warehouse back")
+        OrderToCashWorkflow.resume, ResumeRequest(note="database back")
     )
     await saga.ship()
     result = await saga.handle.result()

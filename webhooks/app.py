@@ -15,8 +15,9 @@ from adapters.registry import Adapters, build_adapters
 from adapters.shipstation import ShipStationWms
 from inbox.database import engine_for
 from inbox.store import Inbox
+from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
-from webhooks import amazon, pos, shopify, wms
+from webhooks import amazon, inventory, pos, shopify, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
@@ -38,13 +39,18 @@ def build_dispatcher(
     settings: Settings, inbox: Inbox, temporal: TemporalLink, adapters: Adapters
 ) -> Dispatcher:
     """The handlers per source; `starter.py inbox replay` builds the same."""
+    service = open_inventory(settings)
+    booking = inventory.InventoryBooking(
+        service, publisher_signals(temporal.client, service, settings, adapters)
+    )
     return Dispatcher(
         inbox,
         {
             shopify.SOURCE: shopify.ShopifyTopics(temporal, settings, inbox),
             wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
             amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
-            pos.SOURCE: pos.PosSales(temporal, settings),
+            pos.SOURCE: pos.PosSales(temporal, settings, booking),
+            inventory.SOURCE: inventory.InventoryEvents(booking),
         },
     )
 
@@ -76,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(wms.router(dispatcher, settings.wms_webhook_token))
     app.include_router(amazon.router(dispatcher, settings.amazon_webhook_token))
     app.include_router(pos.router(dispatcher, settings.pos_api_key))
+    app.include_router(inventory.router(dispatcher, settings.inventory_api_key))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
-from webhooks.dispatcher import Dispatcher, keyed
+from webhooks.dispatcher import Dispatcher
+from webhooks.inventory import InventoryBooking
 from webhooks.outcome import Outcome, rejected, temporal_call
 from webhooks.temporal_link import TemporalLink
-from webhooks.token import token_valid
+from webhooks.token import bearer_router
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 
 SOURCE = "pos"
@@ -29,9 +31,12 @@ class PosBatch(BaseModel):
 
 
 class PosSales:
-    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
+    def __init__(
+        self, temporal: TemporalLink, settings: Settings, inventory: InventoryBooking
+    ) -> None:
         self._temporal = temporal
         self._settings = settings
+        self._inventory = inventory
 
     async def handle(self, entry: InboxEntry) -> Outcome:
         try:
@@ -62,22 +67,43 @@ class PosSales:
                     start_signal_args=[sale],
                 )
             days.add(workflow_id)
-        detail = f"{len(sales)} sale(s)" + (f"; rejected {'; '.join(problems)}" if problems else "")
+        notes = [f"{len(sales)} sale(s)"]
+        notes += [f"rejected {'; '.join(problems)}"] if problems else []
+        notes += await self._book_stock(batch.store_id, sales)
+        detail = "; ".join(notes)
         return Outcome(InboxStatus.ACCEPTED, 202, ", ".join(sorted(days)), detail)
+
+    async def _book_stock(self, store_id: str, sales: list[PosSale]) -> list[str]:
+        """The units sold leave the store's stock (the store id is its node code)."""
+        nodes = await run_in_threadpool(self._inventory.service.store.nodes)
+        if store_id not in nodes:
+            return [f"store {store_id} is not an inventory node: stock not booked"]
+        await self._inventory.book(
+            [
+                InventoryEvent(
+                    source=SOURCE,
+                    event_id=f"{sale.transaction_id}:{n}",
+                    kind=InventoryEventKind.SALE,
+                    sku=line.sku,
+                    node=store_id,
+                    quantity=line.quantity,
+                    occurred_at=sale.occurred_at,
+                    reference=sale.key,
+                )
+                for sale in sales
+                for n, line in enumerate(sale.lines)
+            ]
+        )
+        return []
 
 
 def router(dispatcher: Dispatcher, api_key: str) -> APIRouter:
-    api = APIRouter(tags=["pos"])
-
-    @api.post("/webhooks/pos", status_code=202)
-    async def pos_sales(request: Request) -> JSONResponse:
-        """A batch of store sales: `{"store_id", "batch_id", "sales": [...]}`,
-        `Authorization: Bearer <POS_API_KEY>`."""
-        given = request.headers.get("authorization", "").removeprefix("Bearer ")
-        if not token_valid(given, api_key):
-            return JSONResponse({"detail": "bad or missing API key"}, status_code=401)
-        raw = await request.body()
-        _, key = keyed(raw, lambda body: ("sales", f"{body['store_id']}:{body['batch_id']}"))
-        return await dispatcher.receive(SOURCE, "sales", key, {}, raw)
-
-    return api
+    return bearer_router(
+        dispatcher,
+        source=SOURCE,
+        api_key=api_key,
+        key=lambda body: ("sales", f"{body['store_id']}:{body['batch_id']}"),
+        summary="A batch of store sales",
+        description='`{"store_id", "batch_id", "sales": [...]}`, '
+        "`Authorization: Bearer <POS_API_KEY>`.",
+    )

@@ -1,5 +1,6 @@
-"""Shared-secret routes for partners whose notifications are not signed (ShipStation V1,
-Amazon's SQS bridge): the secret travels in the URL configured at the partner."""
+"""Shared-secret routes for partners whose notifications are not signed: in the URL configured
+at the partner (ShipStation V1, Amazon's SQS bridge) or as a bearer token (stores, WMS and ERP
+inventory feeds)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,31 @@ def token_router(
     ) -> JSONResponse:
         if not token_valid(token_, token):
             return JSONResponse({"detail": "bad or missing token"}, status_code=401)
+        raw = await request.body()
+        topic, dedupe_key = keyed(raw, key)
+        return await dispatcher.receive(source, topic, dedupe_key, {}, raw)
+
+    return api
+
+
+def bearer_router(
+    dispatcher: Dispatcher,
+    *,
+    source: str,
+    api_key: str,
+    key: Callable[[Any], tuple[str, str]],
+    summary: str,
+    description: str,
+) -> APIRouter:
+    """`POST /webhooks/{source}` with `Authorization: Bearer …`: checked, kept under
+    `key(body)` (topic, dedupe key), dispatched."""
+    api = APIRouter(tags=[source])
+
+    @api.post(f"/webhooks/{source}", status_code=202, summary=summary, description=description)
+    async def batch(request: Request) -> JSONResponse:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not token_valid(given, api_key):
+            return JSONResponse({"detail": "bad or missing API key"}, status_code=401)
         raw = await request.body()
         topic, dedupe_key = keyed(raw, key)
         return await dispatcher.receive(source, topic, dedupe_key, {}, raw)

@@ -28,6 +28,10 @@ class RetryBudget(BaseModel):
 class OrderToCashInput(BaseModel):
     order: Order
     shipment_sla: timedelta = timedelta(hours=48)
+    backorder_retry: timedelta = Field(
+        default=timedelta(hours=1),
+        description="A backordered order (its missing units are inbound) tries again this often",
+    )
     retry: RetryBudget = RetryBudget()
     publish_search_attributes: bool = Field(
         default=True,

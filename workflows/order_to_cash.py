@@ -1,5 +1,5 @@
-"""Order-to-cash saga: validate → tax → reserve → acknowledge → ERP order → fulfil → ship →
-confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs;
+"""Order-to-cash saga: validate → tax → source and reserve → acknowledge → ERP order → fulfil →
+ship → confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs;
 a failure that retries cannot fix, or a support cancel, unwinds the stack in reverse."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.errors import RATE_LIMITED, TRANSIENT
+    from activities.inventory import InventoryActivities, shipment_commit
     from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
     from activities.stock import StockActivities
     from activities.tax import TaxActivities
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         TaxQuote,
     )
     from canonical.fulfillment import shipped_quantities
+    from canonical.sourcing import DemandLine, SourcingPlan, SourcingRequest
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
@@ -54,6 +56,9 @@ CHANNEL_CALLS = {
     ChannelActivities.confirm_shipment,
     ChannelActivities.cancel_channel_order,
 }
+# Stock is sourced, reserved, released and committed by the inventory service (added while
+# orders were running: their reservations stay with `StockActivities`).
+INVENTORY_SERVICE = "inventory-service"
 # ERP calls run on the ERP's quota-limited queue; the channel is acknowledged before the ERP
 # order (never waiting for the ERP's backlog); the ERP records the delivery after shipment.
 ERP_CALLS = {
@@ -112,6 +117,8 @@ class OrderToCashWorkflow:
         self._erp_order: ErpOrderRef | None = None
         self._channel_events: set[str] = set()
         self._erp_governed = False
+        self._inventory_service = False
+        self._plan: SourcingPlan | None = None
 
     # --- support API -----------------------------------------------------------------------
 
@@ -205,12 +212,19 @@ class OrderToCashWorkflow:
                 code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
             )
             self._set_search_exception(failure.code)
-            await self._compensate(OrderStatus.FAILED, f"{failure.step.value}: {failure.message}")
+            # Nothing to sell is a cancellation the customer is told about, not a breakdown.
+            final = (
+                OrderStatus.CANCELLED
+                if failure.code is ExceptionCode.OUT_OF_STOCK
+                else OrderStatus.FAILED
+            )
+            await self._compensate(final, f"{failure.step.value}: {failure.message}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 
     async def _forward(self, input: OrderToCashInput) -> None:
         self._erp_governed = workflow.patched(ERP_GOVERNANCE)
+        self._inventory_service = workflow.patched(INVENTORY_SERVICE)
         self._set_status(OrderStatus.IN_PROGRESS)
         items = await self._validate()
         quote = await self._run_step(
@@ -221,7 +235,9 @@ class OrderToCashWorkflow:
         self._note(f"tax quoted: {quote.total_tax} on {quote.total_taxable}")
         # The marketplace fulfils from its own stock (Amazon AFN): nothing for our warehouse.
         ours = self._order.fulfillment is not FulfillmentMethod.CHANNEL
-        if ours:
+        if ours and self._inventory_service:
+            await self._allocate(input.backorder_retry)
+        elif ours:
             await self._run_step(
                 Step.RESERVE_STOCK,
                 lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
@@ -265,7 +281,7 @@ class OrderToCashWorkflow:
                 Step.ERP_DELIVERY,
                 lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order),
             )
-        if ours:
+        if ours and not self._inventory_service:
             await self._settle(
                 Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
             )
@@ -277,6 +293,50 @@ class OrderToCashWorkflow:
         )
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, f"invoiced as {invoice.erp_id}")
+
+    async def _allocate(self, backorder_retry: timedelta) -> None:
+        """Source and reserve through the inventory service. Missing units that are on their
+        way: the order waits, backordered, and tries again. Else it is cancelled."""
+        self._push(
+            "release_order", lambda: self._undo(InventoryActivities.release_order, self._key)
+        )
+        while True:
+            self._plan = await self._run_step(
+                Step.RESERVE_STOCK,
+                lambda: self._activity(InventoryActivities.allocate_order, self._sourcing()),
+            )
+            if not self._plan.shortfalls:
+                break
+            if not self._plan.backorderable:
+                raise StepFailed(
+                    Step.RESERVE_STOCK,
+                    ExceptionCode.OUT_OF_STOCK,
+                    f"out of stock: {self._plan.reason()}",
+                )
+            await self._hold(
+                Step.RESERVE_STOCK,
+                ExceptionCode.OUT_OF_STOCK,
+                f"backordered: {self._plan.reason()}",
+                retry_after=backorder_retry,
+            )
+            self._resume = None
+        nodes = ", ".join(f"{g.node} ({len(g.lines)} line(s))" for g in self._plan.groups)
+        self._note(f"reserved at {nodes}")
+
+    def _sourcing(self) -> SourcingRequest:
+        order = self._order
+        return SourcingRequest(
+            order_id=self._key,
+            channel=order.channel,
+            lines=[
+                DemandLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+                for line in order.lines
+            ],
+            ship_to=order.ship_to,
+            pickup_node=order.pickup_store
+            if order.fulfillment is FulfillmentMethod.PICKUP
+            else None,
+        )
 
     async def _acknowledge(self, erp_order: ErpOrderRef | None) -> None:
         await self._run_step(
@@ -314,6 +374,13 @@ class OrderToCashWorkflow:
                         ShipmentConfirmation(order=self._order, shipment=shipment),
                     ),
                 )
+                if self._inventory_service:  # the shipped units leave our stock
+                    await self._settle(
+                        Step.CONFIRM_SHIPMENT,
+                        lambda shipment=shipment: self._activity(  # type: ignore[misc]
+                            InventoryActivities.commit_shipment, shipment_commit(shipment)
+                        ),
+                    )
                 if shipment in self._unconfirmed:
                     self._unconfirmed.remove(shipment)
                 status = (
@@ -397,13 +464,26 @@ class OrderToCashWorkflow:
                 code, message = business_failure(err)
                 await self._needs_attention(step, code, f"{step.value} failed: {message}")
 
-    async def _hold(self, step: Step, code: ExceptionCode, message: str) -> None:
+    async def _hold(
+        self,
+        step: Step,
+        code: ExceptionCode,
+        message: str,
+        retry_after: timedelta | None = None,
+    ) -> None:
+        """Wait for support to resume or cancel; with `retry_after`, try again by itself."""
         self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
         self._set_search_exception(code)
         self._set_status(OrderStatus.ON_HOLD, f"{code.value}: {message}")
-        await workflow.wait_condition(lambda: self._resume is not None or self._cancel is not None)
+        try:
+            await workflow.wait_condition(
+                lambda: self._resume is not None or self._cancel is not None, timeout=retry_after
+            )
+            note = self._resume.note if self._resume else ""
+        except TimeoutError:
+            note = f"trying again after {retry_after}"
         self._checkpoint()
-        self._release_exception(OrderStatus.IN_PROGRESS, self._resume.note if self._resume else "")
+        self._release_exception(OrderStatus.IN_PROGRESS, note)
 
     async def _needs_attention(self, step: Step, code: ExceptionCode, message: str) -> None:
         self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
@@ -489,6 +569,7 @@ class OrderToCashWorkflow:
 
     def _fulfillment(self) -> FulfillmentRequest:
         assert self._order.ship_to is not None  # guaranteed by Order validation for SHIP
+        groups = self._plan.groups if self._plan else []
         return FulfillmentRequest(
             order_key=self._key,
             order_number=self._order.order_number,
@@ -497,6 +578,8 @@ class OrderToCashWorkflow:
                 FulfillmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
                 for line in self._order.lines
             ],
+            # One node ships it all: tell the WMS which of its warehouses.
+            warehouse=groups[0].warehouse if len(groups) == 1 else None,
         )
 
     def _shipped_lines(self) -> dict[str, int]:

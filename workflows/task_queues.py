@@ -17,3 +17,9 @@ def erp_task_queue(base: str) -> str:
     """ERP calls have their own queue: its worker holds them to the ERP's quota (concurrent
     calls and calls per second), so a burst or a backlog replay queues here, not at the ERP."""
     return f"{base}.erp"
+
+
+def inventory_task_queue(base: str, channel: Channel | str) -> str:
+    """Availability pushes of a channel: their own queue, held to the rate of the channel's
+    inventory API (often not the rate of its order APIs)."""
+    return f"{base}.{Channel(channel).value}.inventory"

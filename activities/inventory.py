@@ -1,0 +1,125 @@
+"""Inventory service activities: allocate (source and reserve), release, commit shipments, book
+events, reconcile. The store is ours: a database error is retried like a transient partner
+error; a shortfall is a result (the saga decides), not an error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from canonical import ExceptionCode, Shipment, StockLevel
+from canonical.inventory import InventoryEvent
+from canonical.reconciliation import ReconciliationReport
+from canonical.sourcing import SourcingPlan, SourcingRequest
+from inventory.reconciliation import reconcile
+from inventory.service import InventoryService
+from inventory.store import Touched, UnknownNode
+
+
+class ChangeNotifier(Protocol):
+    async def changed(self, touched: Touched, resync: bool = False) -> None:
+        """Tell the channels selling from these positions that their ATP may have changed."""
+        ...
+
+
+class ShipmentCommit(BaseModel):
+    order_id: str
+    shipment_id: str
+    lines: dict[str, int] | None = None  # shipped per order line; None: all still reserved
+
+
+def shipment_commit(shipment: Shipment) -> ShipmentCommit:
+    lines: dict[str, int] = {}
+    for line in shipment.lines:
+        lines[line.line_id] = lines.get(line.line_id, 0) + line.quantity
+    return ShipmentCommit(
+        order_id=shipment.order_key, shipment_id=shipment.shipment_id, lines=lines
+    )
+
+
+class RecordedEvents(BaseModel):
+    new: int
+    duplicates: int
+
+
+class ReconcileRequest(BaseModel):
+    run_id: str
+    erp: list[StockLevel]
+    wms: list[StockLevel]
+    settle: timedelta
+    at: datetime
+
+
+class InventoryActivities:
+    def __init__(self, service: InventoryService, notifier: ChangeNotifier) -> None:
+        self._service = service
+        self._notifier = notifier
+
+    @activity.defn
+    async def allocate_order(self, request: SourcingRequest) -> SourcingPlan:
+        plan = await asyncio.to_thread(self._service.allocate, request)
+        await self._notifier.changed(
+            {(line.sku, group.node) for group in plan.groups for line in group.lines}
+        )
+        return plan
+
+    @activity.defn
+    async def release_order(self, order_id: str) -> None:
+        await self._notifier.changed(await asyncio.to_thread(self._service.store.release, order_id))
+
+    @activity.defn
+    async def commit_shipment(self, request: ShipmentCommit) -> None:
+        touched = await asyncio.to_thread(
+            self._service.store.commit, request.order_id, request.shipment_id, request.lines
+        )
+        await self._notifier.changed(touched)
+
+    @activity.defn
+    async def record_inventory(self, events: list[InventoryEvent]) -> RecordedEvents:
+        try:
+            recorded = await asyncio.to_thread(self._service.store.record, events)
+        except UnknownNode as exc:
+            raise ApplicationError(
+                str(exc), type=ExceptionCode.INVALID_ORDER.value, non_retryable=True
+            ) from exc
+        # Duplicates too: a retry after the booking must still reach the channels.
+        await self._notifier.changed({(e.sku, e.node) for e in events})
+        return RecordedEvents(new=len(recorded.new), duplicates=recorded.duplicates)
+
+    @activity.defn
+    async def inventory_skus(self) -> list[str]:
+        positions = await asyncio.to_thread(self._service.store.positions)
+        return sorted({p.sku for p in positions})
+
+    @activity.defn
+    async def reconcile_inventory(self, request: ReconcileRequest) -> ReconciliationReport:
+        report, _ = await asyncio.to_thread(
+            reconcile,
+            self._service.store,
+            request.run_id,
+            request.erp,
+            request.wms,
+            request.settle,
+            request.at,
+        )
+        # Every position is re-published after a run: a change whose signal was lost (the
+        # process died between the booking and the signal) reaches the channels here.
+        positions = await asyncio.to_thread(self._service.store.positions)
+        await self._notifier.changed({(p.sku, p.node) for p in positions}, resync=True)
+        return report
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.allocate_order,
+            self.release_order,
+            self.commit_shipment,
+            self.record_inventory,
+            self.inventory_skus,
+            self.reconcile_inventory,
+        ]

@@ -1,0 +1,166 @@
+"""One channel's inventory publisher: SKUs whose available-to-sell may have changed arrive by
+signal; each is pushed at most once per interval, with the value true at push time, so a
+burst of changes is one push per SKU. Pushes run on the channel's inventory queue, which
+holds them to the channel's rate limit. Long-lived: continues as new when the history grows,
+carrying what is pending and what the channel holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inventory_push import InventoryPushActivities, PushRequest, PushResult
+    from canonical import Channel
+    from workflows.task_queues import inventory_task_queue
+
+
+class SkuChanges(BaseModel):
+    skus: list[str]
+    resync: bool = False  # push even what the channel should already hold
+
+
+class PublisherInput(BaseModel):
+    channel: Channel
+    interval: timedelta = timedelta(seconds=1)
+    batch_size: int = 1
+    # Carried over continue-as-new:
+    pending: list[str] = []
+    last_pushed_at: dict[str, datetime] = {}
+    channel_holds: dict[str, int] = {}
+    pushes: dict[str, int] = {}
+    failures: dict[str, str] = {}
+
+
+class PublisherState(BaseModel):
+    channel: Channel
+    pending: list[str]
+    in_flight: list[str]
+    channel_holds: dict[str, int]
+    pushes: dict[str, int]
+    failures: dict[str, str]  # SKU -> why its last push failed (it is retried on next change)
+
+
+def publisher_workflow_id(channel: Channel | str) -> str:
+    return f"inventory-publisher:{Channel(channel).value}"
+
+
+@workflow.defn
+class InventoryPublisherWorkflow:
+    @workflow.init
+    def __init__(self, input: PublisherInput) -> None:
+        self._input = input
+        self._pending: set[str] = set(input.pending)
+        self._last_pushed_at = dict(input.last_pushed_at)
+        self._holds = dict(input.channel_holds)
+        self._pushes = dict(input.pushes)
+        self._failures = dict(input.failures)
+        self._in_flight: set[str] = set()
+        self._woken = False
+
+    @workflow.signal
+    def changed(self, changes: SkuChanges) -> None:
+        self._pending.update(changes.skus)
+        if changes.resync:
+            for sku in changes.skus:
+                self._holds.pop(sku, None)
+        self._woken = True
+
+    @workflow.query
+    def state(self) -> PublisherState:
+        return PublisherState(
+            channel=self._input.channel,
+            pending=sorted(self._pending),
+            in_flight=sorted(self._in_flight),
+            channel_holds=self._holds,
+            pushes=self._pushes,
+            failures=self._failures,
+        )
+
+    @workflow.run
+    async def run(self, input: PublisherInput) -> None:
+        pushes: set[asyncio.Task[None]] = set()
+        while True:
+            due = self._due()
+            if due:
+                now = workflow.now()
+                self._pending.difference_update(due)
+                self._in_flight.update(due)
+                self._last_pushed_at.update(dict.fromkeys(due, now))
+                size = max(1, input.batch_size)
+                for start in range(0, len(due), size):
+                    task = asyncio.create_task(self._push(due[start : start + size]))
+                    pushes.add(task)
+                    task.add_done_callback(pushes.discard)
+                continue
+            if workflow.info().is_continue_as_new_suggested() and not self._in_flight:
+                break
+            self._woken = False
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._woken, timeout=self._next_due())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            PublisherInput(
+                channel=input.channel,
+                interval=input.interval,
+                batch_size=input.batch_size,
+                pending=sorted(self._pending),
+                last_pushed_at=self._recent_pushes(),
+                channel_holds=self._holds,
+                pushes=self._pushes,
+                failures=self._failures,
+            )
+        )
+
+    def _due(self) -> list[str]:
+        """Pending SKUs not being pushed whose last push is an interval old (or never)."""
+        now = workflow.now()
+        return sorted(
+            sku
+            for sku in self._pending - self._in_flight
+            if sku not in self._last_pushed_at
+            or now >= self._last_pushed_at[sku] + self._input.interval
+        )
+
+    def _next_due(self) -> timedelta | None:
+        waiting = [self._last_pushed_at[s] for s in self._pending - self._in_flight]
+        if not waiting:
+            return None  # nothing pending: sleep until a signal or a push ends
+        return max(min(waiting) + self._input.interval - workflow.now(), timedelta(0))
+
+    def _recent_pushes(self) -> dict[str, datetime]:
+        cutoff = workflow.now() - self._input.interval
+        return {s: at for s, at in self._last_pushed_at.items() if at > cutoff}
+
+    async def _push(self, skus: list[str]) -> None:
+        try:
+            result: PushResult = await workflow.execute_activity_method(
+                InventoryPushActivities.push_available,
+                PushRequest(
+                    channel=self._input.channel,
+                    skus=skus,
+                    last_pushed={s: self._holds[s] for s in skus if s in self._holds},
+                ),
+                task_queue=inventory_task_queue(workflow.info().task_queue, self._input.channel),
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            )
+            for sku in result.pushed:
+                self._holds[sku] = result.values[sku]
+                self._pushes[sku] = self._pushes.get(sku, 0) + 1
+                self._failures.pop(sku, None)
+            for sku in result.unlisted:
+                self._failures[sku] = "not listed on the channel"
+        except ActivityError as err:
+            for sku in skus:
+                self._failures[sku] = str(err.cause or err)
+        finally:
+            self._in_flight.difference_update(skus)
+            self._woken = True

@@ -1,0 +1,63 @@
+"""Stock reconciliation, run by a Temporal schedule (and `starter.py inventory reconcile
+--now`): the WMS's and the ERP's counts against the inventory positions; drift is booked as
+adjustments and the report kept (and returned)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.erp import ErpActivities
+    from activities.inventory import InventoryActivities, ReconcileRequest
+    from activities.wms import WmsActivities
+    from canonical.reconciliation import ReconciliationReport
+    from workflows.task_queues import erp_task_queue
+
+T = TypeVar("T")
+
+
+async def _call(fn: Callable[..., Awaitable[T]], *args: Any, task_queue: str | None = None) -> T:
+    return await workflow.execute_activity_method(
+        fn,
+        args=list(args),
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(minutes=2),
+        schedule_to_close_timeout=timedelta(minutes=30),
+        retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+    )
+
+
+class ReconcileInput(BaseModel):
+    settle: timedelta = timedelta(minutes=10)
+
+
+@workflow.defn
+class InventoryReconciliationWorkflow:
+    @workflow.run
+    async def run(self, input: ReconcileInput) -> ReconciliationReport:
+        wms = await _call(WmsActivities.wms_stock_levels)
+        known = await _call(InventoryActivities.inventory_skus)
+        skus = sorted({level.sku for level in wms} | set(known))
+        erp_queue = erp_task_queue(workflow.info().task_queue)
+        erp = await _call(ErpActivities.erp_stock_levels, skus, task_queue=erp_queue)
+        info = workflow.info()
+        report = await _call(
+            InventoryActivities.reconcile_inventory,
+            ReconcileRequest(
+                run_id=f"{info.workflow_id}:{info.run_id[:8]}",
+                erp=erp,
+                wms=wms,
+                settle=input.settle,
+                at=workflow.now(),
+            ),
+        )
+        workflow.set_current_details(
+            f"{report.positions_checked} positions checked, {report.adjustments} adjusted"
+        )
+        return report
