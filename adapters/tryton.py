@@ -59,11 +59,15 @@ class TrytonErp:
                     ExceptionCode.ERP_REJECTED,
                     f"web shop {self._web_shop_name!r} with a warehouse not found in Tryton",
                 )
+            (warehouse,) = await self.rpc.model(
+                "stock.location", "read", [shops[0]["warehouses"][0]], ["code"]
+            )
             terms = await self.rpc.search_read("account.invoice.payment_term", [], ["id"])
             currencies = await self.rpc.search_read("currency.currency", [], ["id", "code"])
             self._setup = {
                 "shop": shops[0]["id"],
                 "warehouse": shops[0]["warehouses"][0],
+                "warehouse_code": warehouse["code"] or str(warehouse["id"]),
                 "payment_term": terms[0]["id"] if terms else None,
                 "currencies": {row["code"]: row["id"] for row in currencies},
             }
@@ -452,7 +456,8 @@ class TrytonErp:
     # --- stock ------------------------------------------------------------------------------
 
     async def stock_levels(self, skus: list[str]) -> list[StockLevel]:
-        """Quantity on hand and forecast in the web shop's warehouse, per product code."""
+        """Quantity on hand and forecast in the web shop's warehouse (named by its location
+        code, e.g. WH), per product code."""
         shop = await self._shop()
         products = await self._product_rows(skus)
         if not products:
@@ -467,7 +472,7 @@ class TrytonErp:
         return [
             StockLevel(
                 sku=row["code"],
-                warehouse=str(shop["warehouse"]),
+                warehouse=shop["warehouse_code"],
                 on_hand=int(row["quantity"]),
                 forecast=int(row["forecast_quantity"]),
             )

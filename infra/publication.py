@@ -73,7 +73,7 @@ class PublisherSignals:
                         interval=self._interval,
                         batch_size=self._batch_sizes[channel],
                     ),
-                    id=publisher_workflow_id(channel),
+                    id=publisher_workflow_id(self._task_queue, channel),
                     task_queue=self._task_queue,
                     start_signal="changed",
                     start_signal_args=[SkuChanges(skus=sorted(skus), resync=channel in resync)],

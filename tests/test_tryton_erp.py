@@ -109,6 +109,7 @@ async def invoices_of(erp: TrytonErp, sale_id: int) -> list[dict[str, Any]]:
 
 async def on_hand(erp: TrytonErp, sku: str) -> int:
     (level,) = await erp.stock_levels([sku])
+    assert level.warehouse == "WH"  # the location code, as the inventory network names it
     return level.on_hand
 
 

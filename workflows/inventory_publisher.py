@@ -47,8 +47,9 @@ class PublisherState(BaseModel):
     failures: dict[str, str]  # SKU -> why its last push failed (it is retried on next change)
 
 
-def publisher_workflow_id(channel: Channel | str) -> str:
-    return f"inventory-publisher:{Channel(channel).value}"
+def publisher_workflow_id(task_queue: str, channel: Channel | str) -> str:
+    """One publisher per channel and deployment (its task queue)."""
+    return f"inventory-publisher:{task_queue}:{Channel(channel).value}"
 
 
 @workflow.defn

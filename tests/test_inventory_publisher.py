@@ -1,0 +1,95 @@
+"""The publisher workflow on the time-skipping server: bursts coalesce to one push per SKU per
+interval, with the value true at push time; other SKUs are not held back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from temporalio import activity
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.inventory_push import PushRequest, PushResult
+from canonical import Channel
+from workflows.inventory_publisher import (
+    InventoryPublisherWorkflow,
+    PublisherInput,
+    SkuChanges,
+    publisher_workflow_id,
+)
+from workflows.task_queues import inventory_task_queue
+
+INTERVAL = timedelta(seconds=30)
+
+
+class FakeChannel:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}  # what the inventory service would answer now
+        self.pushes: list[dict[str, int]] = []  # what reached the channel, call by call
+
+    @activity.defn(name="push_available")
+    async def push_available(self, request: PushRequest) -> PushResult:
+        values = {sku: self.values[sku] for sku in request.skus}
+        changed = {s: q for s, q in values.items() if request.last_pushed.get(s) != q}
+        if changed:
+            self.pushes.append(changed)
+        return PushResult(values=values, pushed=list(changed))
+
+    def count(self, sku: str) -> int:
+        return sum(sku in push for push in self.pushes)
+
+
+async def test_a_burst_is_one_push_per_sku_per_interval(time_env: WorkflowEnvironment) -> None:
+    channel, task_queue = FakeChannel(), f"test-{uuid.uuid4()}"
+    client = time_env.client
+    async with (
+        Worker(client, task_queue=task_queue, workflows=[InventoryPublisherWorkflow]),
+        Worker(
+            client,
+            task_queue=inventory_task_queue(task_queue, Channel.SHOPIFY),
+            activities=[channel.push_available],
+        ),
+    ):
+
+        async def changed(*skus: str) -> None:
+            await client.start_workflow(
+                InventoryPublisherWorkflow.run,
+                PublisherInput(channel=Channel.SHOPIFY, interval=INTERVAL, batch_size=10),
+                id=publisher_workflow_id(task_queue, Channel.SHOPIFY),
+                task_queue=task_queue,
+                start_signal="changed",
+                start_signal_args=[SkuChanges(skus=list(skus))],
+            )
+
+        async def settled() -> None:
+            handle = client.get_workflow_handle(publisher_workflow_id(task_queue, Channel.SHOPIFY))
+            for _ in range(200):
+                state = await handle.query(InventoryPublisherWorkflow.state)
+                if not state.in_flight:
+                    return
+                await time_env.sleep(timedelta(milliseconds=50))
+            raise AssertionError("a push never ended")
+
+        channel.values = {"A": 10, "B": 5}
+        await changed("A")
+        await settled()
+        assert channel.pushes == [{"A": 10}]  # the first change goes out at once
+        for left in range(9, 0, -1):  # a burst within the interval
+            channel.values["A"] = left
+            await changed("A")
+        await changed("B")  # another SKU is not held back by A's interval
+        await settled()
+        assert channel.count("A") == 1 and channel.pushes[-1] == {"B": 5}
+        await time_env.sleep(INTERVAL)
+        await settled()
+        assert channel.count("A") == 2 and channel.pushes[-1] == {"A": 1}  # only the latest
+        await changed("A")  # nothing changed since: no call to the channel
+        await time_env.sleep(INTERVAL)
+        await settled()
+        assert channel.count("A") == 2
+        handle = client.get_workflow_handle(publisher_workflow_id(task_queue, Channel.SHOPIFY))
+        state = await handle.query(InventoryPublisherWorkflow.state)
+        assert state.pushes == {"A": 2, "B": 1} and state.channel_holds == {"A": 1, "B": 5}
+        assert state.pending == []
+        await handle.terminate()
