@@ -8,6 +8,9 @@ python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
 python starter.py list [--status S] [--channel C]
 python starter.py inbox list [--status failed] [--source shopify]
 python starter.py inbox replay ID
+python starter.py inventory show SKU             positions, reservations, per-channel ATP
+python starter.py inventory reconcile [--now]    latest report, or run one now and print it
+python starter.py inventory network              nodes and channel allocation
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import signal
 import sys
 
-from cli import demo, inbox, support
+from cli import demo, inbox, inventory, support
 from infra.settings import Settings
 
 
@@ -59,6 +62,14 @@ def parser() -> argparse.ArgumentParser:
     il.add_argument("--limit", type=int, default=50)
     ir = inbox_commands.add_parser("replay", help="act on a stored delivery again")
     ir.add_argument("id", type=int)
+    inventory_commands = sub.add_parser("inventory", help="the inventory service").add_subparsers(
+        dest="inventory_command", required=True
+    )
+    shown = inventory_commands.add_parser("show", help="positions and ATP of a SKU")
+    shown.add_argument("sku")
+    rc = inventory_commands.add_parser("reconcile", help="stock reconciliation report")
+    rc.add_argument("--now", action="store_true", help="run one now (needs the worker)")
+    inventory_commands.add_parser("network", help="nodes and channel allocation")
     return p
 
 
@@ -81,6 +92,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             inbox.list_entries(settings, args.status, args.source, args.limit)
         case "inbox":
             await inbox.replay(settings, args.id)
+        case "inventory" if args.inventory_command == "show":
+            inventory.show(settings, args.sku)
+        case "inventory" if args.inventory_command == "reconcile":
+            await inventory.reconcile(settings, args.now)
+        case "inventory":
+            inventory.network(settings)
     return 0
 
 

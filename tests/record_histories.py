@@ -7,23 +7,30 @@ orders are caught. Keep old files when recording new ones after a `workflow.patc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
 from canonical import ChannelEvent, ChannelEventKind, Money, OrderStatus
+from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
 from infra.harness import Harness, order_harness
+from infra.inventory import open_inventory, publisher_signals
 from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
+from infra.schedules import reconcile_now
+from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
+from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
@@ -166,6 +173,71 @@ async def walmart_poll(h: Harness) -> Any:
     )
 
 
+def _count(h: Harness, sku: str, **warehouses: int) -> None:
+    """The sandbox WMS counts `sku` (`w<warehouse id>=units`); reconciliation books it."""
+    for warehouse, units in warehouses.items():
+        httpx.put(
+            f"{h.settings.sandbox_url}/_sandbox/shipstation/inventory/"
+            f"{warehouse.removeprefix('w')}/{sku}",
+            json={"on_hand": units},
+        ).raise_for_status()
+
+
+async def out_of_stock_cancelled(h: Harness) -> Handle:
+    _count(h, "TRAY-BRASS-S", w101=0, w102=0)
+    await reconcile_now(h.client, h.settings)
+    return await _start(h, [("TRAY-BRASS-S", 1)])
+
+
+async def backordered_then_cancelled(h: Harness) -> Handle:
+    """None on hand, some on its way to a warehouse: the order waits until support cancels."""
+    _count(h, "WICK-TRIM-01", w101=0, w102=0)
+    await reconcile_now(h.client, h.settings)
+    open_inventory(h.settings).store.record(
+        [
+            InventoryEvent(
+                source="erp", event_id=f"transfer-{uuid.uuid4().hex[:8]}",
+                kind=InventoryEventKind.TRANSFER_OUT, sku="WICK-TRIM-01", node="DS-LUMEN",
+                to_node="WH-EAST", quantity=5,
+            )
+        ]
+    )  # fmt: skip
+    handle = await _start(h, [("WICK-TRIM-01", 2)])
+    await _until(handle, OrderStatus.ON_HOLD)
+    await handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="too slow"))
+    return handle
+
+
+async def reconciliation(h: Harness) -> Any:
+    _count(h, "MATCH-LONG-50", w102=99_990)
+    return await h.client.start_workflow(
+        InventoryReconciliationWorkflow.run,
+        ReconcileInput(settle=timedelta(0)),
+        id=f"inventory-reconcile-recording-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def publisher(h: Harness) -> Any:
+    """A burst for two SKUs, pushed; the long-lived run is then terminated to keep it."""
+    service = open_inventory(h.settings)
+    signals = publisher_signals(lambda: _client(h), service, h.settings, h.adapters)
+    for _ in range(5):
+        await signals.changed({("MUG-STONE-350", "WH-EAST"), ("CANDLE-CEDAR-8OZ", "WH-WEST")})
+    handle = h.client.get_workflow_handle(publisher_workflow_id(h.settings.task_queue, "amazon"))
+    for _ in range(100):
+        state = await handle.query(InventoryPublisherWorkflow.state)
+        if len(state.pushes) == 2 and not state.in_flight and not state.pending:
+            break
+        await asyncio.sleep(0.1)
+    await handle.terminate(reason="history recorded")
+    return handle
+
+
+async def _client(h: Harness) -> Client:
+    return h.client
+
+
 ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "completed": completed,
     "split_shipment_after_delay": split_shipment_after_delay,
@@ -174,12 +246,16 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "erp_rejected": erp_rejected,
     "cancelled_by_channel_before_create": cancelled_by_channel_before_create,
     "refund_reported": refund_reported,
+    "out_of_stock_cancelled": out_of_stock_cancelled,
+    "backordered_then_cancelled": backordered_then_cancelled,
 }
 # file prefix (the workflow type) -> scenarios
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "order_to_cash": dict(ORDER_SCENARIOS),
     "pos_day": {"sales_posted": pos_day},
     "walmart_poll": {"imported": walmart_poll},
+    "inventory_reconciliation": {"drift_booked": reconciliation},
+    "inventory_publisher": {"burst_pushed": publisher},
 }
 
 
@@ -195,7 +271,8 @@ async def record(version: str) -> list[Path]:
             for prefix, scenarios in SCENARIOS.items():
                 for name, scenario in scenarios.items():
                     handle = await scenario(harness)
-                    await asyncio.wait_for(handle.result(), 60)
+                    with contextlib.suppress(WorkflowFailureError):  # a terminated run
+                        await asyncio.wait_for(handle.result(), 60)
                     history = await handle.fetch_history()
                     path = HISTORIES / f"{prefix}_{version}_{name}.json"
                     path.write_text(history.to_json())

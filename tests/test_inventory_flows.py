@@ -14,6 +14,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+import starter
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, OrderStatus
 from infra.harness import Harness, order_harness
@@ -27,7 +28,7 @@ from workflows.order_inputs import OrderToCashInput, RetryBudget
 KEY = "inventory-test-key"
 
 
-def USD(amount: str) -> dict[str, str]:
+def usd(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "USD"}
 
 
@@ -110,9 +111,9 @@ async def test_store_sales_leave_the_store_stock(stack: Harness) -> None:
         "transaction_id": f"t-{uuid.uuid4().hex[:6]}",
         "occurred_at": "2026-11-20T15:00:00+00:00",
         "currency": "USD",
-        "lines": [{"sku": "MUG-STONE-350", "quantity": 3, "unit_price": USD("18.00")}],
-        "tax": USD("3.38"),
-        "total": USD("57.38"),
+        "lines": [{"sku": "MUG-STONE-350", "quantity": 3, "unit_price": usd("18.00")}],
+        "tax": usd("3.38"),
+        "total": usd("57.38"),
     }
     batch = {"store_id": "STORE-BOS", "batch_id": "b1", "sales": [sale]}
     assert (await post(stack, "pos", batch)).status_code == 202
@@ -172,3 +173,23 @@ async def test_orders_racing_for_the_last_units(stack: Harness) -> None:
         ("WH-EAST", 0, 0),
         ("WH-WEST", 0, 0),
     ]
+
+
+async def test_support_commands_show_a_sku_and_reconcile_now(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = stack.settings
+    monkeypatch.setenv("TEMPORAL_ADDRESS", settings.temporal_target)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ORDER_TASK_QUEUE", settings.task_queue)
+    run = starter.main
+    assert await asyncio.to_thread(run, ["inventory", "reconcile", "--now"]) == 0
+    assert "positions checked, 0 adjusted" in capsys.readouterr().out
+    assert await asyncio.to_thread(run, ["inventory", "show", "MUG-STONE-350"]) == 0
+    out = capsys.readouterr().out
+    assert "WH-WEST" in out and "100000" in out and "Available to sell per channel" in out
+    assert "498" in out  # Walmart: 40 % capped at 500 units, less a buffer of 2
+    assert await asyncio.to_thread(run, ["inventory", "reconcile"]) == 0
+    assert "reconciliation inventory-reconcile-now-" in capsys.readouterr().out
+    assert await asyncio.to_thread(run, ["inventory", "network"]) == 0
+    assert "amazon: sells from DS-LUMEN, WH-EAST, WH-WEST; 60 %" in capsys.readouterr().out

@@ -9,6 +9,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.inventory_publisher import InventoryPublisherWorkflow
+from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
@@ -16,12 +18,24 @@ from workflows.walmart_poll import WalmartOrderPollWorkflow
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
-WORKFLOWS = [OrderToCashWorkflow, PosDayWorkflow, WalmartOrderPollWorkflow]
+WORKFLOWS = [
+    OrderToCashWorkflow,
+    PosDayWorkflow,
+    WalmartOrderPollWorkflow,
+    InventoryPublisherWorkflow,
+    InventoryReconciliationWorkflow,
+]
 
 
 def test_every_workflow_type_has_recorded_histories() -> None:
     names = {path.stem.split("_v", 1)[0] for path in HISTORIES}
-    assert names == {"order_to_cash", "pos_day", "walmart_poll"}
+    assert names == {
+        "order_to_cash",
+        "pos_day",
+        "walmart_poll",
+        "inventory_publisher",
+        "inventory_reconciliation",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
