@@ -33,6 +33,7 @@ sys.dont_write_bytecode = False
 from adapters.tryton_rpc import TrytonRpc  # noqa: E402
 from bench.ingest import place_orders  # noqa: E402
 from bench.local_stack import bench_stack  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from sandbox.lossy_proxy import LossyProxy  # noqa: E402
 from tryton_local.instance import (  # noqa: E402
     ADMIN_PASSWORD,
@@ -43,11 +44,6 @@ from tryton_local.instance import (  # noqa: E402
 from webhooks.shopify import sign  # noqa: E402
 
 CONCURRENT_DELIVERIES = 100
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
 def peak_per_second(starts: list[float]) -> int:

@@ -7,6 +7,7 @@ interleaving of orders can promise a unit twice."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from inventory.tables import (
 ORCHESTRATOR = "orchestrator"  # ledger source of the service's own bookings (shipments)
 RECONCILIATION = "reconciliation"  # ledger source of drift adjustments
 ACTIVE = ReservationStatus.ACTIVE.value
+NETWORK_TTL = 10.0  # seconds a process trusts its copy of nodes and allocations
 
 Touched = set[tuple[str, str]]  # (sku, node) whose ATP may have changed
 
@@ -79,6 +81,7 @@ class InventoryStore:
         self.engine = engine
         self._lock = write_lock(engine)
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._network_cache: tuple[float, dict[str, Node], dict[str, AllocationRule]] | None = None
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -90,6 +93,7 @@ class InventoryStore:
 
     def apply_network(self, network: Network) -> None:
         """Upsert nodes and allocations; safety stock of listed positions. Idempotent."""
+        self._network_cache = None
         with self._write() as conn:
             for node in network.nodes:
                 values = node.model_dump()
@@ -116,13 +120,29 @@ class InventoryStore:
         conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
 
     def nodes(self) -> dict[str, Node]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(NODES)).mappings().all()
-        return {row["code"]: Node.model_validate(dict(row)) for row in rows}
+        """The network's nodes; read at most every NETWORK_TTL seconds (it changes when a
+        process applies its network file, not per order)."""
+        return self._network()[0]
 
     def allocation_rules(self) -> dict[str, AllocationRule]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(ALLOCATIONS)).mappings().all()
+        return self._network()[1]
+
+    def _network(self) -> tuple[dict[str, Node], dict[str, AllocationRule]]:
+        cached = self._network_cache
+        if cached is None or time.monotonic() - cached[0] > NETWORK_TTL:
+            with self.engine.connect() as conn:
+                nodes = conn.execute(select(NODES)).mappings().all()
+                rules = conn.execute(select(ALLOCATIONS)).mappings().all()
+            cached = (time.monotonic(), self._nodes(nodes), self._rules(rules))
+            self._network_cache = cached
+        return cached[1], cached[2]
+
+    @staticmethod
+    def _nodes(rows: Sequence[Any]) -> dict[str, Node]:
+        return {row["code"]: Node.model_validate(dict(row)) for row in rows}
+
+    @staticmethod
+    def _rules(rows: Sequence[Any]) -> dict[str, AllocationRule]:
         return {
             row["channel"]: AllocationRule(
                 channel=row["channel"],
