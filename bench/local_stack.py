@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.harness import harness_settings
 from infra.processes import binary, free_port
-from infra.stack import LocalStack
+from infra.stack import DEV_SERVER_CONFIG, LocalStack
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
@@ -28,6 +28,7 @@ async def bench_stack(
         data_converter=pydantic_data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
+        dev_server_extra_args=DEV_SERVER_CONFIG,
     )
     os.environ.update({"WALMART_POLL_SECONDS": "0", **env})
     target = temporal.client.service_client.config.target_host

@@ -21,7 +21,7 @@ from workflows.inventory_publisher import (
     publisher_workflow_id,
 )
 
-WINDOW = 0.05  # seconds a change waits for others to share its signal
+WINDOW = 0.2  # seconds a change waits for others to share its signal
 
 
 class PublisherSignals:

@@ -146,7 +146,7 @@ class Settings:
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
             inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
             inventory_network=Path(env.get("INVENTORY_NETWORK") or default_network_path(erp)),
-            inventory_push_interval_seconds=float(get("INVENTORY_PUSH_INTERVAL_SECONDS", "1")),
+            inventory_push_interval_seconds=float(get("INVENTORY_PUSH_INTERVAL_SECONDS", "0.6")),
             inventory_calls_per_second={
                 # Shopify: one inventorySetQuantities sets up to 250 SKUs (about 10 points).
                 "shopify": float(get("SHOPIFY_INVENTORY_CALLS_PER_SECOND", "2")),

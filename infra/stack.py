@@ -15,12 +15,28 @@ from tryton_local.instance import TrytonInstance, local_instance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
+# Server settings the orchestrator's timing relies on (deploy/temporal/dynamicconfig.yaml
+# holds the same for a production-like server):
+# - a task queue's rate limit (max_task_queue_activities_per_second) is split across its
+#   partitions (4 by default): at a few calls per second each partition may dispatch one task
+#   every second or two, so tasks wait although the queue is under its rate. Rate-limited
+#   queues want one partition; the dev server gives one to every queue.
+# - timers fire up to `timerProcessorMaxTimeShift` (1 s) late: an inventory publisher's
+#   sub-second tick would come every second or so.
+DEV_SERVER_CONFIG = [
+    "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+    "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+    "--dynamic-config-value", 'history.timerProcessorMaxTimeShift="50ms"',
+]  # fmt: skip
+
+
 def dev_server_args(
     host: str, port: int, ui_port: int, namespace: str, db_file: Path | None
 ) -> list[str]:
     args = [
         binary("temporal"), "server", "start-dev", "--ip", host, "--port", str(port),
         "--ui-port", str(ui_port), "--namespace", namespace, "--log-level", "warn",
+        *DEV_SERVER_CONFIG,
     ]  # fmt: skip
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)

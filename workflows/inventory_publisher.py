@@ -1,8 +1,10 @@
 """One channel's inventory publisher: SKUs whose available-to-sell may have changed arrive by
-signal; each is pushed at most once per interval, with the value true at push time, so a
-burst of changes is one push per SKU. Pushes run on the channel's inventory queue, which
-holds them to the channel's rate limit. Long-lived: continues as new when the history grows,
-carrying what is pending and what the channel holds."""
+signal. The publisher pushes in ticks at most an interval apart: a tick takes every pending
+SKU, with the value true at push time, in as few calls as the channel's batch allows. So a
+burst of changes is one push per SKU per interval, and a channel that sets many SKUs per call
+gets one call per interval. The first change after a quiet spell goes out at once. Pushes run
+on the channel's inventory queue, which holds them to the channel's rate limit. Long-lived:
+continues as new when the history grows, carrying what is pending and what the channel holds."""
 
 from __future__ import annotations
 
@@ -28,11 +30,11 @@ class SkuChanges(BaseModel):
 
 class PublisherInput(BaseModel):
     channel: Channel
-    interval: timedelta = timedelta(seconds=1)
+    interval: timedelta = timedelta(seconds=0.6)
     batch_size: int = 1
     # Carried over continue-as-new:
     pending: list[str] = []
-    last_pushed_at: dict[str, datetime] = {}
+    last_tick: datetime | None = None
     channel_holds: dict[str, int] = {}
     pushes: dict[str, int] = {}
     failures: dict[str, str] = {}
@@ -58,12 +60,13 @@ class InventoryPublisherWorkflow:
     def __init__(self, input: PublisherInput) -> None:
         self._input = input
         self._pending: set[str] = set(input.pending)
-        self._last_pushed_at = dict(input.last_pushed_at)
+        self._last_tick = input.last_tick
         self._holds = dict(input.channel_holds)
         self._pushes = dict(input.pushes)
         self._failures = dict(input.failures)
         self._in_flight: set[str] = set()
         self._woken = False
+        self._tick_timer = False  # the loop sleeps until the next tick
 
     @workflow.signal
     def changed(self, changes: SkuChanges) -> None:
@@ -71,7 +74,9 @@ class InventoryPublisherWorkflow:
         if changes.resync:
             for sku in changes.skus:
                 self._holds.pop(sku, None)
-        self._woken = True
+        # While the loop sleeps until the next tick, the change waits for it: no need to wake.
+        if not self._tick_timer:
+            self._woken = True
 
     @workflow.query
     def state(self) -> PublisherState:
@@ -90,10 +95,9 @@ class InventoryPublisherWorkflow:
         while True:
             due = self._due()
             if due:
-                now = workflow.now()
+                self._last_tick = workflow.now()
                 self._pending.difference_update(due)
                 self._in_flight.update(due)
-                self._last_pushed_at.update(dict.fromkeys(due, now))
                 size = max(1, input.batch_size)
                 for start in range(0, len(due), size):
                     task = asyncio.create_task(self._push(due[start : start + size]))
@@ -103,8 +107,11 @@ class InventoryPublisherWorkflow:
             if workflow.info().is_continue_as_new_suggested() and not self._in_flight:
                 break
             self._woken = False
+            timeout = self._next_due()
+            self._tick_timer = timeout is not None
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._woken, timeout=self._next_due())
+                await workflow.wait_condition(lambda: self._woken, timeout=timeout)
+            self._tick_timer = False
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             PublisherInput(
@@ -112,32 +119,27 @@ class InventoryPublisherWorkflow:
                 interval=input.interval,
                 batch_size=input.batch_size,
                 pending=sorted(self._pending),
-                last_pushed_at=self._recent_pushes(),
+                last_tick=self._last_tick,
                 channel_holds=self._holds,
                 pushes=self._pushes,
                 failures=self._failures,
             )
         )
 
+    def _next_tick(self) -> datetime:
+        return (self._last_tick or workflow.now()) + self._input.interval
+
     def _due(self) -> list[str]:
-        """Pending SKUs not being pushed whose last push is an interval old (or never)."""
-        now = workflow.now()
-        return sorted(
-            sku
-            for sku in self._pending - self._in_flight
-            if sku not in self._last_pushed_at
-            or now >= self._last_pushed_at[sku] + self._input.interval
-        )
+        """At a tick, every pending SKU not being pushed (one still in flight waits for the
+        next tick); between ticks, none."""
+        if self._last_tick is not None and workflow.now() < self._next_tick():
+            return []
+        return sorted(self._pending - self._in_flight)
 
     def _next_due(self) -> timedelta | None:
-        waiting = [self._last_pushed_at[s] for s in self._pending - self._in_flight]
-        if not waiting:
-            return None  # nothing pending: sleep until a signal or a push ends
-        return max(min(waiting) + self._input.interval - workflow.now(), timedelta(0))
-
-    def _recent_pushes(self) -> dict[str, datetime]:
-        cutoff = workflow.now() - self._input.interval
-        return {s: at for s, at in self._last_pushed_at.items() if at > cutoff}
+        if not self._pending - self._in_flight:
+            return None  # nothing to push: sleep until a signal or a push ends
+        return max(self._next_tick() - workflow.now(), timedelta(0))
 
     async def _push(self, skus: list[str]) -> None:
         try:
