@@ -14,7 +14,6 @@ from infra.settings import DATA_DIR, PROJECT_ROOT, Settings
 from tryton_local.instance import TrytonInstance, local_instance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
-
 # Server settings the orchestrator's timing relies on (deploy/temporal/dynamicconfig.yaml
 # holds the same for a production-like server):
 # - a task queue's rate limit (max_task_queue_activities_per_second) is split across its
