@@ -23,6 +23,7 @@ import uuid
 from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -59,12 +60,12 @@ async def push_timings(client: Client, task_queue: str, channel: str) -> tuple[l
         if event.HasField("activity_task_scheduled_event_attributes"):
             scheduled[event.event_id] = at
         elif event.HasField("activity_task_started_event_attributes"):
-            attrs = event.activity_task_started_event_attributes
-            started[attrs.scheduled_event_id] = at
-            queued.append(at - scheduled[attrs.scheduled_event_id])
+            scheduled_id = event.activity_task_started_event_attributes.scheduled_event_id
+            started[scheduled_id] = at
+            queued.append(at - scheduled[scheduled_id])
         elif event.HasField("activity_task_completed_event_attributes"):
-            attrs = event.activity_task_completed_event_attributes
-            running.append(at - started[attrs.scheduled_event_id])
+            scheduled_id = event.activity_task_completed_event_attributes.scheduled_event_id
+            running.append(at - started[scheduled_id])
     ticks = sorted(scheduled.values())
     return queued, running, [b - a for a, b in pairwise(ticks)]
 
@@ -105,7 +106,7 @@ async def main(rate: float, seconds: float, batch: int, interval: float, drain: 
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
 
             async def send(n: int) -> None:
-                events = [
+                events: list[dict[str, Any]] = [
                     {
                         "event_id": f"{n}-{k}-{uuid.uuid4().hex[:6]}",
                         "kind": "adjustment",

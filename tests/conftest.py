@@ -22,6 +22,7 @@ from infra.harness import UvicornThread
 from infra.postgres import PostgresCluster
 from infra.processes import binary, free_port
 from infra.settings import Settings
+from infra.stack import DEV_SERVER_CONFIG
 from sandbox.app import create_app as create_sandbox
 from tryton_local.instance import TrytonInstance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -48,6 +49,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         search_attributes=SEARCH_ATTRIBUTES,
         ui=False,
         dev_server_log_level="error",
+        dev_server_extra_args=DEV_SERVER_CONFIG,
     )
     yield env
     await env.shutdown()

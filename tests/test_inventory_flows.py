@@ -71,14 +71,13 @@ async def last_push(h: Harness, channel: str, sku: str, value: int) -> None:
 
 
 async def test_stock_events_are_booked_once_and_reach_every_channel(stack: Harness) -> None:
-    batch = {
+    event = {"event_id": "rcpt-1", "kind": "receipt", "sku": "WICK-TRIM-01", "node": "WH-WEST",
+             "quantity": 50, "reference": "PO-4711"}  # fmt: skip
+    batch: dict[str, Any] = {
         "source": "erp",
         "batch_id": "po-4711",
-        "events": [
-            {"event_id": "rcpt-1", "kind": "receipt", "sku": "WICK-TRIM-01", "node": "WH-WEST",
-             "quantity": 50, "reference": "PO-4711"},
-        ],
-    }  # fmt: skip
+        "events": [event],
+    }
     first = await post(stack, "inventory", batch)
     assert first.status_code == 202 and first.json()["detail"] == "1 booked, 0 already booked"
     assert (await post(stack, "inventory", batch)).status_code == 200  # the same delivery
@@ -91,10 +90,10 @@ async def test_stock_events_are_booked_once_and_reach_every_channel(stack: Harne
         expected = inventory.available_to_sell(channel, ["WICK-TRIM-01"])["WICK-TRIM-01"]
         await last_push(stack, channel, "WICK-TRIM-01", expected)
 
-    unknown = {**batch, "batch_id": "b2", "events": [{**batch["events"][0], "node": "NOWHERE"}]}
+    unknown = {**batch, "batch_id": "b2", "events": [{**event, "node": "NOWHERE"}]}
     refused = await post(stack, "inventory", unknown)
     assert refused.status_code == 422 and "NOWHERE" in refused.json()["detail"]
-    bad = {**batch, "batch_id": "b3", "events": [{**batch["events"][0], "quantity": -4}]}
+    bad = {**batch, "batch_id": "b3", "events": [{**event, "quantity": -4}]}
     assert (await post(stack, "inventory", bad)).status_code == 422
     assert (await post(stack, "inventory", batch, key="guess")).status_code == 401
 
