@@ -3,6 +3,7 @@ concurrency, idempotent retries, the ledger's dedup, allocation and transfers.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,6 +11,20 @@ import pytest
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from inventory.store import InventoryStore, OutOfStock, Reserve, UnknownNode
 from tests.inventory_fixtures import new_store, receipt
+
+
+def race(reserve: Callable[[int], None], orders: int, at_once: int) -> int:
+    """Run `reserve(0..orders-1)` from `at_once` threads; how many were not out of stock."""
+
+    def attempt(i: int) -> bool:
+        try:
+            reserve(i)
+            return True
+        except OutOfStock:
+            return False
+
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        return sum(pool.map(attempt, range(orders)))
 
 
 def _position(store: InventoryStore, sku: str, node: str) -> tuple[int, int, int]:
@@ -23,16 +38,10 @@ def test_concurrent_reservations_never_oversell(database_url: str) -> None:
     stores = [new_store(database_url, pool_size=25) for _ in range(4)]
     stores[0].record([receipt("SKU-HOT", "EAST", 40)])
 
-    def order(i: int) -> bool:
-        try:
-            stores[i % 4].reserve(f"order-{i}", [Reserve("1", "SKU-HOT", "EAST", 1)])
-            return True
-        except OutOfStock:
-            return False
+    def order(i: int) -> None:
+        stores[i % 4].reserve(f"order-{i}", [Reserve("1", "SKU-HOT", "EAST", 1)])
 
-    with ThreadPoolExecutor(max_workers=100) as pool:
-        won = sum(pool.map(order, range(300)))
-    assert won == 40
+    assert race(order, orders=300, at_once=100) == 40
     assert _position(stores[0], "SKU-HOT", "EAST") == (40, 40, 0)
     active = stores[0].reservations(sku="SKU-HOT", active_only=True)
     assert len(active) == 40 and sum(r.quantity for r in active) == 40
@@ -44,17 +53,11 @@ def test_multi_line_orders_reserve_all_lines_or_none(database_url: str) -> None:
     store = new_store(database_url, pool_size=25)
     store.record([receipt("SKU-A", "EAST", 30), receipt("SKU-B", "EAST", 20)])
 
-    def order(i: int) -> bool:
+    def order(i: int) -> None:
         lines = [Reserve("a", "SKU-A", "EAST", 1), Reserve("b", "SKU-B", "EAST", 1)]
-        try:
-            store.reserve(f"order-{i}", lines if i % 2 else lines[::-1])
-            return True
-        except OutOfStock:
-            return False
+        store.reserve(f"order-{i}", lines if i % 2 else lines[::-1])
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        won = sum(pool.map(order, range(120)))
-    assert won == 20
+    assert race(order, orders=120, at_once=50) == 20
     assert _position(store, "SKU-A", "EAST")[1] == 20
     assert _position(store, "SKU-B", "EAST")[1] == 20
     per_order: dict[str, int] = {}
