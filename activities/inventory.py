@@ -1,5 +1,5 @@
-"""Inventory service activities: allocate (source and reserve), release, commit shipments, book
-events, reconcile. The store is ours: a database error is retried like a transient partner
+"""Inventory service activities: allocate (source and reserve), release, commit shipments,
+reconcile. The store is ours: a database error is retried like a transient partner
 error; a shortfall is a result (the saga decides), not an error."""
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from canonical import ExceptionCode, Shipment, StockLevel
-from canonical.inventory import InventoryEvent
+from canonical import Shipment, StockLevel
 from canonical.reconciliation import ReconciliationReport
 from canonical.sourcing import SourcingPlan, SourcingRequest
 from inventory.reconciliation import reconcile
 from inventory.service import InventoryService
-from inventory.store import Touched, UnknownNode
+from inventory.store import Touched
 
 
 class ChangeNotifier(Protocol):
@@ -41,11 +39,6 @@ def shipment_commit(shipment: Shipment) -> ShipmentCommit:
     return ShipmentCommit(
         order_id=shipment.order_key, shipment_id=shipment.shipment_id, lines=lines
     )
-
-
-class RecordedEvents(BaseModel):
-    new: int
-    duplicates: int
 
 
 class ReconcileRequest(BaseModel):
@@ -81,18 +74,6 @@ class InventoryActivities:
         await self._notifier.changed(touched)
 
     @activity.defn
-    async def record_inventory(self, events: list[InventoryEvent]) -> RecordedEvents:
-        try:
-            recorded = await asyncio.to_thread(self._service.store.record, events)
-        except UnknownNode as exc:
-            raise ApplicationError(
-                str(exc), type=ExceptionCode.INVALID_ORDER.value, non_retryable=True
-            ) from exc
-        # Duplicates too: a retry after the booking must still reach the channels.
-        await self._notifier.changed({(e.sku, e.node) for e in events})
-        return RecordedEvents(new=len(recorded.new), duplicates=recorded.duplicates)
-
-    @activity.defn
     async def inventory_skus(self) -> list[str]:
         positions = await asyncio.to_thread(self._service.store.positions)
         return sorted({p.sku for p in positions})
@@ -119,7 +100,6 @@ class InventoryActivities:
             self.allocate_order,
             self.release_order,
             self.commit_shipment,
-            self.record_inventory,
             self.inventory_skus,
             self.reconcile_inventory,
         ]
