@@ -16,6 +16,7 @@ from canonical import (
     TaxQuote,
 )
 from canonical.inventory import AvailableToSell
+from canonical.notification import Notification
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -105,4 +106,11 @@ class MarketplacePort(Protocol):
     async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
         """Set what the channel may sell (absolute quantities: retries are safe), at most
         `inventory_batch` SKUs per call. Returns the SKUs the channel does not list."""
+        ...
+
+
+class NotificationPort(Protocol):
+    async def send(self, notification: Notification) -> str:
+        """Send a templated message to the customer; returns the provider's message id.
+        At-least-once: a retry after a lost answer may send it again."""
         ...

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
 from adapters.netsuite import NetSuiteErp
-from adapters.ports import ErpPort, MarketplacePort, TaxPort, WmsPort
+from adapters.ports import ErpPort, MarketplacePort, NotificationPort, TaxPort, WmsPort
+from adapters.sendgrid import SendGridNotifier, parse_template_ids
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
 from adapters.tryton import TrytonErp
@@ -22,6 +23,7 @@ class Adapters:
     erp: ErpPort
     tax: TaxPort
     wms: WmsPort
+    notifier: NotificationPort
     amazon: SpApiClient
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
@@ -76,6 +78,13 @@ def build_adapters(settings: Settings) -> Adapters:
         v2_base_url=settings.shipstation_v2_url,
         v2_api_key=settings.shipstation_v2_api_key,
     )
+    notifier = SendGridNotifier(
+        settings.sendgrid_api_url,
+        settings.sendgrid_api_key,
+        from_email=settings.notify_from_email,
+        from_name=settings.notify_from_name,
+        template_ids=parse_template_ids(settings.sendgrid_template_ids),
+    )
     shopify = ShopifyMarketplace(
         settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
     )
@@ -89,6 +98,7 @@ def build_adapters(settings: Settings) -> Adapters:
         erp=erp,
         tax=tax,
         wms=wms,
+        notifier=notifier,
         amazon=amazon,
         walmart=walmart,
         marketplaces={
@@ -96,5 +106,5 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
-        _closers=[erp, tax, wms, shopify, amazon, walmart],
+        _closers=[erp, tax, wms, notifier, shopify, amazon, walmart],
     )

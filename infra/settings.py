@@ -52,6 +52,12 @@ class Settings:
     pos_api_key: str
     inventory_api_key: str
     inbox_redrive_seconds: float
+    # Customer notifications: Twilio SendGrid v3 mail send with dynamic templates
+    sendgrid_api_url: str
+    sendgrid_api_key: str
+    sendgrid_template_ids: str
+    notify_from_email: str
+    notify_from_name: str
     # Inventory service
     inventory_database_url: str
     inventory_network: Path
@@ -144,6 +150,11 @@ class Settings:
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
+            sendgrid_api_url=get("SENDGRID_API_URL", f"{sandbox}/sendgrid"),
+            sendgrid_api_key=get("SENDGRID_API_KEY", "SG.sandbox"),
+            sendgrid_template_ids=env.get("SENDGRID_TEMPLATE_IDS", ""),
+            notify_from_email=get("NOTIFY_FROM_EMAIL", "orders@northwick-candle.example"),
+            notify_from_name=get("NOTIFY_FROM_NAME", "Northwick Candle Co."),
             inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
             inventory_network=Path(env.get("INVENTORY_NETWORK") or default_network_path(erp)),
             inventory_push_interval_seconds=float(get("INVENTORY_PUSH_INTERVAL_SECONDS", "0.6")),

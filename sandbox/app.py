@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import amazon, avatax, netsuite, shipstation, shopify, walmart
+from sandbox import amazon, avatax, netsuite, sendgrid, shipstation, shopify, walmart
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
 from sandbox.push_log import Push, PushLog
@@ -28,7 +28,7 @@ def create_app(
         avatax.AvaTaxState(),
         shipstation.ShipStationState(autoship),
     )
-    shop, amzn = shopify.ShopifyState(), amazon.AmazonState()
+    shop, amzn, mail = shopify.ShopifyState(), amazon.AmazonState(), sendgrid.SendGridState()
     wm = walmart.WalmartState()
     wms.base_url = public_url.rstrip("/")
 
@@ -52,6 +52,8 @@ def create_app(
     app.include_router(amazon.control_router(amzn))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm))
+    app.include_router(sendgrid.router(mail))
+    app.include_router(sendgrid.control_router(mail))
     app.state.partners = {
         "netsuite": ns,
         "avatax": tax,
@@ -59,6 +61,7 @@ def create_app(
         "shopify": shop,
         "amazon": amzn,
         "walmart": wm,
+        "sendgrid": mail,
     }
 
     @app.get("/_sandbox/health")

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sandbox.amazon import error as amazon_error
 from sandbox.avatax import error as avatax_error
 from sandbox.netsuite import error as netsuite_error
+from sandbox.sendgrid import error as sendgrid_error
 
 # system -> (header, required prefix, the vendor's 401)
 CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
@@ -38,6 +39,13 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
         "x-shopify-access-token",
         "",
         lambda: JSONResponse({"errors": "[API] Invalid API key or access token"}, 401),
+    ),
+    "sendgrid": (  # SendGrid API keys start with "SG."
+        "authorization",
+        "Bearer SG.",
+        lambda: sendgrid_error(
+            401, "The provided authorization grant is invalid, expired, or revoked"
+        ),
     ),
     "amazon": (
         "x-amz-access-token",

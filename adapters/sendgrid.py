@@ -1,0 +1,92 @@
+"""Customer notifications over Twilio SendGrid v3 `POST /v3/mail/send` with dynamic templates.
+SendGrid has no idempotency key: a call retried after a lost answer may send twice (e-mail is
+at-least-once); our notification id travels in `custom_args` so duplicates can be recognised
+in SendGrid's event webhook."""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import ExceptionCode
+from canonical.notification import Notification, NotificationTemplate
+
+SYSTEM = "sendgrid"
+
+
+def default_template_ids() -> dict[NotificationTemplate, str]:
+    """The sandbox's template ids; a real account sets SENDGRID_TEMPLATE_IDS."""
+    return {template: f"d-{template.value.replace('_', '')}" for template in NotificationTemplate}
+
+
+def parse_template_ids(setting: str) -> dict[NotificationTemplate, str]:
+    """`ready_for_pickup=d-1a2b…,pickup_expired=d-3c4d…` over the defaults."""
+    ids = default_template_ids()
+    for pair in filter(None, (p.strip() for p in setting.split(","))):
+        name, _, template_id = pair.partition("=")
+        try:
+            ids[NotificationTemplate(name.strip())] = template_id.strip()
+        except ValueError:
+            names = ", ".join(t.value for t in NotificationTemplate)
+            raise ValueError(
+                f"SENDGRID_TEMPLATE_IDS: unknown template {name!r}; one of {names}"
+            ) from None
+    return ids
+
+
+class SendGridNotifier:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        from_email: str,
+        from_name: str,
+        template_ids: dict[NotificationTemplate, str],
+    ) -> None:
+        self._http = PartnerHttp(SYSTEM, base_url, headers={"Authorization": f"Bearer {api_key}"})
+        self._from = {"email": from_email, "name": from_name}
+        self._template_ids = template_ids
+
+    async def send(self, notification: Notification) -> str:
+        """Returns SendGrid's message id (`X-Message-Id`)."""
+        recipient = {"email": notification.to_email}
+        if notification.to_name:
+            recipient["name"] = notification.to_name
+        response = await self._http.request(
+            "POST",
+            "/v3/mail/send",
+            json={
+                "from": self._from,
+                "personalizations": [
+                    {
+                        "to": [recipient],
+                        "dynamic_template_data": notification.data,
+                        "custom_args": {"notification_id": notification.notification_id},
+                    }
+                ],
+                "template_id": self._template_ids[notification.template],
+            },
+        )
+        self._raise_for_error(response)
+        return response.headers.get("X-Message-Id", "")
+
+    @staticmethod
+    def _raise_for_error(response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        try:
+            errors = response.json().get("errors") or [{}]
+        except ValueError:
+            errors = [{"message": response.text[:200]}]
+        message = "; ".join(
+            f"{e.get('field') + ': ' if e.get('field') else ''}{e.get('message', '')}"
+            for e in errors
+        )
+        if response.status_code in (401, 403):
+            raise TransientError(SYSTEM, f"HTTP {response.status_code}: {message}")  # ops fix keys
+        raise BusinessError(SYSTEM, ExceptionCode.NOTIFICATION_REJECTED, message)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
