@@ -17,6 +17,7 @@ from canonical import (
 )
 from canonical.inventory import AvailableToSell
 from canonical.notification import Notification
+from canonical.pickup import Handover, PickTask
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -113,4 +114,20 @@ class NotificationPort(Protocol):
     async def send(self, notification: Notification) -> str:
         """Send a templated message to the customer; returns the provider's message id.
         At-least-once: a retry after a lost answer may send it again."""
+        ...
+
+
+class StorePort(Protocol):
+    """A store's POS, for orders collected in store."""
+
+    async def create_pick_task(self, task: PickTask) -> str:
+        """Upsert on (store, order key); returns the POS's task id."""
+        ...
+
+    async def cancel_pick_task(self, store: str, order_key: str) -> None:
+        """Idempotent; a task the POS never had counts as cancelled."""
+        ...
+
+    async def hand_over(self, handover: Handover) -> str:
+        """Record the collection once per handover id; returns the POS receipt id."""
         ...

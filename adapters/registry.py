@@ -7,10 +7,18 @@ from dataclasses import dataclass, field
 from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
 from adapters.netsuite import NetSuiteErp
-from adapters.ports import ErpPort, MarketplacePort, NotificationPort, TaxPort, WmsPort
+from adapters.ports import (
+    ErpPort,
+    MarketplacePort,
+    NotificationPort,
+    StorePort,
+    TaxPort,
+    WmsPort,
+)
 from adapters.sendgrid import SendGridNotifier, parse_template_ids
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
+from adapters.store_pos import StorePos
 from adapters.tryton import TrytonErp
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace
@@ -24,6 +32,7 @@ class Adapters:
     tax: TaxPort
     wms: WmsPort
     notifier: NotificationPort
+    stores: StorePort
     amazon: SpApiClient
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
@@ -85,6 +94,7 @@ def build_adapters(settings: Settings) -> Adapters:
         from_name=settings.notify_from_name,
         template_ids=parse_template_ids(settings.sendgrid_template_ids),
     )
+    stores = StorePos(settings.pos_api_url, settings.pos_client_key)
     shopify = ShopifyMarketplace(
         settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
     )
@@ -99,6 +109,7 @@ def build_adapters(settings: Settings) -> Adapters:
         tax=tax,
         wms=wms,
         notifier=notifier,
+        stores=stores,
         amazon=amazon,
         walmart=walmart,
         marketplaces={
@@ -106,5 +117,5 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
-        _closers=[erp, tax, wms, notifier, shopify, amazon, walmart],
+        _closers=[erp, tax, wms, notifier, stores, shopify, amazon, walmart],
     )

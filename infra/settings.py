@@ -52,6 +52,9 @@ class Settings:
     pos_api_key: str
     inventory_api_key: str
     inbox_redrive_seconds: float
+    # Stores: the POS pickup API (click-and-collect)
+    pos_api_url: str
+    pos_client_key: str
     # Customer notifications: Twilio SendGrid v3 mail send with dynamic templates
     sendgrid_api_url: str
     sendgrid_api_key: str
@@ -150,6 +153,8 @@ class Settings:
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
+            pos_api_url=get("POS_API_URL", f"{sandbox}/pos/v1"),
+            pos_client_key=get("POS_CLIENT_KEY", "sandbox-pos-client-key"),
             sendgrid_api_url=get("SENDGRID_API_URL", f"{sandbox}/sendgrid"),
             sendgrid_api_key=get("SENDGRID_API_KEY", "SG.sandbox"),
             sendgrid_template_ids=env.get("SENDGRID_TEMPLATE_IDS", ""),

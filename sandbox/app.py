@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import amazon, avatax, netsuite, sendgrid, shipstation, shopify, walmart
+from sandbox import amazon, avatax, netsuite, pos_store, sendgrid, shipstation, shopify, walmart
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
 from sandbox.push_log import Push, PushLog
@@ -29,13 +29,14 @@ def create_app(
         shipstation.ShipStationState(autoship),
     )
     shop, amzn, mail = shopify.ShopifyState(), amazon.AmazonState(), sendgrid.SendGridState()
-    wm = walmart.WalmartState()
+    wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
     wms.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await wms.aclose()
+        await stores.webhooks.aclose()
 
     app = FastAPI(title="Partner sandbox", lifespan=lifespan)
     # Starlette runs the last added middleware first: faults, then credentials, then routes.
@@ -53,6 +54,8 @@ def create_app(
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm))
     app.include_router(sendgrid.router(mail))
+    app.include_router(pos_store.router(stores))
+    app.include_router(pos_store.control_router(stores))
     app.include_router(sendgrid.control_router(mail))
     app.state.partners = {
         "netsuite": ns,
@@ -62,6 +65,7 @@ def create_app(
         "amazon": amzn,
         "walmart": wm,
         "sendgrid": mail,
+        "pos": stores,
     }
 
     @app.get("/_sandbox/health")

@@ -47,6 +47,11 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
             401, "The provided authorization grant is invalid, expired, or revoked"
         ),
     ),
+    "pos": (
+        "authorization",
+        "Bearer ",
+        lambda: JSONResponse({"error": "unauthorized", "message": "bad API key"}, 401),
+    ),
     "amazon": (
         "x-amz-access-token",
         "Atz",

@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-SYSTEMS = ("netsuite", "avatax", "shipstation", "shopify", "amazon", "walmart", "sendgrid")
+SYSTEMS = ("netsuite", "avatax", "shipstation", "shopify", "amazon", "walmart", "sendgrid", "pos")
 
 
 class FaultProfile(BaseModel):

@@ -5,18 +5,17 @@ too: `/_sandbox/shipstation/...` ships (whole or split) or voids, by hand or aut
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from sandbox.catalog import CATALOG, INITIAL_STOCK
+from sandbox.webhook_sender import WebhookSender
 
 log = logging.getLogger("sandbox.shipstation")
 WAREHOUSES = ("101", "102")  # the account's warehouses (East, West); orders default to the first
@@ -59,9 +58,8 @@ class ShipStationState:
         # Ids never repeat across sandbox restarts, as ShipStation's never do: a persistent
         # inbox dedupes SHIP_NOTIFY on the resource URL, which carries the shipment id.
         self.next_id = int(time.time() * 1000)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.webhooks = WebhookSender("ShipStation")
         self.base_url = ""
-        self._http: httpx.AsyncClient | None = None
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -136,22 +134,14 @@ class ShipStationState:
         )
         for subscription in self.subscriptions.values():
             if subscription["event"] == event:
-                self._spawn(_deliver(self._client(), subscription["target_url"], url, event))
-
-    def _client(self) -> httpx.AsyncClient:
-        """One client for all deliveries: building one costs a TLS context each time."""
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=10, headers={"User-Agent": "ShipStation"})
-        return self._http
-
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+                body = {"resource_url": url, "resource_type": event}
+                self.webhooks.post(subscription["target_url"], body)
 
     def schedule_autoship(self, order_key: str) -> None:
         if self.autoship.after_seconds is not None:
-            self._spawn(self._autoship(order_key, self.autoship.after_seconds, self.autoship.split))
+            self.webhooks.spawn(
+                self._autoship(order_key, self.autoship.after_seconds, self.autoship.split)
+            )
 
     async def _autoship(self, order_key: str, delay: float, split: bool) -> None:
         await asyncio.sleep(delay)
@@ -167,29 +157,7 @@ class ShipStationState:
             self.notify(self.ship(order, ShipAction(lines=lines)))
 
     async def aclose(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self._http is not None:
-            await self._http.aclose()
-
-
-async def _deliver(
-    client: httpx.AsyncClient, target_url: str, resource_url: str, event: str
-) -> None:
-    """POST the thin notification, retrying like ShipStation does when the receiver fails."""
-    body = {"resource_url": resource_url, "resource_type": event}
-    for attempt in range(10):
-        try:
-            response = await client.post(target_url, json=body)
-            if response.status_code < 300:
-                return
-            log.warning("webhook %s answered %s", target_url, response.status_code)
-        except httpx.HTTPError as exc:
-            log.warning("webhook %s failed: %r", target_url, exc)
-        await asyncio.sleep(min(2**attempt * 0.5, 10))
+        await self.webhooks.aclose()
 
 
 def router(state: ShipStationState) -> APIRouter:

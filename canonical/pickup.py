@@ -1,0 +1,53 @@
+"""Buy online, pick up in store: the pick task a store receives, what its staff and the
+customer report back, and the handover at the counter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from canonical.address import Customer
+
+
+class PickLine(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class PickTask(BaseModel):
+    """Idempotent per (store, order key): sending it again changes nothing."""
+
+    store: str
+    order_key: str
+    order_number: str
+    customer: Customer
+    lines: list[PickLine] = Field(min_length=1)
+    pick_by: datetime = Field(description="When the pick SLA runs out")
+
+
+class StoreEventKind(StrEnum):
+    READY_FOR_PICKUP = "ready_for_pickup"  # picked and waiting at the counter
+    PICKED_UP = "picked_up"  # the customer collected (some or all) lines
+
+
+class StoreEvent(BaseModel):
+    event_id: str = Field(min_length=1, description="The POS's id; the dedupe key")
+    store: str
+    order_key: str
+    kind: StoreEventKind
+    lines: list[PickLine] = Field(
+        default_factory=list, description="picked_up: what the customer took (all when empty)"
+    )
+    occurred_at: datetime
+
+
+class Handover(BaseModel):
+    """The POS records the collection (and takes the units out of the store's stock count)."""
+
+    handover_id: str = Field(min_length=1, description="Ours; the POS dedupes on it")
+    store: str
+    order_key: str
+    lines: list[PickLine] = Field(min_length=1)

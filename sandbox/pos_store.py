@@ -1,0 +1,207 @@
+"""A store POS's pickup API (orders collected in store): pick tasks upserted per store and
+order, cancelled, handed over at the counter; store events (`ready_for_pickup`,
+`picked_up`) pushed to subscribers. No public contract exists for this in ../shared: the shape
+follows common POS pickup APIs. The sandbox plays the store staff and the customer too:
+`/_sandbox/pos/...` marks a pickup ready or collected, by hand or on an autopilot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from sandbox.webhook_sender import WebhookSender
+
+STORES = ("STORE-BOS", "STORE-NYC", "STORE-SF")
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+class CollectLine(BaseModel):
+    line_id: str
+    quantity: int = Field(gt=0)
+
+
+class Collect(BaseModel):
+    lines: list[CollectLine] | None = Field(None, description="default: everything picked")
+
+
+class Autopilot(BaseModel):
+    ready_after_seconds: float | None = Field(None, ge=0, description="None: staff idle")
+    collect_after_seconds: float | None = Field(None, ge=0, description="None: nobody comes")
+    collect_first_line_only: bool = Field(False, description="a partial pickup")
+
+
+class PosStoreState:
+    def __init__(self) -> None:
+        self.pickups: dict[tuple[str, str], dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.autopilot = Autopilot()
+        self.webhooks = WebhookSender("StorePOS")
+
+    def event(self, pickup: dict[str, Any], kind: str, lines: list[dict[str, Any]]) -> None:
+        body = {
+            "event_id": uuid.uuid4().hex,
+            "store": pickup["store"],
+            "order_key": pickup["order_key"],
+            "kind": kind,
+            "lines": lines,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        for subscription in self.subscriptions.values():
+            self.webhooks.post(subscription["url"], body, subscription["headers"])
+
+    def ready(self, pickup: dict[str, Any]) -> None:
+        pickup["status"] = "ready"
+        self.event(pickup, "ready_for_pickup", [])
+
+    def collect(self, pickup: dict[str, Any], lines: list[CollectLine] | None) -> None:
+        picked = {line["line_id"]: line for line in pickup["lines"]}
+        taken = [
+            {**picked[x.line_id], "quantity": x.quantity}
+            for x in lines or []
+            if x.line_id in picked
+        ] or list(picked.values())
+        pickup["status"] = "collected"
+        self.event(pickup, "picked_up", taken)
+
+    def start_autopilot(self, pickup: dict[str, Any]) -> None:
+        if self.autopilot.ready_after_seconds is not None:
+            self.webhooks.spawn(self._autopilot(pickup))
+
+    async def _autopilot(self, pickup: dict[str, Any]) -> None:
+        pilot = self.autopilot
+        await asyncio.sleep(pilot.ready_after_seconds or 0)
+        if pickup["status"] != "open":
+            return
+        self.ready(pickup)
+        if pilot.collect_after_seconds is None:
+            return
+        await asyncio.sleep(pilot.collect_after_seconds)
+        if pickup["status"] == "ready":
+            first = pickup["lines"][0]
+            only = [CollectLine(line_id=first["line_id"], quantity=first["quantity"])]
+            self.collect(pickup, only if pilot.collect_first_line_only else None)
+
+
+def router(state: PosStoreState) -> APIRouter:
+    api = APIRouter(prefix="/pos/v1")
+
+    def known(store: str) -> JSONResponse | None:
+        if store not in STORES:
+            return error(404, "store_not_found", f"no store {store}")
+        return None
+
+    @api.put("/stores/{store}/pickups/{order_key}")
+    async def upsert(store: str, order_key: str, request: Request) -> Response:
+        if refusal := known(store):
+            return refusal
+        body = await request.json()
+        if not body.get("lines"):
+            return error(422, "invalid", "lines are required")
+        existing = state.pickups.get((store, order_key))
+        if existing is not None:
+            return JSONResponse(existing)
+        pickup = {
+            "id": f"pk_{uuid.uuid4().hex[:12]}",
+            "store": store,
+            "order_key": order_key,
+            "status": "open",
+            "order_number": body.get("order_number"),
+            "customer": body.get("customer"),
+            "lines": body["lines"],
+            "pick_by": body.get("pick_by"),
+            "handovers": {},
+            "created_at": time.time(),
+        }
+        state.pickups[store, order_key] = pickup
+        state.start_autopilot(pickup)
+        return JSONResponse(pickup, status_code=201)
+
+    @api.delete("/stores/{store}/pickups/{order_key}")
+    async def cancel(store: str, order_key: str) -> Response:
+        if refusal := known(store):
+            return refusal
+        pickup = state.pickups.get((store, order_key))
+        if pickup is None:
+            return error(404, "pickup_not_found", f"no pickup for {order_key}")
+        if pickup["status"] == "collected":
+            return error(409, "collected", f"{order_key} was already collected")
+        pickup["status"] = "cancelled"
+        return Response(status_code=204)
+
+    @api.post("/stores/{store}/pickups/{order_key}/handovers")
+    async def hand_over(store: str, order_key: str, request: Request) -> Response:
+        if refusal := known(store):
+            return refusal
+        pickup = state.pickups.get((store, order_key))
+        if pickup is None or pickup["status"] == "cancelled":
+            return error(409, "not_collectable", f"no open pickup for {order_key}")
+        body = await request.json()
+        handover_id = body.get("handover_id")
+        if not handover_id or not body.get("lines"):
+            return error(422, "invalid", "handover_id and lines are required")
+        receipt = pickup["handovers"].setdefault(
+            handover_id, {"receipt_id": f"rc_{uuid.uuid4().hex[:12]}", "lines": body["lines"]}
+        )
+        pickup["status"] = "collected"
+        return JSONResponse(receipt)
+
+    @api.post("/webhooks")
+    async def subscribe(request: Request) -> Response:
+        body = await request.json()
+        for sub_id, existing in state.subscriptions.items():
+            if existing["url"] == body["url"]:
+                return JSONResponse({"id": sub_id}, status_code=201)
+        sub_id = uuid.uuid4().hex[:8]
+        state.subscriptions[sub_id] = {"url": body["url"], "headers": body.get("headers") or {}}
+        return JSONResponse({"id": sub_id}, status_code=201)
+
+    return api
+
+
+def control_router(state: PosStoreState) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/pos", tags=["sandbox control"])
+
+    def found(store: str, order_key: str) -> dict[str, Any] | None:
+        return state.pickups.get((store, order_key))
+
+    @api.post("/stores/{store}/pickups/{order_key}/ready")
+    async def ready(store: str, order_key: str) -> Response:
+        """The staff picked it: `ready_for_pickup` goes to the subscribers."""
+        pickup = found(store, order_key)
+        if pickup is None or pickup["status"] != "open":
+            return JSONResponse({"detail": "no open pickup"}, status_code=409)
+        state.ready(pickup)
+        return JSONResponse(pickup)
+
+    @api.post("/stores/{store}/pickups/{order_key}/collect")
+    async def collect(store: str, order_key: str, action: Collect | None = None) -> Response:
+        """The customer came: `picked_up` (all lines, or those given) goes to the subscribers."""
+        pickup = found(store, order_key)
+        if pickup is None or pickup["status"] != "ready":
+            return JSONResponse({"detail": "no pickup ready"}, status_code=409)
+        state.collect(pickup, (action or Collect()).lines)
+        return JSONResponse(pickup)
+
+    @api.get("/stores/{store}/pickups/{order_key}")
+    async def read(store: str, order_key: str) -> Response:
+        pickup = found(store, order_key)
+        return JSONResponse(
+            pickup or {"detail": "unknown pickup"}, status_code=200 if pickup else 404
+        )
+
+    @api.put("/autopilot")
+    async def autopilot(settings: Autopilot) -> Autopilot:
+        state.autopilot = settings
+        return settings
+
+    return api
