@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from canonical.address import Address
 from canonical.inventory import NodeKind
 from canonical.sourcing import ShipmentGroup, SourcingPlan, SourcingRequest
 from inventory.allocation import AllocationRule
@@ -89,6 +90,28 @@ class InventoryService:
             candidates[position.node].atp[position.sku] = position.atp
             candidates[position.node].inbound[position.sku] = position.in_transit
         return list(candidates.values())
+
+    def stores_with_stock(self, request: SourcingRequest) -> list[str]:
+        """Other stores that could serve a pickup order whole, nearest to the one the customer
+        chose first (for a store that lacks the stock)."""
+        nodes = {code: n for code, n in self.store.nodes().items() if n.active}
+        chosen = nodes.get(request.pickup_node or "")
+        stores = [
+            c for c, n in nodes.items() if n.kind == NodeKind.STORE and c != request.pickup_node
+        ]
+        demand: dict[str, int] = defaultdict(int)
+        for line in request.lines:
+            demand[line.sku] += line.quantity
+        atp: dict[str, dict[str, int]] = defaultdict(dict)
+        for position in self.store.positions(skus=demand, nodes=stores):
+            atp[position.node][position.sku] = position.atp
+        covering = [c for c in stores if all(atp[c].get(s, 0) >= q for s, q in demand.items())]
+        if chosen is None:
+            return sorted(covering)
+        here = Address(line1="-", city="-", postal_code=chosen.postal_code, country=chosen.country)
+        return sorted(
+            covering, key=lambda c: (zone(nodes[c].country, nodes[c].postal_code, here), c)
+        )
 
     def available_to_sell(self, channel: str, skus: list[str]) -> dict[str, int]:
         rule = self.store.allocation_rules().get(channel)

@@ -6,10 +6,11 @@ from canonical import Address, Channel
 from canonical.inventory import NodeKind, PositionView
 from canonical.sourcing import DemandLine, SourcingRequest
 from inventory.allocation import AllocationRule
+from inventory.network import NodeConfig
 from inventory.service import InventoryService
 from inventory.sourcing import Candidate, plan_sourcing
 from inventory.zones import ABROAD, UNKNOWN, zone
-from tests.inventory_fixtures import new_store, receipt
+from tests.inventory_fixtures import NETWORK, new_store, receipt
 
 BOSTON = Address(line1="1 Main St", city="Boston", region="MA", postal_code="02110", country="US")
 RENO = Address(line1="2 Elm St", city="Reno", region="NV", postal_code="89501", country="US")
@@ -119,3 +120,39 @@ def test_service_publishes_per_channel_available_to_sell(database_url: str) -> N
     assert service.available_to_sell("web", ["A"]) == {"A": 0}  # no allocation, nothing
     changed = service.channels_for({("A", "STORE")})
     assert changed == {"shopify": {"A"}}
+
+
+def test_a_pickup_store_short_of_stock_names_the_nearest_stores_that_have_it(
+    database_url: str,
+) -> None:
+    store = new_store(database_url)
+    store.apply_network(
+        NETWORK.model_copy(
+            update={
+                "nodes": [
+                    *NETWORK.nodes,
+                    NodeConfig(
+                        code="STORE-NYC", name="NYC", kind=NodeKind.STORE, postal_code="10001"
+                    ),
+                    NodeConfig(
+                        code="STORE-SF", name="SF", kind=NodeKind.STORE, postal_code="94103"
+                    ),
+                ]
+            }
+        )
+    )
+    store.record(
+        [receipt("A", "STORE-SF", 5), receipt("A", "STORE-NYC", 5), receipt("A", "EAST", 99),
+         receipt("B", "STORE-SF", 1)]
+    )  # fmt: skip
+    service = InventoryService(store)
+    wanted = [DemandLine(line_id="1", sku="A", quantity=2)]
+    request = SourcingRequest(
+        order_id="p1", channel=Channel.SHOPIFY, lines=wanted, pickup_node="STORE"
+    )
+    assert service.allocate(request).shortfalls  # the chosen store has none
+    assert service.stores_with_stock(request) == ["STORE-NYC", "STORE-SF"]  # nearest first
+    both = request.model_copy(
+        update={"lines": [*wanted, DemandLine(line_id="2", sku="B", quantity=1)]}
+    )
+    assert service.stores_with_stock(both) == ["STORE-SF"]  # only SF has every line
