@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
-    from activities.errors import RATE_LIMITED, TRANSIENT
     from activities.inventory import InventoryActivities, shipment_commit
     from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
     from activities.stock import StockActivities
@@ -30,14 +26,12 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentMethod,
         FulfillmentRequest,
         ItemRef,
-        Order,
         OrderException,
         OrderStatus,
         OrderView,
         ReservationLine,
         ReservationRequest,
         Shipment,
-        StatusChange,
         Step,
         TaxQuote,
     )
@@ -46,9 +40,9 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
+    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
     from workflows.task_queues import ERP_GOVERNANCE, channel_task_queue, erp_task_queue
 
-T = TypeVar("T")
 # Channel calls run on their channel's rate-limited task queue (added while orders were running).
 CHANNEL_TASK_QUEUES = "channel-task-queues"
 CHANNEL_CALLS = {
@@ -70,50 +64,13 @@ ERP_CALLS = {
 }
 
 
-class OrderCancelled(Exception):
-    """Raised inside the saga when support or the channel cancelled the order."""
-
-
-class StepFailed(Exception):
-    def __init__(self, step: Step, code: ExceptionCode, message: str) -> None:
-        super().__init__(message)
-        self.step, self.code, self.message = step, code, message
-
-
-def business_failure(err: ActivityError) -> tuple[ExceptionCode, str]:
-    """Why an activity failed for good: its business code, or PARTNER_UNAVAILABLE when the
-    retry budget ran out on transient errors, or STEP_FAILED for anything unexpected."""
-    cause = err.cause
-    if isinstance(cause, TemporalTimeoutError):
-        last = cause.cause.message if isinstance(cause.cause, ApplicationError) else str(cause)
-        return ExceptionCode.PARTNER_UNAVAILABLE, f"retry budget used up; last error: {last}"
-    if isinstance(cause, ApplicationError):
-        if cause.type in (TRANSIENT, RATE_LIMITED):
-            return ExceptionCode.PARTNER_UNAVAILABLE, cause.message
-        try:
-            return ExceptionCode(cause.type or ""), cause.message
-        except ValueError:
-            return ExceptionCode.STEP_FAILED, cause.message
-    return ExceptionCode.STEP_FAILED, str(cause or err)
-
-
 @workflow.defn
-class OrderToCashWorkflow:
+class OrderToCashWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: OrderToCashInput) -> None:
-        self._order: Order = input.order
-        self._retry = input.retry
-        self._publish = input.publish_search_attributes
-        self._status = OrderStatus.RECEIVED
-        self._step = Step.VALIDATE
-        self._timeline: list[StatusChange] = []
-        self._exception: OrderException | None = None
-        self._compensations: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
-        self._compensations_done: list[str] = []
+        self._start_saga(input.order, input.retry, input.publish_search_attributes)
         self._shipments: dict[str, Shipment] = {}
         self._unconfirmed: list[Shipment] = []
-        self._cancel: CancelRequest | None = None
-        self._resume: ResumeRequest | None = None
         self._erp_order: ErpOrderRef | None = None
         self._channel_events: set[str] = set()
         self._erp_governed = False
@@ -399,131 +356,19 @@ class OrderToCashWorkflow:
 
     # --- step machinery --------------------------------------------------------------------
 
-    @property
-    def _key(self) -> str:
-        return self._order.key
-
-    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any) -> T:
-        """A forward call, retried within the transient budget."""
-        return await self._execute(fn, arg, self._retry.transient_budget)
-
-    async def _undo(self, fn: Callable[..., Awaitable[Any]], arg: Any) -> None:
-        """A compensating call, retried within the compensation budget."""
-        await self._execute(fn, arg, self._retry.compensation_budget)
-
-    async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
-        retry = self._retry
-        task_queue = None
+    def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
         if fn in CHANNEL_CALLS and workflow.patched(CHANNEL_TASK_QUEUES):
-            task_queue = channel_task_queue(workflow.info().task_queue, self._order.channel)
-        elif fn in ERP_CALLS and self._erp_governed:
-            task_queue = erp_task_queue(workflow.info().task_queue)
-        return await workflow.execute_activity_method(
-            fn,
-            arg,
-            task_queue=task_queue,
-            start_to_close_timeout=retry.step_timeout,
-            schedule_to_close_timeout=budget,
-            retry_policy=RetryPolicy(
-                initial_interval=retry.initial_interval,
-                maximum_interval=retry.maximum_interval,
-                maximum_attempts=0,
-            ),
-        )
-
-    async def _run_step(
-        self,
-        step: Step,
-        call: Callable[[], Awaitable[T]],
-        compensation: tuple[str, Callable[[], Awaitable[Any]]] | None = None,
-    ) -> T:
-        """Run a forward step. Holdable business errors wait for support; anything else that
-        retries could not fix fails the saga."""
-        if compensation:
-            # Pushed before the call: a call that timed out may still have taken effect.
-            self._push(*compensation)
-        while True:
-            self._checkpoint()
-            self._set_step(step)
-            try:
-                return await call()
-            except ActivityError as err:
-                code, message = business_failure(err)
-                if not code.holdable:
-                    raise StepFailed(step, code, message) from err
-                await self._hold(step, code, message)
-                self._resume_applied_overrides()
-
-    async def _settle(self, step: Step, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a step after shipment: it cannot be undone, so a failure waits for support."""
-        while True:
-            self._set_step(step)
-            try:
-                return await call()
-            except ActivityError as err:
-                code, message = business_failure(err)
-                await self._needs_attention(step, code, f"{step.value} failed: {message}")
-
-    async def _hold(
-        self,
-        step: Step,
-        code: ExceptionCode,
-        message: str,
-        retry_after: timedelta | None = None,
-    ) -> None:
-        """Wait for support to resume or cancel; with `retry_after`, try again by itself."""
-        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
-        self._set_search_exception(code)
-        self._set_status(OrderStatus.ON_HOLD, f"{code.value}: {message}")
-        try:
-            await workflow.wait_condition(
-                lambda: self._resume is not None or self._cancel is not None, timeout=retry_after
-            )
-            note = self._resume.note if self._resume else ""
-        except TimeoutError:
-            note = f"trying again after {retry_after}"
-        self._checkpoint()
-        self._release_exception(OrderStatus.IN_PROGRESS, note)
-
-    async def _needs_attention(self, step: Step, code: ExceptionCode, message: str) -> None:
-        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
-        self._set_search_exception(code)
-        self._set_status(OrderStatus.NEEDS_ATTENTION, message)
-        await workflow.wait_condition(lambda: self._resume is not None)
-        request, self._resume = self._resume, None
-        self._release_exception(self._status_before_attention(), request.note if request else "")
-
-    def _release_exception(self, status: OrderStatus, note: str) -> None:
-        self._exception = None
-        self._set_search_exception(None)
-        self._set_status(status, f"resumed{': ' + note if note else ''}")
-
-    def _resume_applied_overrides(self) -> bool:
-        request, self._resume = self._resume, None
-        if not request or not request.sku_overrides:
-            return False
-        lines = [
-            line.model_copy(update={"sku": request.sku_overrides.get(line.sku, line.sku)})
-            for line in self._order.lines
-        ]
-        self._order = self._order.model_copy(update={"lines": lines})
-        self._note(f"SKUs replaced by support: {request.sku_overrides}")
-        return True
-
-    def _status_before_attention(self) -> OrderStatus:
-        for change in reversed(self._timeline):
-            if change.status not in (OrderStatus.NEEDS_ATTENTION, OrderStatus.ON_HOLD):
-                return change.status
-        return OrderStatus.IN_PROGRESS
+            return channel_task_queue(workflow.info().task_queue, self._order.channel)
+        if fn in ERP_CALLS and self._erp_governed:
+            return erp_task_queue(workflow.info().task_queue)
+        return None
 
     def _checkpoint(self) -> None:
-        if self._cancel is not None and not self._shipped_lines():
-            raise OrderCancelled()
+        """Once anything shipped, a cancel is a return: the saga goes on."""
+        if not self._shipped_lines():
+            super()._checkpoint()
 
     # --- compensation ----------------------------------------------------------------------
-
-    def _push(self, name: str, undo: Callable[[], Awaitable[Any]]) -> None:
-        self._compensations.append((name, undo))
 
     async def _cancel_on_channel(self) -> bool:
         """False when there is nothing to undo: the channel cancelled the order itself."""
@@ -534,27 +379,6 @@ class OrderToCashWorkflow:
             ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
         )
         return True
-
-    async def _compensate(self, final: OrderStatus, note: str) -> None:
-        self._set_status(OrderStatus.CANCELLING, note)
-        self._set_step(Step.COMPENSATE)
-        while self._compensations:
-            name, undo = self._compensations[-1]
-            try:
-                undone = await undo()
-            except ActivityError as err:
-                _, message = business_failure(err)
-                await self._needs_attention(
-                    Step.COMPENSATE,
-                    ExceptionCode.COMPENSATION_FAILED,
-                    f"compensation {name} failed: {message}",
-                )
-                self._set_step(Step.COMPENSATE)
-                continue
-            self._compensations.pop()
-            if undone is not False:
-                self._compensations_done.append(name)
-        self._set_status(final, note)
 
     # --- state helpers ---------------------------------------------------------------------
 
@@ -588,51 +412,6 @@ class OrderToCashWorkflow:
     def _fully_shipped(self) -> bool:
         shipped = self._shipped_lines()
         return all(shipped.get(line.line_id, 0) >= line.quantity for line in self._order.lines)
-
-    def _cancel_reason(self) -> str:
-        return self._cancel.reason if self._cancel else ""
-
-    def _failure_reason(self) -> str:
-        return self._exception.message if self._exception else "order could not be processed"
-
-    def _set_step(self, step: Step) -> None:
-        if step is not self._step:
-            self._step = step
-            self._publish_details()
-
-    def _set_status(self, status: OrderStatus, note: str = "") -> None:
-        self._status = status
-        self._timeline.append(
-            StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
-        )
-        self._upsert(sa.ORDER_STATUS.value_set(status.value))
-        self._publish_details()
-
-    def _note(self, note: str) -> None:
-        self._timeline.append(
-            StatusChange(at=workflow.now(), status=self._status, step=self._step, note=note)
-        )
-
-    def _set_search_exception(self, code: ExceptionCode | None) -> None:
-        self._upsert(
-            sa.EXCEPTION_CODE.value_set(code.value) if code else sa.EXCEPTION_CODE.value_unset()
-        )
-
-    def _upsert(self, *updates: SearchAttributeUpdate[Any]) -> None:
-        """Upsert only what changed: every upsert is a history event."""
-        current = workflow.info().typed_search_attributes
-        changed = [u for u in updates if current.get(u.key) != u.value]
-        if self._publish and changed:
-            workflow.upsert_search_attributes(changed)
-
-    def _publish_details(self) -> None:
-        lines = [
-            f"**{self._status.value}** · step `{self._step.value}`",
-            f"{self._order.channel.value} {self._order.order_number} · {self._order.total}",
-        ]
-        if self._exception:
-            lines.append(f"⚠ {self._exception.code.value}: {self._exception.message}")
-        workflow.set_current_details("\n\n".join(lines))
 
 
 # Exported for the worker and tests; `TaxQuote` is referenced by the activity return types.

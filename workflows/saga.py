@@ -1,0 +1,264 @@
+"""The step machinery every order saga shares: forward steps that hold for support, steps after
+shipment that need attention instead of rolling back, the compensation stack, and the status,
+timeline and search attributes ops see. A saga subclasses `OrderSaga` and adds its own steps,
+signals and updates."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import RATE_LIMITED, TRANSIENT
+    from canonical import (
+        ExceptionCode,
+        Order,
+        OrderException,
+        OrderStatus,
+        StatusChange,
+        Step,
+    )
+    from workflows import search_attributes as sa
+    from workflows.order_inputs import CancelRequest, ResumeRequest, RetryBudget
+
+T = TypeVar("T")
+
+
+class OrderCancelled(Exception):
+    """Raised inside the saga when support or the channel cancelled the order."""
+
+
+class StepFailed(Exception):
+    def __init__(self, step: Step, code: ExceptionCode, message: str) -> None:
+        super().__init__(message)
+        self.step, self.code, self.message = step, code, message
+
+
+def business_failure(err: ActivityError) -> tuple[ExceptionCode, str]:
+    """Why an activity failed for good: its business code, or PARTNER_UNAVAILABLE when the
+    retry budget ran out on transient errors, or STEP_FAILED for anything unexpected."""
+    cause = err.cause
+    if isinstance(cause, TemporalTimeoutError):
+        last = cause.cause.message if isinstance(cause.cause, ApplicationError) else str(cause)
+        return ExceptionCode.PARTNER_UNAVAILABLE, f"retry budget used up; last error: {last}"
+    if isinstance(cause, ApplicationError):
+        if cause.type in (TRANSIENT, RATE_LIMITED):
+            return ExceptionCode.PARTNER_UNAVAILABLE, cause.message
+        try:
+            return ExceptionCode(cause.type or ""), cause.message
+        except ValueError:
+            return ExceptionCode.STEP_FAILED, cause.message
+    return ExceptionCode.STEP_FAILED, str(cause or err)
+
+
+class OrderSaga:
+    """State and steps of one order's saga; `_checkpoint` says when a cancel may still unwind."""
+
+    def _start_saga(self, order: Order, retry: RetryBudget, publish: bool) -> None:
+        self._order = order
+        self._retry = retry
+        self._publish = publish
+        self._status = OrderStatus.RECEIVED
+        self._step = Step.VALIDATE
+        self._timeline: list[StatusChange] = []
+        self._exception: OrderException | None = None
+        self._compensations: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+        self._compensations_done: list[str] = []
+        self._cancel: CancelRequest | None = None
+        self._resume: ResumeRequest | None = None
+
+    def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
+        """The queue an activity runs on (None: the workflow's own)."""
+        return None
+
+    def _checkpoint(self) -> None:
+        """Raise `OrderCancelled` when a cancel was asked and may still unwind the order."""
+        if self._cancel is not None:
+            raise OrderCancelled()
+
+    @property
+    def _key(self) -> str:
+        return self._order.key
+
+    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any) -> T:
+        """A forward call, retried within the transient budget."""
+        return await self._execute(fn, arg, self._retry.transient_budget)
+
+    async def _undo(self, fn: Callable[..., Awaitable[Any]], arg: Any) -> None:
+        """A compensating call, retried within the compensation budget."""
+        await self._execute(fn, arg, self._retry.compensation_budget)
+
+    async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
+        retry = self._retry
+        return await workflow.execute_activity_method(
+            fn,
+            arg,
+            task_queue=self._task_queue(fn),
+            start_to_close_timeout=retry.step_timeout,
+            schedule_to_close_timeout=budget,
+            retry_policy=RetryPolicy(
+                initial_interval=retry.initial_interval,
+                maximum_interval=retry.maximum_interval,
+                maximum_attempts=0,
+            ),
+        )
+
+    async def _run_step(
+        self,
+        step: Step,
+        call: Callable[[], Awaitable[T]],
+        compensation: tuple[str, Callable[[], Awaitable[Any]]] | None = None,
+    ) -> T:
+        """Run a forward step. Holdable business errors wait for support; anything else that
+        retries could not fix fails the saga."""
+        if compensation:
+            # Pushed before the call: a call that timed out may still have taken effect.
+            self._push(*compensation)
+        while True:
+            self._checkpoint()
+            self._set_step(step)
+            try:
+                return await call()
+            except ActivityError as err:
+                code, message = business_failure(err)
+                if not code.holdable:
+                    raise StepFailed(step, code, message) from err
+                await self._hold(step, code, message)
+                self._resume_applied_overrides()
+
+    async def _settle(self, step: Step, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a step after shipment: it cannot be undone, so a failure waits for support."""
+        while True:
+            self._set_step(step)
+            try:
+                return await call()
+            except ActivityError as err:
+                code, message = business_failure(err)
+                await self._needs_attention(step, code, f"{step.value} failed: {message}")
+
+    async def _hold(
+        self,
+        step: Step,
+        code: ExceptionCode,
+        message: str,
+        retry_after: timedelta | None = None,
+    ) -> None:
+        """Wait for support to resume or cancel; with `retry_after`, try again by itself."""
+        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
+        self._set_search_exception(code)
+        self._set_status(OrderStatus.ON_HOLD, f"{code.value}: {message}")
+        try:
+            await workflow.wait_condition(
+                lambda: self._resume is not None or self._cancel is not None, timeout=retry_after
+            )
+            note = self._resume.note if self._resume else ""
+        except TimeoutError:
+            note = f"trying again after {retry_after}"
+        self._checkpoint()
+        self._release_exception(OrderStatus.IN_PROGRESS, note)
+
+    async def _needs_attention(self, step: Step, code: ExceptionCode, message: str) -> None:
+        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
+        self._set_search_exception(code)
+        self._set_status(OrderStatus.NEEDS_ATTENTION, message)
+        await workflow.wait_condition(lambda: self._resume is not None)
+        request, self._resume = self._resume, None
+        self._release_exception(self._status_before_attention(), request.note if request else "")
+
+    def _release_exception(self, status: OrderStatus, note: str) -> None:
+        self._exception = None
+        self._set_search_exception(None)
+        self._set_status(status, f"resumed{': ' + note if note else ''}")
+
+    def _resume_applied_overrides(self) -> bool:
+        request, self._resume = self._resume, None
+        if not request or not request.sku_overrides:
+            return False
+        lines = [
+            line.model_copy(update={"sku": request.sku_overrides.get(line.sku, line.sku)})
+            for line in self._order.lines
+        ]
+        self._order = self._order.model_copy(update={"lines": lines})
+        self._note(f"SKUs replaced by support: {request.sku_overrides}")
+        return True
+
+    def _status_before_attention(self) -> OrderStatus:
+        for change in reversed(self._timeline):
+            if change.status not in (OrderStatus.NEEDS_ATTENTION, OrderStatus.ON_HOLD):
+                return change.status
+        return OrderStatus.IN_PROGRESS
+
+    def _push(self, name: str, undo: Callable[[], Awaitable[Any]]) -> None:
+        self._compensations.append((name, undo))
+
+    async def _compensate(self, final: OrderStatus, note: str) -> None:
+        self._set_status(OrderStatus.CANCELLING, note)
+        self._set_step(Step.COMPENSATE)
+        while self._compensations:
+            name, undo = self._compensations[-1]
+            try:
+                undone = await undo()
+            except ActivityError as err:
+                _, message = business_failure(err)
+                await self._needs_attention(
+                    Step.COMPENSATE,
+                    ExceptionCode.COMPENSATION_FAILED,
+                    f"compensation {name} failed: {message}",
+                )
+                self._set_step(Step.COMPENSATE)
+                continue
+            self._compensations.pop()
+            if undone is not False:
+                self._compensations_done.append(name)
+        self._set_status(final, note)
+
+    def _cancel_reason(self) -> str:
+        return self._cancel.reason if self._cancel else ""
+
+    def _failure_reason(self) -> str:
+        return self._exception.message if self._exception else "order could not be processed"
+
+    def _set_step(self, step: Step) -> None:
+        if step is not self._step:
+            self._step = step
+            self._publish_details()
+
+    def _set_status(self, status: OrderStatus, note: str = "") -> None:
+        self._status = status
+        self._timeline.append(
+            StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
+        )
+        self._upsert(sa.ORDER_STATUS.value_set(status.value))
+        self._publish_details()
+
+    def _note(self, note: str) -> None:
+        self._timeline.append(
+            StatusChange(at=workflow.now(), status=self._status, step=self._step, note=note)
+        )
+
+    def _set_search_exception(self, code: ExceptionCode | None) -> None:
+        self._upsert(
+            sa.EXCEPTION_CODE.value_set(code.value) if code else sa.EXCEPTION_CODE.value_unset()
+        )
+
+    def _upsert(self, *updates: SearchAttributeUpdate[Any]) -> None:
+        """Upsert only what changed: every upsert is a history event."""
+        current = workflow.info().typed_search_attributes
+        changed = [u for u in updates if current.get(u.key) != u.value]
+        if self._publish and changed:
+            workflow.upsert_search_attributes(changed)
+
+    def _publish_details(self) -> None:
+        lines = [
+            f"**{self._status.value}** · step `{self._step.value}`",
+            f"{self._order.channel.value} {self._order.order_number} · {self._order.total}",
+        ]
+        if self._exception:
+            lines.append(f"⚠ {self._exception.code.value}: {self._exception.message}")
+        workflow.set_current_details("\n\n".join(lines))
