@@ -15,7 +15,7 @@ import httpx
 
 from adapters.availability import set_each
 from adapters.errors import BusinessError, TransientError
-from adapters.http import PartnerHttp
+from adapters.http import PartnerHttp, error_list
 from adapters.payload import reads_payload
 from canonical import (
     Address,
@@ -126,10 +126,7 @@ class SpApiClient:
     def _raise_for_error(self, response: httpx.Response) -> None:
         if response.is_success:
             return
-        try:
-            errors = response.json().get("errors") or [{}]
-        except ValueError:
-            errors = [{"message": response.text[:200]}]
+        errors = error_list(response)
         message = f"{errors[0].get('code', response.status_code)}: {errors[0].get('message', '')}"
         if response.status_code in (401, 403):
             raise TransientError(SYSTEM, message)  # credentials: fixed by ops, not by the order

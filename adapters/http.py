@@ -27,6 +27,16 @@ def retry_after_seconds(
     return default
 
 
+def error_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """The `{"errors": [...]}` envelope Amazon, Walmart and SendGrid answer with (never empty;
+    a body that is not JSON becomes one error with its text)."""
+    try:
+        errors: list[dict[str, Any]] = response.json().get("errors") or [{}]
+    except (ValueError, AttributeError):
+        errors = [{"message": response.text[:200], "description": response.text[:200]}]
+    return errors
+
+
 class PartnerHttp:
     """Sends requests and raises `TransientError`/`RateLimitedError`; other 4xx come back
     to the adapter, which knows the vendor's error envelope."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from adapters.errors import BusinessError, TransientError
-from adapters.http import PartnerHttp
+from adapters.http import PartnerHttp, error_list
 from canonical import ExceptionCode
 from canonical.notification import Notification, NotificationTemplate
 
@@ -76,13 +76,9 @@ class SendGridNotifier:
     def _raise_for_error(response: httpx.Response) -> None:
         if response.is_success:
             return
-        try:
-            errors = response.json().get("errors") or [{}]
-        except ValueError:
-            errors = [{"message": response.text[:200]}]
         message = "; ".join(
-            f"{e.get('field') + ': ' if e.get('field') else ''}{e.get('message', '')}"
-            for e in errors
+            f"{e['field']}: {e.get('message', '')}" if e.get("field") else str(e.get("message", ""))
+            for e in error_list(response)
         )
         if response.status_code in (401, 403):
             raise TransientError(SYSTEM, f"HTTP {response.status_code}: {message}")  # ops fix keys

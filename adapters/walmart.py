@@ -16,7 +16,7 @@ import httpx
 
 from adapters.availability import set_each
 from adapters.errors import BusinessError, TransientError
-from adapters.http import PartnerHttp
+from adapters.http import PartnerHttp, error_list
 from adapters.payload import reads_payload
 from canonical import (
     Address,
@@ -134,10 +134,7 @@ class WalmartClient:
     def _raise_for_error(self, response: httpx.Response) -> None:
         if response.is_success:
             return
-        try:
-            error = (response.json().get("errors") or [{}])[0]
-        except ValueError:
-            error = {"description": response.text[:200]}
+        error = error_list(response)[0]
         message = f"{error.get('code', response.status_code)}: {error.get('description', '')}"
         if response.status_code in (401, 403):
             self._token = None  # expired or revoked: the retry fetches a new one
