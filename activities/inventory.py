@@ -63,6 +63,10 @@ class InventoryActivities:
         return plan
 
     @activity.defn
+    async def stores_with_stock(self, request: SourcingRequest) -> list[str]:
+        return await asyncio.to_thread(self._service.stores_with_stock, request)
+
+    @activity.defn
     async def release_order(self, order_id: str) -> None:
         await self._notifier.changed(await asyncio.to_thread(self._service.store.release, order_id))
 
@@ -98,6 +102,7 @@ class InventoryActivities:
     def activities(self) -> list[Callable[..., Any]]:
         return [
             self.allocate_order,
+            self.stores_with_stock,
             self.release_order,
             self.commit_shipment,
             self.inventory_skus,

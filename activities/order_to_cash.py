@@ -1,4 +1,5 @@
-"""Activity bundle of the order-to-cash saga, bound to one set of adapters and the inventory."""
+"""Activity bundle of the order sagas (order-to-cash, click-and-collect), bound to one set of
+adapters and the inventory."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,7 +7,9 @@ from typing import Any
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
+from activities.notification import NotificationActivities
 from activities.stock import StockActivities
+from activities.store import StoreActivities
 from activities.tax import TaxActivities
 from activities.wms import WmsActivities
 from adapters.registry import Adapters
@@ -15,10 +18,14 @@ from adapters.registry import Adapters
 def order_activities(
     adapters: Adapters, inventory: InventoryActivities
 ) -> list[Callable[..., Any]]:
-    """Every activity the order-to-cash saga uses (and the reconciliation's WMS count)."""
+    """Every activity the order sagas use (and the reconciliation's WMS count)."""
     erp, tax = ErpActivities(adapters.erp), TaxActivities(adapters.tax)
     stock, wms = StockActivities(inventory), WmsActivities(adapters.wms)
     channel = ChannelActivities(adapters.marketplace)
+    stores, notifications = (
+        StoreActivities(adapters.stores),
+        NotificationActivities(adapters.notifier),
+    )
     return [
         *erp.activities(),
         *inventory.activities(),
@@ -34,4 +41,8 @@ def order_activities(
         channel.acknowledge_order,
         channel.confirm_shipment,
         channel.cancel_channel_order,
+        stores.create_pick_task,
+        stores.cancel_pick_task,
+        stores.hand_over,
+        notifications.notify_customer,
     ]

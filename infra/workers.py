@@ -16,6 +16,7 @@ from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
+from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -43,6 +44,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         task_queue=settings.task_queue,
         workflows=[
             OrderToCashWorkflow,
+            ClickAndCollectWorkflow,
             PosDayWorkflow,
             WalmartOrderPollWorkflow,
             InventoryPublisherWorkflow,

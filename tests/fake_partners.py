@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.inventory import ShipmentCommit
 from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from activities.store import PickupRef
 from canonical import (
     ErpInvoiceRef,
     ErpOrderRef,
@@ -22,6 +23,8 @@ from canonical import (
     TaxQuote,
 )
 from canonical.inventory import NodeKind
+from canonical.notification import Notification
+from canonical.pickup import Handover, PickTask
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 
 
@@ -107,6 +110,30 @@ class FakePartners:
         )
         return SourcingPlan(groups=[group])
 
+    @activity.defn(name="stores_with_stock")
+    async def stores_with_stock(self, request: SourcingRequest) -> list[str]:
+        self._record("stores_with_stock", request)
+        return ["STORE-NYC", "STORE-SF"]
+
+    @activity.defn(name="create_pick_task")
+    async def create_pick_task(self, task: PickTask) -> str:
+        self._record("create_pick_task", task)
+        return f"pk-{task.store}"
+
+    @activity.defn(name="cancel_pick_task")
+    async def cancel_pick_task(self, pickup: PickupRef) -> None:
+        self._record("cancel_pick_task", pickup)
+
+    @activity.defn(name="hand_over")
+    async def hand_over(self, handover: Handover) -> str:
+        self._record("hand_over", handover)
+        return "rc-1"
+
+    @activity.defn(name="notify_customer")
+    async def notify_customer(self, notification: Notification) -> str:
+        self._record("notify_customer", notification)
+        return "msg-1"
+
     @activity.defn(name="release_order")
     async def release_order(self, order_id: str) -> None:
         self._record("release_order", order_id)
@@ -161,7 +188,9 @@ class FakePartners:
         return [
             self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
             self.release_stock, self.commit_stock, self.allocate_order, self.release_order,
-            self.commit_shipment, self.create_sales_order, self.cancel_sales_order,
+            self.commit_shipment, self.stores_with_stock, self.create_pick_task,
+            self.cancel_pick_task, self.hand_over, self.notify_customer,
+            self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
             self.cancel_channel_order,

@@ -56,3 +56,22 @@ class ResumeRequest(BaseModel):
     sku_overrides: dict[str, str] = Field(
         default_factory=dict, description="Replace channel SKUs (old -> new) before retrying"
     )
+
+
+class ClickAndCollectInput(BaseModel):
+    order: Order
+    pick_sla: timedelta = Field(
+        default=timedelta(hours=2), description="The store has this long to pick: then DELAYED"
+    )
+    pickup_window: timedelta = Field(
+        default=timedelta(days=5), description="Not collected by then: cancelled, stock back"
+    )
+    retry: RetryBudget = RetryBudget()
+    publish_search_attributes: bool = True
+
+
+class ChangeStore(BaseModel):
+    """Support moves a pickup order to another store (one that has the stock)."""
+
+    store: str = Field(min_length=1)
+    note: str = ""

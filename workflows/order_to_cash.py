@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, shipment_commit
-    from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+    from activities.models import ChannelAck, ErpOrderInput, ShipmentConfirmation
     from activities.stock import StockActivities
     from activities.tax import TaxActivities
     from activities.wms import WmsActivities
@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentLine,
         FulfillmentMethod,
         FulfillmentRequest,
-        ItemRef,
         OrderException,
         OrderStatus,
         OrderView,
@@ -37,9 +36,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from canonical.fulfillment import shipped_quantities
     from canonical.sourcing import DemandLine, SourcingPlan, SourcingRequest
-    from canonical.validation import order_problems
     from workflows import search_attributes as sa
-    from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput, ResumeRequest
+    from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest
     from workflows.saga import OrderCancelled, OrderSaga, StepFailed
     from workflows.task_queues import ERP_GOVERNANCE, channel_task_queue, erp_task_queue
 
@@ -304,17 +302,6 @@ class OrderToCashWorkflow(OrderSaga):
             ),
         )
 
-    async def _validate(self) -> list[ItemRef]:
-        self._set_step(Step.VALIDATE)
-        for code, message in order_problems(self._order):
-            await self._hold(Step.VALIDATE, code, message)
-            if self._resume_applied_overrides():
-                return await self._validate()
-            # Resumed without a change: support accepts the order as it is.
-        return await self._run_step(
-            Step.VALIDATE, lambda: self._activity(ErpActivities.resolve_items, self._order)
-        )
-
     async def _await_shipments(self, sla: timedelta) -> None:
         self._set_step(Step.AWAIT_SHIPMENT)
         self._set_status(OrderStatus.AWAITING_SHIPMENT)
@@ -369,16 +356,6 @@ class OrderToCashWorkflow(OrderSaga):
             super()._checkpoint()
 
     # --- compensation ----------------------------------------------------------------------
-
-    async def _cancel_on_channel(self) -> bool:
-        """False when there is nothing to undo: the channel cancelled the order itself."""
-        if self._cancel and self._cancel.source is CancelSource.CHANNEL:
-            return False
-        reason = self._cancel_reason() if self._cancel else self._failure_reason()
-        await self._undo(
-            ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
-        )
-        return True
 
     # --- state helpers ---------------------------------------------------------------------
 

@@ -15,17 +15,22 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.channel import ChannelActivities
+    from activities.erp import ErpActivities
     from activities.errors import RATE_LIMITED, TRANSIENT
+    from activities.models import ChannelCancel
     from canonical import (
         ExceptionCode,
+        ItemRef,
         Order,
         OrderException,
         OrderStatus,
         StatusChange,
         Step,
     )
+    from canonical.validation import order_problems
     from workflows import search_attributes as sa
-    from workflows.order_inputs import CancelRequest, ResumeRequest, RetryBudget
+    from workflows.order_inputs import CancelRequest, CancelSource, ResumeRequest, RetryBudget
 
 T = TypeVar("T")
 
@@ -81,6 +86,27 @@ class OrderSaga:
         """Raise `OrderCancelled` when a cancel was asked and may still unwind the order."""
         if self._cancel is not None:
             raise OrderCancelled()
+
+    async def _validate(self) -> list[ItemRef]:
+        self._set_step(Step.VALIDATE)
+        for code, message in order_problems(self._order):
+            await self._hold(Step.VALIDATE, code, message)
+            if self._resume_applied_overrides():
+                return await self._validate()
+            # Resumed without a change: support accepts the order as it is.
+        return await self._run_step(
+            Step.VALIDATE, lambda: self._activity(ErpActivities.resolve_items, self._order)
+        )
+
+    async def _cancel_on_channel(self) -> bool:
+        """False when there is nothing to undo: the channel cancelled the order itself."""
+        if self._cancel and self._cancel.source is CancelSource.CHANNEL:
+            return False
+        reason = self._cancel_reason() if self._cancel else self._failure_reason()
+        await self._undo(
+            ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
+        )
+        return True
 
     @property
     def _key(self) -> str:

@@ -1,0 +1,33 @@
+"""Store activities for click-and-collect: pick task, its cancellation, the handover."""
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.errors import partner_call
+from adapters.ports import StorePort
+from canonical.pickup import Handover, PickTask
+
+
+class PickupRef(BaseModel):
+    store: str
+    order_key: str
+
+
+class StoreActivities:
+    def __init__(self, stores: StorePort) -> None:
+        self._stores = stores
+
+    @activity.defn
+    async def create_pick_task(self, task: PickTask) -> str:
+        with partner_call():
+            return await self._stores.create_pick_task(task)
+
+    @activity.defn
+    async def cancel_pick_task(self, pickup: PickupRef) -> None:
+        with partner_call():
+            await self._stores.cancel_pick_task(pickup.store, pickup.order_key)
+
+    @activity.defn
+    async def hand_over(self, handover: Handover) -> str:
+        with partner_call():
+            return await self._stores.hand_over(handover)

@@ -1,0 +1,188 @@
+"""ClickAndCollectWorkflow on the time-skipping test server with fake partners: every timer
+path (pick SLA, pickup window), cancel, a store short of stock moved by support."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from adapters.shopify import order_from_webhook
+from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
+from canonical.pickup import StoreEvent, StoreEventKind
+from canonical.sourcing import Shortfall, SourcingPlan
+from tests.contracts import shopify_order_body
+from tests.fake_partners import FakePartners
+from tests.test_order_workflow import FAST_RETRY
+from workflows.click_and_collect import ClickAndCollectWorkflow
+from workflows.order_inputs import CancelRequest, ChangeStore, ClickAndCollectInput
+from workflows.task_queues import channel_task_queue, erp_task_queue
+
+UNWOUND = [
+    "cancel_pick_task", "cancel_sales_order", "release_order", "void_tax", "cancel_channel_order",
+    "notify_customer",
+]  # fmt: skip
+
+
+class Pickup:
+    def __init__(self, env: WorkflowEnvironment, partners: FakePartners, task_queue: str) -> None:
+        self.env, self.partners, self.task_queue = env, partners, task_queue
+        order = order_from_webhook(shopify_order_body())
+        self.order: Order = order.model_copy(
+            update={
+                "external_id": uuid.uuid4().hex[:12],
+                "fulfillment": FulfillmentMethod.PICKUP,
+                "pickup_store": "STORE-BOS",
+            }
+        )
+        self.handle: WorkflowHandle[ClickAndCollectWorkflow, OrderView]
+
+    async def start(self) -> None:
+        self.handle = await self.env.client.start_workflow(
+            ClickAndCollectWorkflow.run,
+            ClickAndCollectInput(
+                order=self.order, retry=FAST_RETRY, publish_search_attributes=False
+            ),
+            id=self.order.workflow_id,
+            task_queue=self.task_queue,
+        )
+
+    async def wait_for(self, *statuses: OrderStatus) -> OrderView:
+        for _ in range(200):
+            view = await self.handle.query(ClickAndCollectWorkflow.status)
+            if view.status in statuses:
+                return view
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"status {view.status}, wanted {statuses}: {view.timeline}")
+
+    def event(self, kind: StoreEventKind, store: str = "STORE-BOS") -> StoreEvent:
+        return StoreEvent(
+            event_id=uuid.uuid4().hex, store=store, order_key=self.order.key, kind=kind,
+            occurred_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    async def ready(self, store: str = "STORE-BOS") -> None:
+        await self.wait_for(OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED)
+        await self.handle.signal(
+            ClickAndCollectWorkflow.ready_for_pickup,
+            self.event(StoreEventKind.READY_FOR_PICKUP, store),
+        )
+        await self.wait_for(OrderStatus.READY_FOR_PICKUP)
+
+    def notified(self) -> list[str]:
+        return [n.template.value for n in self.partners.args.get("notify_customer", [])]
+
+
+@pytest.fixture
+async def pickup(time_env: WorkflowEnvironment) -> AsyncIterator[Pickup]:
+    partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
+    queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
+    workers = [
+        Worker(
+            time_env.client,
+            task_queue=queue,
+            workflows=[ClickAndCollectWorkflow] if queue == task_queue else [],
+            activities=partners.activities(),
+        )
+        for queue in queues
+    ]
+    async with workers[0], workers[1], workers[2]:
+        yield Pickup(time_env, partners, task_queue)
+
+
+async def test_collected_in_store_completes(pickup: Pickup) -> None:
+    await pickup.start()
+    await pickup.ready()
+    assert pickup.notified() == ["ready_for_pickup"]
+    (task,) = pickup.partners.args["create_pick_task"]
+    assert task.store == "STORE-BOS" and task.order_key == pickup.order.key
+    allocation = pickup.partners.args["allocate_order"][0]
+    assert allocation.pickup_node == "STORE-BOS"
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+    )
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
+    calls = pickup.partners.calls
+    assert calls[calls.index("hand_over") :] == [
+        "hand_over", "commit_shipment", "fulfil_sales_order", "commit_tax", "invoice_sales_order",
+    ]  # fmt: skip
+
+
+async def test_pick_sla_marks_the_order_delayed_and_it_still_completes(pickup: Pickup) -> None:
+    await pickup.start()
+    await pickup.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    await pickup.env.sleep(timedelta(hours=3))  # the SLA is two hours
+    delayed = await pickup.wait_for(OrderStatus.DELAYED)
+    assert "has not picked it within 2:00:00" in delayed.timeline[-1].note
+    await pickup.ready()
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+    )
+    assert (await pickup.handle.result()).status is OrderStatus.COMPLETED
+
+
+async def test_nobody_collects_within_the_window(pickup: Pickup) -> None:
+    await pickup.start()
+    await pickup.ready()
+    await pickup.env.sleep(timedelta(days=5, hours=1))
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.CANCELLED
+    assert result.compensations_done == UNWOUND  # stock back to ATP, ERP order cancelled, …
+    assert result.cancel_reason == "not collected within 5 days, 0:00:00"
+    assert pickup.notified() == ["ready_for_pickup", "pickup_expired"]
+    assert "hand_over" not in pickup.partners.calls
+
+
+async def test_customer_cancels_while_it_waits_at_the_counter(pickup: Pickup) -> None:
+    await pickup.start()
+    await pickup.ready()
+    view = await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.cancel, CancelRequest(reason="changed my mind", source="customer")
+    )
+    assert view.status is OrderStatus.CANCELLED and view.compensations_done == UNWOUND
+    assert pickup.notified() == ["ready_for_pickup", "order_cancelled"]
+    # Too late to collect: refused by the validator, or the run has already closed.
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):
+        await pickup.handle.execute_update(
+            ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+        )
+
+
+async def test_a_store_short_of_stock_holds_and_support_moves_the_order(pickup: Pickup) -> None:
+    line = pickup.order.lines[0]
+    pickup.partners.plans.append(
+        SourcingPlan(
+            shortfalls=[
+                Shortfall(line_id=line.line_id, sku=line.sku, requested=line.quantity,
+                          available=0, inbound=0)
+            ]
+        )
+    )  # fmt: skip
+    await pickup.start()
+    held = await pickup.wait_for(OrderStatus.ON_HOLD)
+    assert held.exception is not None and held.exception.code is ExceptionCode.OUT_OF_STOCK
+    assert "STORE-BOS lacks" in held.exception.message
+    assert "in stock at: STORE-NYC, STORE-SF" in held.exception.message
+    with pytest.raises(WorkflowUpdateFailedError):
+        await pickup.handle.execute_update(
+            ClickAndCollectWorkflow.change_store, ChangeStore(store="STORE-LA")
+        )
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.change_store, ChangeStore(store="STORE-NYC", note="customer ok")
+    )
+    await pickup.ready(store="STORE-NYC")
+    (task,) = pickup.partners.args["create_pick_task"]
+    assert task.store == "STORE-NYC"
+    assert pickup.partners.args["allocate_order"][1].pickup_node == "STORE-NYC"
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP, "STORE-NYC")
+    )
+    assert (await pickup.handle.result()).status is OrderStatus.COMPLETED

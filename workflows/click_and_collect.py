@@ -1,0 +1,373 @@
+"""Buy online, pick up in store: reserve at the chosen store → tax → acknowledge → ERP order →
+pick task to the store's POS → wait until the store has it ready (a pick SLA timer marks the
+order DELAYED) → tell the customer → wait until they collect it within the pickup window →
+handover at the POS, stock committed, ERP delivery and invoice → COMPLETED.
+The window running out, or a cancel by the customer or support, unwinds everything done (pick
+task, ERP order, reservation, tax, channel) and tells the customer. A store short of stock
+holds the order with the nearest stores that have it; support moves it with `change_store`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.channel import ChannelActivities
+    from activities.erp import ErpActivities
+    from activities.inventory import InventoryActivities, ShipmentCommit
+    from activities.models import ChannelAck, ErpOrderInput
+    from activities.notification import NotificationActivities
+    from activities.store import PickupRef, StoreActivities
+    from activities.tax import TaxActivities
+    from canonical import (
+        ErpOrderRef,
+        ExceptionCode,
+        OrderException,
+        OrderStatus,
+        OrderView,
+        Step,
+    )
+    from canonical.notification import Notification, NotificationTemplate
+    from canonical.pickup import Handover, PickLine, PickTask, StoreEvent
+    from canonical.sourcing import DemandLine, SourcingRequest
+    from workflows import search_attributes as sa
+    from workflows.order_inputs import (
+        CancelRequest,
+        ChangeStore,
+        ClickAndCollectInput,
+        ResumeRequest,
+    )
+    from workflows.saga import OrderCancelled, OrderSaga, StepFailed, business_failure
+    from workflows.task_queues import channel_task_queue, erp_task_queue
+
+CHANNEL_CALLS = {ChannelActivities.acknowledge_order, ChannelActivities.cancel_channel_order}
+ERP_CALLS = {
+    ErpActivities.resolve_items,
+    ErpActivities.create_sales_order,
+    ErpActivities.cancel_sales_order,
+    ErpActivities.fulfil_sales_order,
+    ErpActivities.invoice_sales_order,
+}
+
+
+class PickupExpired(Exception):
+    """Nobody collected the order within the pickup window."""
+
+
+@workflow.defn
+class ClickAndCollectWorkflow(OrderSaga):
+    @workflow.init
+    def __init__(self, input: ClickAndCollectInput) -> None:
+        self._start_saga(input.order, input.retry, input.publish_search_attributes)
+        assert input.order.pickup_store is not None  # a pickup order names its store
+        self._store: str = input.order.pickup_store
+        self._alternatives: list[str] = []
+        self._ready: StoreEvent | None = None
+        self._collected: StoreEvent | None = None
+        self._erp_order: ErpOrderRef | None = None
+        self._expired = False
+
+    # --- support and store API --------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> OrderView:
+        return OrderView(
+            workflow_id=workflow.info().workflow_id,
+            order_number=self._order.order_number,
+            status=self._status,
+            step=self._step,
+            timeline=self._timeline,
+            exception=self._exception,
+            erp_order=self._erp_order,
+            compensations_done=self._compensations_done,
+            cancel_reason=self._cancel.reason if self._cancel else None,
+        )
+
+    @workflow.signal
+    def ready_for_pickup(self, event: StoreEvent) -> None:
+        """The store picked the order (a redelivery, or another store's event, changes nothing)."""
+        if self._ready is None and event.store == self._store:
+            self._ready = event
+
+    @workflow.update
+    def picked_up(self, event: StoreEvent) -> OrderView:
+        self._collected = event
+        return self.status()
+
+    @picked_up.validator
+    def _validate_picked_up(self, event: StoreEvent) -> None:
+        if self._status is not OrderStatus.READY_FOR_PICKUP:
+            raise ValueError(f"order {self._order.order_number} is {self._status.value}")
+        if event.store != self._store:
+            raise ValueError(f"order {self._order.order_number} waits at {self._store}")
+        ordered = {line.line_id: line.quantity for line in self._order.lines}
+        taken = {line.line_id: line.quantity for line in event.lines} or ordered
+        if taken != ordered:
+            raise ValueError("partial pickup is not handled yet: hand over every line")
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> OrderView:
+        """Cancel and wait until the compensations have run."""
+        self._cancel = request
+        await workflow.wait_condition(
+            lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
+        )
+        return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._collected is not None or self._status.is_final:
+            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
+        if self._cancel is not None:
+            raise ValueError(f"order {self._order.order_number} is already being cancelled")
+
+    @workflow.update
+    def resume(self, request: ResumeRequest) -> OrderView:
+        self._resume = request
+        return self.status()
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        if self._status not in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_ATTENTION):
+            raise ValueError(
+                f"order {self._order.order_number} is {self._status.value}, not on hold"
+            )
+
+    @workflow.update
+    def change_store(self, request: ChangeStore) -> OrderView:
+        self._note(f"pickup moved from {self._store} to {request.store}: {request.note}")
+        self._store = request.store
+        self._resume = ResumeRequest(note=f"moved to {request.store}")
+        return self.status()
+
+    @change_store.validator
+    def _validate_change_store(self, request: ChangeStore) -> None:
+        if self._step is not Step.RESERVE_STOCK or self._status is not OrderStatus.ON_HOLD:
+            raise ValueError("the store can only change while the order waits for stock")
+        if request.store not in self._alternatives:
+            raise ValueError(
+                f"{request.store} lacks the stock; these have it: {self._alternatives}"
+            )
+
+    # --- the saga ----------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: ClickAndCollectInput) -> OrderView:
+        order = self._order
+        self._upsert(
+            sa.CHANNEL.value_set(order.channel.value),
+            sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
+        )
+        self._set_status(OrderStatus.RECEIVED, f"pickup at {self._store}: {order.order_number}")
+        # The last of all compensations: once everything is undone, the customer is told.
+        self._push("notify_customer", self._tell_cancelled)
+        self._push("cancel_channel_order", self._cancel_on_channel)
+        try:
+            await self._forward(input)
+        except OrderCancelled:
+            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
+        except PickupExpired:
+            self._expired = True
+            self._cancel = CancelRequest(reason=f"not collected within {input.pickup_window}")
+            await self._compensate(OrderStatus.CANCELLED, f"expired: {self._cancel_reason()}")
+        except StepFailed as failure:
+            self._exception = OrderException(
+                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
+            )
+            self._set_search_exception(failure.code)
+            await self._compensate(OrderStatus.FAILED, f"{failure.step.value}: {failure.message}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.status()
+
+    async def _forward(self, input: ClickAndCollectInput) -> None:
+        self._set_status(OrderStatus.IN_PROGRESS)
+        items = await self._validate()
+        quote = await self._run_step(
+            Step.TAX_QUOTE,
+            lambda: self._activity(TaxActivities.quote_tax, self._order),
+            compensation=("void_tax", lambda: self._undo(TaxActivities.void_tax, self._key)),
+        )
+        await self._reserve_at_store()
+        await self._run_step(
+            Step.CHANNEL_ACK,
+            lambda: self._activity(
+                ChannelActivities.acknowledge_order, ChannelAck(order=self._order, erp_order=None)
+            ),
+        )
+        self._erp_order = await self._run_step(
+            Step.ERP_ORDER,
+            lambda: self._activity(
+                ErpActivities.create_sales_order, ErpOrderInput(order=self._order, items=items)
+            ),
+            compensation=(
+                "cancel_sales_order",
+                lambda: self._undo(ErpActivities.cancel_sales_order, self._key),
+            ),
+        )
+        erp_order = self._erp_order
+        await self._run_step(
+            Step.STORE_PICK,
+            lambda: self._activity(StoreActivities.create_pick_task, self._pick_task(input)),
+            compensation=(
+                "cancel_pick_task",
+                lambda: self._undo(StoreActivities.cancel_pick_task, self._pickup()),
+            ),
+        )
+        await self._await_ready(input.pick_sla)
+        self._set_status(OrderStatus.READY_FOR_PICKUP, f"ready at {self._store}")
+        await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP)
+        await self._await_collection(input.pickup_window)
+        # Collected: nothing is undone any more; failures from here need attention.
+        self._compensations.clear()
+        handover = self._handover()
+        await self._settle(
+            Step.HANDOVER, lambda: self._activity(StoreActivities.hand_over, handover)
+        )
+        await self._settle(
+            Step.HANDOVER,
+            lambda: self._activity(
+                InventoryActivities.commit_shipment,
+                ShipmentCommit(order_id=self._key, shipment_id=handover.handover_id),
+            ),
+        )
+        await self._settle(
+            Step.ERP_DELIVERY, lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order)
+        )
+        await self._settle(
+            Step.INVOICE, lambda: self._activity(TaxActivities.commit_tax, quote.document_code)
+        )
+        invoice = await self._settle(
+            Step.INVOICE, lambda: self._activity(ErpActivities.invoice_sales_order, erp_order)
+        )
+        self._step = Step.DONE
+        self._set_status(OrderStatus.COMPLETED, f"collected at {self._store}, {invoice.erp_id}")
+
+    async def _reserve_at_store(self) -> None:
+        """Reserve at the chosen store; lacking stock, hold with the stores that have it."""
+        self._push(
+            "release_order", lambda: self._undo(InventoryActivities.release_order, self._key)
+        )
+        while True:
+            plan = await self._run_step(
+                Step.RESERVE_STOCK,
+                lambda: self._activity(InventoryActivities.allocate_order, self._sourcing()),
+            )
+            if not plan.shortfalls:
+                break
+            self._alternatives = await self._run_step(
+                Step.RESERVE_STOCK,
+                lambda: self._activity(InventoryActivities.stores_with_stock, self._sourcing()),
+            )
+            elsewhere = ", ".join(self._alternatives) or "no other store"
+            await self._hold(
+                Step.RESERVE_STOCK,
+                ExceptionCode.OUT_OF_STOCK,
+                f"{self._store} lacks {plan.reason()}; in stock at: {elsewhere}",
+            )
+            self._resume = None
+        self._note(f"reserved at {self._store}")
+
+    async def _await_ready(self, sla: timedelta) -> None:
+        self._set_step(Step.STORE_PICK)
+        self._set_status(OrderStatus.AWAITING_SHIPMENT, f"pick task sent to {self._store}")
+        try:
+            await workflow.wait_condition(
+                lambda: self._ready is not None or self._cancel is not None, timeout=sla
+            )
+        except TimeoutError:
+            self._set_status(OrderStatus.DELAYED, f"{self._store} has not picked it within {sla}")
+            await workflow.wait_condition(
+                lambda: self._ready is not None or self._cancel is not None
+            )
+        self._checkpoint()
+
+    async def _await_collection(self, window: timedelta) -> None:
+        self._set_step(Step.AWAIT_PICKUP)
+        try:
+            await workflow.wait_condition(
+                lambda: self._collected is not None or self._cancel is not None, timeout=window
+            )
+        except TimeoutError:
+            raise PickupExpired() from None
+        self._checkpoint()
+
+    async def _tell_cancelled(self) -> None:
+        expired = NotificationTemplate.PICKUP_EXPIRED
+        await self._tell_customer(
+            expired if self._expired else NotificationTemplate.ORDER_CANCELLED
+        )
+
+    async def _tell_customer(self, template: NotificationTemplate) -> None:
+        """A message that could not be sent is noted on the timeline, never fails the order."""
+        email = self._order.customer.email
+        if not email:
+            self._note(f"{template.value}: no customer e-mail")
+            return
+        notification = Notification(
+            notification_id=f"{self._key}:{template.value}",
+            template=template,
+            to_email=email,
+            to_name=self._order.customer.name,
+            data={
+                "order_number": self._order.order_number,
+                "store": self._store,
+                "reason": self._cancel_reason(),
+            },
+        )
+        try:
+            await self._activity(NotificationActivities.notify_customer, notification)
+            self._note(f"customer told: {template.value}")
+        except ActivityError as err:
+            self._note(f"{template.value} not sent: {business_failure(err)[1]}")
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
+        if fn in CHANNEL_CALLS:
+            return channel_task_queue(workflow.info().task_queue, self._order.channel)
+        if fn in ERP_CALLS:
+            return erp_task_queue(workflow.info().task_queue)
+        return None
+
+    def _checkpoint(self) -> None:
+        if self._collected is None:
+            super()._checkpoint()
+
+    def _lines(self) -> list[PickLine]:
+        return [
+            PickLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+            for line in self._order.lines
+        ]
+
+    def _sourcing(self) -> SourcingRequest:
+        return SourcingRequest(
+            order_id=self._key,
+            channel=self._order.channel,
+            lines=[DemandLine(**line.model_dump()) for line in self._lines()],
+            pickup_node=self._store,
+        )
+
+    def _pickup(self) -> PickupRef:
+        return PickupRef(store=self._store, order_key=self._key)
+
+    def _pick_task(self, input: ClickAndCollectInput) -> PickTask:
+        return PickTask(
+            store=self._store,
+            order_key=self._key,
+            order_number=self._order.order_number,
+            customer=self._order.customer,
+            lines=self._lines(),
+            pick_by=workflow.now() + input.pick_sla,
+        )
+
+    def _handover(self) -> Handover:
+        return Handover(
+            handover_id=f"{self._key}:collected",
+            store=self._store,
+            order_key=self._key,
+            lines=self._lines(),
+        )
