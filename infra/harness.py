@@ -77,12 +77,14 @@ def harness_settings(
     )
 
 
-async def _wms_subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
-    """Shipments are only pushed to subscribers: wait for the webhooks service to subscribe."""
+async def _subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
+    """Shipments and store events are only pushed to subscribers: wait for the webhooks
+    service to subscribe to the WMS and the POS."""
     deadline = time.monotonic() + timeout
-    while not sandbox.state.partners["shipstation"].subscriptions:
+    partners = sandbox.state.partners
+    while not (partners["shipstation"].subscriptions and partners["pos"].subscriptions):
         if time.monotonic() > deadline:
-            raise RuntimeError("the webhooks service did not subscribe to the WMS")
+            raise RuntimeError("the webhooks service did not subscribe to the WMS and the POS")
         await asyncio.sleep(0.05)
 
 
@@ -99,7 +101,7 @@ async def order_harness(
         UvicornThread(sandbox, int(settings.sandbox_url.rsplit(":", 1)[1])),
         UvicornThread(create_webhooks(settings), settings.webhooks_port),
     ):
-        await _wms_subscribed(sandbox)
+        await _subscribed(sandbox)
         try:
             async with contextlib.AsyncExitStack() as running:
                 for worker in build_workers(client, settings, adapters):

@@ -21,11 +21,17 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 
-from canonical import ChannelEvent, Order, OrderView
+from canonical import ChannelEvent, FulfillmentMethod, Order, OrderView
 from canonical.order import order_workflow_id
 from infra.settings import Settings
 from workflows import search_attributes as sa
-from workflows.order_inputs import CancelRequest, CancelSource, OrderToCashInput
+from workflows.click_and_collect import ClickAndCollectWorkflow
+from workflows.order_inputs import (
+    CancelRequest,
+    CancelSource,
+    ClickAndCollectInput,
+    OrderToCashInput,
+)
 from workflows.order_to_cash import OrderToCashWorkflow
 
 
@@ -35,15 +41,22 @@ def order_summary(order: Order) -> str:
 
 
 def _start_options(
-    settings: Settings, order: Order, input: OrderToCashInput | None
-) -> tuple[OrderToCashInput, dict[str, Any]]:
-    """One order, one execution: a running one is joined (USE_EXISTING), a closed one is
-    never started again (REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
-    input = input or OrderToCashInput(
-        order=order,
-        shipment_sla=timedelta(hours=settings.shipment_sla_hours),
-        backorder_retry=timedelta(minutes=settings.backorder_retry_minutes),
-    )
+    settings: Settings, order: Order, input: OrderToCashInput | ClickAndCollectInput | None
+) -> tuple[Any, OrderToCashInput | ClickAndCollectInput, dict[str, Any]]:
+    """The order's saga (collected in store or shipped), its input and start options. One
+    order, one execution: a running one is joined (USE_EXISTING), a closed one is never
+    started again (REJECT_DUPLICATE raises WorkflowAlreadyStartedError)."""
+    run: Any
+    if order.fulfillment is FulfillmentMethod.PICKUP:
+        run = ClickAndCollectWorkflow.run
+        input = input or ClickAndCollectInput(order=order)
+    else:
+        run = OrderToCashWorkflow.run
+        input = input or OrderToCashInput(
+            order=order,
+            shipment_sla=timedelta(hours=settings.shipment_sla_hours),
+            backorder_retry=timedelta(minutes=settings.backorder_retry_minutes),
+        )
     attributes = TypedSearchAttributes(
         [
             SearchAttributePair(sa.CHANNEL, order.channel.value),
@@ -51,21 +64,28 @@ def _start_options(
             SearchAttributePair(sa.ORDER_STATUS, "RECEIVED"),
         ]
     )
-    return input, {
-        "id": order.workflow_id,
-        "task_queue": settings.task_queue,
-        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
-        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        "search_attributes": attributes if input.publish_search_attributes else None,
-        "static_summary": order_summary(order),
-    }
+    return (
+        run,
+        input,
+        {
+            "id": order.workflow_id,
+            "task_queue": settings.task_queue,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            "search_attributes": attributes if input.publish_search_attributes else None,
+            "static_summary": order_summary(order),
+        },
+    )
 
 
 async def start_order(
-    client: Client, settings: Settings, order: Order, input: OrderToCashInput | None = None
-) -> WorkflowHandle[OrderToCashWorkflow, OrderView]:
-    input, options = _start_options(settings, order, input)
-    return await client.start_workflow(OrderToCashWorkflow.run, input, **options)
+    client: Client,
+    settings: Settings,
+    order: Order,
+    input: OrderToCashInput | ClickAndCollectInput | None = None,
+) -> WorkflowHandle[Any, OrderView]:
+    run, input, options = _start_options(settings, order, input)
+    return await client.start_workflow(run, input, result_type=OrderView, **options)
 
 
 async def cancel_from_channel(
@@ -73,14 +93,15 @@ async def cancel_from_channel(
 ) -> WorkflowUpdateHandle[OrderView]:
     """Cancel the order's saga, starting it first when the cancellation arrived before the
     order itself: either way the order ends cancelled. Returns once the cancel is accepted."""
-    input, options = _start_options(settings, order, None)
-    start = WithStartWorkflowOperation(OrderToCashWorkflow.run, input, **options)
+    run, input, options = _start_options(settings, order, None)
+    start = WithStartWorkflowOperation(run, input, **options)
     try:
         return await client.start_update_with_start_workflow(
-            OrderToCashWorkflow.cancel,
+            "cancel",  # both sagas name it so
             CancelRequest(reason=reason, source=CancelSource.CHANNEL),
             start_workflow_operation=start,
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            result_type=OrderView,
         )
     except Exception:
         # The start half failed too (e.g. the order is closed): read its outcome so it is not

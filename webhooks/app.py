@@ -5,33 +5,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
 from adapters.errors import PartnerError
 from adapters.registry import Adapters, build_adapters
 from adapters.shipstation import ShipStationWms
+from adapters.store_pos import StorePos
 from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
-from webhooks import amazon, inventory, pos, shopify, wms
+from webhooks import amazon, inventory, pos, shopify, store, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
 log = logging.getLogger("webhooks")
 
 
-async def _subscribe_wms(wms_adapter: ShipStationWms, target: str) -> None:
-    """Register our receiver with the WMS, retrying until it answers."""
+async def _subscribe(partner: str, subscribe: Callable[[], Awaitable[None]]) -> None:
+    """Register our receiver with a partner that pushes events, retrying until it answers."""
     for attempt in range(60):
         try:
-            await wms_adapter.subscribe(target)
+            await subscribe()
             return
         except PartnerError as exc:
-            log.warning("WMS webhook subscription failed (attempt %d): %s", attempt + 1, exc)
+            log.warning(
+                "%s webhook subscription failed (attempt %d): %s", partner, attempt + 1, exc
+            )
             await asyncio.sleep(min(2**attempt, 30))
 
 
@@ -51,6 +55,7 @@ def build_dispatcher(
             amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
             pos.SOURCE: pos.PosSales(temporal, settings, booking),
             inventory.SOURCE: inventory.InventoryEvents(booking),
+            store.SOURCE: store.StoreEvents(temporal),
         },
     )
 
@@ -64,11 +69,16 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(dispatcher.redrive_forever(settings.inbox_redrive_seconds))]
+        public = settings.webhooks_public_url
         if isinstance(adapters.wms, ShipStationWms):
-            target = (
-                f"{settings.webhooks_public_url}/webhooks/wms?token={settings.wms_webhook_token}"
+            wms_target = f"{public}/webhooks/wms?token={settings.wms_webhook_token}"
+            subscribe_wms = partial(adapters.wms.subscribe, wms_target)
+            tasks.append(asyncio.create_task(_subscribe("WMS", subscribe_wms)))
+        if isinstance(adapters.stores, StorePos):
+            subscribe_pos = partial(
+                adapters.stores.subscribe, f"{public}/webhooks/store", settings.pos_api_key
             )
-            tasks.append(asyncio.create_task(_subscribe_wms(adapters.wms, target)))
+            tasks.append(asyncio.create_task(_subscribe("POS", subscribe_pos)))
         yield
         await dispatcher.drain()
         for task in tasks:
@@ -83,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(amazon.router(dispatcher, settings.amazon_webhook_token))
     app.include_router(pos.router(dispatcher, settings.pos_api_key))
     app.include_router(inventory.router(dispatcher, settings.inventory_api_key))
+    app.include_router(store.router(dispatcher, settings.pos_api_key))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

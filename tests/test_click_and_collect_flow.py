@@ -1,0 +1,106 @@
+"""Click-and-collect end to end on the dev server with the real worker: the sandbox POS's
+staff pick the order and the customer collects it, their events arrive as webhooks, and the
+customer's messages land in the sandbox SendGrid."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.shopify import order_from_webhook
+from canonical import FulfillmentMethod, Order, OrderStatus
+from canonical.inventory import InventoryEvent, InventoryEventKind
+from infra.harness import Harness, order_harness
+from infra.inventory import open_inventory
+from infra.order_client import cancel_from_channel, start_order
+from workflows.click_and_collect import ClickAndCollectWorkflow
+from workflows.order_inputs import ClickAndCollectInput, RetryBudget
+
+QUICK = RetryBudget(initial_interval=timedelta(milliseconds=200))
+
+
+@pytest.fixture
+async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    async with order_harness(dev_env.client) as harness:
+        yield harness
+
+
+def pickup_order(h: Harness, store: str) -> Order:
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
+        json={"count": 1, "skus": [("CANDLE-FIG-12OZ", 2)]},
+    ).json()[0]
+    order = order_from_webhook(body)
+    return order.model_copy(update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store})
+
+
+def stock_store(h: Harness, store: str, units: int) -> None:
+    open_inventory(h.settings).store.record(
+        [
+            InventoryEvent(
+                source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
+                sku="CANDLE-FIG-12OZ", node=store, quantity=units,
+            )
+        ]
+    )  # fmt: skip
+
+
+async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness) -> None:
+    sandbox = stack.settings.sandbox_url
+    httpx.put(
+        f"{sandbox}/_sandbox/pos/autopilot",
+        json={"ready_after_seconds": 0.3, "collect_after_seconds": 0.5},
+    ).raise_for_status()
+    stock_store(stack, "STORE-BOS", 10)
+    order = pickup_order(stack, "STORE-BOS")
+    handle = await start_order(
+        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    pickup = httpx.get(f"{sandbox}/_sandbox/pos/stores/STORE-BOS/pickups/{order.key}").json()
+    assert pickup["status"] == "collected" and len(pickup["handovers"]) == 1
+    (message,) = httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
+    assert message["custom_args"]["notification_id"] == f"{order.key}:ready_for_pickup"
+    (position,) = open_inventory(stack.settings).store.positions(
+        skus=["CANDLE-FIG-12OZ"], nodes=["STORE-BOS"]
+    )
+    assert (position.on_hand, position.reserved) == (8, 0)  # collected: out of the store
+
+
+async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harness) -> None:
+    sandbox = stack.settings.sandbox_url
+    httpx.put(
+        f"{sandbox}/_sandbox/pos/autopilot", json={"ready_after_seconds": 0.2}
+    ).raise_for_status()
+    stock_store(stack, "STORE-NYC", 5)
+    order = pickup_order(stack, "STORE-NYC")
+    handle = await start_order(
+        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    for _ in range(100):
+        if (
+            await handle.query(ClickAndCollectWorkflow.status)
+        ).status is OrderStatus.READY_FOR_PICKUP:
+            break
+        await asyncio.sleep(0.1)
+    await cancel_from_channel(stack.client, stack.settings, order, "customer")
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.CANCELLED
+    assert "cancel_pick_task" in result.compensations_done
+    pickup = httpx.get(f"{sandbox}/_sandbox/pos/stores/STORE-NYC/pickups/{order.key}").json()
+    assert pickup["status"] == "cancelled"
+    (position,) = open_inventory(stack.settings).store.positions(
+        skus=["CANDLE-FIG-12OZ"], nodes=["STORE-NYC"]
+    )
+    assert (position.on_hand, position.reserved) == (5, 0)  # back to ATP at once
+    templates = [
+        m["template_id"] for m in httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
+    ]
+    assert templates == ["d-readyforpickup", "d-ordercancelled"]
