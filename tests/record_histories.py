@@ -21,7 +21,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import ChannelEvent, ChannelEventKind, Money, OrderStatus
+from canonical import ChannelEvent, ChannelEventKind, FulfillmentMethod, Money, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
 from infra.harness import Harness, order_harness
@@ -29,9 +29,16 @@ from infra.inventory import open_inventory, publisher_signals
 from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
 from infra.schedules import reconcile_now
+from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
-from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
+from workflows.order_inputs import (
+    CancelRequest,
+    ClickAndCollectInput,
+    OrderToCashInput,
+    ResumeRequest,
+    RetryBudget,
+)
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -234,6 +241,55 @@ async def publisher(h: Harness) -> Any:
     return handle
 
 
+async def _pickup(h: Harness, store: str, window: timedelta = timedelta(days=5)) -> Any:
+    """A pickup order at `store`, which gets stock for it first."""
+    open_inventory(h.settings).store.record(
+        [
+            InventoryEvent(
+                source="recording", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
+                sku="CANDLE-FIG-12OZ", node=store, quantity=5,
+            )
+        ]
+    )  # fmt: skip
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
+        json={"count": 1, "skus": [("CANDLE-FIG-12OZ", 1)]},
+    ).json()[0]
+    order = order_from_webhook(body).model_copy(
+        update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store}
+    )
+    return await start_order(
+        h.client, h.settings, order,
+        ClickAndCollectInput(order=order, pickup_window=window, retry=QUICK),
+    )  # fmt: skip
+
+
+def _autopilot(h: Harness, **settings: object) -> None:
+    httpx.put(f"{h.settings.sandbox_url}/_sandbox/pos/autopilot", json=settings).raise_for_status()
+
+
+async def collected(h: Harness) -> Any:
+    _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5)
+    return await _pickup(h, "STORE-BOS")
+
+
+async def pickup_expired(h: Harness) -> Any:
+    _autopilot(h, ready_after_seconds=0.3)
+    return await _pickup(h, "STORE-NYC", window=timedelta(seconds=3))
+
+
+async def pickup_cancelled(h: Harness) -> Any:
+    _autopilot(h)  # the staff never get to it
+    handle = await _pickup(h, "STORE-SF")
+    for _ in range(100):
+        view = await handle.query(ClickAndCollectWorkflow.status)
+        if view.status is OrderStatus.AWAITING_SHIPMENT:
+            break
+        await asyncio.sleep(0.1)
+    await handle.execute_update(ClickAndCollectWorkflow.cancel, CancelRequest(reason="support"))
+    return handle
+
+
 async def _client(h: Harness) -> Client:
     return h.client
 
@@ -256,6 +312,11 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "walmart_poll": {"imported": walmart_poll},
     "inventory_reconciliation": {"drift_booked": reconciliation},
     "inventory_publisher": {"burst_pushed": publisher},
+    "click_and_collect": {
+        "collected": collected,
+        "expired": pickup_expired,
+        "cancelled": pickup_cancelled,
+    },
 }
 
 

@@ -9,6 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -24,6 +25,7 @@ WORKFLOWS = [
     WalmartOrderPollWorkflow,
     InventoryPublisherWorkflow,
     InventoryReconciliationWorkflow,
+    ClickAndCollectWorkflow,
 ]
 
 
@@ -35,6 +37,7 @@ def test_every_workflow_type_has_recorded_histories() -> None:
         "walmart_poll",
         "inventory_publisher",
         "inventory_reconciliation",
+        "click_and_collect",
     }
 
 
