@@ -5,6 +5,7 @@ python starter.py run                            local stack, no demo traffic
 python starter.py status ID
 python starter.py cancel ID --reason TEXT
 python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
+python starter.py change-store ID STORE [--note TEXT]   move a pickup order short of stock
 python starter.py list [--status S] [--channel C]
 python starter.py inbox list [--status failed] [--source shopify]
 python starter.py inbox replay ID
@@ -49,6 +50,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--sku", action="append", default=[], metavar="OLD=NEW", help="replace a SKU first"
     )
+    cs = sub.add_parser("change-store", help="move a pickup order waiting for stock")
+    cs.add_argument("id")
+    cs.add_argument("store")
+    cs.add_argument("--note", default="")
     ls = sub.add_parser("list", help="list orders")
     ls.add_argument("--status")
     ls.add_argument("--channel")
@@ -86,6 +91,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "resume":
             overrides = dict(pair.split("=", 1) for pair in args.sku)
             await support.resume(settings, args.id, args.note, overrides)
+        case "change-store":
+            await support.change_store(settings, args.id, args.store, args.note)
         case "list":
             await support.list_orders(settings, args.status, args.channel, args.limit)
         case "inbox" if args.inbox_command == "list":

@@ -15,7 +15,8 @@ from infra.order_client import workflow_id_from
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
 from workflows import search_attributes as sa
-from workflows.order_inputs import CancelRequest, ResumeRequest
+from workflows.click_and_collect import ClickAndCollectWorkflow
+from workflows.order_inputs import CancelRequest, ChangeStore, ResumeRequest
 from workflows.order_to_cash import OrderToCashWorkflow
 
 console = Console()
@@ -106,10 +107,21 @@ async def resume(
     console.print(f"{view.order_number}: resume accepted (was {view.status.value})")
 
 
+async def change_store(settings: Settings, order_id: str, store: str, note: str) -> None:
+    """Move a click-and-collect order that waits for stock to a store that has it."""
+    view = await _update(
+        settings,
+        order_id,
+        ClickAndCollectWorkflow.change_store,
+        ChangeStore(store=store, note=note),
+    )
+    console.print(f"{view.order_number}: moved to {store}")
+
+
 async def list_orders(
     settings: Settings, status_filter: str | None, channel: str | None, limit: int
 ) -> None:
-    clauses = ["WorkflowType = 'OrderToCashWorkflow'"]
+    clauses = ["(WorkflowType = 'OrderToCashWorkflow' OR WorkflowType = 'ClickAndCollectWorkflow')"]
     if status_filter:
         clauses.append(f"OrderStatus = '{status_filter.upper()}'")
     if channel:

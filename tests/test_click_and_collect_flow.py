@@ -13,6 +13,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+import starter
 from adapters.shopify import order_from_webhook
 from canonical import FulfillmentMethod, Order, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
@@ -104,3 +105,39 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
         m["template_id"] for m in httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
     ]
     assert templates == ["d-readyforpickup", "d-ordercancelled"]
+
+
+async def test_support_moves_an_order_to_a_store_that_has_the_stock(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = stack.settings
+    for name, value in {
+        "TEMPORAL_ADDRESS": settings.temporal_target,
+        "DATABASE_URL": settings.database_url,
+        "ORDER_TASK_QUEUE": settings.task_queue,
+    }.items():
+        monkeypatch.setenv(name, value)
+    httpx.put(
+        f"{settings.sandbox_url}/_sandbox/pos/autopilot",
+        json={"ready_after_seconds": 0.2, "collect_after_seconds": 0.2},
+    ).raise_for_status()
+    stock_store(stack, "STORE-BOS", 4)  # STORE-SF has none
+    order = pickup_order(stack, "STORE-SF")
+    handle = await start_order(
+        stack.client, settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    for _ in range(100):
+        view = await handle.query(ClickAndCollectWorkflow.status)
+        if view.status is OrderStatus.ON_HOLD:
+            break
+        await asyncio.sleep(0.1)
+    assert view.exception is not None and "in stock at: STORE-BOS" in view.exception.message
+    move = ["change-store", order.workflow_id, "STORE-BOS", "--note", "customer agreed"]
+    assert await asyncio.to_thread(starter.main, move) == 0
+    assert "moved to STORE-BOS" in capsys.readouterr().out
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED
+    assert (
+        await asyncio.to_thread(starter.main, ["change-store", order.workflow_id, "STORE-SF"]) == 1
+    )
+    assert "is already COMPLETED; nothing to change" in capsys.readouterr().out
