@@ -75,17 +75,7 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @workflow.query
     def status(self) -> OrderView:
-        return OrderView(
-            workflow_id=workflow.info().workflow_id,
-            order_number=self._order.order_number,
-            status=self._status,
-            step=self._step,
-            timeline=self._timeline,
-            exception=self._exception,
-            erp_order=self._erp_order,
-            compensations_done=self._compensations_done,
-            cancel_reason=self._cancel.reason if self._cancel else None,
-        )
+        return self._view(erp_order=self._erp_order)
 
     @workflow.signal
     def ready_for_pickup(self, event: StoreEvent) -> None:
@@ -112,18 +102,14 @@ class ClickAndCollectWorkflow(OrderSaga):
     @workflow.update
     async def cancel(self, request: CancelRequest) -> OrderView:
         """Cancel and wait until the compensations have run."""
-        self._cancel = request
-        await workflow.wait_condition(
-            lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
-        )
+        await self._cancelled(request)
         return self.status()
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
-        if self._collected is not None or self._status.is_final:
-            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
-        if self._cancel is not None:
-            raise ValueError(f"order {self._order.order_number} is already being cancelled")
+        if self._collected is not None:
+            raise ValueError(f"order {self._order.order_number} was collected")
+        self._refuse_cancel_when_done()
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> OrderView:
@@ -132,10 +118,7 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @resume.validator
     def _validate_resume(self, request: ResumeRequest) -> None:
-        if self._status not in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_ATTENTION):
-            raise ValueError(
-                f"order {self._order.order_number} is {self._status.value}, not on hold"
-            )
+        self._refuse_resume_unless_held()
 
     @workflow.update
     def change_store(self, request: ChangeStore) -> OrderView:

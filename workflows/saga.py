@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Order,
         OrderException,
         OrderStatus,
+        OrderView,
         StatusChange,
         Step,
     )
@@ -77,6 +78,40 @@ class OrderSaga:
         self._compensations_done: list[str] = []
         self._cancel: CancelRequest | None = None
         self._resume: ResumeRequest | None = None
+
+    # --- what the support handlers of every saga share ---------------------------------------
+
+    def _view(self, **extra: Any) -> OrderView:
+        return OrderView(
+            workflow_id=workflow.info().workflow_id,
+            order_number=self._order.order_number,
+            status=self._status,
+            step=self._step,
+            timeline=self._timeline,
+            exception=self._exception,
+            compensations_done=self._compensations_done,
+            cancel_reason=self._cancel.reason if self._cancel else None,
+            **extra,
+        )
+
+    async def _cancelled(self, request: CancelRequest) -> None:
+        """Ask for the cancel and wait until the compensations have run."""
+        self._cancel = request
+        await workflow.wait_condition(
+            lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
+        )
+
+    def _refuse_cancel_when_done(self) -> None:
+        if self._status.is_final:
+            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
+        if self._cancel is not None:
+            raise ValueError(f"order {self._order.order_number} is already being cancelled")
+
+    def _refuse_resume_unless_held(self) -> None:
+        if self._status not in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_ATTENTION):
+            raise ValueError(
+                f"order {self._order.order_number} is {self._status.value}, not on hold"
+            )
 
     def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
         """The queue an activity runs on (None: the workflow's own)."""
