@@ -8,9 +8,7 @@ holds the order with the nearest stores that have it; support moves it with `cha
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -42,16 +40,6 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
     )
     from workflows.saga import OrderCancelled, OrderSaga, StepFailed, business_failure
-    from workflows.task_queues import channel_task_queue, erp_task_queue
-
-CHANNEL_CALLS = {ChannelActivities.acknowledge_order, ChannelActivities.cancel_channel_order}
-ERP_CALLS = {
-    ErpActivities.resolve_items,
-    ErpActivities.create_sales_order,
-    ErpActivities.cancel_sales_order,
-    ErpActivities.fulfil_sales_order,
-    ErpActivities.invoice_sales_order,
-}
 
 
 class PickupExpired(Exception):
@@ -308,13 +296,6 @@ class ClickAndCollectWorkflow(OrderSaga):
             self._note(f"{template.value} not sent: {business_failure(err)[1]}")
 
     # --- helpers ------------------------------------------------------------------------------
-
-    def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
-        if fn in CHANNEL_CALLS:
-            return channel_task_queue(workflow.info().task_queue, self._order.channel)
-        if fn in ERP_CALLS:
-            return erp_task_queue(workflow.info().task_queue)
-        return None
 
     def _checkpoint(self) -> None:
         if self._collected is None:

@@ -38,28 +38,16 @@ with workflow.unsafe.imports_passed_through():
     from canonical.sourcing import DemandLine, SourcingPlan, SourcingRequest
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
-    from workflows.task_queues import ERP_GOVERNANCE, channel_task_queue, erp_task_queue
+    from workflows.saga import CHANNEL_CALLS, ERP_CALLS, OrderCancelled, OrderSaga, StepFailed
+    from workflows.task_queues import ERP_GOVERNANCE
 
-# Channel calls run on their channel's rate-limited task queue (added while orders were running).
+# Channel calls moved to their channel's rate-limited task queue while orders were running.
 CHANNEL_TASK_QUEUES = "channel-task-queues"
-CHANNEL_CALLS = {
-    ChannelActivities.acknowledge_order,
-    ChannelActivities.confirm_shipment,
-    ChannelActivities.cancel_channel_order,
-}
 # Stock is sourced, reserved, released and committed by the inventory service (added while
 # orders were running: their reservations stay with `StockActivities`).
 INVENTORY_SERVICE = "inventory-service"
-# ERP calls run on the ERP's quota-limited queue; the channel is acknowledged before the ERP
-# order (never waiting for the ERP's backlog); the ERP records the delivery after shipment.
-ERP_CALLS = {
-    ErpActivities.resolve_items,
-    ErpActivities.create_sales_order,
-    ErpActivities.cancel_sales_order,
-    ErpActivities.fulfil_sales_order,
-    ErpActivities.invoice_sales_order,
-}
+# ERP calls moved to the ERP's quota-limited queue with `ERP_GOVERNANCE`; since then the
+# channel is acknowledged before the ERP order and the ERP records the delivery.
 
 
 @workflow.defn
@@ -324,11 +312,12 @@ class OrderToCashWorkflow(OrderSaga):
     # --- step machinery --------------------------------------------------------------------
 
     def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
-        if fn in CHANNEL_CALLS and workflow.patched(CHANNEL_TASK_QUEUES):
-            return channel_task_queue(workflow.info().task_queue, self._order.channel)
-        if fn in ERP_CALLS and self._erp_governed:
-            return erp_task_queue(workflow.info().task_queue)
-        return None
+        """Runs started before a queue existed keep their calls on the workflow's queue."""
+        if fn in CHANNEL_CALLS and not workflow.patched(CHANNEL_TASK_QUEUES):
+            return None
+        if fn in ERP_CALLS and not self._erp_governed:
+            return None
+        return super()._task_queue(fn)
 
     def _checkpoint(self) -> None:
         """Once anything shipped, a cancel is a return: the saga goes on."""

@@ -32,8 +32,22 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, ResumeRequest, RetryBudget
+    from workflows.task_queues import channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
+# Calls held to a partner's rate: each channel's on its own queue, the ERP's on the ERP's.
+CHANNEL_CALLS = {
+    ChannelActivities.acknowledge_order,
+    ChannelActivities.confirm_shipment,
+    ChannelActivities.cancel_channel_order,
+}
+ERP_CALLS = {
+    ErpActivities.resolve_items,
+    ErpActivities.create_sales_order,
+    ErpActivities.cancel_sales_order,
+    ErpActivities.fulfil_sales_order,
+    ErpActivities.invoice_sales_order,
+}
 
 
 class OrderCancelled(Exception):
@@ -114,7 +128,12 @@ class OrderSaga:
             )
 
     def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
-        """The queue an activity runs on (None: the workflow's own)."""
+        """Channel and ERP calls run on their own rate-limited queues; the rest on the
+        workflow's."""
+        if fn in CHANNEL_CALLS:
+            return channel_task_queue(workflow.info().task_queue, self._order.channel)
+        if fn in ERP_CALLS:
+            return erp_task_queue(workflow.info().task_queue)
         return None
 
     def _checkpoint(self) -> None:
