@@ -7,14 +7,20 @@ from collections import defaultdict
 
 from canonical.address import Address
 from canonical.inventory import NodeKind
-from canonical.sourcing import ShipmentGroup, SourcingPlan, SourcingRequest
+from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 from inventory.allocation import AllocationRule
 from inventory.sourcing import Candidate, plan_sourcing
 from inventory.store import InventoryStore, OutOfStock, Reserve, Touched
 from inventory.zones import zone
 
-# Another order may take the stock between the plan and the reservation: plan again.
+# Another order may take the stock between the plan and the reservation: plan again (a
+# plan that lost every race is never returned as if it were reserved).
 RACE_RETRIES = 5
+
+
+class Contended(Exception):
+    """Every plan lost its race to other orders; an activity retries it like a transient
+    error."""
 
 
 class InventoryService:
@@ -37,28 +43,31 @@ class InventoryService:
         existing = self._existing_plan(request.order_id)
         if existing is not None:
             return existing
-        plan = self.source(request)
         for _ in range(RACE_RETRIES):
-            if plan.shortfalls:
+            plan = self.source(request)
+            if plan.shortfalls or self._reserved(request.order_id, plan):
                 return plan
-            lines = [
-                Reserve(line.line_id, line.sku, group.node, line.quantity)
-                for group in plan.groups
-                for line in group.lines
-            ]
-            try:
-                self.store.reserve(request.order_id, lines)
-                return plan
-            except OutOfStock:
-                plan = self.source(request)
-        return self.source(request)
+        raise Contended(f"{request.order_id} lost {RACE_RETRIES} races for its stock")
+
+    def _reserved(self, order_id: str, plan: SourcingPlan) -> bool:
+        """Reserve the plan; False when another order took the stock since it was made."""
+        lines = [
+            Reserve(line.line_id, line.sku, group.node, line.quantity)
+            for group in plan.groups
+            for line in group.lines
+        ]
+        try:
+            self.store.reserve(order_id, lines)
+            return True
+        except OutOfStock:
+            return False
 
     def _existing_plan(self, order_id: str) -> SourcingPlan | None:
         planned = self.store.planned(order_id)
         if not planned:
             return None
         nodes = self.store.nodes()
-        by_node: dict[str, list] = defaultdict(list)
+        by_node: dict[str, list[PlannedLine]] = defaultdict(list)
         for node, line in planned:
             by_node[node].append(line)
         return self._with_warehouses(
