@@ -1,6 +1,8 @@
-"""Marketplace activities: acknowledge, confirm shipment, cancel, routed by the order's channel."""
+"""Marketplace activities: acknowledge, confirm shipment, cancel the order or some of its
+units, routed by the order's channel."""
 
 from collections.abc import Callable
+from typing import Any
 
 from temporalio import activity
 
@@ -8,6 +10,7 @@ from activities.errors import partner_call
 from activities.models import ChannelAck, ChannelCancel, ShipmentConfirmation
 from adapters.ports import MarketplacePort
 from canonical import Channel
+from canonical.cancellation import LineCancellation
 
 
 class ChannelActivities:
@@ -32,3 +35,17 @@ class ChannelActivities:
     async def cancel_channel_order(self, request: ChannelCancel) -> None:
         with partner_call():
             await self._marketplace(request.order.channel).cancel(request.order, request.reason)
+
+    @activity.defn
+    async def cancel_channel_lines(self, cancellation: LineCancellation) -> None:
+        with partner_call():
+            await self._marketplace(cancellation.order.channel).cancel_lines(cancellation)
+
+    def activities(self) -> list[Callable[..., Any]]:
+        """Every order call, for the channel's rate-limited worker (and the main one)."""
+        return [
+            self.acknowledge_order,
+            self.confirm_shipment,
+            self.cancel_channel_order,
+            self.cancel_channel_lines,
+        ]

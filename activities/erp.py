@@ -1,4 +1,5 @@
-"""ERP activities: items, sales order, cancel, delivery, invoice, store sales, stock levels."""
+"""ERP activities: items, sales order, cancel or reduce it, delivery, invoice, store sales,
+stock levels."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,7 +9,7 @@ from temporalio import activity
 from activities.errors import partner_call
 from activities.models import ErpOrderInput
 from adapters.ports import ErpPort
-from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order, StockLevel
+from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order, OrderReduction, StockLevel
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -30,6 +31,11 @@ class ErpActivities:
     async def cancel_sales_order(self, order_key: str) -> None:
         with partner_call():
             await self._erp.cancel_sales_order(order_key)
+
+    @activity.defn
+    async def reduce_sales_order(self, reduction: OrderReduction) -> None:
+        with partner_call():
+            await self._erp.reduce_sales_order(reduction)
 
     @activity.defn
     async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
@@ -60,6 +66,7 @@ class ErpActivities:
             self.resolve_items,
             self.create_sales_order,
             self.cancel_sales_order,
+            self.reduce_sales_order,
             self.fulfil_sales_order,
             self.invoice_sales_order,
             self.post_cash_sale,

@@ -41,6 +41,11 @@ def shipment_commit(shipment: Shipment) -> ShipmentCommit:
     )
 
 
+class LinesRelease(BaseModel):
+    order_id: str
+    line_ids: list[str]
+
+
 class ReconcileRequest(BaseModel):
     run_id: str
     erp: list[StockLevel]
@@ -69,6 +74,14 @@ class InventoryActivities:
     @activity.defn
     async def release_order(self, order_id: str) -> None:
         await self._notifier.changed(await asyncio.to_thread(self._service.store.release, order_id))
+
+    @activity.defn
+    async def release_lines(self, request: LinesRelease) -> None:
+        """Put back what some lines still hold (the rest of the order stays reserved)."""
+        touched = await asyncio.to_thread(
+            self._service.store.release, request.order_id, request.line_ids
+        )
+        await self._notifier.changed(touched)
 
     @activity.defn
     async def commit_shipment(self, request: ShipmentCommit) -> None:
@@ -104,6 +117,7 @@ class InventoryActivities:
             self.allocate_order,
             self.stores_with_stock,
             self.release_order,
+            self.release_lines,
             self.commit_shipment,
             self.inventory_skus,
             self.reconcile_inventory,

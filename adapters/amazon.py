@@ -29,6 +29,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 
@@ -251,4 +252,14 @@ class AmazonMarketplace:
             SYSTEM,
             ExceptionCode.CHANNEL_REJECTED,
             f"cancel Amazon order {order.external_id} in Seller Central ({reason})",
+        )
+
+    async def cancel_lines(self, cancellation: LineCancellation) -> None:
+        """Items are cancelled in Seller Central too: the order needs attention with the task."""
+        units = ", ".join(f"{q} x line {line}" for line, q in cancellation.lines.items())
+        raise BusinessError(
+            SYSTEM,
+            ExceptionCode.CHANNEL_REJECTED,
+            f"cancel {units} of Amazon order {cancellation.order.external_id} in Seller "
+            f"Central ({cancellation.reason})",
         )

@@ -19,6 +19,7 @@ from canonical import (
     ExceptionCode,
     ItemRef,
     Order,
+    OrderReduction,
     StockLevel,
 )
 from canonical.pos import ErpSaleRef, PosSale
@@ -162,6 +163,33 @@ class NetSuiteErp:
             "POST",
             f"/record/v1/salesOrder/{ref.erp_id}/!transform/itemFulfillment",
             json={"shipStatus": {"id": SHIPPED}},
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+
+    async def reduce_sales_order(self, reduction: OrderReduction) -> None:
+        """PATCH the order's lines: a line that keeps nothing is closed, the others get their
+        new quantity (lines are numbered as the order's lines were sent)."""
+        order = reduction.order
+        record = await self._read(order.key)
+        if record is None:
+            raise BusinessError(SYSTEM, ExceptionCode.ERP_REJECTED, f"no sales order {order.key}")
+        erp_lines = (record.get("item") or {}).get("items", [])
+        changes: list[dict[str, Any]] = []
+        for line, erp_line in zip(order.lines, erp_lines, strict=False):
+            keep = reduction.keep.get(line.line_id)
+            if keep is None or erp_line.get("isClosed"):
+                continue
+            if keep == 0:
+                changes.append({"line": erp_line["line"], "isClosed": True})
+            elif keep != erp_line.get("quantity"):
+                amount = line.keeping(keep).net.rounded().amount
+                changes.append(
+                    {"line": erp_line["line"], "quantity": keep, "amount": float(amount)}
+                )
+        if not changes:
+            return
+        response = await self._http.request(
+            "PATCH", f"/record/v1/salesOrder/eid:{order.key}", json={"item": {"items": changes}}
         )
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
 

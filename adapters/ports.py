@@ -11,10 +11,12 @@ from canonical import (
     FulfillmentRequest,
     ItemRef,
     Order,
+    OrderReduction,
     Shipment,
     StockLevel,
     TaxQuote,
 )
+from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickTask
@@ -37,6 +39,12 @@ class ErpPort(Protocol):
     async def cancel_sales_order(self, order_key: str) -> None:
         """Idempotent; an order the ERP never saw counts as cancelled. `BusinessError` when
         the ERP refuses (goods already delivered, invoice posted): it needs a return."""
+        ...
+
+    async def reduce_sales_order(self, reduction: OrderReduction) -> None:
+        """Take units off lines before delivery: they will neither ship nor be billed.
+        Idempotent (the quantities are what each line keeps). `BusinessError` once the
+        order was delivered or billed."""
         ...
 
     async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
@@ -102,6 +110,11 @@ class MarketplacePort(Protocol):
 
     async def cancel(self, order: Order, reason: str) -> None:
         """Cancel on the channel; idempotent."""
+        ...
+
+    async def cancel_lines(self, cancellation: LineCancellation) -> None:
+        """Cancel some units before they ship; the channel refunds them. Idempotent per
+        `cancellation_id`."""
         ...
 
     async def set_available(self, updates: list[AvailableToSell]) -> list[str]:

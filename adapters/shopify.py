@@ -21,6 +21,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 
@@ -134,6 +135,18 @@ mutation orderCancel($orderId: ID!, $reason: OrderCancelReason!, $staffNote: Str
     job { id done } orderCancelUserErrors { field message code } } }
 """
 ORDER_STATE = "query O($id: ID!) { order(id: $id) { id cancelledAt } }"
+SUGGESTED_REFUND = """
+query Suggest($id: ID!, $lines: [RefundLineItemInput!]) { order(id: $id) {
+  suggestedRefund(refundLineItems: $lines) { amountSet { shopMoney { amount currencyCode } }
+    suggestedTransactions { gateway parentTransaction { id }
+      amountSet { shopMoney { amount } } } } } }
+"""
+REFUND_CREATE = """
+mutation Refund($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) {
+    refund { id totalRefundedSet { shopMoney { amount currencyCode } } }
+    userErrors { field message } } }
+"""
 INVENTORY_ITEM = """
 query Item($query: String!) { productVariants(first: 1, query: $query) {
   nodes { sku inventoryItem { id } } } locations(first: 1) { nodes { id } } }
@@ -261,6 +274,58 @@ class ShopifyMarketplace:
             ORDER_CANCEL, {"orderId": order.channel_ref, "reason": "OTHER", "staffNote": reason}
         )
         self._user_errors(data["orderCancel"], "orderCancelUserErrors")
+
+    async def cancel_lines(self, cancellation: LineCancellation) -> None:
+        """A refund with restock type CANCEL takes the units off the order and pays them back
+        as Shopify suggests (`@idempotent` on the cancellation id)."""
+        await self._refund(
+            cancellation.order,
+            cancellation.lines,
+            restock="CANCEL",
+            key=cancellation.cancellation_id,
+            note=cancellation.reason,
+        )
+
+    async def _refund(
+        self, order: Order, lines: dict[str, int], *, restock: str, key: str, note: str
+    ) -> str:
+        items = [
+            {"lineItemId": f"gid://shopify/LineItem/{line_id}", "quantity": quantity}
+            for line_id, quantity in lines.items()
+            if quantity > 0
+        ]
+        data = await self._graphql(SUGGESTED_REFUND, {"id": order.channel_ref, "lines": items})
+        if data.get("order") is None:
+            raise BusinessError(
+                SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"order {order.channel_ref} not found"
+            )
+        suggested = data["order"]["suggestedRefund"]
+        transactions = [
+            {
+                "orderId": order.channel_ref,
+                "parentId": t["parentTransaction"]["id"],
+                "gateway": t["gateway"],
+                "kind": "REFUND",
+                "amount": t["amountSet"]["shopMoney"]["amount"],
+            }
+            for t in suggested["suggestedTransactions"]
+        ]
+        data = await self._graphql(
+            REFUND_CREATE,
+            {
+                "key": key,
+                "input": {
+                    "orderId": order.channel_ref,
+                    "note": note,
+                    "notify": True,
+                    "refundLineItems": [item | {"restockType": restock} for item in items],
+                    "transactions": transactions,
+                },
+            },
+        )
+        payload = data["refundCreate"]
+        self._user_errors(payload)
+        return str(payload["refund"]["id"])
 
     async def _inventory_item(self, sku: str) -> tuple[str, str] | None:
         """(inventory item GID, location GID) of a SKU, looked up once; None when unlisted."""

@@ -21,6 +21,7 @@ from canonical import (
     ItemRef,
     Money,
     Order,
+    OrderReduction,
     StockLevel,
 )
 from canonical.pos import ErpSaleRef, PosSale
@@ -315,6 +316,42 @@ class TrytonErp:
         if drafts:
             await self.rpc.model("account.invoice", "cancel", drafts)
         await self._ignore_exceptions(sale["id"], [inv["id"] for inv in invoices])
+
+    async def reduce_sales_order(self, reduction: OrderReduction) -> None:
+        """A sale in process is amended (module sale_amendment): the lines get their new
+        quantities and Tryton rebuilds the waiting shipment and the draft invoice from them.
+        The order's lines are the sale's first lines, in order. A line already at its
+        quantity is left alone, so a retry amends nothing."""
+        order = reduction.order
+        sale = await self._required_sale(order.key)
+        if sale["shipment_state"] in ("sent", "partially shipped"):
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.ERP_REJECTED,
+                f"Tryton sale {sale['number']} has shipped goods; record a return instead",
+            )
+        rows = await self.rpc.search_read(
+            "sale.line",
+            [["sale", "=", sale["id"]], ["type", "=", "line"]],
+            ["id", "quantity", "product", "unit", "unit_price", "description"],
+        )
+        changes = []
+        for line, row in zip(order.lines, sorted(rows, key=lambda r: r["id"]), strict=False):
+            keep = reduction.keep.get(line.line_id)
+            if keep is not None and keep != row["quantity"]:
+                fields = ("product", "unit", "unit_price", "description")
+                changes.append(
+                    {"action": "line", "line": row["id"], "quantity": float(keep)}
+                    | {field: row[field] for field in fields}
+                )
+        if not changes:
+            return
+        amendment = await self.rpc.model(
+            "sale.amendment",
+            "create",
+            [{"sale": sale["id"], "description": "lines reduced", "lines": [["create", changes]]}],
+        )
+        await self.rpc.model("sale.amendment", "validate_amendment", amendment)
 
     async def _shipments(self, sale_id: int) -> list[dict[str, Any]]:
         (sale,) = await self.rpc.model("sale.sale", "read", [sale_id], ["shipments.state"])

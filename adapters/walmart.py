@@ -29,6 +29,7 @@ from canonical import (
     OrderLine,
     Shipment,
 )
+from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 
@@ -293,12 +294,33 @@ class WalmartMarketplace:
     async def cancel(self, order: Order, reason: str) -> None:
         po = await self._client.get_order(order.external_id)
         refs = _open_refs(order, po, {line.line_id: line.quantity for line in order.lines})
+        await self._cancel_refs(order, refs, out_of_stock="stock" in reason.lower())
+
+    async def cancel_lines(self, cancellation: LineCancellation) -> None:
+        """Units are cancelled from a line's last Walmart lines (shipments take the first),
+        the same ones on every retry; those already cancelled are skipped."""
+        order = cancellation.order
+        po = await self._client.get_order(order.external_id)
+        status = {str(raw["lineNumber"]): line_status(raw) for raw in po["orderLines"]["orderLine"]}
+        refs: dict[str, int] = {}
+        for line in order.lines:
+            now = cancellation.lines.get(line.line_id, 0)
+            if not now:
+                continue
+            units = [ref for ref, quantity in line.channel_lines.items() for _ in range(quantity)]
+            end = len(units) - cancellation.before.get(line.line_id, 0)
+            for ref in units[max(end - now, 0) : end]:
+                if status.get(ref) != "Cancelled":
+                    refs[ref] = refs.get(ref, 0) + 1
+        await self._cancel_refs(order, list(refs.items()), cancellation.out_of_stock)
+
+    async def _cancel_refs(
+        self, order: Order, refs: list[tuple[str, int]], out_of_stock: bool
+    ) -> None:
         if not refs:
             return
         code = (
-            "SELLER_CANCEL_OUT_OF_STOCK"
-            if "stock" in reason.lower()
-            else "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
+            "SELLER_CANCEL_OUT_OF_STOCK" if out_of_stock else "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
         )
         await self._client.update_lines(
             order.external_id,

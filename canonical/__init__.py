@@ -8,6 +8,7 @@ from canonical.erp import (
     ErpInvoiceRef,
     ErpOrderRef,
     ItemRef,
+    OrderReduction,
     StockLevel,
 )
 from canonical.fulfillment import (
@@ -49,6 +50,7 @@ __all__ = [
     "Order",
     "OrderException",
     "OrderLine",
+    "OrderReduction",
     "OrderStatus",
     "OrderView",
     "ReservationLine",

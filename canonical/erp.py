@@ -4,6 +4,7 @@ system of record."""
 from pydantic import BaseModel, Field
 
 from canonical.money import Money
+from canonical.order import Order
 
 
 class ItemRef(BaseModel):
@@ -44,6 +45,15 @@ class CreditNoteRequest(BaseModel):
     order_key: str
     lines: list[CreditLine] = Field(min_length=1)
     reason: str = ""
+
+
+class OrderReduction(BaseModel):
+    """Units taken off an order's lines before delivery (not collected, or no node could ship
+    them): the ERP will neither ship nor bill them. The quantities are what each line keeps,
+    so a retry changes nothing."""
+
+    order: Order
+    keep: dict[str, int] = Field(description="line id -> units the line keeps (0: none)")
 
 
 class StockLevel(BaseModel):

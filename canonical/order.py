@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
@@ -51,6 +52,22 @@ class OrderLine(BaseModel):
     def net(self) -> Money:
         """Line amount after discounts, before tax."""
         return self.gross - self.discount if self.discount else self.gross
+
+    def keeping(self, quantity: int) -> OrderLine:
+        """The line with fewer units; its stated amounts shrink in proportion."""
+        share = Decimal(quantity) / Decimal(self.quantity)
+
+        def scaled(amount: Money | None) -> Money | None:
+            return (amount * share).rounded() if amount is not None else None
+
+        return self.model_copy(
+            update={
+                "quantity": quantity,
+                "extended_price": scaled(self.extended_price),
+                "discount": scaled(self.discount),
+                "tax": scaled(self.tax),
+            }
+        )
 
 
 class Order(BaseModel):
@@ -111,6 +128,23 @@ class Order(BaseModel):
         if self.order_discount:
             amount = amount - self.order_discount
         return amount.rounded()
+
+    def keeping(self, keep: dict[str, int]) -> Order:
+        """The order once lines gave up units (`keep`: line id -> units left; lines not named
+        keep theirs, lines left with none are dropped), with its tax and total recomputed."""
+        lines = [
+            line.keeping(keep[line.line_id]) if line.line_id in keep else line
+            for line in self.lines
+            if keep.get(line.line_id, line.quantity) > 0
+        ]
+        if not lines:
+            raise ValueError(f"order {self.order_number} would keep no line")
+        kept = self.model_copy(update={"lines": lines})
+        taxes = [line.tax for line in lines if line.tax is not None]
+        if len(taxes) == len(lines):
+            kept.tax_total = total(taxes, self.currency)
+        kept.total = kept.expected_total()
+        return kept
 
     def skus(self) -> list[str]:
         return sorted({line.sku for line in self.lines})

@@ -67,11 +67,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         Worker(
             client,
             task_queue=channel_task_queue(settings.task_queue, name),
-            activities=[
-                channel.acknowledge_order,
-                channel.confirm_shipment,
-                channel.cancel_channel_order,
-            ],
+            activities=channel.activities(),
             max_task_queue_activities_per_second=rate,
         )
         for name, rate in settings.channel_calls_per_second.items()

@@ -104,6 +104,10 @@ def create_app(
     async def erp_cash_sales() -> list[dict[str, Any]]:
         return list(ns.cash_sales.values())
 
+    @app.get("/_sandbox/netsuite/invoices")
+    async def erp_invoices() -> list[dict[str, Any]]:
+        return list(ns.invoices.values())
+
     @app.get("/_sandbox/netsuite/salesOrders")
     async def erp_orders() -> list[dict[str, Any]]:
         return list(ns.orders.values())

@@ -156,20 +156,21 @@ def router(state: NetSuiteState) -> APIRouter:
         return JSONResponse(existing(external_id))
 
     @api.patch(RECORD + "/salesOrder/eid:{external_id}")
-    async def close_lines(external_id: str, request: Request) -> Response:
+    async def update_lines(external_id: str, request: Request) -> Response:
+        """Close lines or change their quantity, until the order is fulfilled."""
         record = existing(external_id)
         if record["orderStatus"]["id"] in ("F", "G"):
             status = record["orderStatus"]["refName"]
             return error(
-                400, "USER_ERROR", f"You cannot close lines of a {status.lower()} sales order."
+                400, "USER_ERROR", f"You cannot edit lines of a {status.lower()} sales order."
             )
-        closing = {
-            u["line"]
-            for u in (await request.json()).get("item", {}).get("items", [])
-            if u.get("isClosed")
-        }
+        changes = {u["line"]: u for u in (await request.json()).get("item", {}).get("items", [])}
         for line in record["item"]["items"]:
-            line["isClosed"] = line["isClosed"] or line["line"] in closing
+            change = changes.get(line["line"], {})
+            line["isClosed"] = line["isClosed"] or bool(change.get("isClosed"))
+            for field in ("quantity", "amount"):
+                if field in change and not line["isClosed"]:
+                    line[field] = change[field]
         if all(line["isClosed"] for line in record["item"]["items"]):
             record["orderStatus"] = {"id": "H", "refName": STATUS_NAMES["H"]}
         return Response(status_code=204)
@@ -184,7 +185,13 @@ def router(state: NetSuiteState) -> APIRouter:
                 f"Sales order is {record['orderStatus']['refName']}; it cannot be billed.",
             )
         invoice_id = state.new_id()
-        state.invoices[invoice_id] = {"id": invoice_id, "createdFrom": record_id}
+        billed = [line for line in record["item"]["items"] if not line["isClosed"]]
+        state.invoices[invoice_id] = {
+            "id": invoice_id,
+            "createdFrom": record_id,
+            "item": {"items": billed},
+            "total": round(sum(line["amount"] for line in billed), 2),
+        }
         record["orderStatus"] = {"id": "G", "refName": STATUS_NAMES["G"]}
         location = f"{request.base_url}netsuite{RECORD}/invoice/{invoice_id}"
         return Response(status_code=204, headers={"Location": location})

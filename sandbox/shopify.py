@@ -1,10 +1,13 @@
 """Shopify-shaped Admin GraphQL API for the operations the adapter uses (order read with
-fulfillment orders, `fulfillmentCreate`, `tagsAdd`, `orderCancel`), with a cost-based
-throttle, plus a control route that creates storefront orders."""
+fulfillment orders, `fulfillmentCreate`, `tagsAdd`, `orderCancel`, `suggestedRefund`,
+`refundCreate`, `inventorySetQuantities`), with a cost-based throttle, plus a control route
+that creates storefront orders."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -50,6 +53,7 @@ class ShopifyState:
             "tags": [],
             "cancelledAt": None,
             "fulfillments": [],
+            "refunds": [],
             "fulfillmentOrder": {
                 "id": f"gid://shopify/FulfillmentOrder/{fo_id}",
                 "status": "OPEN",
@@ -100,6 +104,7 @@ class ShopifyState:
             "cancelledAt": order["cancelledAt"],
             "tags": order["tags"],
             "fulfillments": order["fulfillments"],
+            "refunds": order["refunds"],
             "fulfillmentOrders": {
                 "nodes": [
                     {
@@ -136,6 +141,13 @@ class ShopifyState:
                 }
             order["tags"] = sorted(set(order["tags"]) | set(variables["tags"]))
             return {"tagsAdd": {"node": {"id": variables["id"]}, "userErrors": []}}
+        if "suggestedRefund(" in query:
+            order = self.orders.get(variables["id"])
+            if order is None:
+                return {"order": None}
+            return {"order": {"suggestedRefund": self._suggest(order, variables["lines"])}}
+        if "refundCreate(" in query:
+            return {"refundCreate": self._idempotent(variables, self._refund)}
         if "orderCancel(" in query:
             return {"orderCancel": self._cancel(variables)}
         if "order(id:" in query:
@@ -176,12 +188,13 @@ class ShopifyState:
         order["fulfillments"].append(fulfillment)
         return {"fulfillment": {"id": fulfillment["id"], "status": "SUCCESS"}, "userErrors": []}
 
-    def _set_quantities(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _idempotent(
+        self, variables: dict[str, Any], mutate: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
         """`@idempotent(key:)`: the same key returns the first result and changes nothing."""
         key = variables.get("key")
         if not key:
             return {
-                "inventoryAdjustmentGroup": None,
                 "userErrors": [
                     {
                         "code": "IDEMPOTENCY_KEY_REQUIRED",
@@ -190,8 +203,99 @@ class ShopifyState:
                     }
                 ],
             }
-        if key in self.idempotent:
-            return self.idempotent[key]
+        if key not in self.idempotent:
+            result = mutate(variables)
+            if result.get("userErrors"):
+                return result
+            self.idempotent[key] = result
+        return self.idempotent[key]
+
+    def _suggest(self, order: dict[str, Any], wanted: list[dict[str, Any]]) -> dict[str, Any]:
+        """What refunding these line items gives back: price less discount, plus tax, pro rata."""
+        body = order["body"]
+        by_gid = {line["admin_graphql_api_id"]: line for line in body["line_items"]}
+        amount = Decimal(0)
+        for item in wanted:
+            line = by_gid[item["lineItemId"]]
+            share = Decimal(item["quantity"]) / Decimal(line["quantity"])
+            tax = sum((Decimal(t["price"]) for t in line.get("tax_lines") or []), Decimal(0))
+            gross = Decimal(line["price"]) * line["quantity"] - Decimal(line["total_discount"])
+            amount += ((gross + tax) * share).quantize(Decimal("0.01"))
+        money = {"amount": f"{amount:.2f}", "currencyCode": body["currency"]}
+        return {
+            "amountSet": {"shopMoney": money},
+            "suggestedTransactions": [
+                {
+                    "gateway": "shopify_payments",
+                    "kind": "SUGGESTED_REFUND",
+                    "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{body['id']}"},
+                    "amountSet": {"shopMoney": money},
+                }
+            ],
+        }
+
+    def _refund(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """A refund that cancels unfulfilled units (restock CANCEL) takes them off the
+        fulfillment order; a refund of returned units (RETURN, NO_RESTOCK) needs them fulfilled."""
+        spec = variables["input"]
+        order = self.orders.get(spec["orderId"])
+        if order is None:
+            return {
+                "refund": None,
+                "userErrors": [{"field": ["orderId"], "message": "Order does not exist"}],
+            }
+        remaining = {
+            item["lineItem"]["id"]: item for item in order["fulfillmentOrder"]["lineItems"]
+        }
+        refunded: dict[str, int] = {}
+        for refund in order["refunds"]:
+            for item in refund["refundLineItems"]:
+                refunded[item["lineItemId"]] = (
+                    refunded.get(item["lineItemId"], 0) + item["quantity"]
+                )
+        for item in spec.get("refundLineItems") or []:
+            line = remaining.get(item["lineItemId"])
+            open_units = line["remainingQuantity"] if line else 0
+            total = line["totalQuantity"] if line else 0
+            if item.get("restockType") == "CANCEL":
+                fits = item["quantity"] <= open_units
+            else:
+                fulfilled = total - open_units
+                fits = item["quantity"] <= fulfilled - refunded.get(item["lineItemId"], 0)
+            if line is None or not fits:
+                what = "purchased" if item.get("restockType") == "CANCEL" else "fulfilled"
+                message = f"Quantity cannot refund more items than were {what}"
+                return {
+                    "refund": None,
+                    "userErrors": [{"field": ["refundLineItems"], "message": message}],
+                }
+        for item in spec.get("refundLineItems") or []:
+            if item.get("restockType") == "CANCEL":
+                remaining[item["lineItemId"]]["remainingQuantity"] -= item["quantity"]
+        if (
+            all(line["remainingQuantity"] == 0 for line in remaining.values())
+            and not order["fulfillments"]
+        ):
+            order["fulfillmentOrder"]["status"] = "CLOSED"
+        amount = sum((Decimal(t["amount"]) for t in spec.get("transactions") or []), Decimal(0))
+        refund = {
+            "id": f"gid://shopify/Refund/{self.new_id()}",
+            "note": spec.get("note"),
+            "refundLineItems": spec.get("refundLineItems") or [],
+            "totalRefundedSet": {
+                "shopMoney": {"amount": f"{amount:.2f}", "currencyCode": order["body"]["currency"]}
+            },
+        }
+        order["refunds"].append(refund)
+        return {
+            "refund": {"id": refund["id"], "totalRefundedSet": refund["totalRefundedSet"]},
+            "userErrors": [],
+        }
+
+    def _set_quantities(self, variables: dict[str, Any]) -> dict[str, Any]:
+        return self._idempotent(variables, self._apply_quantities)
+
+    def _apply_quantities(self, variables: dict[str, Any]) -> dict[str, Any]:
         quantities = variables["input"]["quantities"]
         known = {f"{ITEM_GID}{item.erp_item_id}" for item in BY_SKU.values()}
         for n, quantity in enumerate(quantities):
@@ -218,7 +322,6 @@ class ShopifyState:
             },
             "userErrors": [],
         }
-        self.idempotent[key] = result
         return result
 
     def _cancel(self, variables: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from canonical import (
     Money,
     Order,
     OrderLine,
+    OrderReduction,
     OrderStatus,
 )
 from canonical.pos import PosSale, PosSaleLine
@@ -197,6 +198,28 @@ async def test_delivery_drops_stock_and_the_invoice_is_posted_once(erp: TrytonEr
     (posted,) = await invoices_of(erp, int(ref.erp_id))
     assert posted["state"] == "posted" and posted["total_amount"] == Decimal("63.00")
     assert invoice.number
+
+
+async def test_a_reduced_sale_ships_and_bills_only_what_it_keeps(erp: TrytonErp) -> None:
+    order = an_order()
+    ref = await erp.upsert_sales_order(order, await erp.resolve_items(order.skus()))
+    candles, mugs = await on_hand(erp, CANDLE), await on_hand(erp, MUG)
+    reduction = OrderReduction(order=order, keep={"1": 1, "2": 0})
+    await erp.reduce_sales_order(reduction)
+    await erp.reduce_sales_order(reduction)  # a retry amends nothing
+    amendments = await erp.rpc.search_read(
+        "sale.amendment", [["sale", "=", int(ref.erp_id)]], ["state"]
+    )
+    assert [a["state"] for a in amendments] == ["validated"]
+    await erp.fulfil_sales_order(ref)
+    assert (await on_hand(erp, CANDLE), await on_hand(erp, MUG)) == (candles - 1, mugs)
+    await erp.invoice_sales_order(ref)
+    (posted,) = await invoices_of(erp, int(ref.erp_id))
+    assert posted["total_amount"] == Decimal("25.50")  # one candle + shipping - discount
+    (sale,) = await sales_for(erp, order.key)
+    assert sale["shipment_state"] == "sent"
+    with pytest.raises(BusinessError, match="shipped goods"):
+        await erp.reduce_sales_order(reduction.model_copy(update={"keep": {"1": 0}}))
 
 
 async def test_a_return_is_credited_once(erp: TrytonErp) -> None:

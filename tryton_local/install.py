@@ -15,9 +15,10 @@ PACKAGES = [
     "trytond-account-invoice==8.2.*",
     "trytond-account-invoice-stock==8.2.*",
     "trytond-web-shop==8.2.*",
+    "trytond-sale-amendment==8.2.*",  # reduce lines of a sale in process (partial cancel)
     "psycopg[binary]>=3.1,<4",  # Tryton 8 speaks psycopg 3
 ]
-MODULES = ["sale", "web_shop", "account_invoice_stock"]
+MODULES = ["sale", "web_shop", "account_invoice_stock", "sale_amendment"]
 
 
 def packages_hash() -> str:

@@ -40,11 +40,13 @@ CHANNEL_CALLS = {
     ChannelActivities.acknowledge_order,
     ChannelActivities.confirm_shipment,
     ChannelActivities.cancel_channel_order,
+    ChannelActivities.cancel_channel_lines,
 }
 ERP_CALLS = {
     ErpActivities.resolve_items,
     ErpActivities.create_sales_order,
     ErpActivities.cancel_sales_order,
+    ErpActivities.reduce_sales_order,
     ErpActivities.fulfil_sales_order,
     ErpActivities.invoice_sales_order,
 }
