@@ -9,7 +9,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.inventory import ShipmentCommit
+from activities.inventory import LinesRelease, ShipmentCommit
 from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
 from activities.store import PickupRef
 from canonical import (
@@ -19,9 +19,11 @@ from canonical import (
     FulfillmentRequest,
     ItemRef,
     Order,
+    OrderReduction,
     ReservationRequest,
     TaxQuote,
 )
+from canonical.cancellation import LineCancellation
 from canonical.inventory import NodeKind
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickTask
@@ -138,6 +140,18 @@ class FakePartners:
     async def release_order(self, order_id: str) -> None:
         self._record("release_order", order_id)
 
+    @activity.defn(name="release_lines")
+    async def release_lines(self, request: LinesRelease) -> None:
+        self._record("release_lines", request)
+
+    @activity.defn(name="reduce_sales_order")
+    async def reduce_sales_order(self, reduction: OrderReduction) -> None:
+        self._record("reduce_sales_order", reduction)
+
+    @activity.defn(name="cancel_channel_lines")
+    async def cancel_channel_lines(self, cancellation: LineCancellation) -> None:
+        self._record("cancel_channel_lines", cancellation)
+
     @activity.defn(name="commit_shipment")
     async def commit_shipment(self, request: ShipmentCommit) -> None:
         self._record("commit_shipment", request)
@@ -193,7 +207,8 @@ class FakePartners:
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
-            self.cancel_channel_order,
+            self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
+            self.cancel_channel_lines,
         ]  # fmt: skip
 
 

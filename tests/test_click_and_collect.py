@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
-from canonical.pickup import StoreEvent, StoreEventKind
+from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
 from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners
@@ -113,6 +113,45 @@ async def test_collected_in_store_completes(pickup: Pickup) -> None:
     calls = pickup.partners.calls
     assert calls[calls.index("hand_over") :] == [
         "hand_over", "commit_shipment", "fulfil_sales_order", "commit_tax", "invoice_sales_order",
+    ]  # fmt: skip
+
+
+async def test_partial_pickup_completes_what_was_taken_and_cancels_the_rest(
+    pickup: Pickup,
+) -> None:
+    await pickup.start()
+    await pickup.ready()
+    first, *others = pickup.order.lines
+    taken = PickLine(line_id=first.line_id, sku=first.sku, quantity=1)
+    event = pickup.event(StoreEventKind.PICKED_UP).model_copy(update={"lines": [taken]})
+    with pytest.raises(WorkflowUpdateFailedError):  # more than was ordered
+        await pickup.handle.execute_update(
+            ClickAndCollectWorkflow.picked_up,
+            event.model_copy(update={"lines": [taken.model_copy(update={"quantity": 99})]}),
+        )
+    await pickup.handle.execute_update(ClickAndCollectWorkflow.picked_up, event)
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    partners = pickup.partners
+    (handover,) = partners.args["hand_over"]
+    assert [(line.line_id, line.quantity) for line in handover.lines] == [(first.line_id, 1)]
+    (commit,) = partners.args["commit_shipment"]
+    assert commit.lines == {first.line_id: 1}
+    left = {first.line_id: first.quantity - 1} if first.quantity > 1 else {}
+    left |= {line.line_id: line.quantity for line in others}
+    (released,) = partners.args["release_lines"]
+    assert released.line_ids == sorted(left)
+    (reduction,) = partners.args["reduce_sales_order"]
+    assert reduction.keep == {first.line_id: 1} | {line.line_id: 0 for line in others}
+    (cancellation,) = partners.args["cancel_channel_lines"]
+    assert cancellation.lines == left
+    requote = partners.args["quote_tax"][-1]
+    assert [(line.line_id, line.quantity) for line in requote.lines] == [(first.line_id, 1)]
+    calls = partners.calls
+    assert calls[calls.index("hand_over") :] == [
+        "hand_over", "commit_shipment", "release_lines", "reduce_sales_order",
+        "cancel_channel_lines", "quote_tax", "fulfil_sales_order", "commit_tax",
+        "invoice_sales_order",
     ]  # fmt: skip
 
 

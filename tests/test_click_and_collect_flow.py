@@ -32,21 +32,23 @@ async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
         yield harness
 
 
-def pickup_order(h: Harness, store: str) -> Order:
+def pickup_order(
+    h: Harness, store: str, skus: tuple[tuple[str, int], ...] = (("CANDLE-FIG-12OZ", 2),)
+) -> Order:
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": [("CANDLE-FIG-12OZ", 2)]},
+        json={"count": 1, "skus": skus},
     ).json()[0]
     order = order_from_webhook(body)
     return order.model_copy(update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store})
 
 
-def stock_store(h: Harness, store: str, units: int) -> None:
+def stock_store(h: Harness, store: str, units: int, sku: str = "CANDLE-FIG-12OZ") -> None:
     open_inventory(h.settings).store.record(
         [
             InventoryEvent(
                 source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku="CANDLE-FIG-12OZ", node=store, quantity=units,
+                sku=sku, node=store, quantity=units,
             )
         ]
     )  # fmt: skip
@@ -73,6 +75,52 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         skus=["CANDLE-FIG-12OZ"], nodes=["STORE-BOS"]
     )
     assert (position.on_hand, position.reserved) == (8, 0)  # collected: out of the store
+
+
+async def test_a_partial_pickup_bills_what_was_taken_and_refunds_the_rest(
+    stack: Harness,
+) -> None:
+    sandbox = stack.settings.sandbox_url
+    httpx.put(
+        f"{sandbox}/_sandbox/pos/autopilot",
+        json={
+            "ready_after_seconds": 0.3,
+            "collect_after_seconds": 0.3,
+            "collect_first_line_only": True,
+        },
+    ).raise_for_status()
+    stock_store(stack, "STORE-SF", 10)
+    stock_store(stack, "STORE-SF", 10, sku="MUG-STONE-350")
+    order = pickup_order(stack, "STORE-SF", (("CANDLE-FIG-12OZ", 2), ("MUG-STONE-350", 1)))
+    candle, mug = order.lines
+    handle = await start_order(
+        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    positions = {
+        p.sku: (p.on_hand, p.reserved)
+        for p in open_inventory(stack.settings).store.positions(nodes=["STORE-SF"])
+    }
+    assert positions["CANDLE-FIG-12OZ"] == (8, 0) and positions["MUG-STONE-350"] == (10, 0)
+    shopify = httpx.get(f"{sandbox}/_sandbox/shopify/orders/{order.external_id}").json()
+    (refund,) = shopify["refunds"]
+    assert [
+        (i["lineItemId"], i["quantity"], i["restockType"]) for i in refund["refundLineItems"]
+    ] == [(f"gid://shopify/LineItem/{mug.line_id}", 1, "CANCEL")]
+    (erp_order,) = [
+        o for o in httpx.get(f"{sandbox}/_sandbox/netsuite/salesOrders").json()
+        if o["externalId"] == order.key
+    ]  # fmt: skip
+    assert [line["isClosed"] for line in erp_order["item"]["items"]] == [False, True]
+    (invoice,) = [
+        i for i in httpx.get(f"{sandbox}/_sandbox/netsuite/invoices").json()
+        if i["createdFrom"] == erp_order["id"]
+    ]  # fmt: skip
+    assert invoice["total"] == float(candle.net.amount)
+    tax = httpx.get(f"{sandbox}/_sandbox/avatax/documents/{order.key}").json()
+    codes = {line["itemCode"] for line in tax["lines"]}
+    assert candle.sku in codes and mug.sku not in codes and tax["status"] == "Committed"
 
 
 async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harness) -> None:

@@ -1,7 +1,9 @@
 """Buy online, pick up in store: reserve at the chosen store → tax → acknowledge → ERP order →
 pick task to the store's POS → wait until the store has it ready (a pick SLA timer marks the
 order DELAYED) → tell the customer → wait until they collect it within the pickup window →
-handover at the POS, stock committed, ERP delivery and invoice → COMPLETED.
+handover at the POS, stock committed, ERP delivery and invoice → COMPLETED. When the customer
+takes only some units, the rest go back to the store's ATP and come off the ERP order and the
+channel (which refunds them), and the tax is quoted again on what was taken.
 The window running out, or a cancel by the customer or support, unwinds everything done (pick
 task, ERP order, reservation, tax, channel) and tells the customer. A store short of stock
 holds the order with the nearest stores that have it; support moves it with `change_store`."""
@@ -16,7 +18,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
-    from activities.inventory import InventoryActivities, ShipmentCommit
+    from activities.inventory import InventoryActivities, LinesRelease, ShipmentCommit
     from activities.models import ChannelAck, ErpOrderInput
     from activities.notification import NotificationActivities
     from activities.store import PickupRef, StoreActivities
@@ -25,10 +27,13 @@ with workflow.unsafe.imports_passed_through():
         ErpOrderRef,
         ExceptionCode,
         OrderException,
+        OrderReduction,
         OrderStatus,
         OrderView,
         Step,
+        TaxQuote,
     )
+    from canonical.cancellation import LineCancellation
     from canonical.notification import Notification, NotificationTemplate
     from canonical.pickup import Handover, PickLine, PickTask, StoreEvent
     from canonical.sourcing import DemandLine, SourcingRequest
@@ -83,9 +88,12 @@ class ClickAndCollectWorkflow(OrderSaga):
         if event.store != self._store:
             raise ValueError(f"order {self._order.order_number} waits at {self._store}")
         ordered = {line.line_id: line.quantity for line in self._order.lines}
-        taken = {line.line_id: line.quantity for line in event.lines} or ordered
-        if taken != ordered:
-            raise ValueError("partial pickup is not handled yet: hand over every line")
+        for line in event.lines:
+            if not 0 < line.quantity <= ordered.get(line.line_id, 0):
+                raise ValueError(
+                    f"line {line.line_id} x{line.quantity} is not on order "
+                    f"{self._order.order_number}"
+                )
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> OrderView:
@@ -198,13 +206,20 @@ class ClickAndCollectWorkflow(OrderSaga):
         await self._settle(
             Step.HANDOVER, lambda: self._activity(StoreActivities.hand_over, handover)
         )
+        taken = self._taken()
         await self._settle(
             Step.HANDOVER,
             lambda: self._activity(
                 InventoryActivities.commit_shipment,
-                ShipmentCommit(order_id=self._key, shipment_id=handover.handover_id),
+                ShipmentCommit(
+                    order_id=self._key,
+                    shipment_id=handover.handover_id,
+                    lines=taken if self._partial() else None,
+                ),
             ),
         )
+        if self._partial():
+            quote = await self._cancel_uncollected(taken)
         await self._settle(
             Step.ERP_DELIVERY, lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order)
         )
@@ -241,6 +256,46 @@ class ClickAndCollectWorkflow(OrderSaga):
             )
             self._resume = None
         self._note(f"reserved at {self._store}")
+
+    async def _cancel_uncollected(self, taken: dict[str, int]) -> TaxQuote:
+        """The customer left some units: they go back to the shelf's ATP, off the ERP order
+        and off the channel (which refunds them); the tax is quoted again on what was taken."""
+        keep = {line.line_id: taken.get(line.line_id, 0) for line in self._order.lines}
+        left = {
+            line.line_id: line.quantity - keep[line.line_id]
+            for line in self._order.lines
+            if keep[line.line_id] < line.quantity
+        }
+        self._note(f"partial pickup: {left} not collected")
+        await self._settle(
+            Step.HANDOVER,
+            lambda: self._activity(
+                InventoryActivities.release_lines,
+                LinesRelease(order_id=self._key, line_ids=sorted(left)),
+            ),
+        )
+        await self._settle(
+            Step.ERP_DELIVERY,
+            lambda: self._activity(
+                ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
+            ),
+        )
+        await self._settle(
+            Step.HANDOVER,
+            lambda: self._activity(
+                ChannelActivities.cancel_channel_lines,
+                LineCancellation(
+                    cancellation_id=f"{self._key}~not-collected",
+                    order=self._order,
+                    lines=left,
+                    reason="not collected at the store",
+                ),
+            ),
+        )
+        return await self._settle(
+            Step.INVOICE,
+            lambda: self._activity(TaxActivities.quote_tax, self._order.keeping(keep)),
+        )
 
     async def _await_ready(self, sla: timedelta) -> None:
         self._set_step(Step.STORE_PICK)
@@ -328,10 +383,23 @@ class ClickAndCollectWorkflow(OrderSaga):
             pick_by=workflow.now() + input.pick_sla,
         )
 
+    def _taken(self) -> dict[str, int]:
+        """Units the customer took per line: every line when the store named none."""
+        taken = self._collected.lines if self._collected else []
+        return {line.line_id: line.quantity for line in taken or self._lines()}
+
+    def _partial(self) -> bool:
+        return self._taken() != {line.line_id: line.quantity for line in self._order.lines}
+
     def _handover(self) -> Handover:
+        taken = self._taken()
         return Handover(
             handover_id=f"{self._key}:collected",
             store=self._store,
             order_key=self._key,
-            lines=self._lines(),
+            lines=[
+                line.model_copy(update={"quantity": taken[line.line_id]})
+                for line in self._lines()
+                if line.line_id in taken
+            ],
         )
