@@ -54,6 +54,13 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("id")
     cs.add_argument("store")
     cs.add_argument("--note", default="")
+    rp = sub.add_parser("ready", help="a pickup order waits at the store's counter")
+    rp.add_argument("id")
+    pu = sub.add_parser("picked-up", help="the customer collected a pickup order")
+    pu.add_argument("id")
+    pu.add_argument(
+        "--line", action="append", default=[], metavar="LINE=QTY", help="only these units"
+    )
     ls = sub.add_parser("list", help="list orders")
     ls.add_argument("--status")
     ls.add_argument("--channel")
@@ -93,6 +100,11 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.resume(settings, args.id, args.note, overrides)
         case "change-store":
             await support.change_store(settings, args.id, args.store, args.note)
+        case "ready":
+            await support.ready_for_pickup(settings, args.id)
+        case "picked-up":
+            lines = {line: int(q) for line, q in (pair.split("=", 1) for pair in args.line)}
+            await support.picked_up(settings, args.id, lines)
         case "list":
             await support.list_orders(settings, args.status, args.channel, args.limit)
         case "inbox" if args.inbox_command == "list":

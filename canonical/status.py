@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from canonical.erp import ErpOrderRef
 from canonical.fulfillment import Shipment
@@ -117,3 +117,4 @@ class OrderView(BaseModel):
     shipments: list[Shipment] = []
     compensations_done: list[str] = []
     cancel_reason: str | None = None
+    pickup_store: str | None = Field(default=None, description="Click-and-collect: the store")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -10,8 +12,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import OrderView
+from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from cli.render import order_detail, status_text
-from infra.order_client import workflow_id_from
+from infra.order_client import order_key_of, workflow_id_from
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
 from workflows import search_attributes as sa
@@ -116,6 +119,51 @@ async def change_store(settings: Settings, order_id: str, store: str, note: str)
         ChangeStore(store=store, note=note),
     )
     console.print(f"{view.order_number}: moved to {store}")
+
+
+def _store_event(view: OrderView, kind: StoreEventKind, lines: dict[str, int]) -> StoreEvent:
+    """An event as the store's POS would send it, entered by support on the store's behalf."""
+    if view.pickup_store is None:
+        raise SupportError(f"{view.order_number} is not collected in a store.")
+    return StoreEvent(
+        event_id=f"support-{uuid.uuid4().hex}",
+        store=view.pickup_store,
+        order_key=order_key_of(view.workflow_id),
+        kind=kind,
+        lines=[PickLine(line_id=line, sku="", quantity=q) for line, q in lines.items()],
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def _pickup_view(settings: Settings, order_id: str) -> OrderView:
+    workflow_id = workflow_id_from(order_id)
+    client = await _client(settings)
+    try:
+        view: OrderView = await client.get_workflow_handle(workflow_id).query(
+            ClickAndCollectWorkflow.status
+        )
+    except RPCError as exc:
+        raise _explain(exc, workflow_id) from exc
+    return view
+
+
+async def ready_for_pickup(settings: Settings, order_id: str) -> None:
+    """The store says the order waits at the counter (when its POS cannot)."""
+    view = await _pickup_view(settings, order_id)
+    client = await _client(settings)
+    event = _store_event(view, StoreEventKind.READY_FOR_PICKUP, {})
+    await client.get_workflow_handle(view.workflow_id).signal(
+        ClickAndCollectWorkflow.ready_for_pickup, event
+    )
+    console.print(f"{view.order_number}: ready for pickup at {view.pickup_store}")
+
+
+async def picked_up(settings: Settings, order_id: str, lines: dict[str, int]) -> None:
+    """The customer collected the order (`lines`: only these units; all when empty)."""
+    view = await _pickup_view(settings, order_id)
+    event = _store_event(view, StoreEventKind.PICKED_UP, lines)
+    view = await _update(settings, order_id, ClickAndCollectWorkflow.picked_up, event)
+    console.print(f"{view.order_number}: collected ({'partly' if lines else 'all lines'})")
 
 
 async def list_orders(

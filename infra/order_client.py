@@ -122,6 +122,12 @@ async def report_channel_event(client: Client, workflow_id: str, event: ChannelE
     await client.get_workflow_handle(workflow_id).signal(OrderToCashWorkflow.channel_event, event)
 
 
+def order_key_of(workflow_id: str) -> str:
+    """`order:shopify:123` -> `shopify-123`, the key partners know the order by."""
+    _, channel, external_id = workflow_id.split(":", 2)
+    return f"{channel}-{external_id}"
+
+
 def workflow_id_from(text: str) -> str:
     """Accept `order:shopify:123`, `shopify:123` or `shopify-123` (the partner key)."""
     if text.startswith("order:"):

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -15,11 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
-from canonical import FulfillmentMethod, Order, OrderStatus
+from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
 from infra.order_client import cancel_from_channel, start_order
+from infra.settings import Settings
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import ClickAndCollectInput, RetryBudget
 
@@ -155,16 +157,58 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
     assert templates == ["d-readyforpickup", "d-ordercancelled"]
 
 
-async def test_support_moves_an_order_to_a_store_that_has_the_stock(
-    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    settings = stack.settings
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """`starter.py` run in the test talks to the harness's server, database and queue."""
     for name, value in {
         "TEMPORAL_ADDRESS": settings.temporal_target,
         "DATABASE_URL": settings.database_url,
         "ORDER_TASK_QUEUE": settings.task_queue,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+async def wait_status(handle: Any, status: OrderStatus) -> OrderView:
+    for _ in range(100):
+        view: OrderView = await handle.query(ClickAndCollectWorkflow.status)
+        if view.status is status:
+            return view
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{view.status}, wanted {status}: {view.timeline}")
+
+
+async def test_support_reports_ready_and_a_partial_collection_for_the_store(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_env(monkeypatch, stack.settings)
+    httpx.put(f"{stack.settings.sandbox_url}/_sandbox/pos/autopilot", json={}).raise_for_status()
+    stock_store(stack, "STORE-NYC", 4)
+    order = pickup_order(stack, "STORE-NYC")
+    handle = await start_order(
+        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    await wait_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    assert await asyncio.to_thread(starter.main, ["ready", order.workflow_id]) == 0
+    await wait_status(handle, OrderStatus.READY_FOR_PICKUP)
+    (line,) = order.lines
+    too_many = ["picked-up", order.workflow_id, "--line", f"{line.line_id}=5"]
+    assert await asyncio.to_thread(starter.main, too_many) == 1
+    assert "is not on order" in capsys.readouterr().out
+    one = ["picked-up", order.key, "--line", f"{line.line_id}=1"]
+    assert await asyncio.to_thread(starter.main, one) == 0
+    assert "collected (partly)" in capsys.readouterr().out
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED
+    (position,) = open_inventory(stack.settings).store.positions(
+        skus=["CANDLE-FIG-12OZ"], nodes=["STORE-NYC"]
+    )
+    assert (position.on_hand, position.reserved) == (3, 0)
+
+
+async def test_support_moves_an_order_to_a_store_that_has_the_stock(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = stack.settings
+    cli_env(monkeypatch, settings)
     httpx.put(
         f"{settings.sandbox_url}/_sandbox/pos/autopilot",
         json={"ready_after_seconds": 0.2, "collect_after_seconds": 0.2},

@@ -68,7 +68,7 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @workflow.query
     def status(self) -> OrderView:
-        return self._view(erp_order=self._erp_order)
+        return self._view(erp_order=self._erp_order, pickup_store=self._store)
 
     @workflow.signal
     def ready_for_pickup(self, event: StoreEvent) -> None:
