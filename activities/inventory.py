@@ -30,6 +30,7 @@ class ShipmentCommit(BaseModel):
     order_id: str
     shipment_id: str
     lines: dict[str, int] | None = None  # shipped per order line; None: all still reserved
+    node: str | None = None  # the node it left from; None: wherever the lines are reserved
 
 
 def shipment_commit(shipment: Shipment) -> ShipmentCommit:
@@ -44,6 +45,7 @@ def shipment_commit(shipment: Shipment) -> ShipmentCommit:
 class LinesRelease(BaseModel):
     order_id: str
     line_ids: list[str]
+    node: str | None = None  # only what these lines hold there
 
 
 class ReconcileRequest(BaseModel):
@@ -79,14 +81,18 @@ class InventoryActivities:
     async def release_lines(self, request: LinesRelease) -> None:
         """Put back what some lines still hold (the rest of the order stays reserved)."""
         touched = await asyncio.to_thread(
-            self._service.store.release, request.order_id, request.line_ids
+            self._service.store.release, request.order_id, request.line_ids, request.node
         )
         await self._notifier.changed(touched)
 
     @activity.defn
     async def commit_shipment(self, request: ShipmentCommit) -> None:
         touched = await asyncio.to_thread(
-            self._service.store.commit, request.order_id, request.shipment_id, request.lines
+            self._service.store.commit,
+            request.order_id,
+            request.shipment_id,
+            request.lines,
+            request.node,
         )
         await self._notifier.changed(touched)
 

@@ -1,10 +1,11 @@
-"""Activity bundle of the order sagas (order-to-cash, click-and-collect), bound to one set of
-adapters and the inventory."""
+"""Activity bundle of the order sagas (order-to-cash and its shipment groups, click-and-collect),
+bound to one set of adapters and the inventory."""
 
 from collections.abc import Callable
 from typing import Any
 
 from activities.channel import ChannelActivities
+from activities.dropship import DropShipActivities
 from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
 from activities.notification import NotificationActivities
@@ -21,6 +22,7 @@ def order_activities(
     """Every activity the order sagas use (and the reconciliation's WMS count)."""
     erp, tax = ErpActivities(adapters.erp), TaxActivities(adapters.tax)
     stock, wms = StockActivities(inventory), WmsActivities(adapters.wms)
+    supplier = DropShipActivities(adapters.supplier)
     channel = ChannelActivities(adapters.marketplace)
     stores, notifications = (
         StoreActivities(adapters.stores),
@@ -38,6 +40,8 @@ def order_activities(
         wms.request_fulfillment,
         wms.cancel_fulfillment,
         wms.wms_stock_levels,
+        supplier.request_dropship,
+        supplier.cancel_dropship,
         *channel.activities(),
         stores.create_pick_task,
         stores.cancel_pick_task,

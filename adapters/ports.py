@@ -123,6 +123,19 @@ class MarketplacePort(Protocol):
         ...
 
 
+class DropShipPort(Protocol):
+    """A supplier that ships for us, through its fulfilment API."""
+
+    async def create_order(self, request: FulfillmentRequest) -> str:
+        """Once per `request.order_key`; returns the supplier's order id."""
+        ...
+
+    async def cancel_order(self, order_key: str) -> None:
+        """Idempotent; an order the supplier never had counts as cancelled. `BusinessError`
+        once it shipped."""
+        ...
+
+
 class NotificationPort(Protocol):
     async def send(self, notification: Notification) -> str:
         """Send a templated message to the customer; returns the provider's message id.

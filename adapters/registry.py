@@ -8,6 +8,7 @@ from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
 from adapters.netsuite import NetSuiteErp
 from adapters.ports import (
+    DropShipPort,
     ErpPort,
     MarketplacePort,
     NotificationPort,
@@ -16,6 +17,7 @@ from adapters.ports import (
     WmsPort,
 )
 from adapters.sendgrid import SendGridNotifier, parse_template_ids
+from adapters.shipbob import ShipBobDropShip
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
 from adapters.store_pos import StorePos
@@ -33,6 +35,7 @@ class Adapters:
     wms: WmsPort
     notifier: NotificationPort
     stores: StorePort
+    supplier: DropShipPort
     amazon: SpApiClient
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
@@ -95,6 +98,9 @@ def build_adapters(settings: Settings) -> Adapters:
         template_ids=parse_template_ids(settings.sendgrid_template_ids),
     )
     stores = StorePos(settings.pos_api_url, settings.pos_client_key)
+    supplier = ShipBobDropShip(
+        settings.dropship_api_url, settings.dropship_api_token, settings.dropship_channel_id
+    )
     shopify = ShopifyMarketplace(
         settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
     )
@@ -110,6 +116,7 @@ def build_adapters(settings: Settings) -> Adapters:
         wms=wms,
         notifier=notifier,
         stores=stores,
+        supplier=supplier,
         amazon=amazon,
         walmart=walmart,
         marketplaces={
@@ -117,5 +124,5 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
-        _closers=[erp, tax, wms, notifier, stores, shopify, amazon, walmart],
+        _closers=[erp, tax, wms, notifier, stores, supplier, shopify, amazon, walmart],
     )

@@ -39,6 +39,7 @@ class StorePos:
                 "customer": task.customer.model_dump(mode="json"),
                 "lines": [line.model_dump() for line in task.lines],
                 "pick_by": task.pick_by.isoformat(),
+                "ship_to": task.ship_to.model_dump(mode="json") if task.ship_to else None,
             },
         )
         self._raise_for_error(response)

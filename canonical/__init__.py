@@ -23,6 +23,7 @@ from canonical.money import Money
 from canonical.order import Channel, FulfillmentMethod, Order, OrderLine
 from canonical.status import (
     ExceptionCode,
+    GroupView,
     OrderException,
     OrderStatus,
     OrderView,
@@ -45,6 +46,7 @@ __all__ = [
     "FulfillmentLine",
     "FulfillmentMethod",
     "FulfillmentRequest",
+    "GroupView",
     "ItemRef",
     "Money",
     "Order",

@@ -1,5 +1,6 @@
-"""Buy online, pick up in store: the pick task a store receives, what its staff and the
-customer report back, and the handover at the counter."""
+"""Orders a store fulfils: picked for collection at its counter (buy online, pick up in store)
+or shipped from the store. The pick task it receives, what its staff and the customer report
+back, and the handover at the counter."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from canonical.address import Customer
+from canonical.address import Address, Customer
 
 
 class PickLine(BaseModel):
@@ -26,11 +27,16 @@ class PickTask(BaseModel):
     customer: Customer
     lines: list[PickLine] = Field(min_length=1)
     pick_by: datetime = Field(description="When the pick SLA runs out")
+    ship_to: Address | None = Field(
+        default=None, description="Ship from store: pack and ship here. None: collected"
+    )
 
 
 class StoreEventKind(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"  # picked and waiting at the counter
     PICKED_UP = "picked_up"  # the customer collected (some or all) lines
+    SHIPPED = "shipped"  # ship from store: the parcel left with a carrier
+    REJECTED = "rejected"  # the store cannot fulfil the task (goods missing or damaged)
 
 
 class StoreEvent(BaseModel):
@@ -39,9 +45,14 @@ class StoreEvent(BaseModel):
     order_key: str
     kind: StoreEventKind
     lines: list[PickLine] = Field(
-        default_factory=list, description="picked_up: what the customer took (all when empty)"
+        default_factory=list,
+        description="picked_up: what the customer took; shipped: what the parcel holds "
+        "(all when empty)",
     )
     occurred_at: datetime
+    carrier: str | None = Field(default=None, description="shipped: the carrier's code")
+    tracking_number: str | None = None
+    reason: str | None = Field(default=None, description="rejected: why")
 
 
 class Handover(BaseModel):

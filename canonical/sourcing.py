@@ -23,6 +23,9 @@ class SourcingRequest(BaseModel):
     lines: list[DemandLine] = Field(min_length=1)
     ship_to: Address | None = None
     pickup_node: str | None = Field(default=None, description="Pickup orders: only this store")
+    exclude_nodes: list[str] = Field(
+        default_factory=list, description="Re-sourcing: nodes that failed or already hold lines"
+    )
 
 
 class PlannedLine(BaseModel):

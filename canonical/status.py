@@ -68,6 +68,7 @@ class ExceptionCode(StrEnum):
     CHANNEL_REJECTED = "CHANNEL_REJECTED"
     NOTIFICATION_REJECTED = "NOTIFICATION_REJECTED"
     STORE_REJECTED = "STORE_REJECTED"
+    SUPPLIER_REJECTED = "SUPPLIER_REJECTED"
     PARTNER_UNAVAILABLE = "PARTNER_UNAVAILABLE"
     STEP_FAILED = "STEP_FAILED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
@@ -104,6 +105,17 @@ class StatusChange(BaseModel):
     note: str = ""
 
 
+class GroupView(BaseModel):
+    """One shipment group of a split order, as its order shows it."""
+
+    group_id: str
+    workflow_id: str
+    node: str
+    lines: dict[str, int]
+    status: str = Field(description="running, shipped, rejected or cancelled")
+    reason: str = ""
+
+
 class OrderView(BaseModel):
     """What the `status` query returns."""
 
@@ -118,3 +130,7 @@ class OrderView(BaseModel):
     compensations_done: list[str] = []
     cancel_reason: str | None = None
     pickup_store: str | None = Field(default=None, description="Click-and-collect: the store")
+    groups: list[GroupView] = Field(default_factory=list, description="Split: shipment groups")
+    cancelled_lines: dict[str, int] = Field(
+        default_factory=dict, description="line id -> units cancelled (and refunded)"
+    )

@@ -79,12 +79,13 @@ def harness_settings(
 
 async def _subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
     """Shipments and store events are only pushed to subscribers: wait for the webhooks
-    service to subscribe to the WMS and the POS."""
+    service to subscribe to the WMS, the POS and the drop-ship supplier."""
     deadline = time.monotonic() + timeout
     partners = sandbox.state.partners
-    while not (partners["shipstation"].subscriptions and partners["pos"].subscriptions):
+    pushing = ("shipstation", "pos", "shipbob")
+    while not all(partners[name].subscriptions for name in pushing):
         if time.monotonic() > deadline:
-            raise RuntimeError("the webhooks service did not subscribe to the WMS and the POS")
+            raise RuntimeError(f"the webhooks service did not subscribe to all of {pushing}")
         await asyncio.sleep(0.05)
 
 

@@ -16,6 +16,9 @@ DATA_DIR = PROJECT_ROOT / ".data"
 
 ORDER_TASK_QUEUE = "orders"
 
+# Standard Webhooks secret the sandbox supplier signs with: "whsec_" + base64 of the key.
+SANDBOX_DROPSHIP_SECRET = "whsec_c2FuZGJveC1kcm9wc2hpcC1zaWduaW5nLWtleQ=="
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -55,6 +58,11 @@ class Settings:
     # Stores: the POS pickup API (click-and-collect)
     pos_api_url: str
     pos_client_key: str
+    # Drop-ship suppliers: a ShipBob-shaped fulfilment API, Standard Webhooks back
+    dropship_api_url: str
+    dropship_api_token: str
+    dropship_channel_id: str
+    dropship_webhook_secret: str
     # Customer notifications: Twilio SendGrid v3 mail send with dynamic templates
     sendgrid_api_url: str
     sendgrid_api_key: str
@@ -155,6 +163,10 @@ class Settings:
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
             pos_api_url=get("POS_API_URL", f"{sandbox}/pos/v1"),
             pos_client_key=get("POS_CLIENT_KEY", "sandbox-pos-client-key"),
+            dropship_api_url=get("DROPSHIP_API_URL", f"{sandbox}/shipbob/2026-07"),
+            dropship_api_token=get("DROPSHIP_API_TOKEN", "sandbox-shipbob-token"),
+            dropship_channel_id=get("DROPSHIP_CHANNEL_ID", "184402"),
+            dropship_webhook_secret=get("DROPSHIP_WEBHOOK_SECRET", SANDBOX_DROPSHIP_SECRET),
             sendgrid_api_url=get("SENDGRID_API_URL", f"{sandbox}/sendgrid"),
             sendgrid_api_key=get("SENDGRID_API_KEY", "SG.sandbox"),
             sendgrid_template_ids=env.get("SENDGRID_TEMPLATE_IDS", ""),

@@ -21,6 +21,7 @@ from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
+from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
@@ -45,6 +46,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         workflows=[
             OrderToCashWorkflow,
             ClickAndCollectWorkflow,
+            ShipmentGroupWorkflow,
             PosDayWorkflow,
             WalmartOrderPollWorkflow,
             InventoryPublisherWorkflow,

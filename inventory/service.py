@@ -40,7 +40,7 @@ class InventoryService:
     def allocate(self, request: SourcingRequest) -> SourcingPlan:
         """Plan and reserve, all lines or none. A second call for the order returns what the
         first reserved. A plan with shortfalls reserved nothing."""
-        existing = self._existing_plan(request.order_id)
+        existing = self._existing_plan(request)
         if existing is not None:
             return existing
         for _ in range(RACE_RETRIES):
@@ -62,8 +62,14 @@ class InventoryService:
         except OutOfStock:
             return False
 
-    def _existing_plan(self, order_id: str) -> SourcingPlan | None:
-        planned = self.store.planned(order_id)
+    def _existing_plan(self, request: SourcingRequest) -> SourcingPlan | None:
+        """What an earlier call reserved for these lines (outside the excluded nodes)."""
+        wanted = {line.line_id for line in request.lines}
+        planned = [
+            (node, line)
+            for node, line in self.store.planned(request.order_id)
+            if line.line_id in wanted and node not in request.exclude_nodes
+        ]
         if not planned:
             return None
         nodes = self.store.nodes()
@@ -80,7 +86,11 @@ class InventoryService:
         )
 
     def _candidates(self, request: SourcingRequest) -> list[Candidate]:
-        nodes = {code: n for code, n in self.store.nodes().items() if n.active}
+        nodes = {
+            code: n
+            for code, n in self.store.nodes().items()
+            if n.active and code not in request.exclude_nodes
+        }
         if request.pickup_node:
             allowed = {request.pickup_node} & set(nodes)
         else:

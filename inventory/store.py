@@ -282,11 +282,16 @@ class InventoryStore:
                 if not held.rowcount:
                     raise OutOfStock(line.sku, line.node, line.quantity)
 
-    def release(self, order_id: str, line_ids: Iterable[str] | None = None) -> Touched:
-        """What was not shipped goes back to ATP; a second call changes nothing."""
+    def release(
+        self, order_id: str, line_ids: Iterable[str] | None = None, node: str | None = None
+    ) -> Touched:
+        """What was not shipped goes back to ATP (of these lines, at this node, when given);
+        a second call changes nothing."""
         touched: Touched = set()
         with self._write() as conn:
             for reservation in self._active(conn, order_id, line_ids):
+                if node and reservation["node"] != node:
+                    continue
                 row = conn.execute(
                     update(RESERVATIONS)
                     .where(

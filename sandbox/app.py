@@ -10,7 +10,18 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from sandbox import amazon, avatax, netsuite, pos_store, sendgrid, shipstation, shopify, walmart
+from infra.settings import SANDBOX_DROPSHIP_SECRET
+from sandbox import (
+    amazon,
+    avatax,
+    netsuite,
+    pos_store,
+    sendgrid,
+    shipbob,
+    shipstation,
+    shopify,
+    walmart,
+)
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
 from sandbox.push_log import Push, PushLog
@@ -30,6 +41,7 @@ def create_app(
     )
     shop, amzn, mail = shopify.ShopifyState(), amazon.AmazonState(), sendgrid.SendGridState()
     wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
+    supplier = shipbob.ShipBobState(SANDBOX_DROPSHIP_SECRET)
     wms.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -37,6 +49,7 @@ def create_app(
         yield
         await wms.aclose()
         await stores.webhooks.aclose()
+        await supplier.webhooks.aclose()
 
     app = FastAPI(title="Partner sandbox", lifespan=lifespan)
     # Starlette runs the last added middleware first: faults, then credentials, then routes.
@@ -57,6 +70,8 @@ def create_app(
     app.include_router(pos_store.router(stores))
     app.include_router(pos_store.control_router(stores))
     app.include_router(sendgrid.control_router(mail))
+    app.include_router(shipbob.router(supplier))
+    app.include_router(shipbob.control_router(supplier))
     app.state.partners = {
         "netsuite": ns,
         "avatax": tax,
@@ -66,6 +81,7 @@ def create_app(
         "walmart": wm,
         "sendgrid": mail,
         "pos": stores,
+        "shipbob": supplier,
     }
 
     @app.get("/_sandbox/health")

@@ -52,6 +52,11 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
         "Bearer ",
         lambda: JSONResponse({"error": "unauthorized", "message": "bad API key"}, 401),
     ),
+    "shipbob": (
+        "authorization",
+        "Bearer ",
+        lambda: JSONResponse({"statusCode": 401, "message": "Unauthorized"}, 401),
+    ),
     "amazon": (
         "x-amz-access-token",
         "Atz",

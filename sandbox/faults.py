@@ -15,7 +15,10 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-SYSTEMS = ("netsuite", "avatax", "shipstation", "shopify", "amazon", "walmart", "sendgrid", "pos")
+SYSTEMS = (
+    "netsuite", "avatax", "shipstation", "shopify", "amazon", "walmart", "sendgrid", "pos",
+    "shipbob",
+)  # fmt: skip
 
 
 class FaultProfile(BaseModel):
@@ -157,6 +160,8 @@ class FaultInjector:
         if system == "shipstation" and status == 429:
             headers |= {"X-Rate-Limit-Limit": "40", "X-Rate-Limit-Remaining": "0",
                         "X-Rate-Limit-Reset": f"{retry_after:g}"}  # fmt: skip
+        if system == "shipbob" and status == 429:
+            headers |= {"x-retry-after": f"{retry_after:g}", "x-remaining-calls": "0"}
         if system == "shopify" and status == 429:
             status = 200  # Shopify GraphQL reports THROTTLED in a 200 body
         message = MESSAGES[fault[0]]

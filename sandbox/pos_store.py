@@ -1,8 +1,10 @@
-"""A store POS's pickup API (orders collected in store): pick tasks upserted per store and
-order, cancelled, handed over at the counter; store events (`ready_for_pickup`,
-`picked_up`) pushed to subscribers. No public contract exists for this in ../shared: the shape
-follows common POS pickup APIs. The sandbox plays the store staff and the customer too:
-`/_sandbox/pos/...` marks a pickup ready or collected, by hand or on an autopilot."""
+"""A store POS's fulfilment API: pick tasks upserted per store and order, either collected at
+the counter (handed over there) or shipped from the store (`ship_to` given); cancelled until
+they are done; store events (`ready_for_pickup`, `picked_up`, `shipped`, `rejected`) pushed to
+subscribers. No public contract exists for this in ../shared: the shape follows common POS
+pickup and ship-from-store APIs. The sandbox plays the store staff and the customer too:
+`/_sandbox/pos/...` marks a task ready, collected, shipped or rejected, by hand or on an
+autopilot."""
 
 from __future__ import annotations
 
@@ -38,6 +40,9 @@ class Autopilot(BaseModel):
     ready_after_seconds: float | None = Field(None, ge=0, description="None: staff idle")
     collect_after_seconds: float | None = Field(None, ge=0, description="None: nobody comes")
     collect_first_line_only: bool = Field(False, description="a partial pickup")
+    reject_shipments: bool = Field(
+        False, description="ship-from-store tasks are rejected (the goods cannot be found)"
+    )
 
 
 class PosStoreState:
@@ -47,7 +52,9 @@ class PosStoreState:
         self.autopilot = Autopilot()
         self.webhooks = WebhookSender("StorePOS")
 
-    def event(self, pickup: dict[str, Any], kind: str, lines: list[dict[str, Any]]) -> None:
+    def event(
+        self, pickup: dict[str, Any], kind: str, lines: list[dict[str, Any]], **extra: str
+    ) -> None:
         body = {
             "event_id": uuid.uuid4().hex,
             "store": pickup["store"],
@@ -55,9 +62,25 @@ class PosStoreState:
             "kind": kind,
             "lines": lines,
             "occurred_at": datetime.now(UTC).isoformat(),
+            **extra,
         }
         for subscription in self.subscriptions.values():
             self.webhooks.post(subscription["url"], body, subscription["headers"])
+
+    def ship(self, pickup: dict[str, Any]) -> None:
+        pickup["status"] = "shipped"
+        pickup["tracking_number"] = f"9400{uuid.uuid4().int % 10**18:018d}"
+        self.event(
+            pickup,
+            "shipped",
+            pickup["lines"],
+            carrier="usps",
+            tracking_number=pickup["tracking_number"],
+        )
+
+    def reject(self, pickup: dict[str, Any], reason: str) -> None:
+        pickup["status"] = "rejected"
+        self.event(pickup, "rejected", pickup["lines"], reason=reason)
 
     def ready(self, pickup: dict[str, Any]) -> None:
         pickup["status"] = "ready"
@@ -81,6 +104,12 @@ class PosStoreState:
         pilot = self.autopilot
         await asyncio.sleep(pilot.ready_after_seconds or 0)
         if pickup["status"] != "open":
+            return
+        if pickup["ship_to"] and pilot.reject_shipments:
+            self.reject(pickup, "goods not found on the shelf")
+            return
+        if pickup["ship_to"]:
+            self.ship(pickup)
             return
         self.ready(pickup)
         if pilot.collect_after_seconds is None:
@@ -119,6 +148,7 @@ def router(state: PosStoreState) -> APIRouter:
             "customer": body.get("customer"),
             "lines": body["lines"],
             "pick_by": body.get("pick_by"),
+            "ship_to": body.get("ship_to"),
             "handovers": {},
             "created_at": time.time(),
         }
@@ -133,8 +163,8 @@ def router(state: PosStoreState) -> APIRouter:
         pickup = state.pickups.get((store, order_key))
         if pickup is None:
             return error(404, "pickup_not_found", f"no pickup for {order_key}")
-        if pickup["status"] == "collected":
-            return error(409, "collected", f"{order_key} was already collected")
+        if pickup["status"] in ("collected", "shipped"):
+            return error(409, pickup["status"], f"{order_key} was already {pickup['status']}")
         pickup["status"] = "cancelled"
         return Response(status_code=204)
 
@@ -190,6 +220,24 @@ def control_router(state: PosStoreState) -> APIRouter:
         if pickup is None or pickup["status"] != "ready":
             return JSONResponse({"detail": "no pickup ready"}, status_code=409)
         state.collect(pickup, (action or Collect()).lines)
+        return JSONResponse(pickup)
+
+    @api.post("/stores/{store}/pickups/{order_key}/ship")
+    async def ship(store: str, order_key: str) -> Response:
+        """Ship from store: the parcel left, `shipped` with its tracking goes out."""
+        pickup = found(store, order_key)
+        if pickup is None or pickup["status"] != "open" or not pickup["ship_to"]:
+            return JSONResponse({"detail": "no open ship-from-store task"}, status_code=409)
+        state.ship(pickup)
+        return JSONResponse(pickup)
+
+    @api.post("/stores/{store}/pickups/{order_key}/reject")
+    async def reject(store: str, order_key: str, reason: str = "goods not found") -> Response:
+        """The staff cannot fulfil the task: `rejected` goes to the subscribers."""
+        pickup = found(store, order_key)
+        if pickup is None or pickup["status"] != "open":
+            return JSONResponse({"detail": "no open task"}, status_code=409)
+        state.reject(pickup, reason)
         return JSONResponse(pickup)
 
     @api.get("/stores/{store}/pickups/{order_key}")

@@ -181,6 +181,15 @@ class FakePartners:
         self._record("request_fulfillment", request)
         return "913377602"
 
+    @activity.defn(name="request_dropship")
+    async def request_dropship(self, request: FulfillmentRequest) -> str:
+        self._record("request_dropship", request)
+        return "100810001"
+
+    @activity.defn(name="cancel_dropship")
+    async def cancel_dropship(self, key: str) -> None:
+        self._record("cancel_dropship", key)
+
     @activity.defn(name="cancel_fulfillment")
     async def cancel_fulfillment(self, key: str) -> None:
         self._record("cancel_fulfillment", key)
@@ -208,7 +217,7 @@ class FakePartners:
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
-            self.cancel_channel_lines,
+            self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
         ]  # fmt: skip
 
 

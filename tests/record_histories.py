@@ -241,19 +241,25 @@ async def publisher(h: Harness) -> Any:
     return handle
 
 
-async def _pickup(h: Harness, store: str, window: timedelta = timedelta(days=5)) -> Any:
-    """A pickup order at `store`, which gets stock for it first."""
+async def _pickup(
+    h: Harness,
+    store: str,
+    window: timedelta = timedelta(days=5),
+    skus: tuple[str, ...] = ("CANDLE-FIG-12OZ",),
+) -> Any:
+    """A pickup order for one of each SKU at `store`, which gets stock for it first."""
     open_inventory(h.settings).store.record(
         [
             InventoryEvent(
                 source="recording", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku="CANDLE-FIG-12OZ", node=store, quantity=5,
+                sku=sku, node=store, quantity=5,
             )
+            for sku in skus
         ]
     )  # fmt: skip
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": [("CANDLE-FIG-12OZ", 1)]},
+        json={"count": 1, "skus": [(sku, 1) for sku in skus]},
     ).json()[0]
     order = order_from_webhook(body).model_copy(
         update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store}
@@ -271,6 +277,11 @@ def _autopilot(h: Harness, **settings: object) -> None:
 async def collected(h: Harness) -> Any:
     _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5)
     return await _pickup(h, "STORE-BOS")
+
+
+async def partly_collected(h: Harness) -> Any:
+    _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5, collect_first_line_only=True)
+    return await _pickup(h, "STORE-BOS", skus=("CANDLE-FIG-12OZ", "MUG-STONE-350"))
 
 
 async def pickup_expired(h: Harness) -> Any:
@@ -314,6 +325,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "inventory_publisher": {"burst_pushed": publisher},
     "click_and_collect": {
         "collected": collected,
+        "partly_collected": partly_collected,
         "expired": pickup_expired,
         "cancelled": pickup_cancelled,
     },

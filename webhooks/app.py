@@ -13,13 +13,14 @@ from fastapi import FastAPI
 
 from adapters.errors import PartnerError
 from adapters.registry import Adapters, build_adapters
+from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip
 from adapters.shipstation import ShipStationWms
 from adapters.store_pos import StorePos
 from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
-from webhooks import amazon, inventory, pos, shopify, store, wms
+from webhooks import amazon, dropship, inventory, pos, shopify, store, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
@@ -56,6 +57,7 @@ def build_dispatcher(
             pos.SOURCE: pos.PosSales(temporal, settings, booking),
             inventory.SOURCE: inventory.InventoryEvents(booking),
             store.SOURCE: store.StoreEvents(temporal),
+            dropship.SOURCE: dropship.SupplierEvents(temporal),
         },
     )
 
@@ -79,6 +81,11 @@ def create_app(settings: Settings) -> FastAPI:
                 adapters.stores.subscribe, f"{public}/webhooks/store", settings.pos_api_key
             )
             tasks.append(asyncio.create_task(_subscribe("POS", subscribe_pos)))
+        if isinstance(adapters.supplier, ShipBobDropShip):
+            subscribe_supplier = partial(
+                adapters.supplier.subscribe, f"{public}/webhooks/dropship", SUPPLIER_TOPICS
+            )
+            tasks.append(asyncio.create_task(_subscribe("supplier", subscribe_supplier)))
         yield
         await dispatcher.drain()
         for task in tasks:
@@ -94,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pos.router(dispatcher, settings.pos_api_key))
     app.include_router(inventory.router(dispatcher, settings.inventory_api_key))
     app.include_router(store.router(dispatcher, settings.pos_api_key))
+    app.include_router(dropship.router(dispatcher, settings.dropship_webhook_secret))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Inputs of the order-to-cash workflow and of its support updates."""
+"""Inputs of the order workflows, of their support updates and signals, and what a shipment
+group reports back to its order."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from canonical import Order
+from canonical.sourcing import ShipmentGroup
 
 
 class RetryBudget(BaseModel):
@@ -75,3 +77,42 @@ class ChangeStore(BaseModel):
 
     store: str = Field(min_length=1)
     note: str = ""
+
+
+class ShipmentGroupInput(BaseModel):
+    """One node's part of a split order: its own child workflow ships it."""
+
+    order: Order
+    group_id: str = Field(description="g1, g2, … in the order; re-sourced groups follow")
+    group: ShipmentGroup
+    shipment_sla: timedelta = timedelta(hours=48)
+    retry: RetryBudget = RetryBudget()
+    publish_search_attributes: bool = True
+
+
+class GroupResult(StrEnum):
+    SHIPPED = "shipped"  # every unit left the node
+    REJECTED = "rejected"  # the node refused or failed (some units may have shipped)
+    CANCELLED = "cancelled"  # support or the order cancelled it before it shipped
+
+
+class GroupOutcome(BaseModel):
+    group_id: str
+    node: str
+    result: GroupResult
+    shipped: dict[str, int] = Field(default_factory=dict, description="line id -> units")
+    unshipped: dict[str, int] = Field(default_factory=dict, description="line id -> units")
+    reason: str = ""
+
+
+class NodeRejection(BaseModel):
+    """The node cannot fulfil its part (the store's staff, the supplier or support says so)."""
+
+    reason: str = Field(min_length=1)
+
+
+class CancelGroup(BaseModel):
+    """Support cancels one shipment group of a split order while nothing of it has shipped."""
+
+    group_id: str
+    reason: str = Field(min_length=1)

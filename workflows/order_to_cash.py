@@ -1,9 +1,15 @@
 """Order-to-cash saga: validate → tax → source and reserve → acknowledge → ERP order → fulfil →
 ship → confirm → ERP delivery → invoice. Every undoable step pushes its compensation before it runs;
-a failure that retries cannot fix, or a support cancel, unwinds the stack in reverse."""
+a failure that retries cannot fix, or a support cancel, unwinds the stack in reverse.
+An order sourced from several nodes (or from a store or a drop-ship supplier) ships in one child
+workflow per node (`ShipmentGroupWorkflow`). A node that fails its part is replaced once by
+re-sourcing those lines; when that finds no stock either, only those lines are cancelled (ERP
+order reduced, channel cancels and refunds them) and the rest ships. The order invoices what
+shipped."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -25,7 +31,9 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentLine,
         FulfillmentMethod,
         FulfillmentRequest,
+        GroupView,
         OrderException,
+        OrderReduction,
         OrderStatus,
         OrderView,
         ReservationLine,
@@ -34,11 +42,22 @@ with workflow.unsafe.imports_passed_through():
         Step,
         TaxQuote,
     )
+    from canonical.cancellation import LineCancellation
     from canonical.fulfillment import shipped_quantities
-    from canonical.sourcing import DemandLine, SourcingPlan, SourcingRequest
+    from canonical.inventory import NodeKind
+    from canonical.sourcing import DemandLine, ShipmentGroup, SourcingPlan, SourcingRequest
     from workflows import search_attributes as sa
-    from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest
+    from workflows.order_inputs import (
+        CancelGroup,
+        CancelRequest,
+        GroupOutcome,
+        GroupResult,
+        OrderToCashInput,
+        ResumeRequest,
+        ShipmentGroupInput,
+    )
     from workflows.saga import CHANNEL_CALLS, ERP_CALLS, OrderCancelled, OrderSaga, StepFailed
+    from workflows.shipment_group import GROUP_SHIPPED, ShipmentGroupWorkflow, group_key
     from workflows.task_queues import ERP_GOVERNANCE
 
 # Channel calls moved to their channel's rate-limited task queue while orders were running.
@@ -48,6 +67,8 @@ CHANNEL_TASK_QUEUES = "channel-task-queues"
 INVENTORY_SERVICE = "inventory-service"
 # ERP calls moved to the ERP's quota-limited queue with `ERP_GOVERNANCE`; since then the
 # channel is acknowledged before the ERP order and the ERP records the delivery.
+# A plan of several nodes, or of a store or supplier, ships in one child workflow per node.
+SHIPMENT_GROUPS = "shipment-groups"
 
 
 @workflow.defn
@@ -62,16 +83,30 @@ class OrderToCashWorkflow(OrderSaga):
         self._erp_governed = False
         self._inventory_service = False
         self._plan: SourcingPlan | None = None
+        self._groups: dict[str, GroupView] = {}
+        self._group_handles: dict[str, workflow.ChildWorkflowHandle[Any, GroupOutcome]] = {}
+        self._group_runs: dict[str, asyncio.Task[GroupOutcome]] = {}
+        self._failed_nodes: set[str] = set()
+        self._cancelled_lines: dict[str, int] = {}
+        self._line_cancellations = 0
 
     # --- support API -----------------------------------------------------------------------
 
     @workflow.query
     def status(self) -> OrderView:
-        return self._view(erp_order=self._erp_order, shipments=list(self._shipments.values()))
+        return self._view(
+            erp_order=self._erp_order,
+            shipments=list(self._shipments.values()),
+            groups=list(self._groups.values()),
+            cancelled_lines=self._cancelled_lines,
+        )
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> OrderView:
-        """Cancel and wait until the compensations have run."""
+        """Cancel and wait until the compensations have run (shipment groups first)."""
+        self._cancel = request
+        for group_id in self._running_groups():
+            await self._group_handles[group_id].signal(ShipmentGroupWorkflow.cancel_group, request)
         await self._cancelled(request)
         return self.status()
 
@@ -82,6 +117,41 @@ class OrderToCashWorkflow(OrderSaga):
                 f"order {self._order.order_number} has already shipped; start a return instead"
             )
         self._refuse_cancel_when_done()
+
+    @workflow.update
+    async def cancel_group(self, request: CancelGroup) -> OrderView:
+        """Cancel one shipment group of a split order; its lines are cancelled and refunded,
+        the other groups ship."""
+        request_to_group = CancelRequest(reason=request.reason)
+        await self._group_handles[request.group_id].signal(
+            ShipmentGroupWorkflow.cancel_group, request_to_group
+        )
+        await workflow.wait_condition(
+            lambda: (
+                request.group_id not in self._running_groups()
+                and request.group_id not in self._group_runs
+            )
+        )
+        return self.status()
+
+    @cancel_group.validator
+    def _validate_cancel_group(self, request: CancelGroup) -> None:
+        if request.group_id not in self._running_groups():
+            running = ", ".join(self._running_groups()) or "none"
+            raise ValueError(f"no running group {request.group_id}; running: {running}")
+        key = group_key(self._key, request.group_id)
+        if any(s.order_key == key for s in self._shipments.values()):
+            raise ValueError(f"group {request.group_id} has shipped; start a return instead")
+        self._refuse_cancel_when_done()
+
+    @workflow.signal(name=GROUP_SHIPPED)
+    def group_shipped(self, shipment: Shipment) -> None:
+        """A shipment group confirmed a shipment (to the channel, with its tracking)."""
+        if shipment.shipment_id not in self._shipments:
+            self._shipments[shipment.shipment_id] = shipment
+            self._set_status(
+                OrderStatus.PARTIALLY_SHIPPED, f"{shipment.carrier} {shipment.tracking_number}"
+            )
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> OrderView:
@@ -185,7 +255,9 @@ class OrderToCashWorkflow(OrderSaga):
         erp_order = self._erp_order
         if not self._erp_governed:
             await self._acknowledge(erp_order)
-        if ours:
+        if ours and self._ships_in_groups():
+            quote = await self._ship_in_groups(input) or quote
+        elif ours:
             await self._run_step(
                 Step.FULFILLMENT_REQUEST,
                 lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
@@ -246,20 +318,181 @@ class OrderToCashWorkflow(OrderSaga):
         nodes = ", ".join(f"{g.node} ({len(g.lines)} line(s))" for g in self._plan.groups)
         self._note(f"reserved at {nodes}")
 
-    def _sourcing(self) -> SourcingRequest:
+    def _sourcing(
+        self, lines: dict[str, int] | None = None, exclude: set[str] | None = None
+    ) -> SourcingRequest:
+        """The order's lines (or `lines`: line id -> units, to re-source), away from
+        `exclude`."""
         order = self._order
+        wanted = lines or {line.line_id: line.quantity for line in order.lines}
         return SourcingRequest(
             order_id=self._key,
             channel=order.channel,
             lines=[
-                DemandLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+                DemandLine(line_id=line.line_id, sku=line.sku, quantity=wanted[line.line_id])
                 for line in order.lines
+                if line.line_id in wanted
             ],
             ship_to=order.ship_to,
             pickup_node=order.pickup_store
             if order.fulfillment is FulfillmentMethod.PICKUP
             else None,
+            exclude_nodes=sorted(exclude or ()),
         )
+
+    # --- shipment groups (a split order) ------------------------------------------------------
+
+    def _ships_in_groups(self) -> bool:
+        """Several nodes, or one that is no warehouse: one child workflow per node."""
+        groups = self._plan.groups if self._plan else []
+        needed = len(groups) > 1 or any(g.node_kind is not NodeKind.WAREHOUSE for g in groups)
+        return self._inventory_service and needed and workflow.patched(SHIPMENT_GROUPS)
+
+    async def _ship_in_groups(self, input: OrderToCashInput) -> TaxQuote | None:
+        """Start a group per node and wait until every group ended, re-sourcing or cancelling
+        what a group could not ship. Returns the tax quoted again when lines were cancelled."""
+        assert self._plan is not None
+        self._set_step(Step.AWAIT_SHIPMENT)
+        nodes = ", ".join(group.node for group in self._plan.groups)
+        self._set_status(OrderStatus.AWAITING_SHIPMENT, f"shipping from {nodes}")
+        for group in self._plan.groups:
+            await self._start_group(group, input)
+        resourced: set[str] = set()
+        while self._group_runs:
+            await workflow.wait(
+                list(self._group_runs.values()), return_when=asyncio.FIRST_COMPLETED
+            )
+            for group_id, run in list(self._group_runs.items()):
+                if run.done():
+                    await self._group_ended(run.result(), resourced, input)
+                    del self._group_runs[group_id]
+        self._checkpoint()  # a cancel of the whole order unwinds it now
+        shipped = self._shipped_lines()
+        if not shipped:
+            reasons = "; ".join(g.reason for g in self._groups.values() if g.reason)
+            self._cancel = CancelRequest(reason=f"no node could ship it: {reasons}")
+            raise OrderCancelled()
+        self._set_status(OrderStatus.SHIPPED, f"{len(self._shipments)} shipment(s)")
+        if not self._cancelled_lines:
+            return None
+        return await self._settle(
+            Step.INVOICE,
+            lambda: self._activity(
+                TaxActivities.quote_tax,
+                self._order.keeping(
+                    shipped
+                    | {line.line_id: 0 for line in self._order.lines if line.line_id not in shipped}
+                ),
+            ),
+        )
+
+    async def _start_group(self, group: ShipmentGroup, input: OrderToCashInput) -> None:
+        group_id = f"g{len(self._groups) + 1}"
+        workflow_id = f"{workflow.info().workflow_id}~{group_id}"
+        lines = {line.line_id: line.quantity for line in group.lines}
+        self._groups[group_id] = GroupView(
+            group_id=group_id, workflow_id=workflow_id, node=group.node, lines=lines,
+            status="running",
+        )  # fmt: skip
+        handle = await workflow.start_child_workflow(
+            ShipmentGroupWorkflow.run,
+            ShipmentGroupInput(
+                order=self._order,
+                group_id=group_id,
+                group=group,
+                shipment_sla=input.shipment_sla,
+                retry=self._retry,
+                publish_search_attributes=self._publish,
+            ),
+            id=workflow_id,
+            static_summary=f"{group.node} ({group.node_kind.value}) ships {lines}",
+        )
+        self._group_handles[group_id] = handle
+        self._group_runs[group_id] = asyncio.create_task(self._outcome(handle))
+        if self._cancel is not None:  # the order was cancelled while the group started
+            await handle.signal(ShipmentGroupWorkflow.cancel_group, self._cancel)
+
+    @staticmethod
+    async def _outcome(handle: workflow.ChildWorkflowHandle[Any, GroupOutcome]) -> GroupOutcome:
+        return await handle
+
+    async def _group_ended(
+        self, outcome: GroupOutcome, resourced: set[str], input: OrderToCashInput
+    ) -> None:
+        """What a group could not ship is re-sourced once (when its node failed), else
+        cancelled, unless the whole order is being cancelled."""
+        view = self._groups[outcome.group_id]
+        view.status, view.reason = outcome.result.value, outcome.reason
+        lines = outcome.unshipped
+        if not lines or self._cancel is not None:
+            return
+        reason = outcome.reason
+        if outcome.result is GroupResult.REJECTED:
+            self._failed_nodes.add(outcome.node)
+            if not set(lines) & resourced:
+                resourced |= set(lines)
+                plan = await self._settle(
+                    Step.RESERVE_STOCK,
+                    lambda: self._activity(
+                        InventoryActivities.allocate_order,
+                        self._sourcing(lines, self._failed_nodes | self._nodes_holding(lines)),
+                    ),
+                )
+                if plan.reserved:
+                    self._note(f"re-sourced {lines} after {reason}")
+                    for group in plan.groups:
+                        await self._start_group(group, input)
+                    return
+                reason = f"{reason}; no other node has it ({plan.reason()})"
+        await self._cancel_lines(lines, reason, outcome.result is GroupResult.REJECTED)
+
+    async def _cancel_lines(self, lines: dict[str, int], reason: str, out_of_stock: bool) -> None:
+        """Take the units off the ERP order and cancel (refund) them on the channel; the rest
+        of the order goes on. When no unit is left, the whole order is cancelled instead."""
+        before = dict(self._cancelled_lines)
+        self._line_cancellations += 1
+        cancellation_id = f"{self._key}~cancel-{self._line_cancellations}"
+        for line_id, units in lines.items():
+            self._cancelled_lines[line_id] = self._cancelled_lines.get(line_id, 0) + units
+        self._note(f"cancelled {lines}: {reason}")
+        keep = {
+            line.line_id: line.quantity - self._cancelled_lines.get(line.line_id, 0)
+            for line in self._order.lines
+        }
+        if not any(keep.values()):
+            return
+        await self._settle(
+            Step.AWAIT_SHIPMENT,
+            lambda: self._activity(
+                ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
+            ),
+        )
+        await self._settle(
+            Step.AWAIT_SHIPMENT,
+            lambda: self._activity(
+                ChannelActivities.cancel_channel_lines,
+                LineCancellation(
+                    cancellation_id=cancellation_id,
+                    order=self._order,
+                    lines=lines,
+                    before=before,
+                    reason=reason,
+                    out_of_stock=out_of_stock,
+                ),
+            ),
+        )
+
+    def _running_groups(self) -> list[str]:
+        return [gid for gid, view in self._groups.items() if view.status == "running"]
+
+    def _nodes_holding(self, lines: dict[str, int]) -> set[str]:
+        """Nodes of other groups with some of these lines (re-sourcing must not pick them:
+        their reservation of the line is another group's)."""
+        return {
+            view.node
+            for view in self._groups.values()
+            if view.status != GroupResult.REJECTED.value and set(view.lines) & set(lines)
+        }
 
     async def _acknowledge(self, erp_order: ErpOrderRef | None) -> None:
         await self._run_step(

@@ -1,0 +1,22 @@
+"""Drop-ship activities: a supplier ships a group of an order, or is told it need not."""
+
+from temporalio import activity
+
+from activities.errors import partner_call
+from adapters.ports import DropShipPort
+from canonical import FulfillmentRequest
+
+
+class DropShipActivities:
+    def __init__(self, supplier: DropShipPort) -> None:
+        self._supplier = supplier
+
+    @activity.defn
+    async def request_dropship(self, request: FulfillmentRequest) -> str:
+        with partner_call():
+            return await self._supplier.create_order(request)
+
+    @activity.defn
+    async def cancel_dropship(self, order_key: str) -> None:
+        with partner_call():
+            await self._supplier.cancel_order(order_key)

@@ -1,0 +1,122 @@
+"""Drop-ship port over a supplier's ShipBob-shaped fulfilment API (`POST /{version}/order`,
+contracts/shipbob_order_create.json): the order's `reference_id` is our group key, unique in
+the account, so a repeated create answers 422 and the order is read back by it. Shipments
+arrive as `order.shipped` webhooks signed the Standard Webhooks way (webhooks/dropship.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from adapters.errors import BusinessError, TransientError
+from adapters.http import PartnerHttp
+from canonical import ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
+
+SYSTEM = "shipbob"
+SUPPLIER_TOPICS = ("order.shipped", "order.shipment.cancelled")  # what our webhook handles
+
+
+def order_body(request: FulfillmentRequest) -> dict[str, Any]:
+    address = request.ship_to
+    return {
+        "reference_id": request.order_key,
+        "order_number": request.order_number.lstrip("#"),
+        "shipping_method": request.service,
+        "type": "DTC",
+        "recipient": {
+            "name": address.name or "",
+            "email": None,
+            "phone_number": address.phone,
+            "address": {
+                "address1": address.line1,
+                "address2": address.line2,
+                "company_name": address.company,
+                "city": address.city,
+                "state": address.region,
+                "country": address.country,
+                "zip_code": address.postal_code,
+            },
+        },
+        "products": [
+            {"reference_id": line.sku, "quantity": line.quantity, "external_line_id": line.line_id}
+            for line in request.lines
+        ],
+        "tags": [{"name": "source", "value": "retail-orchestrator"}],
+    }
+
+
+def shipment_from(raw: dict[str, Any]) -> Shipment:
+    """A ShipBob shipment (the `order.shipped` payload) in canonical terms."""
+    tracking = raw.get("tracking") or {}
+    return Shipment(
+        shipment_id=f"shipbob-{raw['id']}",
+        order_key=raw["reference_id"],
+        carrier=(tracking.get("carrier") or "other").lower(),
+        tracking_number=tracking.get("tracking_number") or "",
+        tracking_url=tracking.get("tracking_url"),
+        lines=[
+            ShipmentLine(
+                line_id=str(product.get("external_line_id") or ""),
+                sku=product["reference_id"],
+                quantity=int(product["quantity"]),
+            )
+            for product in raw.get("products") or []
+        ],
+    )
+
+
+class ShipBobDropShip:
+    def __init__(self, base_url: str, token: str, channel_id: str) -> None:
+        self._http = PartnerHttp(
+            SYSTEM,
+            base_url,
+            headers={"Authorization": f"Bearer {token}", "shipbob_channel_id": channel_id},
+            retry_after_headers=("x-retry-after",),
+        )
+
+    @staticmethod
+    def _raise_for_error(response: httpx.Response) -> None:
+        if response.is_success:
+            return
+        if response.status_code in (401, 403):
+            raise TransientError(SYSTEM, f"HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            body = response.json()
+            message = body.get("message") or body.get("title") or response.text
+        except ValueError:
+            message = response.text
+        raise BusinessError(SYSTEM, ExceptionCode.SUPPLIER_REJECTED, str(message)[:300])
+
+    async def _find(self, reference_id: str) -> dict[str, Any] | None:
+        response = await self._http.request("GET", "/order", params={"ReferenceIds": reference_id})
+        self._raise_for_error(response)
+        orders: list[dict[str, Any]] = response.json()
+        return orders[0] if orders else None
+
+    async def create_order(self, request: FulfillmentRequest) -> str:
+        response = await self._http.request("POST", "/order", json=order_body(request))
+        if response.status_code == 422:  # a duplicate reference_id: created before
+            existing = await self._find(request.order_key)
+            if existing is not None:
+                return str(existing["id"])
+        self._raise_for_error(response)
+        return str(response.json()["id"])
+
+    async def cancel_order(self, order_key: str) -> None:
+        existing = await self._find(order_key)
+        if existing is None or existing.get("status") == "Cancelled":
+            return
+        response = await self._http.request("POST", f"/order/{existing['id']}/cancel")
+        self._raise_for_error(response)
+
+    async def subscribe(self, target_url: str, topics: tuple[str, ...]) -> None:
+        """`POST /webhook` per topic (ShipBob answers an existing subscription again)."""
+        for topic in topics:
+            response = await self._http.request(
+                "POST", "/webhook", json={"topic": topic, "subscription_url": target_url}
+            )
+            self._raise_for_error(response)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
