@@ -67,7 +67,7 @@ class ShipBobState:
             "webhook-timestamp": timestamp,
             "webhook-signature": standard_signature(self.secret, msg_id, timestamp, raw),
         }
-        self.webhooks.post(url, body, headers)
+        self.webhooks.post(url, raw, headers)
 
     def ship(self, order: dict[str, Any]) -> dict[str, Any]:
         self.next_id += 1

@@ -21,6 +21,7 @@ class WebhookSender:
         self.tasks: set[asyncio.Task[None]] = set()
 
     def post(self, target_url: str, body: Any, headers: dict[str, str] | None = None) -> None:
+        """Post `body` as JSON (bytes are sent as they are: a signature covers them)."""
         self.spawn(self._deliver(target_url, body, headers or {}))
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -37,7 +38,11 @@ class WebhookSender:
     async def _deliver(self, target_url: str, body: Any, headers: dict[str, str]) -> None:
         for attempt in range(10):
             try:
-                response = await self._client().post(target_url, json=body, headers=headers)
+                if isinstance(body, bytes):
+                    headers = {"Content-Type": "application/json", **headers}
+                    response = await self._client().post(target_url, content=body, headers=headers)
+                else:
+                    response = await self._client().post(target_url, json=body, headers=headers)
                 if response.status_code < 300:
                     return
                 log.warning("webhook %s answered %s", target_url, response.status_code)
