@@ -54,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("id")
     cs.add_argument("store")
     cs.add_argument("--note", default="")
+    cg = sub.add_parser("cancel-group", help="cancel one shipment group of a split order")
+    cg.add_argument("id")
+    cg.add_argument("group", help="g1, g2, … as `status` shows them")
+    cg.add_argument("--reason", required=True)
+    rg = sub.add_parser("reject-group", help="a node cannot ship its group: re-source it")
+    rg.add_argument("id")
+    rg.add_argument("group")
+    rg.add_argument("--reason", required=True)
     rp = sub.add_parser("ready", help="a pickup order waits at the store's counter")
     rp.add_argument("id")
     pu = sub.add_parser("picked-up", help="the customer collected a pickup order")
@@ -100,6 +108,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.resume(settings, args.id, args.note, overrides)
         case "change-store":
             await support.change_store(settings, args.id, args.store, args.note)
+        case "cancel-group":
+            await support.cancel_group(settings, args.id, args.group, args.reason)
+        case "reject-group":
+            await support.reject_group(settings, args.id, args.group, args.reason)
         case "ready":
             await support.ready_for_pickup(settings, args.id)
         case "picked-up":

@@ -61,6 +61,15 @@ def order_detail(view: OrderView, ui_link: str) -> Group:
             "Shipment",
             f"{shipment.carrier} {shipment.tracking_number} ({len(shipment.lines)} line(s))",
         )
+    if view.pickup_store:
+        head.add_row("Pickup store", view.pickup_store)
+    for group in view.groups:
+        lines = ", ".join(f"{q} x {line}" for line, q in group.lines.items())
+        reason = f" - {group.reason}" if group.reason else ""
+        head.add_row(f"Group {group.group_id}", f"{group.node}: {group.status} ({lines}){reason}")
+    if view.cancelled_lines:
+        cancelled = ", ".join(f"{q} x {line}" for line, q in view.cancelled_lines.items())
+        head.add_row("Cancelled units", cancelled)
     if view.compensations_done:
         head.add_row("Compensated", ", ".join(view.compensations_done))
     timeline = Table(title="Timeline", expand=True)

@@ -19,8 +19,15 @@ from infra.settings import Settings
 from infra.temporal import connect, ui_url
 from workflows import search_attributes as sa
 from workflows.click_and_collect import ClickAndCollectWorkflow
-from workflows.order_inputs import CancelRequest, ChangeStore, ResumeRequest
+from workflows.order_inputs import (
+    CancelGroup,
+    CancelRequest,
+    ChangeStore,
+    NodeRejection,
+    ResumeRequest,
+)
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.shipment_group import ShipmentGroupWorkflow
 
 console = Console()
 
@@ -164,6 +171,30 @@ async def picked_up(settings: Settings, order_id: str, lines: dict[str, int]) ->
     event = _store_event(view, StoreEventKind.PICKED_UP, lines)
     view = await _update(settings, order_id, ClickAndCollectWorkflow.picked_up, event)
     console.print(f"{view.order_number}: collected ({'partly' if lines else 'all lines'})")
+
+
+async def cancel_group(settings: Settings, order_id: str, group_id: str, reason: str) -> None:
+    """Cancel one shipment group of a split order; its units are refunded, the rest ships."""
+    view = await _update(
+        settings,
+        order_id,
+        OrderToCashWorkflow.cancel_group,
+        CancelGroup(group_id=group_id, reason=reason),
+    )
+    console.print(f"{view.order_number}: group {group_id} cancelled")
+
+
+async def reject_group(settings: Settings, order_id: str, group_id: str, reason: str) -> None:
+    """A node told support it cannot ship its group: the order re-sources it."""
+    workflow_id = f"{workflow_id_from(order_id)}~{group_id}"
+    client = await _client(settings)
+    try:
+        await client.get_workflow_handle(workflow_id).signal(
+            ShipmentGroupWorkflow.node_rejected, NodeRejection(reason=reason)
+        )
+    except RPCError as exc:
+        raise _explain(exc, workflow_id) from exc
+    console.print(f"{workflow_id}: rejection sent")
 
 
 async def list_orders(

@@ -21,7 +21,7 @@ from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
 from infra.order_client import cancel_from_channel, start_order
-from infra.settings import Settings
+from tests.support_cli import cli_env
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import ClickAndCollectInput, RetryBudget
 
@@ -155,16 +155,6 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
         m["template_id"] for m in httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
     ]
     assert templates == ["d-readyforpickup", "d-ordercancelled"]
-
-
-def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    """`starter.py` run in the test talks to the harness's server, database and queue."""
-    for name, value in {
-        "TEMPORAL_ADDRESS": settings.temporal_target,
-        "DATABASE_URL": settings.database_url,
-        "ORDER_TASK_QUEUE": settings.task_queue,
-    }.items():
-        monkeypatch.setenv(name, value)
 
 
 async def wait_status(handle: Any, status: OrderStatus) -> OrderView:

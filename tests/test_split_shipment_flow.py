@@ -18,6 +18,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+import starter
 from adapters.shopify import order_from_webhook
 from canonical import Order, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
@@ -28,6 +29,7 @@ from infra.schedules import reconcile_now
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox.shipbob import standard_signature
 from sandbox.shipstation import AutoShip
+from tests.support_cli import cli_env
 from webhooks.dropship import signature_valid
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -178,3 +180,32 @@ async def test_an_unsigned_supplier_webhook_is_refused(stack: Harness) -> None:
     url = f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/dropship"
     response = httpx.post(url, json={"topic": "order.shipped", "data": {}})
     assert response.status_code == 401
+
+
+async def test_support_cancels_or_rejects_a_group_from_the_command_line(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_env(monkeypatch, stack.settings)
+    put(stack, "/_sandbox/pos/autopilot", {})  # the store's staff do not get to it
+    for command in ("cancel-group", "reject-group"):
+        order = await split_order(stack, mug_at=("STORE-BOS",))
+        handle = await start_order(
+            stack.client, stack.settings, order, OrderToCashInput(order=order, retry=QUICK)
+        )
+        for _ in range(100):
+            view = await handle.query(OrderToCashWorkflow.status)
+            if view.status is OrderStatus.PARTIALLY_SHIPPED:
+                break
+            await asyncio.sleep(0.1)
+        shipped = ["cancel-group", order.workflow_id, "g1", "--reason", "too late"]
+        assert await asyncio.to_thread(starter.main, shipped) == 1
+        assert "has shipped" in capsys.readouterr().out
+        args = [command, order.workflow_id, "g2", "--reason", "customer phoned"]
+        assert await asyncio.to_thread(starter.main, args) == 0
+        result = await asyncio.wait_for(handle.result(), 60)
+        assert result.status is OrderStatus.COMPLETED
+        assert result.cancelled_lines == {order.lines[1].line_id: 1}
+        expected = "cancelled" if command == "cancel-group" else "rejected"
+        assert result.groups[1].status == expected
+        assert await asyncio.to_thread(starter.main, ["status", order.workflow_id]) == 0
+        assert f"STORE-BOS: {expected}" in capsys.readouterr().out
