@@ -54,7 +54,7 @@ record-histories: install  ## re-record tests/histories/ from real runs
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy canonical adapters activities workflows sandbox webhooks inbox infra inventory cli bench tests tryton_local worker.py starter.py
+	$(BIN)/mypy canonical adapters activities workflows sandbox webhooks inbox infra inventory returns cli bench tests tryton_local worker.py starter.py
 
 format: install
 	$(BIN)/ruff check --fix .

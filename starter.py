@@ -62,6 +62,19 @@ def parser() -> argparse.ArgumentParser:
     rg.add_argument("id")
     rg.add_argument("group")
     rg.add_argument("--reason", required=True)
+    rt = sub.add_parser("return", help="book a return of some units of an order")
+    rt.add_argument("id")
+    rt.add_argument("--line", action="append", required=True, metavar="LINE=QTY")
+    rt.add_argument("--reason", default="")
+    rr = sub.add_parser("return-received", help="a return's parcel arrived at a node")
+    rr.add_argument("id", help="the return's workflow id (its RMA)")
+    rr.add_argument("--node", required=True)
+    ir_ = sub.add_parser("inspect", help="record a return's inspection")
+    ir_.add_argument("id", help="the return's workflow id (its RMA)")
+    ir_.add_argument(
+        "--line", action="append", required=True, metavar="LINE=QTY:CONDITION",
+        help="condition: resalable, damaged or wrong_item",
+    )  # fmt: skip
     rp = sub.add_parser("ready", help="a pickup order waits at the store's counter")
     rp.add_argument("id")
     pu = sub.add_parser("picked-up", help="the customer collected a pickup order")
@@ -112,6 +125,13 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.cancel_group(settings, args.id, args.group, args.reason)
         case "reject-group":
             await support.reject_group(settings, args.id, args.group, args.reason)
+        case "return":
+            lines = {line: int(q) for line, q in (pair.split("=", 1) for pair in args.line)}
+            await support.start_support_return(settings, args.id, lines, args.reason)
+        case "return-received":
+            await support.return_received(settings, args.id, args.node)
+        case "inspect":
+            await support.inspect_return(settings, args.id, args.line)
         case "ready":
             await support.ready_for_pickup(settings, args.id)
         case "picked-up":

@@ -1,5 +1,5 @@
 """Marketplace activities: acknowledge, confirm shipment, cancel the order or some of its
-units, routed by the order's channel."""
+units, refund a return, routed by the order's channel."""
 
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +11,7 @@ from activities.models import ChannelAck, ChannelCancel, ShipmentConfirmation
 from adapters.ports import MarketplacePort
 from canonical import Channel
 from canonical.cancellation import LineCancellation
+from canonical.returns import ChannelRefund
 
 
 class ChannelActivities:
@@ -41,6 +42,11 @@ class ChannelActivities:
         with partner_call():
             await self._marketplace(cancellation.order.channel).cancel_lines(cancellation)
 
+    @activity.defn
+    async def refund_return(self, refund: ChannelRefund) -> str:
+        with partner_call():
+            return await self._marketplace(refund.order.channel).refund(refund)
+
     def activities(self) -> list[Callable[..., Any]]:
         """Every order call, for the channel's rate-limited worker (and the main one)."""
         return [
@@ -48,4 +54,5 @@ class ChannelActivities:
             self.confirm_shipment,
             self.cancel_channel_order,
             self.cancel_channel_lines,
+            self.refund_return,
         ]

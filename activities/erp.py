@@ -1,5 +1,5 @@
-"""ERP activities: items, sales order, cancel or reduce it, delivery, invoice, store sales,
-stock levels."""
+"""ERP activities: items, sales order, cancel or reduce it, delivery, invoice, credit note for
+a return, store sales, stock levels."""
 
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +9,15 @@ from temporalio import activity
 from activities.errors import partner_call
 from activities.models import ErpOrderInput
 from adapters.ports import ErpPort
-from canonical import ErpInvoiceRef, ErpOrderRef, ItemRef, Order, OrderReduction, StockLevel
+from canonical import (
+    CreditNoteRequest,
+    ErpInvoiceRef,
+    ErpOrderRef,
+    ItemRef,
+    Order,
+    OrderReduction,
+    StockLevel,
+)
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -48,6 +56,11 @@ class ErpActivities:
             return await self._erp.invoice_sales_order(ref)
 
     @activity.defn
+    async def credit_return(self, request: CreditNoteRequest) -> ErpInvoiceRef:
+        with partner_call():
+            return await self._erp.credit_return(request)
+
+    @activity.defn
     async def post_cash_sale(self, sale: PosSale) -> ErpSaleRef:
         with partner_call():
             items = await self._erp.resolve_items(sorted({line.sku for line in sale.lines}))
@@ -69,6 +82,7 @@ class ErpActivities:
             self.reduce_sales_order,
             self.fulfil_sales_order,
             self.invoice_sales_order,
+            self.credit_return,
             self.post_cash_sale,
             self.erp_stock_levels,
         ]

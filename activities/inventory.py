@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from canonical import Shipment, StockLevel
+from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.reconciliation import ReconciliationReport
 from canonical.sourcing import SourcingPlan, SourcingRequest
 from inventory.reconciliation import reconcile
@@ -46,6 +47,16 @@ class LinesRelease(BaseModel):
     order_id: str
     line_ids: list[str]
     node: str | None = None  # only what these lines hold there
+
+
+class ReturnRestock(BaseModel):
+    """Resalable returned units back on a node's shelf, booked once per return and line."""
+
+    return_id: str
+    order_id: str
+    node: str
+    lines: dict[str, int]
+    skus: dict[str, str]  # line id -> SKU
 
 
 class ReconcileRequest(BaseModel):
@@ -86,6 +97,23 @@ class InventoryActivities:
         await self._notifier.changed(touched)
 
     @activity.defn
+    async def restock_return(self, request: ReturnRestock) -> None:
+        events = [
+            InventoryEvent(
+                source="returns",
+                event_id=f"{request.return_id}:{line_id}",
+                kind=InventoryEventKind.RETURN_RESTOCK,
+                sku=request.skus[line_id],
+                node=request.node,
+                quantity=quantity,
+                reference=request.order_id,
+            )
+            for line_id, quantity in sorted(request.lines.items())
+        ]
+        await asyncio.to_thread(self._service.store.record, events)
+        await self._notifier.changed({(event.sku, event.node) for event in events})
+
+    @activity.defn
     async def commit_shipment(self, request: ShipmentCommit) -> None:
         touched = await asyncio.to_thread(
             self._service.store.commit,
@@ -124,6 +152,7 @@ class InventoryActivities:
             self.stores_with_stock,
             self.release_order,
             self.release_lines,
+            self.restock_return,
             self.commit_shipment,
             self.inventory_skus,
             self.reconcile_inventory,

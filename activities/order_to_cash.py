@@ -1,5 +1,5 @@
-"""Activity bundle of the order sagas (order-to-cash and its shipment groups, click-and-collect),
-bound to one set of adapters and the inventory."""
+"""Activity bundle of the order sagas (order-to-cash and its shipment groups, click-and-collect,
+returns), bound to one set of adapters and the inventory."""
 
 from collections.abc import Callable
 from typing import Any
@@ -34,12 +34,15 @@ def order_activities(
         tax.quote_tax,
         tax.commit_tax,
         tax.void_tax,
+        tax.refund_tax,
         stock.reserve_stock,
         stock.release_stock,
         stock.commit_stock,
         wms.request_fulfillment,
         wms.cancel_fulfillment,
         wms.wms_stock_levels,
+        wms.create_return_label,
+        wms.void_return_label,
         supplier.request_dropship,
         supplier.cancel_dropship,
         *channel.activities(),

@@ -1,10 +1,12 @@
-"""Tax activities: quote (stored, uncommitted), commit at invoice, void on cancel."""
+"""Tax activities: quote (stored, uncommitted), commit at invoice, void on cancel, refund on
+return."""
 
 from temporalio import activity
 
 from activities.errors import partner_call
 from adapters.ports import TaxPort
 from canonical import Order, TaxQuote
+from canonical.returns import TaxRefund
 
 
 class TaxActivities:
@@ -25,3 +27,8 @@ class TaxActivities:
     async def void_tax(self, document_code: str) -> None:
         with partner_call():
             await self._tax.void(document_code)
+
+    @activity.defn
+    async def refund_tax(self, refund: TaxRefund) -> None:
+        with partner_call():
+            await self._tax.refund(refund)

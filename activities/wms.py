@@ -1,10 +1,11 @@
-"""Warehouse activities: fulfilment request, its cancellation, stock levels."""
+"""Warehouse activities: fulfilment request, its cancellation, stock levels, return labels."""
 
 from temporalio import activity
 
 from activities.errors import partner_call
 from adapters.ports import WmsPort
 from canonical import FulfillmentRequest, StockLevel
+from canonical.returns import ReturnLabel, ReturnLabelRequest
 
 
 class WmsActivities:
@@ -25,3 +26,13 @@ class WmsActivities:
     async def wms_stock_levels(self) -> list[StockLevel]:
         with partner_call():
             return await self._wms.stock_levels()
+
+    @activity.defn
+    async def create_return_label(self, request: ReturnLabelRequest) -> ReturnLabel:
+        with partner_call():
+            return await self._wms.create_return_label(request)
+
+    @activity.defn
+    async def void_return_label(self, rma: str) -> None:
+        with partner_call():
+            await self._wms.void_return_label(rma)

@@ -32,6 +32,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.returns import ChannelRefund
 
 SYSTEM = "amazon"
 # SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).
@@ -252,6 +253,18 @@ class AmazonMarketplace:
             SYSTEM,
             ExceptionCode.CHANNEL_REJECTED,
             f"cancel Amazon order {order.external_id} in Seller Central ({reason})",
+        )
+
+    async def refund(self, refund: ChannelRefund) -> str:
+        """Orders v0 has no refund call: refunds are issued in Seller Central (or by a
+        payment adjustment feed). Raising keeps the return in NEEDS_ATTENTION with the task;
+        support resumes it once refunded there."""
+        units = ", ".join(f"{q} x line {line}" for line, q in refund.lines.items())
+        raise BusinessError(
+            SYSTEM,
+            ExceptionCode.CHANNEL_REJECTED,
+            f"refund {units} of Amazon order {refund.order.external_id} in Seller Central "
+            f"(return {refund.refund_id})",
         )
 
     async def cancel_lines(self, cancellation: LineCancellation) -> None:

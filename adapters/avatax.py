@@ -2,7 +2,7 @@
 
 The quote is a stored, uncommitted `SalesInvoice` whose document code is the order key, made
 with `createoradjust` so retries adjust instead of duplicating; commit on invoice, void on
-cancel."""
+cancel; returned units are a committed `ReturnInvoice` of their own code."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from canonical import Address, ExceptionCode, Money, Order, TaxLine, TaxQuote
+from canonical.returns import TaxRefund
 
 SYSTEM = "avatax"
 ADDRESS_ERRORS = {
@@ -190,6 +191,37 @@ class AvaTax:
         )
         if response.status_code == 404:
             return
+        self._raise_for_error(response)
+
+    async def refund(self, refund: TaxRefund) -> None:
+        """A committed `ReturnInvoice` for the returned share of each line, dated like the
+        sale (`taxOverride` TaxDate). `createoradjust` on the refund code keeps a retry single;
+        once committed, a retry is refused as locked and the document is read back."""
+        order = refund.order
+        model = transaction_model(order.keeping(refund.lines), self._company, self._ship_from)
+        for line in model["lines"]:
+            line["amount"] = str(-Decimal(line["amount"]))
+        model["lines"] = [line for line in model["lines"] if line["number"] in refund.lines]
+        model |= {
+            "type": "ReturnInvoice",
+            "code": refund.refund_code,
+            "date": refund.refund_date.isoformat(),
+            "commit": True,
+            "referenceCode": refund.document_code,
+            "taxOverride": {
+                "type": "TaxDate",
+                "taxDate": order.placed_at.date().isoformat(),
+                "reason": "Return",
+            },
+            "description": f"return on {order.channel.value} order {order.order_number}",
+        }
+        response = await self._http.request(
+            "POST",
+            "/api/v2/transactions/createoradjust",
+            json={"adjustmentReason": "Other", "createTransactionModel": model},
+        )
+        if response.status_code == 400 and _error(response)[0] == "CannotModifyLockedTransaction":
+            return  # committed by an earlier attempt
         self._raise_for_error(response)
 
     async def aclose(self) -> None:

@@ -21,6 +21,7 @@ from canonical.inventory import AvailableToSell
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickTask
 from canonical.pos import ErpSaleRef, PosSale
+from canonical.returns import ChannelRefund, ReturnLabel, ReturnLabelRequest, TaxRefund
 
 
 class ErpPort(Protocol):
@@ -80,6 +81,10 @@ class TaxPort(Protocol):
         """Idempotent; an unknown document counts as voided."""
         ...
 
+    async def refund(self, refund: TaxRefund) -> None:
+        """Record returned units against the committed document, once per `refund_code`."""
+        ...
+
 
 class WmsPort(Protocol):
     async def create_fulfillment(self, request: FulfillmentRequest) -> str:
@@ -94,6 +99,14 @@ class WmsPort(Protocol):
 
     async def stock_levels(self) -> list[StockLevel]:
         """On hand per SKU and warehouse as the WMS counts it, for reconciliation."""
+        ...
+
+    async def create_return_label(self, request: ReturnLabelRequest) -> ReturnLabel:
+        """A prepaid return label to the warehouse, once per RMA."""
+        ...
+
+    async def void_return_label(self, rma: str) -> None:
+        """Void the RMA's label; idempotent. A used label cannot be voided (`BusinessError`)."""
         ...
 
 
@@ -115,6 +128,11 @@ class MarketplacePort(Protocol):
     async def cancel_lines(self, cancellation: LineCancellation) -> None:
         """Cancel some units before they ship; the channel refunds them. Idempotent per
         `cancellation_id`."""
+        ...
+
+    async def refund(self, refund: ChannelRefund) -> str:
+        """Pay returned units back, exactly once per `refund.refund_id`; returns the
+        channel's refund reference."""
         ...
 
     async def set_available(self, updates: list[AvailableToSell]) -> list[str]:

@@ -1,5 +1,7 @@
 """WMS port over ShipStation V1: `createorder` is an upsert on `orderKey`, cancellation is the
-same upsert with status `cancelled`, and SHIP_NOTIFY webhooks are thin so shipments are fetched."""
+same upsert with status `cancelled`, and SHIP_NOTIFY webhooks are thin so shipments are fetched.
+Inventory levels and return labels (`POST /v2/labels` with `is_return_label`, keyed by the
+RMA as `external_shipment_id`) go over ShipStation API v2."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from canonical import (
     ShipmentLine,
     StockLevel,
 )
+from canonical.returns import ReturnLabel, ReturnLabelRequest
 
 SYSTEM = "shipstation"
 TRACKING_URLS = {
@@ -83,6 +86,30 @@ def shipment_from(raw: dict[str, Any]) -> Shipment:
             for item in raw.get("shipmentItems") or []
         ],
         voided=bool(raw.get("voided")),
+    )
+
+
+def shipengine_address(address: Address) -> dict[str, Any]:
+    return {
+        "name": address.name or "Customer",
+        "company_name": address.company,
+        "phone": address.phone or "",
+        "address_line1": address.line1,
+        "address_line2": address.line2,
+        "city_locality": address.city,
+        "state_province": address.region,
+        "postal_code": address.postal_code,
+        "country_code": address.country,
+    }
+
+
+def _return_label(rma: str, raw: dict[str, Any]) -> ReturnLabel:
+    return ReturnLabel(
+        rma=rma,
+        label_id=str(raw["label_id"]),
+        carrier=raw.get("carrier_code") or "usps",
+        tracking_number=raw.get("tracking_number") or "",
+        label_url=(raw.get("label_download") or {}).get("pdf") or "",
     )
 
 
@@ -190,6 +217,44 @@ class ShipStationWms:
             )
             for (sku, warehouse), units in sorted(on_hand.items())
         ]
+
+    async def _labels(self, rma: str) -> list[dict[str, Any]]:
+        """The RMA's labels that are not voided."""
+        listed = await self._v2.request("GET", "/v2/labels", params={"external_shipment_id": rma})
+        self._raise_for_error(listed)
+        return [label for label in listed.json().get("labels", []) if label["status"] != "voided"]
+
+    async def create_return_label(self, request: ReturnLabelRequest) -> ReturnLabel:
+        """A label already made for the RMA (a retry after a lost answer) is read back."""
+        made = await self._labels(request.rma)
+        if made:
+            return _return_label(request.rma, made[0])
+        shipment = {
+            "external_shipment_id": request.rma,
+            "service_code": "usps_ground_advantage",
+            "ship_from": shipengine_address(request.ship_from),
+            "warehouse_id": request.warehouse,
+            "items": [
+                {"sku": line.sku, "quantity": line.quantity, "external_order_item_id": line.line_id}
+                for line in request.lines
+            ],
+            "packages": [{"weight": {"value": request.weight_grams, "unit": "gram"}}],
+        }
+        response = await self._v2.request(
+            "POST",
+            "/v2/labels",
+            json={"shipment": shipment, "is_return_label": True, "rma_number": request.rma},
+        )
+        self._raise_for_error(response)
+        return _return_label(request.rma, response.json())
+
+    async def void_return_label(self, rma: str) -> None:
+        for label in await self._labels(rma):
+            response = await self._v2.request("PUT", f"/v2/labels/{label['label_id']}/void")
+            self._raise_for_error(response)
+            answer = response.json()
+            if not answer.get("approved", False):
+                raise BusinessError(SYSTEM, ExceptionCode.WMS_REJECTED, answer.get("message", ""))
 
     async def aclose(self) -> None:
         await self._http.aclose()

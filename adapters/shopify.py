@@ -24,6 +24,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 SYSTEM = "shopify"
 
@@ -107,6 +108,33 @@ def order_from_webhook(body: dict[str, Any]) -> Order:
         tax_total=_money(body.get("total_tax"), currency),
         taxes_included=bool(body.get("taxes_included")),
         total=_money(body["total_price"], currency),
+    )
+
+
+@reads_payload("Shopify refund")
+def return_from_refund(body: dict[str, Any]) -> ReturnRequest | None:
+    """A refund whose line items were restocked as a return (`restock_type` "return") is a
+    return the merchant already paid back; other refunds (cancel, no restock) are not."""
+    lines = [
+        ReturnLine(
+            line_id=str(item["line_item_id"]),
+            sku=(item.get("line_item") or {}).get("sku") or "",
+            quantity=int(item["quantity"]),
+            reason=body.get("note") or "",
+        )
+        for item in body.get("refund_line_items") or []
+        if item.get("restock_type") == "return" and int(item.get("quantity") or 0) > 0
+    ]
+    if not lines:
+        return None
+    return ReturnRequest(
+        return_id=str(body["id"]),
+        channel=Channel.SHOPIFY,
+        external_order_id=str(body["order_id"]),
+        source=ReturnSource.CHANNEL,
+        lines=lines,
+        requested_at=body.get("created_at") or body.get("processed_at"),
+        refunded_by_channel=body.get("admin_graphql_api_id") or str(body["id"]),
     )
 
 
@@ -284,6 +312,17 @@ class ShopifyMarketplace:
             restock="CANCEL",
             key=cancellation.cancellation_id,
             note=cancellation.reason,
+        )
+
+    async def refund(self, refund: ChannelRefund) -> str:
+        """Returned units paid back as Shopify suggests; restocking is the inventory
+        service's (NO_RESTOCK). `@idempotent` on the refund id: one refund per return."""
+        return await self._refund(
+            refund.order,
+            refund.lines,
+            restock="NO_RESTOCK",
+            key=refund.refund_id,
+            note=refund.reason,
         )
 
     async def _refund(

@@ -32,6 +32,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.returns import ChannelRefund
 
 SYSTEM = "walmart"
 COUNTRIES = {"USA": "US", "US": "US"}
@@ -199,6 +200,13 @@ class WalmartClient:
             json={wrapper: {"orderLines": {"orderLine": lines}}},
         )
 
+    async def refund_lines(self, po: str, lines: list[dict[str, Any]]) -> None:
+        await self._call(
+            "POST",
+            f"/v3/orders/{po}/refund",
+            json={"orderRefund": {"purchaseOrderId": po, "orderLines": {"orderLine": lines}}},
+        )
+
     async def set_inventory(self, sku: str, ship_node: str, quantity: int) -> None:
         await self._call(
             "PUT",
@@ -209,6 +217,46 @@ class WalmartClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _refund_line(raw: dict[str, Any], comment: str) -> dict[str, Any]:
+    """One Walmart line refunded in full: its product charge and tax, negated."""
+    charges = [c for c in raw["charges"]["charge"] if c["chargeType"] == "PRODUCT"]
+    return {
+        "lineNumber": str(raw["lineNumber"]),
+        "refunds": {
+            "refund": [
+                {
+                    "refundComments": comment,
+                    "refundCharges": {
+                        "refundCharge": [
+                            {
+                                "refundReason": "CustomerChangedMind",
+                                "charge": {
+                                    "chargeType": "PRODUCT",
+                                    "chargeName": charge.get("chargeName", "ItemPrice"),
+                                    "chargeAmount": {
+                                        "currency": charge["chargeAmount"]["currency"],
+                                        "amount": -float(_amount(charge["chargeAmount"])),
+                                    },
+                                    "tax": {
+                                        "taxName": (charge.get("tax") or {}).get("taxName", "Tax1"),
+                                        "taxAmount": {
+                                            "currency": charge["chargeAmount"]["currency"],
+                                            "amount": -float(
+                                                _amount((charge.get("tax") or {}).get("taxAmount"))
+                                            ),
+                                        },
+                                    },
+                                },
+                            }
+                            for charge in charges
+                        ]
+                    },
+                }
+            ]
+        },
+    }
 
 
 def _open_refs(order: Order, po: dict[str, Any], line_ids: dict[str, int]) -> list[tuple[str, int]]:
@@ -313,6 +361,28 @@ class WalmartMarketplace:
                 if status.get(ref) != "Cancelled":
                     refs[ref] = refs.get(ref, 0) + 1
         await self._cancel_refs(order, list(refs.items()), cancellation.out_of_stock)
+
+    async def refund(self, refund: ChannelRefund) -> str:
+        """`POST /v3/orders/{po}/refund` for the returned units: a line's units are refunded
+        from its first shipped Walmart lines on, after those earlier returns took, the same
+        ones on every retry; those already refunded are skipped."""
+        order = refund.order
+        po = await self._client.get_order(order.external_id)
+        raw_lines = {str(raw["lineNumber"]): raw for raw in po["orderLines"]["orderLine"]}
+        chosen: list[dict[str, Any]] = []
+        for line in order.lines:
+            now = refund.lines.get(line.line_id, 0)
+            units = [ref for ref, quantity in line.channel_lines.items() for _ in range(quantity)]
+            start = refund.before.get(line.line_id, 0)
+            for ref in units[start : start + now]:
+                if line_status(raw_lines[ref]) != "Refund":
+                    chosen.append(raw_lines[ref])
+        if chosen:
+            await self._client.refund_lines(
+                order.external_id,
+                [_refund_line(raw, refund.reason or "Customer return") for raw in chosen],
+            )
+        return f"{order.external_id}:{refund.refund_id}"
 
     async def _cancel_refs(
         self, order: Order, refs: list[tuple[str, int]], out_of_stock: bool

@@ -27,6 +27,7 @@ from canonical.status import (
     OrderException,
     OrderStatus,
     OrderView,
+    ReturnDetails,
     StatusChange,
     Step,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "OrderView",
     "ReservationLine",
     "ReservationRequest",
+    "ReturnDetails",
     "Shipment",
     "ShipmentLine",
     "StatusChange",

@@ -19,19 +19,24 @@ class OrderStatus(StrEnum):
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    AWAITING_RETURN = "AWAITING_RETURN"  # a return label is out; the parcel is on its way
+    INSPECTING = "INSPECTING"  # the returned goods arrived and wait for their inspection
     ON_HOLD = "ON_HOLD"
     CANCELLING = "CANCELLING"
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
     NEEDS_ATTENTION = "NEEDS_ATTENTION"
     COMPLETED = "COMPLETED"
+    REFUSED = "REFUSED"  # a return the policy does not allow
 
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED})
+FINAL_STATUSES = frozenset(
+    {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED, OrderStatus.REFUSED}
+)
 
 
 class Step(StrEnum):
@@ -48,6 +53,14 @@ class Step(StrEnum):
     AWAIT_PICKUP = "await_pickup"
     HANDOVER = "handover"
     INVOICE = "invoice"
+    RETURN_POLICY = "return_policy"
+    RETURN_LABEL = "return_label"
+    AWAIT_RETURN = "await_return"
+    INSPECTION = "inspection"
+    REFUND = "refund"
+    CREDIT_NOTE = "credit_note"
+    TAX_REFUND = "tax_refund"
+    RESTOCK = "restock"
     COMPENSATE = "compensate"
     DONE = "done"
 
@@ -116,6 +129,24 @@ class GroupView(BaseModel):
     reason: str = ""
 
 
+class ReturnDetails(BaseModel):
+    """A return, as its status query shows it."""
+
+    return_id: str
+    accepted: dict[str, int] = Field(default_factory=dict, description="line id -> units")
+    refused: dict[str, str] = Field(default_factory=dict, description="line id -> why")
+    rma: str | None = None
+    label_url: str | None = None
+    tracking_number: str | None = None
+    received_at_node: str | None = None
+    inspected: dict[str, str] = Field(
+        default_factory=dict, description="line id -> units and condition, e.g. '1 resalable'"
+    )
+    refunded: dict[str, int] = Field(default_factory=dict)
+    refund_id: str | None = None
+    credit_note: str | None = None
+
+
 class OrderView(BaseModel):
     """What the `status` query returns."""
 
@@ -134,3 +165,4 @@ class OrderView(BaseModel):
     cancelled_lines: dict[str, int] = Field(
         default_factory=dict, description="line id -> units cancelled (and refunded)"
     )
+    return_details: ReturnDetails | None = Field(default=None, description="Returns only")

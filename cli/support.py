@@ -12,9 +12,20 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import OrderView
+from canonical.order import parse_order_key
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
+from canonical.returns import (
+    Condition,
+    InspectedLine,
+    Inspection,
+    ReturnLine,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnSource,
+)
 from cli.render import order_detail, status_text
 from infra.order_client import order_key_of, workflow_id_from
+from infra.returns_client import UnknownOrder, returnable_order, start_return
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
 from workflows import search_attributes as sa
@@ -27,6 +38,7 @@ from workflows.order_inputs import (
     ResumeRequest,
 )
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.returns import ReturnWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 
 console = Console()
@@ -197,10 +209,76 @@ async def reject_group(settings: Settings, order_id: str, group_id: str, reason:
     console.print(f"{workflow_id}: rejection sent")
 
 
+async def start_support_return(
+    settings: Settings, order_id: str, lines: dict[str, int], reason: str
+) -> None:
+    """Customer service books a return of these units (line id -> quantity)."""
+    client = await _client(settings)
+    workflow_id = workflow_id_from(order_id)
+    channel, external_id = parse_order_key(order_key_of(workflow_id))
+    try:
+        returnable = await returnable_order(client, channel, external_id)
+    except UnknownOrder as exc:
+        raise SupportError(str(exc)) from exc
+    by_id = {line.line_id: line for line in returnable.order.lines}
+    unknown = sorted(set(lines) - set(by_id))
+    if unknown:
+        raise SupportError(f"{returnable.order.order_number} has no line {', '.join(unknown)}.")
+    request = ReturnRequest(
+        return_id=f"CS-{uuid.uuid4().hex[:8]}",
+        channel=channel,
+        external_order_id=external_id,
+        source=ReturnSource.SUPPORT,
+        lines=[
+            ReturnLine(line_id=line, sku=by_id[line].sku, quantity=q, reason=reason)
+            for line, q in lines.items()
+        ],
+        requested_at=datetime.now(UTC),
+    )
+    handle = await start_return(client, settings, request)
+    console.print(f"return started: {handle.id}")
+
+
+async def return_received(settings: Settings, return_id: str, node: str) -> None:
+    """The parcel arrived at `node` (when the desk cannot report it)."""
+    client = await _client(settings)
+    receipt = ReturnReceipt(
+        event_id=f"support-{uuid.uuid4().hex}", node=node, received_at=datetime.now(UTC)
+    )
+    try:
+        await client.get_workflow_handle(return_id).signal(ReturnWorkflow.return_received, receipt)
+    except RPCError as exc:
+        raise _explain(exc, return_id) from exc
+    console.print(f"{return_id}: received at {node}")
+
+
+async def inspect_return(settings: Settings, return_id: str, lines: list[str]) -> None:
+    """`lines`: LINE=QTY:CONDITION (resalable, damaged or wrong_item)."""
+    try:
+        inspected = [
+            InspectedLine(line_id=line, quantity=int(q), condition=Condition(condition))
+            for line, q, condition in (
+                (spec.split("=", 1)[0], *spec.split("=", 1)[1].split(":", 1)) for spec in lines
+            )
+        ]
+    except (ValueError, IndexError) as exc:
+        raise SupportError(f"--line takes LINE=QTY:resalable|damaged|wrong_item ({exc})") from exc
+    inspection = Inspection(event_id=f"support-{uuid.uuid4().hex}", lines=inspected)
+    client = await _client(settings)
+    try:
+        view: OrderView = await client.get_workflow_handle(return_id).execute_update(
+            ReturnWorkflow.inspection_result, inspection
+        )
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        raise _explain(exc, return_id) from exc
+    console.print(f"{return_id}: inspection recorded ({view.status.value})")
+
+
 async def list_orders(
     settings: Settings, status_filter: str | None, channel: str | None, limit: int
 ) -> None:
-    clauses = ["(WorkflowType = 'OrderToCashWorkflow' OR WorkflowType = 'ClickAndCollectWorkflow')"]
+    types = ("OrderToCashWorkflow", "ClickAndCollectWorkflow", "ReturnWorkflow")
+    clauses = ["(" + " OR ".join(f"WorkflowType = '{t}'" for t in types) + ")"]
     if status_filter:
         clauses.append(f"OrderStatus = '{status_filter.upper()}'")
     if channel:

@@ -79,10 +79,10 @@ def harness_settings(
 
 async def _subscribed(sandbox: FastAPI, timeout: float = 20) -> None:
     """Shipments and store events are only pushed to subscribers: wait for the webhooks
-    service to subscribe to the WMS, the POS and the drop-ship supplier."""
+    service to subscribe to the WMS, the POS, the drop-ship supplier and the returns desk."""
     deadline = time.monotonic() + timeout
     partners = sandbox.state.partners
-    pushing = ("shipstation", "pos", "shipbob")
+    pushing = ("shipstation", "pos", "shipbob", "returns")
     while not all(partners[name].subscriptions for name in pushing):
         if time.monotonic() > deadline:
             raise RuntimeError(f"the webhooks service did not subscribe to all of {pushing}")

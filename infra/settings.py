@@ -63,6 +63,14 @@ class Settings:
     dropship_api_token: str
     dropship_channel_id: str
     dropship_webhook_secret: str
+    # Returns: the policy, where parcels go, the returns desks (warehouse and stores)
+    return_window_days: int
+    return_receipt_days: int
+    return_non_returnable_skus: list[str]
+    returns_node: str
+    returns_desk_url: str
+    returns_desk_key: str
+    returns_api_key: str
     # Customer notifications: Twilio SendGrid v3 mail send with dynamic templates
     sendgrid_api_url: str
     sendgrid_api_key: str
@@ -167,6 +175,17 @@ class Settings:
             dropship_api_token=get("DROPSHIP_API_TOKEN", "sandbox-shipbob-token"),
             dropship_channel_id=get("DROPSHIP_CHANNEL_ID", "184402"),
             dropship_webhook_secret=get("DROPSHIP_WEBHOOK_SECRET", SANDBOX_DROPSHIP_SECRET),
+            return_window_days=int(get("RETURN_WINDOW_DAYS", "30")),
+            return_receipt_days=int(get("RETURN_RECEIPT_DAYS", "14")),
+            return_non_returnable_skus=[
+                sku.strip()
+                for sku in get("RETURN_NON_RETURNABLE_SKUS", "MATCH-LONG-50").split(",")
+                if sku.strip()
+            ],
+            returns_node=get("RETURNS_NODE", "WH-EAST"),
+            returns_desk_url=get("RETURNS_DESK_URL", f"{sandbox}/returns/v1"),
+            returns_desk_key=get("RETURNS_DESK_KEY", "sandbox-returns-desk-key"),
+            returns_api_key=get("RETURNS_API_KEY", "change-me-returns-key"),
             sendgrid_api_url=get("SENDGRID_API_URL", f"{sandbox}/sendgrid"),
             sendgrid_api_key=get("SENDGRID_API_KEY", "SG.sandbox"),
             sendgrid_template_ids=env.get("SENDGRID_TEMPLATE_IDS", ""),

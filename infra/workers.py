@@ -10,17 +10,20 @@ from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
 from activities.inventory_push import InventoryPushActivities
 from activities.order_to_cash import order_activities
+from activities.returns import ReturnLedgerActivities
 from activities.walmart_import import WalmartImportActivities
 from adapters.registry import Adapters
 from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
+from returns.ledger import ReturnLedger
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
+from workflows.returns import ReturnWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
@@ -40,6 +43,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
     inventory = InventoryActivities(
         service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
+    ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
     main = Worker(
         client,
         task_queue=settings.task_queue,
@@ -47,12 +51,18 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
             OrderToCashWorkflow,
             ClickAndCollectWorkflow,
             ShipmentGroupWorkflow,
+            ReturnWorkflow,
             PosDayWorkflow,
             WalmartOrderPollWorkflow,
             InventoryPublisherWorkflow,
             InventoryReconciliationWorkflow,
         ],
-        activities=[*order_activities(adapters, inventory), walmart.import_walmart_orders],
+        activities=[
+            *order_activities(adapters, inventory),
+            walmart.import_walmart_orders,
+            ledger.claim_return,
+            ledger.release_return,
+        ],
     )
     erp = ErpActivities(adapters.erp)
     # At most `erp_max_concurrent_calls` at once in this worker, and `erp_calls_per_second`

@@ -16,6 +16,7 @@ from sandbox import (
     avatax,
     netsuite,
     pos_store,
+    returns_desk,
     sendgrid,
     shipbob,
     shipstation,
@@ -42,6 +43,7 @@ def create_app(
     shop, amzn, mail = shopify.ShopifyState(), amazon.AmazonState(), sendgrid.SendGridState()
     wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
     supplier = shipbob.ShipBobState(SANDBOX_DROPSHIP_SECRET)
+    desk = returns_desk.ReturnsDeskState()
     wms.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -50,6 +52,7 @@ def create_app(
         await wms.aclose()
         await stores.webhooks.aclose()
         await supplier.webhooks.aclose()
+        await desk.webhooks.aclose()
 
     app = FastAPI(title="Partner sandbox", lifespan=lifespan)
     # Starlette runs the last added middleware first: faults, then credentials, then routes.
@@ -72,6 +75,8 @@ def create_app(
     app.include_router(sendgrid.control_router(mail))
     app.include_router(shipbob.router(supplier))
     app.include_router(shipbob.control_router(supplier))
+    app.include_router(returns_desk.router(desk))
+    app.include_router(returns_desk.control_router(desk))
     app.state.partners = {
         "netsuite": ns,
         "avatax": tax,
@@ -82,6 +87,7 @@ def create_app(
         "sendgrid": mail,
         "pos": stores,
         "shipbob": supplier,
+        "returns": desk,
     }
 
     @app.get("/_sandbox/health")
@@ -119,6 +125,10 @@ def create_app(
     @app.get("/_sandbox/netsuite/cashSales")
     async def erp_cash_sales() -> list[dict[str, Any]]:
         return list(ns.cash_sales.values())
+
+    @app.get("/_sandbox/netsuite/creditMemos")
+    async def erp_credit_memos() -> list[dict[str, Any]]:
+        return list(ns.credit_memos.values())
 
     @app.get("/_sandbox/netsuite/invoices")
     async def erp_invoices() -> list[dict[str, Any]]:

@@ -57,6 +57,11 @@ CREDENTIALS: dict[str, tuple[str, str, Callable[[], Response]]] = {
         "Bearer ",
         lambda: JSONResponse({"statusCode": 401, "message": "Unauthorized"}, 401),
     ),
+    "returns": (
+        "authorization",
+        "Bearer ",
+        lambda: JSONResponse({"error": "unauthorized", "message": "bad API key"}, 401),
+    ),
     "amazon": (
         "x-amz-access-token",
         "Atz",

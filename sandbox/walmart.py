@@ -231,6 +231,29 @@ def router(state: WalmartState) -> APIRouter:
     async def cancel(po: str, request: Request) -> dict[str, Any]:
         return await _update(po, request, "orderCancellation", "Cancelled")
 
+    @api.post("/orders/{po}/refund")
+    async def refund(po: str, request: Request) -> dict[str, Any]:
+        """Refund shipped lines (each in full here): their status becomes Refund."""
+        authorized(request)
+        order = existing(po)
+        lines = {line["lineNumber"]: line for line in order["orderLines"]["orderLine"]}
+        updates = (await request.json())["orderRefund"]["orderLines"]["orderLine"]
+        for update in updates:
+            line = lines.get(update["lineNumber"])
+            if line is None or _status(line) not in ("Shipped", "Delivered"):
+                raise VendorError(
+                    error(
+                        400,
+                        "INVALID_REQUEST_CONTENT.GMP_ORDER_API",
+                        f"line {update['lineNumber']} is not shipped; it cannot be refunded",
+                    )
+                )
+        for update in updates:
+            line = lines[update["lineNumber"]]
+            _set_status(line, {"status": "Refund", "statusQuantity": line["orderLineQuantity"]})
+            line["refund"] = update["refunds"]
+        return {"order": order}
+
     return api
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.inventory import LinesRelease, ShipmentCommit
+from activities.inventory import LinesRelease, ReturnRestock, ShipmentCommit
 from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from activities.returns import ClaimRequest
 from activities.store import PickupRef
 from canonical import (
+    CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
     ExceptionCode,
@@ -27,6 +29,7 @@ from canonical.cancellation import LineCancellation
 from canonical.inventory import NodeKind
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickTask
+from canonical.returns import ChannelRefund, ReturnClaim, ReturnLabel, ReturnLabelRequest, TaxRefund
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 
 
@@ -45,6 +48,7 @@ class FakePartners:
         # name -> error raised by every call until `recover(name)` (a partner outage)
         self.down: dict[str, Exception] = {}
         self.plans: list[SourcingPlan] = []  # what the next allocations answer
+        self.refunds: dict[str, ChannelRefund] = {}  # refund id -> what was paid
 
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
@@ -190,6 +194,47 @@ class FakePartners:
     async def cancel_dropship(self, key: str) -> None:
         self._record("cancel_dropship", key)
 
+    @activity.defn(name="claim_return")
+    async def claim_return(self, request: ClaimRequest) -> ReturnClaim:
+        self._record("claim_return", request)
+        return ReturnClaim(granted=request.wanted, before={})
+
+    @activity.defn(name="release_return")
+    async def release_return(self, return_id: str) -> None:
+        self._record("release_return", return_id)
+
+    @activity.defn(name="create_return_label")
+    async def create_return_label(self, request: ReturnLabelRequest) -> ReturnLabel:
+        self._record("create_return_label", request)
+        return ReturnLabel(
+            rma=request.rma, label_id="se-1", carrier="usps", tracking_number="9202001",
+            label_url="https://labels.example/se-1.pdf",
+        )  # fmt: skip
+
+    @activity.defn(name="void_return_label")
+    async def void_return_label(self, rma: str) -> None:
+        self._record("void_return_label", rma)
+
+    @activity.defn(name="refund_return")
+    async def refund_return(self, refund: ChannelRefund) -> str:
+        """Paid once per refund id, like the channels: a retry is answered, not paid again."""
+        self.refunds.setdefault(refund.refund_id, refund)
+        self._record("refund_return", refund)
+        return f"refund-{refund.refund_id}"
+
+    @activity.defn(name="credit_return")
+    async def credit_return(self, request: CreditNoteRequest) -> ErpInvoiceRef:
+        self._record("credit_return", request)
+        return ErpInvoiceRef(erp_id="CM-1", order_erp_id="88214", number="CM-1")
+
+    @activity.defn(name="refund_tax")
+    async def refund_tax(self, refund: TaxRefund) -> None:
+        self._record("refund_tax", refund)
+
+    @activity.defn(name="restock_return")
+    async def restock_return(self, request: ReturnRestock) -> None:
+        self._record("restock_return", request)
+
     @activity.defn(name="cancel_fulfillment")
     async def cancel_fulfillment(self, key: str) -> None:
         self._record("cancel_fulfillment", key)
@@ -218,6 +263,9 @@ class FakePartners:
             self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
+            self.claim_return, self.release_return, self.create_return_label,
+            self.void_return_label, self.refund_return, self.credit_return, self.refund_tax,
+            self.restock_return,
         ]  # fmt: skip
 
 

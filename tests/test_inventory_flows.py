@@ -23,6 +23,7 @@ from infra.order_client import start_order
 from infra.schedules import reconcile_now
 from inventory.service import InventoryService
 from sandbox.shipstation import AutoShip
+from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 
 KEY = "inventory-test-key"
@@ -178,9 +179,7 @@ async def test_support_commands_show_a_sku_and_reconcile_now(
     stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = stack.settings
-    monkeypatch.setenv("TEMPORAL_ADDRESS", settings.temporal_target)
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("ORDER_TASK_QUEUE", settings.task_queue)
+    cli_env(monkeypatch, settings)
     run = starter.main
     assert await asyncio.to_thread(run, ["inventory", "reconcile", "--now"]) == 0
     assert "positions checked, 0 adjusted" in capsys.readouterr().out

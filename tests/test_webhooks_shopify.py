@@ -23,6 +23,7 @@ from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
 from tests.signing import shopify_headers
+from tests.support_cli import cli_env
 from webhooks.app import create_app
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.search_attributes import ALL
@@ -206,14 +207,22 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     body = new_order_body(stack)
     refund = json.loads(contract("shopify_refunds_create")["raw_body"])
     refund["order_id"] = body["id"]
-    orphan = await post(stack, *signed(refund, topic="refunds/create"))  # before its order
-    assert orphan.status_code == 202
-    assert (await settled(stack, orphan.json()["inbox_id"])).status is InboxStatus.FAILED
+    refund["refund_line_items"][0]["restock_type"] = "no_restock"  # money only: no return
+    returned = json.loads(contract("shopify_refunds_create")["raw_body"]) | {
+        "id": refund["id"] + 1,
+        "order_id": body["id"],
+    }
+    orphans = [
+        await post(stack, *signed(payload, topic="refunds/create"))  # before their order
+        for payload in (refund, returned)
+    ]
+    for orphan in orphans:
+        assert orphan.status_code == 202
+        assert (await settled(stack, orphan.json()["inbox_id"])).status is InboxStatus.FAILED
     workflow_id = (await post(stack, *signed(body))).json()["workflow_id"]
 
-    monkeypatch.setenv("DATABASE_URL", stack.settings.database_url)
-    monkeypatch.setenv("TEMPORAL_ADDRESS", stack.settings.temporal_target)
-    replay = ["inbox", "replay", str(orphan.json()["inbox_id"])]
+    cli_env(monkeypatch, stack.settings)
+    replay = ["inbox", "replay", str(orphans[0].json()["inbox_id"])]
     assert await asyncio.to_thread(starter.main, replay) == 0
     assert f"accepted → {workflow_id}" in capsys.readouterr().out.replace("\n", "")
     again = await post(stack, *signed(refund, topic="refunds/create"))  # a second delivery
@@ -221,6 +230,16 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     result = await final(stack, workflow_id)
     refunds = [change.note for change in result.timeline if "channel refund" in change.note]
     assert len(refunds) == 1 and "Mug arrived chipped" in refunds[0]  # recorded once
+
+    # Goods sent back: a return of its own, refused here as the line is not on the order.
+    replay = ["inbox", "replay", str(orphans[1].json()["inbox_id"])]
+    assert await asyncio.to_thread(starter.main, replay) == 0
+    return_id = f"return:shopify:{body['id']}:{returned['id']}"
+    assert f"accepted → {return_id}" in capsys.readouterr().out.replace("\n", "")
+    refused = await final(stack, return_id)
+    assert refused.status is OrderStatus.REFUSED
+    assert refused.return_details is not None
+    assert "15893012803585" in refused.return_details.refused
 
 
 async def test_temporal_down_answers_503_keeps_and_redrives(

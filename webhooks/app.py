@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from adapters.errors import PartnerError
 from adapters.registry import Adapters, build_adapters
+from adapters.returns_desk import ReturnsDesk
 from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip
 from adapters.shipstation import ShipStationWms
 from adapters.store_pos import StorePos
@@ -20,7 +21,7 @@ from inbox.database import engine_for
 from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
-from webhooks import amazon, dropship, inventory, pos, shopify, store, wms
+from webhooks import amazon, dropship, inventory, pos, returns, shopify, store, wms
 from webhooks.dispatcher import Dispatcher
 from webhooks.temporal_link import TemporalLink
 
@@ -58,6 +59,7 @@ def build_dispatcher(
             inventory.SOURCE: inventory.InventoryEvents(booking),
             store.SOURCE: store.StoreEvents(temporal),
             dropship.SOURCE: dropship.SupplierEvents(temporal),
+            returns.SOURCE: returns.ReturnDeskEvents(temporal, settings),
         },
     )
 
@@ -81,6 +83,11 @@ def create_app(settings: Settings) -> FastAPI:
                 adapters.stores.subscribe, f"{public}/webhooks/store", settings.pos_api_key
             )
             tasks.append(asyncio.create_task(_subscribe("POS", subscribe_pos)))
+        desk = ReturnsDesk(settings.returns_desk_url, settings.returns_desk_key)
+        subscribe_desk = partial(
+            desk.subscribe, f"{public}/webhooks/returns", settings.returns_api_key
+        )
+        tasks.append(asyncio.create_task(_subscribe("returns desk", subscribe_desk)))
         if isinstance(adapters.supplier, ShipBobDropShip):
             subscribe_supplier = partial(
                 adapters.supplier.subscribe, f"{public}/webhooks/dropship", SUPPLIER_TOPICS
@@ -93,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await adapters.aclose()
+        await desk.aclose()
 
     app = FastAPI(title="Retail orchestrator webhooks", lifespan=lifespan)
     app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))
@@ -102,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(inventory.router(dispatcher, settings.inventory_api_key))
     app.include_router(store.router(dispatcher, settings.pos_api_key))
     app.include_router(dropship.router(dispatcher, settings.dropship_webhook_secret))
+    app.include_router(returns.router(dispatcher, settings.returns_api_key))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payload import PayloadError, reads_payload
-from adapters.shopify import order_from_webhook
+from adapters.shopify import order_from_webhook, return_from_refund
 from canonical import ChannelEvent, ChannelEventKind, Money
 from canonical.order import Channel, order_workflow_id
 from inbox.store import Inbox, InboxEntry, InboxStatus
@@ -24,6 +24,7 @@ from infra.settings import Settings
 from webhooks.dispatcher import Dispatcher
 from webhooks.order_outcomes import order_cancelled, order_started
 from webhooks.outcome import Outcome, accepted, rejected, temporal_call
+from webhooks.returns import return_started
 from webhooks.temporal_link import TemporalLink
 
 SOURCE = "shopify"
@@ -134,8 +135,11 @@ class ShopifyTopics:
     async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
         try:
             event, order_id = _channel_event(topic, body)
+            returned = return_from_refund(body) if topic == "refunds/create" else None
         except PayloadError as exc:
             return rejected(422, str(exc))
+        if returned is not None:  # goods coming back: a return, whatever the order's state
+            return await return_started(self._temporal, self._settings, returned, may_precede=True)
         workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
         client = await self._temporal.client()
         try:

@@ -13,14 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, LinesRelease, ShipmentCommit
     from activities.models import ChannelAck, ErpOrderInput
-    from activities.notification import NotificationActivities
     from activities.store import PickupRef, StoreActivities
     from activities.tax import TaxActivities
     from canonical import (
@@ -34,8 +32,9 @@ with workflow.unsafe.imports_passed_through():
         TaxQuote,
     )
     from canonical.cancellation import LineCancellation
-    from canonical.notification import Notification, NotificationTemplate
+    from canonical.notification import NotificationTemplate
     from canonical.pickup import Handover, PickLine, PickTask, StoreEvent
+    from canonical.returns import ReturnableOrder
     from canonical.sourcing import DemandLine, SourcingRequest
     from workflows import search_attributes as sa
     from workflows.order_inputs import (
@@ -44,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ClickAndCollectInput,
         ResumeRequest,
     )
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed, business_failure
+    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
 
 
 class PickupExpired(Exception):
@@ -69,6 +68,11 @@ class ClickAndCollectWorkflow(OrderSaga):
     @workflow.query
     def status(self) -> OrderView:
         return self._view(erp_order=self._erp_order, pickup_store=self._store)
+
+    @workflow.query
+    def returnable(self) -> ReturnableOrder:
+        collected = self._status is OrderStatus.COMPLETED
+        return self._returnable(self._taken() if collected else {})
 
     @workflow.signal
     def ready_for_pickup(self, event: StoreEvent) -> None:
@@ -198,7 +202,7 @@ class ClickAndCollectWorkflow(OrderSaga):
         )
         await self._await_ready(input.pick_sla)
         self._set_status(OrderStatus.READY_FOR_PICKUP, f"ready at {self._store}")
-        await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP)
+        await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP, store=self._store)
         await self._await_collection(input.pickup_window)
         # Collected: nothing is undone any more; failures from here need attention.
         self._compensations.clear()
@@ -324,31 +328,8 @@ class ClickAndCollectWorkflow(OrderSaga):
     async def _tell_cancelled(self) -> None:
         expired = NotificationTemplate.PICKUP_EXPIRED
         await self._tell_customer(
-            expired if self._expired else NotificationTemplate.ORDER_CANCELLED
+            expired if self._expired else NotificationTemplate.ORDER_CANCELLED, store=self._store
         )
-
-    async def _tell_customer(self, template: NotificationTemplate) -> None:
-        """A message that could not be sent is noted on the timeline, never fails the order."""
-        email = self._order.customer.email
-        if not email:
-            self._note(f"{template.value}: no customer e-mail")
-            return
-        notification = Notification(
-            notification_id=f"{self._key}:{template.value}",
-            template=template,
-            to_email=email,
-            to_name=self._order.customer.name,
-            data={
-                "order_number": self._order.order_number,
-                "store": self._store,
-                "reason": self._cancel_reason(),
-            },
-        )
-        try:
-            await self._activity(NotificationActivities.notify_customer, notification)
-            self._note(f"customer told: {template.value}")
-        except ActivityError as err:
-            self._note(f"{template.value} not sent: {business_failure(err)[1]}")
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from canonical import Order
+from canonical.returns import ReturnableOrder, ReturnPolicy, ReturnRequest
 from canonical.sourcing import ShipmentGroup
 
 
@@ -116,3 +117,13 @@ class CancelGroup(BaseModel):
 
     group_id: str
     reason: str = Field(min_length=1)
+
+
+class ReturnInput(BaseModel):
+    request: ReturnRequest
+    returnable: ReturnableOrder
+    policy: ReturnPolicy = ReturnPolicy()
+    returns_node: str = Field(default="WH-EAST", description="The node parcels are sent to")
+    returns_warehouse: str | None = Field(default="101", description="Its WMS warehouse id")
+    retry: RetryBudget = RetryBudget()
+    publish_search_attributes: bool = True

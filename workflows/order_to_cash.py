@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical.cancellation import LineCancellation
     from canonical.fulfillment import shipped_quantities
     from canonical.inventory import NodeKind
+    from canonical.returns import ReturnableOrder
     from canonical.sourcing import DemandLine, ShipmentGroup, SourcingPlan, SourcingRequest
     from workflows import search_attributes as sa
     from workflows.order_inputs import (
@@ -100,6 +101,10 @@ class OrderToCashWorkflow(OrderSaga):
             groups=list(self._groups.values()),
             cancelled_lines=self._cancelled_lines,
         )
+
+    @workflow.query
+    def returnable(self) -> ReturnableOrder:
+        return self._returnable(self._shipped_lines())
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> OrderView:

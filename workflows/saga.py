@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from activities.errors import RATE_LIMITED, TRANSIENT
     from activities.models import ChannelCancel
+    from activities.notification import NotificationActivities
     from canonical import (
         ExceptionCode,
         ItemRef,
@@ -29,18 +30,27 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         Step,
     )
+    from canonical.notification import Notification, NotificationTemplate
+    from canonical.returns import ReturnableOrder
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, ResumeRequest, RetryBudget
     from workflows.task_queues import channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
+# Statuses an order takes when goods leave us (a return's window starts with the last).
+SHIPPED_STATUSES = {
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.COMPLETED,
+}
 # Calls held to a partner's rate: each channel's on its own queue, the ERP's on the ERP's.
 CHANNEL_CALLS = {
     ChannelActivities.acknowledge_order,
     ChannelActivities.confirm_shipment,
     ChannelActivities.cancel_channel_order,
     ChannelActivities.cancel_channel_lines,
+    ChannelActivities.refund_return,
 }
 ERP_CALLS = {
     ErpActivities.resolve_items,
@@ -49,6 +59,7 @@ ERP_CALLS = {
     ErpActivities.reduce_sales_order,
     ErpActivities.fulfil_sales_order,
     ErpActivities.invoice_sales_order,
+    ErpActivities.credit_return,
 }
 
 
@@ -117,6 +128,15 @@ class OrderSaga:
             lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
         )
 
+    def _returnable(self, shipped: dict[str, int]) -> ReturnableOrder:
+        """The order and what of it left us, for a return (the day it last shipped)."""
+        left = [c for c in self._timeline if c.status in SHIPPED_STATUSES]
+        return ReturnableOrder(
+            order=self._order,
+            shipped=shipped,
+            shipped_on=left[-1].at.date() if left else None,
+        )
+
     def _refuse_cancel_when_done(self) -> None:
         if self._status.is_final:
             raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
@@ -167,6 +187,27 @@ class OrderSaga:
     @property
     def _key(self) -> str:
         return self._order.key
+
+    async def _tell_customer(
+        self, template: NotificationTemplate, key: str | None = None, **data: str
+    ) -> None:
+        """A message that could not be sent is noted on the timeline, never fails the saga."""
+        email = self._order.customer.email
+        if not email:
+            self._note(f"{template.value}: no customer e-mail")
+            return
+        notification = Notification(
+            notification_id=f"{key or self._key}:{template.value}",
+            template=template,
+            to_email=email,
+            to_name=self._order.customer.name,
+            data={"order_number": self._order.order_number, "reason": self._cancel_reason()} | data,
+        )
+        try:
+            await self._activity(NotificationActivities.notify_customer, notification)
+            self._note(f"customer told: {template.value}")
+        except ActivityError as err:
+            self._note(f"{template.value} not sent: {business_failure(err)[1]}")
 
     async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any) -> T:
         """A forward call, retried within the transient budget."""

@@ -1,0 +1,73 @@
+"""Starting a return: one workflow per return (`return:{channel}:{order}:{return id}`), fed
+with what the order's workflow knows of the order (it answers queries after it closed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from canonical import OrderView
+from canonical.order import Channel, order_workflow_id
+from canonical.returns import ReturnableOrder, ReturnPolicy, ReturnRequest
+from infra.settings import Settings
+from inventory.network import load_network
+from workflows.order_inputs import ReturnInput
+from workflows.returns import ReturnWorkflow
+
+
+class UnknownOrder(LookupError):
+    """No order workflow for the return (never imported, or past the retention period)."""
+
+
+async def returnable_order(
+    client: Client, channel: Channel, external_order_id: str
+) -> ReturnableOrder:
+    order_id = order_workflow_id(channel, external_order_id)
+    try:
+        returnable: ReturnableOrder = await client.get_workflow_handle(order_id).query(
+            "returnable", result_type=ReturnableOrder
+        )
+    except Exception as exc:  # not found, or a type without the query
+        raise UnknownOrder(f"no order workflow {order_id} to return against: {exc}") from exc
+    return returnable
+
+
+def return_input(
+    settings: Settings, request: ReturnRequest, returnable: ReturnableOrder
+) -> ReturnInput:
+    nodes = {node.code: node for node in load_network(settings.inventory_network).nodes}
+    node = nodes.get(settings.returns_node)
+    return ReturnInput(
+        request=request,
+        returnable=returnable,
+        policy=ReturnPolicy(
+            window_days=settings.return_window_days,
+            non_returnable_skus=settings.return_non_returnable_skus,
+            receipt_days=settings.return_receipt_days,
+        ),
+        returns_node=settings.returns_node,
+        returns_warehouse=node.wms_warehouse if node else None,
+    )
+
+
+async def start_return(
+    client: Client, settings: Settings, request: ReturnRequest
+) -> WorkflowHandle[Any, OrderView]:
+    """Start the return once: a redelivery finds the running return, or the closed one."""
+    returnable = await returnable_order(client, request.channel, request.external_order_id)
+    try:
+        return await client.start_workflow(
+            ReturnWorkflow.run,
+            return_input(settings, request, returnable),
+            id=request.workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"return {request.return_id} of {request.channel.value} order "
+            f"{request.external_order_id}",
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle(request.workflow_id, result_type=OrderView)

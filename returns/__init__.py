@@ -1,0 +1,1 @@
+"""The returns ledger: which units of an order earlier returns already took back."""

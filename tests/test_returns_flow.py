@@ -1,0 +1,169 @@
+"""Returns end to end on the dev server with the real worker: a Shopify refund of returned
+goods, a return booked by support, a return at a store's counter. The sandbox plays the
+carrier's label, the warehouse's and the store's returns desks, Shopify, NetSuite and AvaTax."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from adapters.shopify import order_from_webhook
+from canonical import Order, OrderStatus, OrderView
+from infra.harness import Harness, order_harness
+from infra.inventory import open_inventory
+from infra.order_client import order_handle, start_order
+from sandbox.shipstation import AutoShip
+from tests.signing import shopify_headers
+from tests.support_cli import cli_env
+from workflows.order_inputs import OrderToCashInput, RetryBudget
+from workflows.returns import ReturnWorkflow
+
+SECRET = "returns-flow-secret"
+MUG = "MUG-STONE-350"
+
+
+@pytest.fixture
+async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    async with order_harness(
+        dev_env.client, autoship=AutoShip(after_seconds=0.2), SHOPIFY_WEBHOOK_SECRET=SECRET
+    ) as harness:
+        yield harness
+
+
+def sandbox(h: Harness, method: str, path: str, body: Any = None) -> Any:
+    response = httpx.request(method, f"{h.settings.sandbox_url}{path}", json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+async def shipped_order(h: Harness) -> Order:
+    body = sandbox(h, "POST", "/_sandbox/shopify/orders", {"count": 1, "skus": [[MUG, 2]]})[0]
+    order = order_from_webhook(body)
+    handle = await start_order(
+        h.client, h.settings, order, OrderToCashInput(order=order, retry=RetryBudget())
+    )
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED
+    return order
+
+
+async def finished(h: Harness, workflow_id: str) -> OrderView:
+    handle = order_handle(h.client, workflow_id)
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                return await handle.result()
+            except RPCError:  # started in the background after the webhook's answer
+                await asyncio.sleep(0.1)
+
+
+def on_hand(h: Harness, node: str) -> int:
+    (position,) = open_inventory(h.settings).store.positions(skus=[MUG], nodes=[node])
+    return position.on_hand
+
+
+async def test_a_shopify_refund_of_returned_goods_runs_the_return(stack: Harness) -> None:
+    sandbox(stack, "PUT", "/_sandbox/returns/autopilot", {"receive_after_seconds": 0.3})
+    order = await shipped_order(stack)
+    before = on_hand(stack, "WH-EAST")
+    (line,) = order.lines
+    refund = {
+        "id": 1108824670000 + uuid.uuid4().int % 10**6,
+        "admin_graphql_api_id": "gid://shopify/Refund/42",
+        "order_id": int(order.external_id),
+        "created_at": datetime.now(UTC).isoformat(),
+        "note": "Mug arrived chipped",
+        "restock": True,
+        "refund_line_items": [
+            {"id": 1, "line_item_id": int(line.line_id), "quantity": 1, "restock_type": "return",
+             "line_item": {"sku": MUG}},
+        ],
+        "transactions": [{"kind": "refund", "status": "success", "amount": "19.13"}],
+    }  # fmt: skip
+    raw = json.dumps(refund).encode()
+    url = f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify"
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            url, content=raw, headers=shopify_headers(raw, SECRET, "refunds/create")
+        )
+    assert answer.status_code == 202, answer.text
+    return_id = f"return:shopify:{order.external_id}:{refund['id']}"
+    result = await finished(stack, return_id)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    details = result.return_details
+    assert details is not None and details.refund_id == "gid://shopify/Refund/42"
+    assert details.received_at_node == "WH-EAST" and details.label_url
+    view = sandbox(stack, "GET", f"/_sandbox/shopify/orders/{order.external_id}")
+    assert view["refunds"] == []  # the merchant refunded on Shopify already
+    memos = [m for m in sandbox(stack, "GET", "/_sandbox/netsuite/creditMemos")
+             if m["externalId"] == f"{order.key}-R-{refund['id']}"]  # fmt: skip
+    assert len(memos) == 1 and memos[0]["item"]["items"][0]["quantity"] == 1
+    tax = sandbox(stack, "GET", f"/_sandbox/avatax/documents/{order.key}-R-{refund['id']}")
+    assert tax["type"] == "ReturnInvoice" and tax["status"] == "Committed"
+    assert tax["totalAmount"] < 0
+    assert on_hand(stack, "WH-EAST") == before + 1
+    templates = [m["template_id"] for m in sandbox(stack, "GET", "/_sandbox/sendgrid/messages")]
+    assert templates == ["d-returnlabel", "d-refundissued"]
+
+
+async def test_support_books_receives_and_inspects_a_return(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_env(monkeypatch, stack.settings)
+    order = await shipped_order(stack)
+    (line,) = order.lines
+    book = ["return", order.workflow_id, "--line", f"{line.line_id}=2", "--reason", "too big"]
+    assert await asyncio.to_thread(starter.main, book) == 0
+    return_id = capsys.readouterr().out.split("return started: ")[1].split()[0]
+    handle = stack.client.get_workflow_handle(return_id)
+    for _ in range(100):
+        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.AWAITING_RETURN:
+            break
+        await asyncio.sleep(0.1)
+    received = ["return-received", return_id, "--node", "WH-WEST"]
+    assert await asyncio.to_thread(starter.main, received) == 0
+    for _ in range(100):
+        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.INSPECTING:
+            break
+        await asyncio.sleep(0.1)
+    bad = ["inspect", return_id, "--line", f"{line.line_id}=2:broken"]
+    assert await asyncio.to_thread(starter.main, bad) == 1
+    inspect = ["inspect", return_id, "--line", f"{line.line_id}=1:resalable",
+               "--line", f"{line.line_id}=1:damaged"]  # fmt: skip
+    assert await asyncio.to_thread(starter.main, inspect) == 0
+    result = await finished(stack, return_id)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    view = sandbox(stack, "GET", f"/_sandbox/shopify/orders/{order.external_id}")
+    (refund,) = view["refunds"]
+    assert [(i["quantity"], i["restockType"]) for i in refund["refundLineItems"]] == [
+        (2, "NO_RESTOCK")
+    ]
+
+
+async def test_a_return_at_the_store_counter(stack: Harness) -> None:
+    order = await shipped_order(stack)
+    before = (
+        on_hand(stack, "STORE-BOS")
+        if open_inventory(stack.settings).store.positions(skus=[MUG], nodes=["STORE-BOS"])
+        else 0
+    )
+    (line,) = order.lines
+    parcel = sandbox(
+        stack, "POST", "/_sandbox/returns/stores/STORE-BOS",
+        {"order_key": order.key, "lines": [{"line_id": line.line_id, "sku": MUG, "quantity": 1}],
+         "reason": "changed mind"},
+    )  # fmt: skip
+    result = await finished(stack, f"return:shopify:{order.external_id}:{parcel['return_id']}")
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.return_details is not None and result.return_details.label_url is None
+    assert on_hand(stack, "STORE-BOS") == before + 1

@@ -1,0 +1,161 @@
+"""`POST /webhooks/returns`: events of the returns desks, at the warehouse and at the stores'
+counters (`Authorization: Bearer <RETURNS_API_KEY>`; the service subscribes to the desk at
+start), deduplicated on the desk's event id. `requested` starts a return brought to a store;
+`received` tells the return its parcel arrived; `inspected` gives it the inspection result (an
+update: a result the return refuses is answered `refused` with the reason). Channels start
+returns too: Shopify `refunds/create` with returned lines (webhooks/shopify.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from canonical.order import parse_order_key
+from canonical.returns import (
+    InspectedLine,
+    Inspection,
+    ReturnLine,
+    ReturnReceipt,
+    ReturnRequest,
+    ReturnSource,
+)
+from inbox.store import InboxEntry, InboxStatus
+from infra.returns_client import UnknownOrder, start_return
+from infra.settings import Settings
+from inventory.network import load_network
+from webhooks.dispatcher import Dispatcher
+from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
+from webhooks.temporal_link import TemporalLink
+from webhooks.token import bearer_router
+from workflows.returns import ReturnWorkflow
+
+SOURCE = "returns"
+
+
+class DeskLine(BaseModel):
+    line_id: str
+    sku: str = ""
+    quantity: int = Field(gt=0)
+    condition: str | None = None
+    reason: str = ""
+
+
+class DeskEvent(BaseModel):
+    event_id: str = Field(min_length=1)
+    kind: str = Field(pattern="^(requested|received|inspected)$")
+    order_key: str | None = Field(default=None, description="requested: the order returned")
+    rma: str | None = Field(default=None, description="Our RMA: the return's workflow id")
+    return_id: str | None = Field(default=None, description="requested: the POS's return id")
+    store: str | None = None
+    warehouse_id: str | None = None
+    lines: list[DeskLine] = Field(default_factory=list)
+    occurred_at: datetime
+
+
+async def return_started(
+    temporal: TemporalLink, settings: Settings, request: ReturnRequest, *, may_precede: bool
+) -> Outcome:
+    """One return, one workflow, however often it is reported. A channel may report a return
+    before its order (`may_precede`): kept as failed, `inbox replay` starts it later."""
+    client = await temporal.client()
+    try:
+        with temporal_call():
+            handle = await start_return(client, settings, request)
+    except UnknownOrder as exc:
+        if may_precede:
+            return Outcome(InboxStatus.FAILED, 202, request.workflow_id, str(exc))
+        return rejected(422, str(exc))
+    return accepted(handle.id, "return started")
+
+
+class ReturnDeskEvents:
+    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
+        self._temporal = temporal
+        self._settings = settings
+        nodes = load_network(settings.inventory_network).nodes
+        self._by_warehouse = {n.wms_warehouse: n.code for n in nodes if n.wms_warehouse}
+
+    async def _requested(self, event: DeskEvent) -> Outcome:
+        """A customer brought goods back to a store's counter: a new return."""
+        try:
+            channel, external_id = parse_order_key(event.order_key or "")
+        except ValueError:
+            return rejected(422, f"unknown order key {event.order_key!r}")
+        if not event.store or not event.return_id or not event.lines:
+            return rejected(422, "a return at the counter names its store, id and lines")
+        request = ReturnRequest(
+            return_id=event.return_id,
+            channel=channel,
+            external_order_id=external_id,
+            source=ReturnSource.STORE,
+            lines=[ReturnLine(**line.model_dump(exclude={"condition"})) for line in event.lines],
+            requested_at=event.occurred_at,
+            store=event.store,
+        )
+        return await return_started(self._temporal, self._settings, request, may_precede=False)
+
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        try:
+            event = DeskEvent.model_validate_json(entry.body)
+        except ValidationError as exc:
+            return rejected(422, f"not a returns desk event: {exc}")
+        if event.kind == "requested":
+            return await self._requested(event)
+        if event.rma:
+            workflow_id = event.rma
+        else:
+            try:
+                channel, external_id = parse_order_key(event.order_key or "")
+            except ValueError:
+                return rejected(422, "a desk event names its RMA, or its order_key and return_id")
+            workflow_id = ReturnRequest.workflow_id_of(channel, external_id, event.return_id or "")
+        handle = (await self._temporal.client()).get_workflow_handle(workflow_id)
+        try:
+            with temporal_call():
+                if event.kind == "received":
+                    node = event.store or self._by_warehouse.get(
+                        event.warehouse_id or "", self._settings.returns_node
+                    )
+                    receipt = ReturnReceipt(
+                        event_id=event.event_id, node=node, received_at=event.occurred_at
+                    )
+                    await handle.signal(ReturnWorkflow.return_received, receipt)
+                else:
+                    inspection = Inspection(
+                        event_id=event.event_id,
+                        lines=[
+                            InspectedLine(
+                                line_id=line.line_id,
+                                quantity=line.quantity,
+                                condition=line.condition or "resalable",
+                            )
+                            for line in event.lines
+                        ],
+                    )
+                    await handle.execute_update(ReturnWorkflow.inspection_result, inspection)
+        except (WorkflowUpdateFailedError, ValidationError) as exc:
+            cause = getattr(getattr(exc, "cause", None), "message", None) or str(exc)
+            return refused(workflow_id, cause)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            return Outcome(InboxStatus.FAILED, 202, workflow_id, "no open return to route it to")
+        return accepted(workflow_id, event.kind)
+
+
+def router(dispatcher: Dispatcher, api_key: str) -> APIRouter:
+    return bearer_router(
+        dispatcher,
+        source=SOURCE,
+        api_key=api_key,
+        key=lambda body: (body["kind"], body["event_id"]),
+        summary="A returns desk event (warehouse or store counter)",
+        description='`{"event_id", "kind": "requested" | "received" | "inspected", '
+        '"order_key", "rma", "return_id", "store", "warehouse_id", "lines": [{"line_id", '
+        '"sku", "quantity", "condition": "resalable" | "damaged" | "wrong_item", "reason"}], '
+        '"occurred_at"}`, `Authorization: Bearer <RETURNS_API_KEY>`.',
+    )
