@@ -4,6 +4,7 @@ webhook order into the canonical `Order`."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from canonical import (
     Customer,
     ErpOrderRef,
     ExceptionCode,
+    FulfillmentMethod,
     Money,
     Order,
     OrderLine,
@@ -58,11 +60,25 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
     )
 
 
+def pickup_store_of(body: dict[str, Any], pickup_locations: Mapping[str, str]) -> str | None:
+    """The store of a local pickup order. Shopify's REST order does not say "pickup" (its
+    `delivery_category` is gone since 2023-07): a pickup shipping line carries the pickup
+    location's name as `code`, so the merchant's location names are mapped to our stores."""
+    for line in body.get("shipping_lines") or []:
+        store = pickup_locations.get(str(line.get("code") or ""))
+        if store:
+            return store
+    return None
+
+
 @reads_payload("Shopify order")
-def order_from_webhook(body: dict[str, Any]) -> Order:
+def order_from_webhook(
+    body: dict[str, Any], pickup_locations: Mapping[str, str] | None = None
+) -> Order:
     """Shopify `orders/create` body -> canonical order. Discounts come from each line's
     `discount_allocations` (order-level discounts are allocated there too), so the canonical
-    order never double-counts them; shipping is net of its own allocations."""
+    order never double-counts them; shipping is net of its own allocations. A shipping line
+    at one of `pickup_locations` (Shopify location name -> store node) makes it a pickup."""
     currency = body["currency"]
     customer = body.get("customer") or {}
     lines = []
@@ -89,6 +105,7 @@ def order_from_webhook(body: dict[str, Any]) -> Order:
         ],
         currency,
     )
+    pickup_store = pickup_store_of(body, pickup_locations or {})
     return Order(
         channel=Channel.SHOPIFY,
         external_id=str(body["id"]),
@@ -103,6 +120,8 @@ def order_from_webhook(body: dict[str, Any]) -> Order:
             phone=body.get("phone"),
         ),
         ship_to=_address(body.get("shipping_address")),
+        fulfillment=FulfillmentMethod.PICKUP if pickup_store else FulfillmentMethod.SHIP,
+        pickup_store=pickup_store,
         lines=lines,
         shipping=shipping,
         tax_total=_money(body.get("total_tax"), currency),

@@ -49,7 +49,11 @@ def _start_options(
     run: Any
     if order.fulfillment is FulfillmentMethod.PICKUP:
         run = ClickAndCollectWorkflow.run
-        input = input or ClickAndCollectInput(order=order)
+        input = input or ClickAndCollectInput(
+            order=order,
+            pick_sla=timedelta(hours=settings.pick_sla_hours),
+            pickup_window=timedelta(days=settings.pickup_window_days),
+        )
     else:
         run = OrderToCashWorkflow.run
         input = input or OrderToCashInput(

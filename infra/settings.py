@@ -52,6 +52,7 @@ class Settings:
     wms_webhook_token: str
     # Inbound webhooks
     shopify_webhook_secrets: list[str]
+    shopify_pickup_locations: dict[str, str]  # Shopify location name -> store node
     pos_api_key: str
     inventory_api_key: str
     inbox_redrive_seconds: float
@@ -114,6 +115,9 @@ class Settings:
     erp_calls_per_second: float
     # Order workflow
     shipment_sla_hours: float
+    # Click-and-collect: the store's time to pick, the customer's to collect
+    pick_sla_hours: float
+    pickup_window_days: float
 
     @property
     def temporal_target(self) -> str:
@@ -166,6 +170,14 @@ class Settings:
                 )
                 if secret
             ],
+            shopify_pickup_locations=dict(
+                (name.strip(), node.strip())
+                for name, _, node in (
+                    pair.partition("=")
+                    for pair in env.get("SHOPIFY_PICKUP_LOCATIONS", "").split(";")
+                    if "=" in pair
+                )
+            ),
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
@@ -239,4 +251,6 @@ class Settings:
             erp_max_concurrent_calls=int(get("ERP_MAX_CONCURRENT_CALLS", "4")),
             erp_calls_per_second=float(get("ERP_CALLS_PER_SECOND", "10")),
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
+            pick_sla_hours=float(get("PICK_SLA_HOURS", "2")),
+            pickup_window_days=float(get("PICKUP_WINDOW_DAYS", "5")),
         )

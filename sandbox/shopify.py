@@ -351,6 +351,9 @@ class ShopifyState:
 class NewOrders(BaseModel):
     count: int = Field(1, ge=1, le=1000)
     skus: list[tuple[str, int]] | None = Field(None, description="fixed lines (sku, quantity)")
+    pickup_location: str | None = Field(
+        None, description="local pickup at this Shopify location (its name), not shipped"
+    )
 
 
 def router(state: ShopifyState) -> APIRouter:
@@ -377,7 +380,9 @@ def control_router(state: ShopifyState) -> APIRouter:
     @api.post("/orders")
     async def create_orders(spec: NewOrders) -> list[dict[str, Any]]:
         """Place storefront orders; returns their `orders/create` webhook bodies."""
-        bodies = [state.factory.make(spec.skus) for _ in range(spec.count)]
+        bodies = [
+            state.factory.make(spec.skus, pickup=spec.pickup_location) for _ in range(spec.count)
+        ]
         for body in bodies:
             state.add(body)
         return bodies

@@ -41,8 +41,13 @@ class OrderFactory:
         return self._next_id
 
     def make(
-        self, skus: list[tuple[str, int]] | None = None, customer: int | None = None
+        self,
+        skus: list[tuple[str, int]] | None = None,
+        customer: int | None = None,
+        pickup: str | None = None,
     ) -> dict[str, Any]:
+        """An `orders/create` body; `pickup` names the location of a local pickup order, whose
+        shipping line Shopify writes with the location's name as `code` and no charge."""
         pick = skus or [
             (item.sku, self._random.randint(1, 3))
             for item in self._random.sample(CATALOG, self._random.randint(1, 3))
@@ -87,7 +92,8 @@ class OrderFactory:
                     ],
                 }
             )
-        total = subtotal + SHIPPING + total_tax
+        shipping = Decimal(0) if pickup else SHIPPING
+        total = subtotal + shipping + total_tax
         number = 1000 + order_id % 100000
         created = datetime.now(UTC).isoformat(timespec="seconds")
         address = {
@@ -131,9 +137,11 @@ class OrderFactory:
             "shipping_lines": [
                 {
                     "id": self._id(),
-                    "code": "Standard",
-                    "title": "Standard",
-                    "price": f"{SHIPPING:.2f}",
+                    "code": pickup or "Standard",
+                    "title": pickup or "Standard",
+                    "source": "shopify",
+                    "carrier_identifier": "local-pickup" if pickup else None,
+                    "price": f"{shipping:.2f}",
                     "discount_allocations": [],
                     "tax_lines": [],
                 }

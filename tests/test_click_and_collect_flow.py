@@ -5,6 +5,7 @@ customer's messages land in the sandbox SendGrid."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -21,6 +22,8 @@ from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
 from infra.order_client import cancel_from_channel, start_order
+from tests.signing import shopify_headers
+from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import ClickAndCollectInput, RetryBudget
@@ -63,12 +66,26 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         json={"ready_after_seconds": 0.3, "collect_after_seconds": 0.5},
     ).raise_for_status()
     stock_store(stack, "STORE-BOS", 10)
-    order = pickup_order(stack, "STORE-BOS")
-    handle = await start_order(
-        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
-    )
-    result = await asyncio.wait_for(handle.result(), 60)
+    # Ordered on Shopify for local pickup at the Boston location, delivered as a webhook.
+    body = httpx.post(
+        f"{sandbox}/_sandbox/shopify/orders",
+        json={"skus": [("CANDLE-FIG-12OZ", 2)], "pickup_location": "Boston Newbury St store"},
+    ).json()[0]
+    raw = json.dumps(body).encode()
+    headers = shopify_headers(raw, stack.settings.shopify_webhook_secrets[0], "orders/create")
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify",
+            content=raw,
+            headers=headers,
+        )
+    assert answer.status_code == 202, answer.text
+    order = order_from_webhook(body, {"Boston Newbury St store": "STORE-BOS"})
+    result = await result_once_started(stack.client, answer.json()["workflow_id"])
+    handle = stack.client.get_workflow_handle(answer.json()["workflow_id"])
+    assert (await handle.describe()).workflow_type == "ClickAndCollectWorkflow"
     assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.pickup_store == "STORE-BOS"
     pickup = httpx.get(f"{sandbox}/_sandbox/pos/stores/STORE-BOS/pickups/{order.key}").json()
     assert pickup["status"] == "collected" and len(pickup["handovers"]) == 1
     (message,) = httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()

@@ -13,17 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
-from canonical import Order, OrderStatus, OrderView
+from canonical import Order, OrderStatus
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
-from infra.order_client import order_handle, start_order
+from infra.order_client import start_order
 from sandbox.shipstation import AutoShip
 from tests.signing import shopify_headers
+from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.returns import ReturnWorkflow
@@ -57,16 +57,6 @@ async def shipped_order(h: Harness) -> Order:
     return order
 
 
-async def finished(h: Harness, workflow_id: str) -> OrderView:
-    handle = order_handle(h.client, workflow_id)
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                return await handle.result()
-            except RPCError:  # started in the background after the webhook's answer
-                await asyncio.sleep(0.1)
-
-
 def on_hand(h: Harness, node: str) -> int:
     (position,) = open_inventory(h.settings).store.positions(skus=[MUG], nodes=[node])
     return position.on_hand
@@ -98,7 +88,7 @@ async def test_a_shopify_refund_of_returned_goods_runs_the_return(stack: Harness
         )
     assert answer.status_code == 202, answer.text
     return_id = f"return:shopify:{order.external_id}:{refund['id']}"
-    result = await finished(stack, return_id)
+    result = await result_once_started(stack.client, return_id)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     details = result.return_details
     assert details is not None and details.refund_id == "gid://shopify/Refund/42"
@@ -141,7 +131,7 @@ async def test_support_books_receives_and_inspects_a_return(
     inspect = ["inspect", return_id, "--line", f"{line.line_id}=1:resalable",
                "--line", f"{line.line_id}=1:damaged"]  # fmt: skip
     assert await asyncio.to_thread(starter.main, inspect) == 0
-    result = await finished(stack, return_id)
+    result = await result_once_started(stack.client, return_id)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     view = sandbox(stack, "GET", f"/_sandbox/shopify/orders/{order.external_id}")
     (refund,) = view["refunds"]
@@ -163,7 +153,9 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
         {"order_key": order.key, "lines": [{"line_id": line.line_id, "sku": MUG, "quantity": 1}],
          "reason": "changed mind"},
     )  # fmt: skip
-    result = await finished(stack, f"return:shopify:{order.external_id}:{parcel['return_id']}")
+    result = await result_once_started(
+        stack.client, f"return:shopify:{order.external_id}:{parcel['return_id']}"
+    )
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.label_url is None
     assert on_hand(stack, "STORE-BOS") == before + 1

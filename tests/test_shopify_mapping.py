@@ -6,8 +6,9 @@ from pydantic import ValidationError
 
 from adapters.payload import PayloadError
 from adapters.shopify import order_from_webhook
-from canonical import Channel, ExceptionCode, Money
+from canonical import Channel, ExceptionCode, FulfillmentMethod, Money
 from canonical.validation import order_problems
+from sandbox.shopify_orders import OrderFactory
 from tests.contracts import shopify_order_body
 
 
@@ -115,3 +116,14 @@ def test_presentment_currency_differs_from_shop_currency() -> None:
     body["presentment_currency"] = "CAD"  # the customer paid in CAD; the shop books USD
     order = order_from_webhook(body)
     assert order.currency == "USD" and order.total == usd("74.89")
+
+
+def test_a_pickup_shipping_line_at_a_known_location_makes_a_pickup_order() -> None:
+    body = OrderFactory(seed=1).make([("MUG-STONE-350", 1)], pickup="Boston Newbury St store")
+    order = order_from_webhook(body, {"Boston Newbury St store": "STORE-BOS"})
+    assert order.fulfillment is FulfillmentMethod.PICKUP and order.pickup_store == "STORE-BOS"
+    assert order.shipping.is_zero()
+    unknown = order_from_webhook(body, {"Cambridge store": "STORE-CAM"})
+    assert unknown.fulfillment is FulfillmentMethod.SHIP and unknown.pickup_store is None
+    shipped = order_from_webhook(OrderFactory(seed=1).make([("MUG-STONE-350", 1)]))
+    assert shipped.fulfillment is FulfillmentMethod.SHIP

@@ -10,19 +10,18 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from canonical import OrderStatus, OrderView
+from canonical import OrderStatus
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.harness import Harness, UvicornThread, harness_settings, order_harness
-from infra.order_client import order_handle
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
 from tests.signing import shopify_headers
+from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from webhooks.app import create_app
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -73,18 +72,6 @@ def signed(
     return raw, shopify_headers(raw, kw.get("secret", SECRET), topic, kw.get("webhook_id"))
 
 
-async def final(h: Harness, workflow_id: str) -> OrderView:
-    """The order's result; it is started in the background after the answer, so wait for it."""
-    handle = order_handle(h.client, workflow_id)
-    for _ in range(100):
-        try:
-            await handle.describe()
-            break
-        except RPCError:
-            await asyncio.sleep(0.05)
-    return await asyncio.wait_for(handle.result(), 60)
-
-
 async def settled(h: Harness, inbox_id: int) -> InboxEntry:
     """The inbox entry once its background processing recorded an outcome."""
     for _ in range(200):
@@ -112,7 +99,7 @@ async def test_contract_delivery_starts_one_workflow_however_often_delivered(
         other.status_code in (200, 202)
         and other.json()["workflow_id"] == first.json()["workflow_id"]
     )
-    result = await final(stack, "order:shopify:6120458813441")
+    result = await result_once_started(stack.client, "order:shopify:6120458813441")
     assert result.status is OrderStatus.COMPLETED
     late = await post(stack, raw, shopify_headers(raw, SECRET, "orders/create"))  # after it closed
     assert late.status_code == 200 and late.json()["detail"] == "order already processed"
@@ -176,7 +163,7 @@ async def test_cancel_before_create_ends_cancelled(stack: Harness) -> None:
     response = await post(stack, raw, cancelled["headers"])
     assert response.status_code == 202, response.text
     workflow_id = response.json()["workflow_id"]
-    result = await final(stack, workflow_id)
+    result = await result_once_started(stack.client, workflow_id)
     assert result.status is OrderStatus.CANCELLED
     assert "cancel_channel_order" not in result.compensations_done  # Shopify cancelled it itself
     shop = httpx.get(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/6120511275009").json()
@@ -193,7 +180,7 @@ async def test_cancel_after_shipment_is_refused_and_kept(stack: Harness) -> None
     body = new_order_body(stack)
     created = await post(stack, *signed(body))
     workflow_id = created.json()["workflow_id"]
-    assert (await final(stack, workflow_id)).status is OrderStatus.COMPLETED
+    assert (await result_once_started(stack.client, workflow_id)).status is OrderStatus.COMPLETED
     cancelled = {**body, "cancelled_at": "2026-03-14T13:15:29-04:00", "cancel_reason": "customer"}
     response = await post(stack, *signed(cancelled, topic="orders/cancelled"))
     assert response.status_code == 202
@@ -227,7 +214,7 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     assert f"accepted → {workflow_id}" in capsys.readouterr().out.replace("\n", "")
     again = await post(stack, *signed(refund, topic="refunds/create"))  # a second delivery
     assert again.status_code == 202
-    result = await final(stack, workflow_id)
+    result = await result_once_started(stack.client, workflow_id)
     refunds = [change.note for change in result.timeline if "channel refund" in change.note]
     assert len(refunds) == 1 and "Mug arrived chipped" in refunds[0]  # recorded once
 
@@ -236,7 +223,7 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     assert await asyncio.to_thread(starter.main, replay) == 0
     return_id = f"return:shopify:{body['id']}:{returned['id']}"
     assert f"accepted → {return_id}" in capsys.readouterr().out.replace("\n", "")
-    refused = await final(stack, return_id)
+    refused = await result_once_started(stack.client, return_id)
     assert refused.status is OrderStatus.REFUSED
     assert refused.return_details is not None
     assert "15893012803585" in refused.return_details.refused

@@ -17,10 +17,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.payload import PayloadError, reads_payload
 from adapters.shopify import order_from_webhook, return_from_refund
 from canonical import ChannelEvent, ChannelEventKind, Money
+from canonical.inventory import NodeKind
 from canonical.order import Channel, order_workflow_id
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.order_client import report_channel_event
 from infra.settings import Settings
+from inventory.network import load_network
 from webhooks.dispatcher import Dispatcher
 from webhooks.order_outcomes import order_cancelled, order_started
 from webhooks.outcome import Outcome, accepted, rejected, temporal_call
@@ -73,6 +75,15 @@ class ShopifyTopics:
         self._temporal = temporal
         self._settings = settings
         self._inbox = inbox
+        stores = [
+            n for n in load_network(settings.inventory_network).nodes if n.kind is NodeKind.STORE
+        ]
+        # A pickup shipping line names the Shopify location: by default a store's name or code.
+        self._pickup_locations = {
+            **{n.name: n.code for n in stores},
+            **{n.code: n.code for n in stores},
+            **settings.shopify_pickup_locations,
+        }
 
     async def precheck(self, entry: InboxEntry) -> Outcome:
         """Everything that needs neither Temporal nor a partner, so the answer is fast."""
@@ -82,7 +93,7 @@ class ShopifyTopics:
         try:
             match entry.topic:
                 case "orders/create" | "orders/cancelled":
-                    workflow_id = order_from_webhook(body).workflow_id
+                    workflow_id = order_from_webhook(body, self._pickup_locations).workflow_id
                 case "refunds/create" | "fulfillments/create":
                     workflow_id = order_workflow_id(
                         Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
@@ -118,14 +129,14 @@ class ShopifyTopics:
 
     async def _create(self, body: dict[str, Any]) -> Outcome:
         try:
-            order = order_from_webhook(body)
+            order = order_from_webhook(body, self._pickup_locations)
         except PayloadError as exc:
             return rejected(422, str(exc))
         return await order_started(await self._temporal.client(), self._settings, order)
 
     async def _cancelled(self, body: dict[str, Any]) -> Outcome:
         try:
-            order = order_from_webhook(body)
+            order = order_from_webhook(body, self._pickup_locations)
         except PayloadError as exc:
             return rejected(422, str(exc))
         reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
