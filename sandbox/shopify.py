@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -356,6 +357,75 @@ class NewOrders(BaseModel):
     )
 
 
+class ReturnedLine(BaseModel):
+    line_item_id: int
+    quantity: int = Field(gt=0)
+
+
+class MerchantReturn(BaseModel):
+    """The merchant refunds goods coming back (restock type `return`) in the Shopify admin."""
+
+    lines: list[ReturnedLine] = Field(min_length=1)
+    note: str = ""
+
+
+def refund_webhook_body(state: ShopifyState, gid: str, spec: MerchantReturn) -> dict[str, Any]:
+    """Refund in the sandbox shop, and the REST `refunds/create` body Shopify then sends."""
+    order = state.orders[gid]
+    body = order["body"]
+    by_id = {line["id"]: line for line in body["line_items"]}
+    wanted = [
+        {"lineItemId": by_id[line.line_item_id]["admin_graphql_api_id"], "quantity": line.quantity}
+        for line in spec.lines
+    ]
+    money = state._suggest(order, wanted)["amountSet"]["shopMoney"]
+    made = state._refund(
+        {
+            "input": {
+                "orderId": gid,
+                "note": spec.note,
+                "refundLineItems": [{**item, "restockType": "RETURN"} for item in wanted],
+                "transactions": [{"amount": money["amount"], "kind": "REFUND"}],
+            }
+        }
+    )
+    if made["userErrors"]:
+        raise ValueError(made["userErrors"][0]["message"])
+    refund_id = int(made["refund"]["id"].rsplit("/", 1)[1])
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return {
+        "id": refund_id,
+        "admin_graphql_api_id": made["refund"]["id"],
+        "order_id": body["id"],
+        "created_at": now,
+        "processed_at": now,
+        "note": spec.note,
+        "restock": True,
+        "refund_line_items": [
+            {
+                "id": state.new_id(),
+                "line_item_id": line.line_item_id,
+                "quantity": line.quantity,
+                "restock_type": "return",
+                "line_item": {"id": line.line_item_id, "sku": by_id[line.line_item_id]["sku"]},
+            }
+            for line in spec.lines
+        ],
+        "transactions": [
+            {
+                "id": state.new_id(),
+                "order_id": body["id"],
+                "kind": "refund",
+                "gateway": "shopify_payments",
+                "status": "success",
+                "amount": money["amount"],
+                "currency": money["currencyCode"],
+                "created_at": now,
+            }
+        ],
+    }
+
+
 def router(state: ShopifyState) -> APIRouter:
     api = APIRouter(prefix="/shopify/{shop}/admin/api/{version}")
 
@@ -386,6 +456,17 @@ def control_router(state: ShopifyState) -> APIRouter:
         for body in bodies:
             state.add(body)
         return bodies
+
+    @api.post("/orders/{order_id}/returns")
+    async def merchant_return(order_id: int, spec: MerchantReturn) -> Response:
+        """The merchant refunds returned goods; returns the `refunds/create` webhook body."""
+        gid = f"gid://shopify/Order/{order_id}"
+        if gid not in state.orders:
+            return JSONResponse({"detail": "no such order"}, status_code=404)
+        try:
+            return JSONResponse(refund_webhook_body(state, gid, spec))
+        except (KeyError, ValueError) as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @api.put("/plan")
     async def set_plan(plan: ShopifyPlan) -> ShopifyPlan:

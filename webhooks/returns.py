@@ -7,11 +7,13 @@ returns too: Shopify `refunds/create` with returned lines (webhooks/shopify.py).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical.order import parse_order_key
@@ -34,6 +36,7 @@ from webhooks.token import bearer_router
 from workflows.returns import ReturnWorkflow
 
 SOURCE = "returns"
+START_PATIENCE_SECONDS = 10.0  # how long an event waits for the return it belongs to
 
 
 class DeskLine(BaseModel):
@@ -114,37 +117,48 @@ class ReturnDeskEvents:
                 return rejected(422, "a desk event names its RMA, or its order_key and return_id")
             workflow_id = ReturnRequest.workflow_id_of(channel, external_id, event.return_id or "")
         handle = (await self._temporal.client()).get_workflow_handle(workflow_id)
-        try:
-            with temporal_call():
-                if event.kind == "received":
-                    node = event.store or self._by_warehouse.get(
-                        event.warehouse_id or "", self._settings.returns_node
+        waited = 0.0
+        while True:
+            try:
+                with temporal_call():
+                    await self._route(handle, event)
+                return accepted(workflow_id, event.kind)
+            except (WorkflowUpdateFailedError, ValidationError) as exc:
+                cause = getattr(getattr(exc, "cause", None), "message", None) or str(exc)
+                return refused(workflow_id, cause)
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                if waited >= START_PATIENCE_SECONDS:
+                    return Outcome(
+                        InboxStatus.FAILED, 202, workflow_id, "no open return to route it to"
                     )
-                    receipt = ReturnReceipt(
-                        event_id=event.event_id, node=node, received_at=event.occurred_at
-                    )
-                    await handle.signal(ReturnWorkflow.return_received, receipt)
-                else:
-                    inspection = Inspection(
-                        event_id=event.event_id,
-                        lines=[
-                            InspectedLine(
-                                line_id=line.line_id,
-                                quantity=line.quantity,
-                                condition=line.condition or "resalable",
-                            )
-                            for line in event.lines
-                        ],
-                    )
-                    await handle.execute_update(ReturnWorkflow.inspection_result, inspection)
-        except (WorkflowUpdateFailedError, ValidationError) as exc:
-            cause = getattr(getattr(exc, "cause", None), "message", None) or str(exc)
-            return refused(workflow_id, cause)
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            return Outcome(InboxStatus.FAILED, 202, workflow_id, "no open return to route it to")
-        return accepted(workflow_id, event.kind)
+            # A desk can report its inspection before the return it started has begun.
+            await asyncio.sleep(0.25)
+            waited += 0.25
+
+    async def _route(self, handle: WorkflowHandle[Any, Any], event: DeskEvent) -> None:
+        if event.kind == "received":
+            node = event.store or self._by_warehouse.get(
+                event.warehouse_id or "", self._settings.returns_node
+            )
+            receipt = ReturnReceipt(
+                event_id=event.event_id, node=node, received_at=event.occurred_at
+            )
+            await handle.signal(ReturnWorkflow.return_received, receipt)
+            return
+        inspection = Inspection(
+            event_id=event.event_id,
+            lines=[
+                InspectedLine(
+                    line_id=line.line_id,
+                    quantity=line.quantity,
+                    condition=line.condition or "resalable",
+                )
+                for line in event.lines
+            ],
+        )
+        await handle.execute_update(ReturnWorkflow.inspection_result, inspection)
 
 
 def router(dispatcher: Dispatcher, api_key: str) -> APIRouter:
