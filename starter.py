@@ -1,11 +1,17 @@
 """Starts and steers order workflows.
 
-python starter.py demo [--orders N] [--exit]     local stack + sample orders + live table
+python starter.py demo [--orders N] [--exit] [--scenario ship|bopis|split|returns|mixed]
+                                                 local stack + sample traffic + live table
 python starter.py run                            local stack, no demo traffic
 python starter.py status ID
 python starter.py cancel ID --reason TEXT
 python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
 python starter.py change-store ID STORE [--note TEXT]   move a pickup order short of stock
+python starter.py ready ID | picked-up ID [--line LINE=QTY ...]   a store's pickup events
+python starter.py cancel-group ID GROUP --reason TEXT | reject-group ID GROUP --reason TEXT
+python starter.py return ID --line LINE=QTY [--reason TEXT]   customer service books a return
+python starter.py return-received RMA --node NODE
+python starter.py inspect RMA --line LINE=QTY:resalable|damaged|wrong_item ...
 python starter.py list [--status S] [--channel C]
 python starter.py inbox list [--status failed] [--source shopify]
 python starter.py inbox replay ID
@@ -22,6 +28,7 @@ import signal
 import sys
 
 from cli import demo, inbox, inventory, support
+from cli.demo_traffic import SCENARIOS
 from infra.settings import Settings
 
 
@@ -38,6 +45,13 @@ def parser() -> argparse.ArgumentParser:
         help="exit once every order settled (0) or after --timeout (1)",
     )
     d.add_argument("--timeout", type=float, default=300)
+    d.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="ship",
+        help="ship: shipped orders; bopis: picked up in store; split: split shipments; "
+        "returns: delivered then returned; mixed: all four",
+    )
     sub.add_parser("run", help="run the stack without demo traffic")
     s = sub.add_parser("status", help="show one order")
     s.add_argument("id")
@@ -109,7 +123,9 @@ def parser() -> argparse.ArgumentParser:
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "demo":
-            return await demo.run_stack(settings, args.orders, args.exit, args.timeout)
+            return await demo.run_stack(
+                settings, args.orders, args.exit, args.timeout, args.scenario
+            )
         case "run":
             return await demo.run_stack(settings, 0, False, 0)
         case "status":

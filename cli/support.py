@@ -12,20 +12,16 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import OrderView
-from canonical.order import parse_order_key
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.returns import (
     Condition,
     InspectedLine,
     Inspection,
-    ReturnLine,
     ReturnReceipt,
-    ReturnRequest,
-    ReturnSource,
 )
 from cli.render import order_detail, status_text
 from infra.order_client import order_key_of, workflow_id_from
-from infra.returns_client import UnknownOrder, returnable_order, start_return
+from infra.returns_client import UnknownOrder, book_support_return
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
 from workflows import search_attributes as sa
@@ -214,28 +210,12 @@ async def start_support_return(
 ) -> None:
     """Customer service books a return of these units (line id -> quantity)."""
     client = await _client(settings)
-    workflow_id = workflow_id_from(order_id)
-    channel, external_id = parse_order_key(order_key_of(workflow_id))
     try:
-        returnable = await returnable_order(client, channel, external_id)
+        handle = await book_support_return(
+            client, settings, workflow_id_from(order_id), lines, reason
+        )
     except UnknownOrder as exc:
         raise SupportError(str(exc)) from exc
-    by_id = {line.line_id: line for line in returnable.order.lines}
-    unknown = sorted(set(lines) - set(by_id))
-    if unknown:
-        raise SupportError(f"{returnable.order.order_number} has no line {', '.join(unknown)}.")
-    request = ReturnRequest(
-        return_id=f"CS-{uuid.uuid4().hex[:8]}",
-        channel=channel,
-        external_order_id=external_id,
-        source=ReturnSource.SUPPORT,
-        lines=[
-            ReturnLine(line_id=line, sku=by_id[line].sku, quantity=q, reason=reason)
-            for line, q in lines.items()
-        ],
-        requested_at=datetime.now(UTC),
-    )
-    handle = await start_return(client, settings, request)
     console.print(f"return started: {handle.id}")
 
 

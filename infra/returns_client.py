@@ -3,6 +3,8 @@ with what the order's workflow knows of the order (it answers queries after it c
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -10,8 +12,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from canonical import OrderView
-from canonical.order import Channel, order_workflow_id
-from canonical.returns import ReturnableOrder, ReturnPolicy, ReturnRequest
+from canonical.order import Channel, order_workflow_id, parse_order_key
+from canonical.returns import (
+    ReturnableOrder,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnRequest,
+    ReturnSource,
+)
+from infra.order_client import order_key_of
 from infra.settings import Settings
 from inventory.network import load_network
 from workflows.order_inputs import ReturnInput
@@ -19,7 +28,8 @@ from workflows.returns import ReturnWorkflow
 
 
 class UnknownOrder(LookupError):
-    """No order workflow for the return (never imported, or past the retention period)."""
+    """No order workflow for the return (never imported, or past the retention period), or
+    no such line on it."""
 
 
 async def returnable_order(
@@ -71,3 +81,27 @@ async def start_return(
         )
     except WorkflowAlreadyStartedError:
         return client.get_workflow_handle(request.workflow_id, result_type=OrderView)
+
+
+async def book_support_return(
+    client: Client, settings: Settings, order_workflow: str, lines: dict[str, int], reason: str
+) -> WorkflowHandle[Any, OrderView]:
+    """Customer service books a return of these units (line id -> quantity)."""
+    channel, external_id = parse_order_key(order_key_of(order_workflow))
+    returnable = await returnable_order(client, channel, external_id)
+    by_id = {line.line_id: line for line in returnable.order.lines}
+    unknown = sorted(set(lines) - set(by_id))
+    if unknown:
+        raise UnknownOrder(f"{returnable.order.order_number} has no line {', '.join(unknown)}.")
+    request = ReturnRequest(
+        return_id=f"CS-{uuid.uuid4().hex[:8]}",
+        channel=channel,
+        external_order_id=external_id,
+        source=ReturnSource.SUPPORT,
+        lines=[
+            ReturnLine(line_id=line, sku=by_id[line].sku, quantity=q, reason=reason)
+            for line, q in lines.items()
+        ],
+        requested_at=datetime.now(UTC),
+    )
+    return await start_return(client, settings, request)

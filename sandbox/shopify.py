@@ -352,6 +352,7 @@ class ShopifyState:
 class NewOrders(BaseModel):
     count: int = Field(1, ge=1, le=1000)
     skus: list[tuple[str, int]] | None = Field(None, description="fixed lines (sku, quantity)")
+    customer: int | None = Field(None, ge=0, description="one of the sandbox's customers")
     pickup_location: str | None = Field(
         None, description="local pickup at this Shopify location (its name), not shipped"
     )
@@ -451,7 +452,8 @@ def control_router(state: ShopifyState) -> APIRouter:
     async def create_orders(spec: NewOrders) -> list[dict[str, Any]]:
         """Place storefront orders; returns their `orders/create` webhook bodies."""
         bodies = [
-            state.factory.make(spec.skus, pickup=spec.pickup_location) for _ in range(spec.count)
+            state.factory.make(spec.skus, spec.customer, pickup=spec.pickup_location)
+            for _ in range(spec.count)
         ]
         for body in bodies:
             state.add(body)

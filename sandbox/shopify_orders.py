@@ -53,7 +53,9 @@ class OrderFactory:
             for item in self._random.sample(CATALOG, self._random.randint(1, 3))
         ]
         first, last, line1, line2, city, region, postal = CUSTOMERS[
-            customer if customer is not None else self._random.randrange(len(CUSTOMERS))
+            customer % len(CUSTOMERS)
+            if customer is not None
+            else self._random.randrange(len(CUSTOMERS))
         ]
         rate = Decimal(STATE_RATES[region])
         order_id, currency = self._id(), "USD"

@@ -95,8 +95,13 @@ class ShopifyTopics:
                 case "orders/create" | "orders/cancelled":
                     workflow_id = order_from_webhook(body, self._pickup_locations).workflow_id
                 case "refunds/create" | "fulfillments/create":
-                    workflow_id = order_workflow_id(
-                        Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
+                    returned = return_from_refund(body) if entry.topic == "refunds/create" else None
+                    workflow_id = (
+                        returned.workflow_id
+                        if returned
+                        else order_workflow_id(
+                            Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
+                        )
                     )
                 case _:
                     return Outcome(

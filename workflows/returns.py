@@ -200,7 +200,7 @@ class ReturnWorkflow(OrderSaga):
         self._before = claim.before
         if not claim.granted:
             raise ReturnRefused()
-        self._note(f"authorised: {claim.granted}")
+        self._note(f"authorised: {self._units(claim.granted)}")
 
     async def _send_label(self, input: ReturnInput) -> None:
         assert self._order.ship_to is not None  # the goods were shipped there
@@ -330,10 +330,16 @@ class ReturnWorkflow(OrderSaga):
         await self._tell_customer(NotificationTemplate.REFUND_ISSUED, self._rma)
         self._step = Step.DONE
         self._set_status(
-            OrderStatus.COMPLETED, f"refunded {refunded}, credit note {self._details.credit_note}"
+            OrderStatus.COMPLETED,
+            f"refunded {self._units(refunded)}, credit note {self._details.credit_note}",
         )
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _units(self, lines: dict[str, int]) -> str:
+        """'2 x CANDLE-CEDAR-8OZ, 1 x MUG-STONE-350' for a timeline note."""
+        skus = {line.line_id: line.sku for line in self._order.lines}
+        return ", ".join(f"{units} x {skus.get(line, line)}" for line, units in lines.items())
 
     @property
     def _rma(self) -> str:
