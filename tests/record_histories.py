@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,7 +29,9 @@ from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory, publisher_signals
 from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
+from infra.returns_client import book_support_return
 from infra.schedules import reconcile_now
+from tests.split_orders import split_order
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
@@ -45,6 +48,9 @@ from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# A history's JSON does not hold its workflow id; workflows that derive child ids from it
+# replay only under the id they ran with.
+WORKFLOW_IDS = HISTORIES / "workflow_ids.json"
 QUICK = RetryBudget(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2)
 )
@@ -301,6 +307,79 @@ async def pickup_cancelled(h: Harness) -> Any:
     return handle
 
 
+def _partners(h: Harness, **autopilots: dict[str, object]) -> None:
+    """Sandbox autopilots by path: `pos`, `shipbob`, `returns`, `shipstation_autoship`."""
+    for name, settings in autopilots.items():
+        path = "shipstation/autoship" if name == "shipstation_autoship" else f"{name}/autopilot"
+        httpx.put(f"{h.settings.sandbox_url}/_sandbox/{path}", json=settings).raise_for_status()
+
+
+async def _split(h: Harness, mug_at: tuple[str, ...], reject: bool) -> Handle:
+    """A split order: the warehouse ships the candles; the store ships the mug or rejects it,
+    and then the supplier ships it if it has one."""
+    _partners(
+        h,
+        shipstation_autoship={"after_seconds": 0.3},
+        pos={"ready_after_seconds": 0.3, "reject_shipments": reject},
+        shipbob={"ship_after_seconds": 0.3},
+    )
+    order = await split_order(h, mug_at)
+    handle = await start_order(
+        h.client, h.settings, order, OrderToCashInput(order=order, retry=QUICK)
+    )
+    try:
+        await asyncio.wait_for(handle.result(), 60)
+    finally:
+        _partners(h, shipstation_autoship={})
+    return handle
+
+
+async def split_lines_cancelled(h: Harness) -> Handle:
+    return await _split(h, ("STORE-BOS",), reject=True)
+
+
+async def split_resourced(h: Harness) -> Handle:
+    return await _split(h, ("STORE-BOS", "DS-LUMEN"), reject=True)
+
+
+async def split_shipped(h: Harness) -> Handle:
+    return await _split(h, ("STORE-BOS",), reject=False)
+
+
+def _group(split: Callable[[Harness], Awaitable[Handle]], group: str) -> Any:
+    async def scenario(h: Harness) -> Any:
+        parent = await split(h)
+        return h.client.get_workflow_handle(f"{parent.id}~{group}")
+
+    return scenario
+
+
+async def _returned(
+    h: Harness, reason: str, skus: list[tuple[str, int]] | None = None, **desk: object
+) -> Any:
+    """A shipped order, one unit of it sent back (booked by support), the desk on autopilot."""
+    _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3, **desk})
+    handle = await _start(h, skus or [("CANDLE-CEDAR-8OZ", 1)])
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    _ship(h, handle)
+    await asyncio.wait_for(handle.result(), 60)
+    view = await handle.query(OrderToCashWorkflow.status)
+    line_id = view.shipments[0].lines[0].line_id
+    return await book_support_return(h.client, h.settings, handle.id, {line_id: 1}, reason)
+
+
+async def return_refunded(h: Harness) -> Any:
+    return await _returned(h, "too big")
+
+
+async def return_damaged(h: Harness) -> Any:
+    return await _returned(h, "cracked", condition="damaged")
+
+
+async def return_refused(h: Harness) -> Any:
+    return await _returned(h, "not needed", [("MATCH-LONG-50", 1)])
+
+
 async def _client(h: Harness) -> Client:
     return h.client
 
@@ -315,6 +394,9 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "refund_reported": refund_reported,
     "out_of_stock_cancelled": out_of_stock_cancelled,
     "backordered_then_cancelled": backordered_then_cancelled,
+    "split_shipped": split_shipped,
+    "split_lines_cancelled": split_lines_cancelled,  # before the supplier has any mugs
+    "split_resourced": split_resourced,
 }
 # file prefix (the workflow type) -> scenarios
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
@@ -323,6 +405,17 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "walmart_poll": {"imported": walmart_poll},
     "inventory_reconciliation": {"drift_booked": reconciliation},
     "inventory_publisher": {"burst_pushed": publisher},
+    "shipment_group": {
+        "warehouse_shipped": _group(split_shipped, "g1"),
+        "store_shipped": _group(split_shipped, "g2"),
+        "store_rejected": _group(split_resourced, "g2"),
+        "dropship_shipped": _group(split_resourced, "g3"),
+    },
+    "returns": {
+        "refunded": return_refunded,
+        "damaged": return_damaged,
+        "refused": return_refused,
+    },
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,
@@ -339,6 +432,7 @@ async def record(version: str) -> list[Path]:
         search_attributes=SEARCH_ATTRIBUTES,
     )
     written = []
+    ids = json.loads(WORKFLOW_IDS.read_text()) if WORKFLOW_IDS.exists() else {}
     try:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
         async with order_harness(env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0") as harness:
@@ -350,9 +444,11 @@ async def record(version: str) -> list[Path]:
                     history = await handle.fetch_history()
                     path = HISTORIES / f"{prefix}_{version}_{name}.json"
                     path.write_text(history.to_json())
+                    ids[path.stem] = handle.id
                     written.append(path)
     finally:
         await env.shutdown()
+        WORKFLOW_IDS.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
     return written
 
 

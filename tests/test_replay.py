@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,14 @@ from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
+from workflows.returns import ReturnWorkflow
+from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*_v*_*.json"))
+WORKFLOW_IDS: dict[str, str] = json.loads(
+    (Path(__file__).parent / "histories" / "workflow_ids.json").read_text()
+)
 
 
 WORKFLOWS = [
@@ -26,6 +32,8 @@ WORKFLOWS = [
     InventoryPublisherWorkflow,
     InventoryReconciliationWorkflow,
     ClickAndCollectWorkflow,
+    ShipmentGroupWorkflow,
+    ReturnWorkflow,
 ]
 
 
@@ -38,11 +46,16 @@ def test_every_workflow_type_has_recorded_histories() -> None:
         "inventory_publisher",
         "inventory_reconciliation",
         "click_and_collect",
+        "shipment_group",
+        "returns",
     }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
+    workflow_id = WORKFLOW_IDS.get(path.stem, path.stem)
+    result = await replayer.replay_workflow(
+        WorkflowHistory.from_json(workflow_id, path.read_text())
+    )
     assert result.replay_failure is None

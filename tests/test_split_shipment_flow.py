@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -19,64 +18,26 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from adapters.shopify import order_from_webhook
 from canonical import Order, OrderStatus
-from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
 from infra.order_client import start_order
-from infra.schedules import reconcile_now
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox.shipbob import standard_signature
 from sandbox.shipstation import AutoShip
+from tests.split_orders import CANDLE, MUG, get, put, split_order
 from tests.support_cli import cli_env
 from webhooks.dropship import signature_valid
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
 
 QUICK = RetryBudget(initial_interval=timedelta(milliseconds=200))
-CANDLE, MUG = "CANDLE-FIG-12OZ", "MUG-STONE-350"
 
 
 @pytest.fixture
 async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
     async with order_harness(dev_env.client, autoship=AutoShip(after_seconds=0.3)) as harness:
         yield harness
-
-
-def put(h: Harness, path: str, body: Any) -> None:
-    httpx.put(f"{h.settings.sandbox_url}{path}", json=body).raise_for_status()
-
-
-def get(h: Harness, path: str) -> Any:
-    return httpx.get(f"{h.settings.sandbox_url}{path}").json()
-
-
-async def split_order(h: Harness, mug_at: tuple[str, ...]) -> Order:
-    """Candles only at the east warehouse, the mug only at `mug_at`: no node has both."""
-    for sku, east in ((CANDLE, 10), (MUG, 0)):
-        for warehouse, units in (("101", east), ("102", 0)):
-            put(h, f"/_sandbox/shipstation/inventory/{warehouse}/{sku}", {"on_hand": units})
-    await reconcile_now(h.client, h.settings)
-    open_inventory(h.settings).store.record(
-        [
-            InventoryEvent(
-                source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku=MUG, node=node, quantity=5,
-            )
-            for node in mug_at
-        ]
-    )  # fmt: skip
-    body = httpx.post(
-        f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": [(CANDLE, 2), (MUG, 1)]},
-    ).json()[0]
-    order = order_from_webhook(body)
-    assert order.ship_to is not None  # to Boston: the Boston store is nearer than the supplier
-    boston = order.ship_to.model_copy(
-        update={"city": "Boston", "region": "MA", "postal_code": "02116"}
-    )
-    return order.model_copy(update={"ship_to": boston})
 
 
 async def run(h: Harness, order: Order) -> Any:

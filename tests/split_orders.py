@@ -1,0 +1,53 @@
+"""Orders no single node can ship: the candles only at the east warehouse, the mug only at
+the given stores or supplier (shared by the split shipment tests and the recorded histories)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from adapters.shopify import order_from_webhook
+from canonical import Order
+from canonical.inventory import InventoryEvent, InventoryEventKind
+from infra.harness import Harness
+from infra.inventory import open_inventory
+from infra.schedules import reconcile_now
+
+CANDLE, MUG = "CANDLE-FIG-12OZ", "MUG-STONE-350"
+
+
+def put(h: Harness, path: str, body: Any) -> None:
+    httpx.put(f"{h.settings.sandbox_url}{path}", json=body).raise_for_status()
+
+
+def get(h: Harness, path: str) -> Any:
+    return httpx.get(f"{h.settings.sandbox_url}{path}").json()
+
+
+async def split_order(h: Harness, mug_at: tuple[str, ...]) -> Order:
+    """Candles only at the east warehouse, the mug only at `mug_at`: no node has both."""
+    for sku, east in ((CANDLE, 10), (MUG, 0)):
+        for warehouse, units in (("101", east), ("102", 0)):
+            put(h, f"/_sandbox/shipstation/inventory/{warehouse}/{sku}", {"on_hand": units})
+    await reconcile_now(h.client, h.settings)
+    open_inventory(h.settings).store.record(
+        [
+            InventoryEvent(
+                source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
+                sku=MUG, node=node, quantity=5,
+            )
+            for node in mug_at
+        ]
+    )  # fmt: skip
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
+        json={"count": 1, "skus": [(CANDLE, 2), (MUG, 1)]},
+    ).json()[0]
+    order = order_from_webhook(body)
+    assert order.ship_to is not None  # to Boston: the Boston store is nearer than the supplier
+    boston = order.ship_to.model_copy(
+        update={"city": "Boston", "region": "MA", "postal_code": "02116"}
+    )
+    return order.model_copy(update={"ship_to": boston})
