@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandbox.subscribers import Subscribers
 from sandbox.webhook_sender import WebhookSender
 
 STORES = ("STORE-BOS", "STORE-NYC", "STORE-SF")
@@ -48,9 +49,9 @@ class Autopilot(BaseModel):
 class PosStoreState:
     def __init__(self) -> None:
         self.pickups: dict[tuple[str, str], dict[str, Any]] = {}
-        self.subscriptions: dict[str, dict[str, Any]] = {}
         self.autopilot = Autopilot()
         self.webhooks = WebhookSender("StorePOS")
+        self.subscriptions = Subscribers(self.webhooks)
 
     def event(
         self, pickup: dict[str, Any], kind: str, lines: list[dict[str, Any]], **extra: str
@@ -64,8 +65,7 @@ class PosStoreState:
             "occurred_at": datetime.now(UTC).isoformat(),
             **extra,
         }
-        for subscription in self.subscriptions.values():
-            self.webhooks.post(subscription["url"], body, subscription["headers"])
+        self.subscriptions.notify(body)
 
     def ship(self, pickup: dict[str, Any]) -> None:
         pickup["status"] = "shipped"
@@ -185,15 +185,7 @@ def router(state: PosStoreState) -> APIRouter:
         pickup["status"] = "collected"
         return JSONResponse(receipt)
 
-    @api.post("/webhooks")
-    async def subscribe(request: Request) -> Response:
-        body = await request.json()
-        for sub_id, existing in state.subscriptions.items():
-            if existing["url"] == body["url"]:
-                return JSONResponse({"id": sub_id}, status_code=201)
-        sub_id = uuid.uuid4().hex[:8]
-        state.subscriptions[sub_id] = {"url": body["url"], "headers": body.get("headers") or {}}
-        return JSONResponse({"id": sub_id}, status_code=201)
+    state.subscriptions.route(api, "/webhooks")
 
     return api
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from sandbox.subscribers import Subscribers
 from sandbox.webhook_sender import WebhookSender
 
 
@@ -44,9 +45,9 @@ class ReturnsDeskState:
     def __init__(self) -> None:
         self.labels: dict[str, dict[str, Any]] = {}  # by label id
         self.returns: dict[str, dict[str, Any]] = {}  # by RMA
-        self.subscriptions: dict[str, dict[str, Any]] = {}
         self.autopilot = DeskAutopilot()
         self.webhooks = WebhookSender("ReturnsDesk")
+        self.subscriptions = Subscribers(self.webhooks)
 
     def event(self, kind: str, parcel: dict[str, Any], **extra: Any) -> None:
         body = {
@@ -61,8 +62,7 @@ class ReturnsDeskState:
             "occurred_at": datetime.now(UTC).isoformat(),
             **extra,
         }
-        for subscription in self.subscriptions.values():
-            self.webhooks.post(subscription["url"], body, subscription["headers"])
+        self.subscriptions.notify(body)
 
     def receive(self, parcel: dict[str, Any]) -> None:
         parcel["status"] = "received"
@@ -157,15 +157,7 @@ def router(state: ReturnsDeskState) -> APIRouter:
             parcel["status"] = "voided"
         return JSONResponse({"approved": True, "message": "Request for refund submitted."})
 
-    @api.post("/returns/v1/webhooks")
-    async def subscribe(request: Request) -> Response:
-        body = await request.json()
-        for sub_id, existing in state.subscriptions.items():
-            if existing["url"] == body["url"]:
-                return JSONResponse({"id": sub_id}, status_code=201)
-        sub_id = uuid.uuid4().hex[:8]
-        state.subscriptions[sub_id] = {"url": body["url"], "headers": body.get("headers") or {}}
-        return JSONResponse({"id": sub_id}, status_code=201)
+    state.subscriptions.route(api, "/returns/v1/webhooks")
 
     return api
 

@@ -3,11 +3,14 @@ The legacy stock activities stay for histories recorded before the inventory ser
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
 from activities.inventory import LinesRelease, ReturnRestock, ShipmentCommit
 from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
@@ -31,6 +34,7 @@ from canonical.notification import Notification
 from canonical.pickup import Handover, PickTask
 from canonical.returns import ChannelRefund, ReturnClaim, ReturnLabel, ReturnLabelRequest, TaxRefund
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
+from workflows.task_queues import channel_task_queue, erp_task_queue
 
 
 def business(code: ExceptionCode, message: str = "refused") -> ApplicationError:
@@ -38,6 +42,8 @@ def business(code: ExceptionCode, message: str = "refused") -> ApplicationError:
 
 
 class FakePartners:
+    """Every activity of the worker, recorded, failing on demand."""
+
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.args: dict[str, list[Any]] = {}
@@ -58,6 +64,29 @@ class FakePartners:
 
     def recover(self, name: str) -> None:
         self.down.pop(name, None)
+
+    def templates(self) -> list[str]:
+        """The notifications sent to customers, in order."""
+        return [n.template.value for n in self.args.get("notify_customer", [])]
+
+    @asynccontextmanager
+    async def workers(
+        self, client: Client, task_queue: str, workflows: Sequence[type]
+    ) -> AsyncIterator[None]:
+        """Workers for `workflows` on `task_queue` and these activities on it and on the
+        Shopify and ERP queues beside it."""
+        queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
+        workers = [
+            Worker(
+                client,
+                task_queue=queue,
+                workflows=list(workflows) if queue == task_queue else [],
+                activities=self.activities(),
+            )
+            for queue in queues
+        ]
+        async with workers[0], workers[1], workers[2]:
+            yield
 
     def _record(self, name: str, arg: Any) -> None:
         self.calls.append(name)

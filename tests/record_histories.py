@@ -31,6 +31,7 @@ from infra.order_client import cancel_from_channel, report_channel_event, start_
 from infra.processes import binary
 from infra.returns_client import book_support_return
 from infra.schedules import reconcile_now
+from tests.inventory_fixtures import receipt
 from tests.split_orders import split_order
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
@@ -255,14 +256,8 @@ async def _pickup(
 ) -> Any:
     """A pickup order for one of each SKU at `store`, which gets stock for it first."""
     open_inventory(h.settings).store.record(
-        [
-            InventoryEvent(
-                source="recording", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku=sku, node=store, quantity=5,
-            )
-            for sku in skus
-        ]
-    )  # fmt: skip
+        [receipt(sku, store, 5, uuid.uuid4().hex) for sku in skus]
+    )
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
         json={"count": 1, "skus": [(sku, 1) for sku in skus]},

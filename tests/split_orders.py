@@ -10,10 +10,10 @@ import httpx
 
 from adapters.shopify import order_from_webhook
 from canonical import Order
-from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness
 from infra.inventory import open_inventory
 from infra.schedules import reconcile_now
+from tests.inventory_fixtures import receipt
 
 CANDLE, MUG = "CANDLE-FIG-12OZ", "MUG-STONE-350"
 
@@ -33,14 +33,8 @@ async def split_order(h: Harness, mug_at: tuple[str, ...]) -> Order:
             put(h, f"/_sandbox/shipstation/inventory/{warehouse}/{sku}", {"on_hand": units})
     await reconcile_now(h.client, h.settings)
     open_inventory(h.settings).store.record(
-        [
-            InventoryEvent(
-                source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku=MUG, node=node, quantity=5,
-            )
-            for node in mug_at
-        ]
-    )  # fmt: skip
+        [receipt(MUG, node, 5, uuid.uuid4().hex) for node in mug_at]
+    )
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
         json={"count": 1, "skus": [(CANDLE, 2), (MUG, 1)]},

@@ -12,7 +12,6 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
@@ -23,7 +22,6 @@ from tests.fake_partners import FakePartners
 from tests.test_order_workflow import FAST_RETRY
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import CancelRequest, ChangeStore, ClickAndCollectInput
-from workflows.task_queues import channel_task_queue, erp_task_queue
 
 UNWOUND = [
     "cancel_pick_task", "cancel_sales_order", "release_order", "void_tax", "cancel_channel_order",
@@ -76,31 +74,18 @@ class Pickup:
         )
         await self.wait_for(OrderStatus.READY_FOR_PICKUP)
 
-    def notified(self) -> list[str]:
-        return [n.template.value for n in self.partners.args.get("notify_customer", [])]
-
 
 @pytest.fixture
 async def pickup(time_env: WorkflowEnvironment) -> AsyncIterator[Pickup]:
     partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
-    queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
-    workers = [
-        Worker(
-            time_env.client,
-            task_queue=queue,
-            workflows=[ClickAndCollectWorkflow] if queue == task_queue else [],
-            activities=partners.activities(),
-        )
-        for queue in queues
-    ]
-    async with workers[0], workers[1], workers[2]:
+    async with partners.workers(time_env.client, task_queue, [ClickAndCollectWorkflow]):
         yield Pickup(time_env, partners, task_queue)
 
 
 async def test_collected_in_store_completes(pickup: Pickup) -> None:
     await pickup.start()
     await pickup.ready()
-    assert pickup.notified() == ["ready_for_pickup"]
+    assert pickup.partners.templates() == ["ready_for_pickup"]
     (task,) = pickup.partners.args["create_pick_task"]
     assert task.store == "STORE-BOS" and task.order_key == pickup.order.key
     allocation = pickup.partners.args["allocate_order"][0]
@@ -176,7 +161,7 @@ async def test_nobody_collects_within_the_window(pickup: Pickup) -> None:
     assert result.status is OrderStatus.CANCELLED
     assert result.compensations_done == UNWOUND  # stock back to ATP, ERP order cancelled, …
     assert result.cancel_reason == "not collected within 5 days, 0:00:00"
-    assert pickup.notified() == ["ready_for_pickup", "pickup_expired"]
+    assert pickup.partners.templates() == ["ready_for_pickup", "pickup_expired"]
     assert "hand_over" not in pickup.partners.calls
 
 
@@ -187,7 +172,7 @@ async def test_customer_cancels_while_it_waits_at_the_counter(pickup: Pickup) ->
         ClickAndCollectWorkflow.cancel, CancelRequest(reason="changed my mind", source="customer")
     )
     assert view.status is OrderStatus.CANCELLED and view.compensations_done == UNWOUND
-    assert pickup.notified() == ["ready_for_pickup", "order_cancelled"]
+    assert pickup.partners.templates() == ["ready_for_pickup", "order_cancelled"]
     # Too late to collect: refused by the validator, or the run has already closed.
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
         await pickup.handle.execute_update(

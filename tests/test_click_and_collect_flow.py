@@ -18,10 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from adapters.shopify import order_from_webhook
 from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
-from canonical.inventory import InventoryEvent, InventoryEventKind
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
 from infra.order_client import cancel_from_channel, start_order
+from tests.inventory_fixtures import receipt
 from tests.signing import shopify_headers
 from tests.started_later import result_once_started
 from tests.support_cli import cli_env
@@ -49,14 +49,7 @@ def pickup_order(
 
 
 def stock_store(h: Harness, store: str, units: int, sku: str = "CANDLE-FIG-12OZ") -> None:
-    open_inventory(h.settings).store.record(
-        [
-            InventoryEvent(
-                source="test", event_id=uuid.uuid4().hex, kind=InventoryEventKind.RECEIPT,
-                sku=sku, node=store, quantity=units,
-            )
-        ]
-    )  # fmt: skip
+    open_inventory(h.settings).store.record([receipt(sku, store, units, uuid.uuid4().hex)])
 
 
 async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness) -> None:

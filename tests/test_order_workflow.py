@@ -11,7 +11,6 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, ShipmentLine
@@ -114,24 +113,8 @@ class Saga:
 
 @pytest.fixture
 async def saga(time_env: WorkflowEnvironment) -> AsyncIterator[Saga]:
-    partners = FakePartners()
-    task_queue = f"test-{uuid.uuid4()}"
-    async with (
-        Worker(
-            time_env.client,
-            task_queue=task_queue,
-            workflows=[OrderToCashWorkflow],
-            activities=partners.activities(),
-        ),
-        Worker(
-            time_env.client,
-            task_queue=channel_task_queue(task_queue, "shopify"),
-            activities=partners.activities(),
-        ),
-        Worker(
-            time_env.client, task_queue=erp_task_queue(task_queue), activities=partners.activities()
-        ),
-    ):
+    partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
+    async with partners.workers(time_env.client, task_queue, [OrderToCashWorkflow]):
         yield Saga(time_env, partners, task_queue)
 
 

@@ -13,7 +13,6 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, OrderStatus, OrderView
@@ -33,7 +32,6 @@ from tests.fake_partners import FakePartners, business
 from tests.test_order_workflow import FAST_RETRY
 from workflows.order_inputs import CancelRequest, ResumeRequest, ReturnInput
 from workflows.returns import ReturnWorkflow
-from workflows.task_queues import channel_task_queue, erp_task_queue
 
 CANDLE, MUG = 0, 1  # the contract order: 2 candles, 1 mug
 
@@ -112,24 +110,11 @@ class Return:
         )
         return await self.handle.execute_update(ReturnWorkflow.inspection_result, inspection)
 
-    def templates(self) -> list[str]:
-        return [n.template.value for n in self.partners.args.get("notify_customer", [])]
-
 
 @pytest.fixture
 async def ret(time_env: WorkflowEnvironment) -> AsyncIterator[Return]:
     partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
-    queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
-    workers = [
-        Worker(
-            time_env.client,
-            task_queue=queue,
-            workflows=[ReturnWorkflow] if queue == task_queue else [],
-            activities=partners.activities(),
-        )
-        for queue in queues
-    ]
-    async with workers[0], workers[1], workers[2]:
+    async with partners.workers(time_env.client, task_queue, [ReturnWorkflow]):
         yield Return(time_env, partners, task_queue)
 
 
@@ -158,7 +143,7 @@ async def test_a_return_is_labelled_received_inspected_refunded_credited_and_res
     assert tax.document_code == ret.order.key and tax.lines == {candle.line_id: 2}
     (restock,) = ret.partners.args["restock_return"]
     assert (restock.node, restock.lines) == ("WH-EAST", {candle.line_id: 1})
-    assert ret.templates() == ["return_label", "refund_issued"]
+    assert ret.partners.templates() == ["return_label", "refund_issued"]
     details = result.return_details
     assert details is not None and details.credit_note == "CM-1"
     assert details.inspected[candle.line_id] == "1 damaged"
@@ -171,7 +156,7 @@ async def test_a_parcel_that_never_arrives_closes_the_return(ret: Return) -> Non
     result = await ret.handle.result()
     assert result.status is OrderStatus.CANCELLED
     assert result.compensations_done == ["void_return_label", "release_return"]
-    assert ret.templates() == ["return_label", "return_expired"]
+    assert ret.partners.templates() == ["return_label", "return_expired"]
     assert "refund_return" not in ret.partners.calls
 
 

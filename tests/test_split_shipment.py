@@ -15,7 +15,6 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from canonical import ExceptionCode, OrderStatus, OrderView, Shipment
 from canonical.inventory import NodeKind
@@ -25,7 +24,6 @@ from tests.test_order_workflow import Saga
 from workflows.order_inputs import CancelGroup, CancelRequest, GroupOutcome, NodeRejection
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
-from workflows.task_queues import channel_task_queue, erp_task_queue
 
 
 class Split(Saga):
@@ -85,17 +83,9 @@ class Split(Saga):
 @pytest.fixture
 async def split(time_env: WorkflowEnvironment) -> AsyncIterator[Split]:
     partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
-    queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
-    workers = [
-        Worker(
-            time_env.client,
-            task_queue=queue,
-            workflows=[OrderToCashWorkflow, ShipmentGroupWorkflow] if queue == task_queue else [],
-            activities=partners.activities(),
-        )
-        for queue in queues
-    ]
-    async with workers[0], workers[1], workers[2]:
+    async with partners.workers(
+        time_env.client, task_queue, [OrderToCashWorkflow, ShipmentGroupWorkflow]
+    ):
         yield Split(time_env, partners, task_queue)
 
 

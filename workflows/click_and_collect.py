@@ -112,15 +112,6 @@ class ClickAndCollectWorkflow(OrderSaga):
         self._refuse_cancel_when_done()
 
     @workflow.update
-    def resume(self, request: ResumeRequest) -> OrderView:
-        self._resume = request
-        return self.status()
-
-    @resume.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        self._refuse_resume_unless_held()
-
-    @workflow.update
     def change_store(self, request: ChangeStore) -> OrderView:
         self._note(f"pickup moved from {self._store} to {request.store}: {request.note}")
         self._store = request.store

@@ -54,7 +54,6 @@ with workflow.unsafe.imports_passed_through():
         GroupOutcome,
         GroupResult,
         OrderToCashInput,
-        ResumeRequest,
         ShipmentGroupInput,
     )
     from workflows.saga import CHANNEL_CALLS, ERP_CALLS, OrderCancelled, OrderSaga, StepFailed
@@ -157,16 +156,6 @@ class OrderToCashWorkflow(OrderSaga):
             self._set_status(
                 OrderStatus.PARTIALLY_SHIPPED, f"{shipment.carrier} {shipment.tracking_number}"
             )
-
-    @workflow.update
-    def resume(self, request: ResumeRequest) -> OrderView:
-        """Release an order on hold (retry its step) or needing attention (retry the call)."""
-        self._resume = request
-        return self.status()
-
-    @resume.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        self._refuse_resume_unless_held()
 
     @workflow.signal
     def channel_event(self, event: ChannelEvent) -> None:

@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         check_return,
     )
     from workflows import search_attributes as sa
-    from workflows.order_inputs import CancelRequest, ResumeRequest, ReturnInput
+    from workflows.order_inputs import CancelRequest, ReturnInput
     from workflows.saga import OrderCancelled, OrderSaga, StepFailed
 
 REFUNDED = (Condition.RESALABLE, Condition.DAMAGED)
@@ -105,15 +105,6 @@ class ReturnWorkflow(OrderSaga):
         if self._receipt is not None:
             raise ValueError(f"return {self._request.return_id} was received already")
         self._refuse_cancel_when_done()
-
-    @workflow.update
-    def resume(self, request: ResumeRequest) -> OrderView:
-        self._resume = request
-        return self.status()
-
-    @resume.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        self._refuse_resume_unless_held()
 
     # --- the saga ---------------------------------------------------------------------------
 

@@ -143,7 +143,18 @@ class OrderSaga:
         if self._cancel is not None:
             raise ValueError(f"order {self._order.order_number} is already being cancelled")
 
-    def _refuse_resume_unless_held(self) -> None:
+    def status(self) -> OrderView:
+        """Each saga's `status` query."""
+        raise NotImplementedError
+
+    @workflow.update
+    def resume(self, request: ResumeRequest) -> OrderView:
+        """Release a saga on hold (retry its step) or needing attention (retry the call)."""
+        self._resume = request
+        return self.status()
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
         if self._status not in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_ATTENTION):
             raise ValueError(
                 f"order {self._order.order_number} is {self._status.value}, not on hold"

@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         GroupOutcome,
         GroupResult,
         NodeRejection,
-        ResumeRequest,
         ShipmentGroupInput,
     )
     from workflows.saga import OrderCancelled, OrderSaga, StepFailed
@@ -96,15 +95,6 @@ class ShipmentGroupWorkflow(OrderSaga):
         """Sent by the order (whose `cancel_group` update checked that nothing shipped)."""
         if self._cancel is None and not self._shipments:
             self._cancel = request
-
-    @workflow.update
-    def resume(self, request: ResumeRequest) -> OrderView:
-        self._resume = request
-        return self.status()
-
-    @resume.validator
-    def _validate_resume(self, request: ResumeRequest) -> None:
-        self._refuse_resume_unless_held()
 
     # --- the saga ---------------------------------------------------------------------------
 
