@@ -140,12 +140,12 @@ class OrderToCashWorkflow(OrderSaga):
 
     @cancel_group.validator
     def _validate_cancel_group(self, request: CancelGroup) -> None:
-        if request.group_id not in self._running_groups():
-            running = ", ".join(self._running_groups()) or "none"
-            raise ValueError(f"no running group {request.group_id}; running: {running}")
         key = group_key(self._key, request.group_id)
         if any(s.order_key == key for s in self._shipments.values()):
             raise ValueError(f"group {request.group_id} has shipped; start a return instead")
+        if request.group_id not in self._running_groups():
+            running = ", ".join(self._running_groups()) or "none"
+            raise ValueError(f"no running group {request.group_id}; running: {running}")
         self._refuse_cancel_when_done()
 
     @workflow.signal(name=GROUP_SHIPPED)
