@@ -1,6 +1,8 @@
-"""Imports Walmart's released purchase orders: each PO is kept in the inbox, its order
-workflow started (one per purchaseOrderId), and only then acknowledged to Walmart, so a PO
-is never acknowledged without a workflow that will ship it."""
+"""Imports from Walmart, which pushes nothing. Released purchase orders: each PO is kept in
+the inbox, its order workflow started (one per purchaseOrderId), and only then acknowledged to
+Walmart, so a PO is never acknowledged without a workflow that will ship it. Return orders
+customers opened: each kept in the inbox and started as a return (one per return and PO); one
+whose order we do not know yet is kept as failed and tried again by the next poll."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.errors import partner_call
 from adapters.payload import PayloadError
-from adapters.walmart import WalmartClient, order_from_walmart
+from adapters.walmart import WalmartClient, order_from_walmart, returns_from_walmart
 from inbox.store import Inbox, InboxStatus
 from infra.order_client import start_order
+from infra.returns_client import UnknownOrder, start_return
 from infra.settings import Settings
 
 SOURCE = "walmart"
@@ -65,3 +68,38 @@ class WalmartImportActivities:
                 await self._walmart.acknowledge(po_id)
                 imported.append(order.workflow_id)
         return imported
+
+    @activity.defn
+    async def import_walmart_returns(self) -> list[str]:
+        """Workflow ids of the returns started by this poll."""
+        started: list[str] = []
+        with partner_call():
+            async for raw in self._walmart.initiated_returns():
+                return_id = str(raw.get("returnOrderId"))
+                activity.heartbeat(return_id)
+                entry, _ = await asyncio.to_thread(
+                    self._inbox.add, SOURCE, "return", f"return-{return_id}", {},
+                    json.dumps(raw).encode(),
+                )  # fmt: skip
+                assert entry.id is not None
+                if entry.status in (InboxStatus.ACCEPTED, InboxStatus.REJECTED):
+                    continue  # started before, or kept for support
+                try:
+                    requests = returns_from_walmart(raw)
+                    handles = [
+                        await start_return(self._client, self._settings, request)
+                        for request in requests
+                    ]
+                except (PayloadError, UnknownOrder) as exc:
+                    status = (
+                        InboxStatus.REJECTED
+                        if isinstance(exc, PayloadError)
+                        else InboxStatus.FAILED
+                    )
+                    await asyncio.to_thread(self._inbox.record, entry.id, status, error=str(exc))
+                    continue
+                await asyncio.to_thread(
+                    self._inbox.record, entry.id, InboxStatus.ACCEPTED, workflow_id=handles[0].id
+                )
+                started += [handle.id for handle in handles]
+        return started

@@ -32,7 +32,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
-from canonical.returns import ChannelRefund
+from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 SYSTEM = "walmart"
 COUNTRIES = {"USA": "US", "US": "US"}
@@ -126,6 +126,35 @@ def order_from_walmart(po: dict[str, Any]) -> Order:
     )
 
 
+@reads_payload("Walmart return order")
+def returns_from_walmart(raw: dict[str, Any]) -> list[ReturnRequest]:
+    """A Walmart return order (`GET /v3/returns`) -> one return per purchase order it spans.
+    Walmart gave the customer the label; our canonical Walmart lines are keyed by SKU."""
+    by_po: dict[str, dict[str, ReturnLine]] = {}
+    for line in raw["returnOrderLines"]:
+        sku, units = line["item"]["sku"], int(line["quantity"]["measurementValue"])
+        lines = by_po.setdefault(str(line["purchaseOrderId"]), {})
+        earlier = lines.get(sku)  # Walmart's quantity-1 lines: one per unit
+        lines[sku] = ReturnLine(
+            line_id=sku,
+            sku=sku,
+            quantity=units + (earlier.quantity if earlier else 0),
+            reason=line.get("returnReason") or "",
+        )
+    return [
+        ReturnRequest(
+            return_id=str(raw["returnOrderId"]),
+            channel=Channel.WALMART,
+            external_order_id=po,
+            source=ReturnSource.CHANNEL,
+            lines=list(lines.values()),
+            requested_at=raw["returnOrderDate"],
+            label_by_channel=True,
+        )
+        for po, lines in by_po.items()
+    ]
+
+
 class WalmartClient:
     def __init__(self, base_url: str, client_id: str, client_secret: str) -> None:
         self._http = PartnerHttp(SYSTEM, base_url)
@@ -180,6 +209,18 @@ class WalmartClient:
             for po in page["elements"]["order"]:
                 yield po
             cursor = page["meta"].get("nextCursor")
+            if not cursor:
+                return
+            params = {"nextCursor": cursor}
+
+    async def initiated_returns(self) -> AsyncIterator[dict[str, Any]]:
+        """Return orders customers opened and the seller has not settled (`INITIATED`)."""
+        params: dict[str, Any] = {"status": "INITIATED", "limit": 100}
+        while True:
+            page = await self._call("GET", "/v3/returns", params=params)
+            for raw in page.get("returnOrders") or []:
+                yield raw
+            cursor = (page.get("meta") or {}).get("nextCursor")
             if not cursor:
                 return
             params = {"nextCursor": cursor}

@@ -37,6 +37,9 @@ class ReturnRequest(BaseModel):
     refunded_by_channel: str | None = Field(
         default=None, description="The channel already paid it back (its refund id)"
     )
+    label_by_channel: bool = Field(
+        default=False, description="The channel gave the customer the return label (Walmart)"
+    )
 
     @property
     def workflow_id(self) -> str:

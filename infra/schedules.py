@@ -22,8 +22,10 @@ from canonical.reconciliation import ReconciliationReport
 from infra.settings import Settings
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
 from workflows.walmart_poll import WalmartOrderPollWorkflow
+from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 WALMART_POLL = "walmart-order-poll"
+WALMART_RETURN_POLL = "walmart-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
 
 
@@ -42,6 +44,14 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             settings.walmart_poll_seconds,
             ScheduleActionStartWorkflow(
                 WalmartOrderPollWorkflow.run, id=WALMART_POLL, task_queue=settings.task_queue
+            ),
+        )
+        schedules[WALMART_RETURN_POLL] = _every(
+            settings.walmart_poll_seconds,
+            ScheduleActionStartWorkflow(
+                WalmartReturnPollWorkflow.run,
+                id=WALMART_RETURN_POLL,
+                task_queue=settings.task_queue,
             ),
         )
     if settings.inventory_reconcile_minutes > 0:

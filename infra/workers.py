@@ -27,6 +27,7 @@ from workflows.returns import ReturnWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
 from workflows.walmart_poll import WalmartOrderPollWorkflow
+from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 
 async def _ready(client: Client) -> Client:
@@ -54,12 +55,14 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
             ReturnWorkflow,
             PosDayWorkflow,
             WalmartOrderPollWorkflow,
+            WalmartReturnPollWorkflow,
             InventoryPublisherWorkflow,
             InventoryReconciliationWorkflow,
         ],
         activities=[
             *order_activities(adapters, inventory),
             walmart.import_walmart_orders,
+            walmart.import_walmart_returns,
             ledger.claim_return,
             ledger.release_return,
         ],

@@ -68,7 +68,7 @@ def create_app(
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
     app.include_router(walmart.router(wm))
-    app.include_router(walmart.control_router(wm))
+    app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))
     app.include_router(pos_store.router(stores))
     app.include_router(pos_store.control_router(stores))

@@ -64,6 +64,19 @@ class ReturnsDeskState:
         }
         self.subscriptions.notify(body)
 
+    def expect(self, return_id: str, order_key: str, lines: list[dict[str, Any]]) -> None:
+        """A parcel on its way under a channel's label (Walmart's): known by the channel's
+        return id, received and inspected like ours."""
+        parcel = {
+            "rma": None,
+            "return_id": return_id,
+            "order_key": order_key,
+            "lines": lines,
+            "status": "label_created",
+        }
+        self.returns[return_id] = parcel
+        self.webhooks.spawn(self.run_autopilot(parcel, received=False))
+
     def receive(self, parcel: dict[str, Any]) -> None:
         parcel["status"] = "received"
         self.event("received", parcel)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from sandbox.avatax import STATE_RATES
 from sandbox.catalog import BY_SKU
 from sandbox.push_log import PushLog
+from sandbox.returns_desk import ReturnsDeskState
 from sandbox.shopify_orders import CUSTOMERS
 from sandbox.vendor_errors import VendorError
 
@@ -42,9 +44,17 @@ class NewWalmartOrder(BaseModel):
     skus: list[tuple[str, int]] = Field(default=[("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)])
 
 
+class CustomerReturn(BaseModel):
+    """A customer opens a return on Walmart.com for shipped lines (Walmart's label)."""
+
+    lines: list[str] = Field(min_length=1, description="the PO's line numbers")
+    reason: str = "Changed mind"
+
+
 class WalmartState:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}
+        self.returns: dict[str, dict[str, Any]] = {}  # by returnOrderId
         self.tokens: set[str] = set()
         self.inventory: dict[str, dict[str, int]] = {}  # ship node -> sku -> quantity
         self.push_log = PushLog()
@@ -123,6 +133,71 @@ class WalmartState:
         }
         self.orders[po] = order
         return order
+
+    def open_return(self, po: str, spec: CustomerReturn) -> dict[str, Any]:
+        """A return order in the shape of `GET /v3/returns` (one unit per line)."""
+        order = self.orders[po]
+        lines = {line["lineNumber"]: line for line in order["orderLines"]["orderLine"]}
+        for number in spec.lines:
+            if number not in lines or _status(lines[number]) not in ("Shipped", "Delivered"):
+                raise ValueError(f"line {number} of {po} has not shipped")
+        self.counter += 1
+        now = datetime.now(UTC)
+        returned = [lines[number] for number in spec.lines]
+        amount = sum(
+            charge["chargeAmount"]["amount"]
+            + charge.get("tax", {}).get("taxAmount", {}).get("amount", 0)
+            for line in returned
+            for charge in line["charges"]["charge"]
+        )
+        return_order = {
+            "returnOrderId": f"9{self.counter:012d}",
+            "customerEmailId": order["customerEmailId"],
+            "customerOrderId": order["customerOrderId"],
+            "returnOrderDate": now.isoformat(),
+            "returnByDate": (now + timedelta(days=30)).isoformat(),
+            "refundMode": "ONLINE",
+            "totalRefundAmount": {"currencyAmount": round(amount, 2), "currencyUnit": "USD"},
+            "returnOrderLines": [
+                {
+                    "returnOrderLineNumber": n,
+                    "salesOrderLineNumber": int(line["lineNumber"]),
+                    "purchaseOrderId": po,
+                    "purchaseOrderLineNumber": int(line["lineNumber"]),
+                    "returnReason": spec.reason,
+                    "item": dict(line["item"]),
+                    "quantity": {"unitOfMeasure": "EACH", "measurementValue": 1},
+                    "status": "INITIATED",
+                    "currentRefundStatus": "REFUND_PENDING",
+                }
+                for n, line in enumerate(returned, start=1)
+            ],
+            "status": "INITIATED",
+        }
+        self.returns[return_order["returnOrderId"]] = return_order
+        return return_order
+
+    def settle_returns(self, po: str) -> None:
+        """A PO refund covering a return's units completes the return."""
+        order = self.orders[po]
+        refunded: dict[str, int] = {}
+        for line in order["orderLines"]["orderLine"]:
+            if _status(line) == "Refund":
+                refunded[line["item"]["sku"]] = refunded.get(line["item"]["sku"], 0) + 1
+        for return_order in self.returns.values():
+            lines = [
+                line for line in return_order["returnOrderLines"] if line["purchaseOrderId"] == po
+            ]
+            if not lines or return_order["status"] != "INITIATED":
+                continue
+            wanted: dict[str, int] = {}
+            for line in lines:
+                wanted[line["item"]["sku"]] = wanted.get(line["item"]["sku"], 0) + 1
+            if all(refunded.get(sku, 0) >= units for sku, units in wanted.items()):
+                return_order["status"] = "COMPLETED"
+                for line in lines:
+                    line["status"] = "COMPLETED"
+                    line["currentRefundStatus"] = "REFUNDED"
 
 
 def _status(line: dict[str, Any]) -> str:
@@ -252,13 +327,51 @@ def router(state: WalmartState) -> APIRouter:
             line = lines[update["lineNumber"]]
             _set_status(line, {"status": "Refund", "statusQuantity": line["orderLineQuantity"]})
             line["refund"] = update["refunds"]
+        state.settle_returns(po)
         return {"order": order}
+
+    @api.get("/returns")
+    async def returns(
+        request: Request,
+        status: str | None = None,
+        returnOrderId: str | None = None,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        authorized(request)
+        found = [
+            r
+            for r in state.returns.values()
+            if status in (None, r["status"]) and returnOrderId in (None, r["returnOrderId"])
+        ][:limit]
+        meta = {"totalCount": len(found), "limit": limit, "nextCursor": None}
+        return {"meta": meta, "returnOrders": found}
 
     return api
 
 
-def control_router(state: WalmartState) -> APIRouter:
+def control_router(state: WalmartState, desk: ReturnsDeskState) -> APIRouter:
     api = APIRouter(prefix="/_sandbox/walmart", tags=["sandbox control"])
+
+    @api.post("/orders/{po}/returns")
+    async def customer_return(po: str, spec: CustomerReturn) -> Response:
+        """The customer opens a return and ships the parcel with Walmart's label to our
+        returns desk (which receives and inspects it on its autopilot)."""
+        if po not in state.orders:
+            return JSONResponse({"detail": "unknown PO"}, status_code=404)
+        try:
+            return_order = state.open_return(po, spec)
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        skus = [line["item"]["sku"] for line in return_order["returnOrderLines"]]
+        desk.expect(
+            return_order["returnOrderId"],
+            order_key=f"walmart-{po}",
+            lines=[
+                {"line_id": sku, "sku": sku, "quantity": skus.count(sku)}
+                for sku in dict.fromkeys(skus)
+            ],
+        )
+        return JSONResponse(return_order)
 
     @api.post("/orders")
     async def place(spec: NewWalmartOrder) -> dict[str, Any]:

@@ -5,23 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import ScheduleHandle
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.walmart import order_from_walmart
+from adapters.payload import PayloadError
+from adapters.walmart import order_from_walmart, returns_from_walmart
 from canonical import Money, OrderStatus
 from canonical.validation import order_problems
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
 from infra.harness import Harness, order_harness
 from infra.order_client import order_handle
-from infra.schedules import WALMART_POLL, ensure_schedules
+from infra.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
+from tests.started_later import result_once_started
 
 PO = contract("walmart_order")["response_body"]["list"]["elements"]["order"][0]
 
@@ -54,6 +56,17 @@ async def sandbox(h: Harness, method: str, path: str, **kw: Any) -> Any:
         return response.json()
 
 
+@asynccontextmanager
+async def polling(h: Harness) -> AsyncIterator[None]:
+    """The Walmart schedules of this stack, deleted after (their ids are the server's)."""
+    await ensure_schedules(h.client, h.settings)
+    try:
+        yield
+    finally:
+        for schedule_id in (WALMART_POLL, WALMART_RETURN_POLL):
+            await h.client.get_schedule_handle(schedule_id).delete()
+
+
 def line_statuses(po: dict[str, Any]) -> dict[str, str]:
     return {
         line["lineNumber"]: line["orderLineStatuses"]["orderLineStatus"][-1]["status"]
@@ -63,9 +76,7 @@ def line_statuses(po: dict[str, Any]) -> dict[str, str]:
 
 async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> None:
     po = await sandbox(stack, "POST", "/_sandbox/walmart/orders", json={})
-    await ensure_schedules(stack.client, stack.settings)
-    schedule: ScheduleHandle = stack.client.get_schedule_handle(WALMART_POLL)
-    try:
+    async with polling(stack):
         workflow_id = f"order:walmart:{po['purchaseOrderId']}"
         for _ in range(100):
             entries = Inbox(engine_for(stack.settings.database_url)).latest(source="walmart")
@@ -77,8 +88,6 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
         )
         result = await asyncio.wait_for(order_handle(stack.client, workflow_id).result(), 60)
         assert result.status is OrderStatus.COMPLETED, result.timeline
-    finally:
-        await schedule.delete()
     walmart = await sandbox(stack, "GET", f"/_sandbox/walmart/orders/{po['purchaseOrderId']}")
     assert set(line_statuses(walmart).values()) == {"Shipped"}  # each quantity-1 line
     tracking = {
@@ -88,3 +97,50 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
     assert tracking == {result.shipments[0].tracking_number}
     runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     assert len(runs) == 1  # polled every second, imported once
+
+
+async def test_a_customer_return_on_walmart_is_polled_received_and_refunded(
+    stack: Harness,
+) -> None:
+    await sandbox(stack, "PUT", "/_sandbox/returns/autopilot", json={"receive_after_seconds": 0.3})
+    po = await sandbox(
+        stack, "POST", "/_sandbox/walmart/orders", json={"skus": [["CANDLE-CEDAR-8OZ", 2]]}
+    )
+    po_id = po["purchaseOrderId"]
+    async with polling(stack):
+        order = await result_once_started(stack.client, f"order:walmart:{po_id}")
+        assert order.status is OrderStatus.COMPLETED, order.timeline
+        opened = await sandbox(
+            stack, "POST", f"/_sandbox/walmart/orders/{po_id}/returns",
+            json={"lines": ["2"], "reason": "Arrived damaged"},
+        )  # fmt: skip
+        return_id = f"return:walmart:{po_id}:{opened['returnOrderId']}"
+        result = await result_once_started(stack.client, return_id)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    details = result.return_details
+    assert details is not None and details.label_url is None  # Walmart's label
+    assert details.refunded == {"CANDLE-CEDAR-8OZ": 1} and details.received_at_node == "WH-EAST"
+    walmart = await sandbox(stack, "GET", f"/_sandbox/walmart/orders/{po_id}")
+    assert sorted(line_statuses(walmart).values()) == ["Refund", "Shipped"]
+    runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{return_id}'")]
+    assert len(runs) == 1  # polled every second, started once
+
+
+def test_a_walmart_return_order_maps_to_one_return_per_purchase_order() -> None:
+    line = {
+        "purchaseOrderId": "1796",
+        "item": {"sku": "MUG-STONE-350", "productName": "Mug"},
+        "quantity": {"unitOfMeasure": "EACH", "measurementValue": 1},
+        "returnReason": "Too small",
+    }
+    raw = {
+        "returnOrderId": "9001",
+        "returnOrderDate": "2026-11-20T10:00:00Z",
+        "returnOrderLines": [line, line, {**line, "purchaseOrderId": "1797"}],
+    }
+    first, second = returns_from_walmart(raw)
+    assert first.workflow_id == "return:walmart:1796:9001" and first.label_by_channel
+    assert [(x.line_id, x.quantity) for x in first.lines] == [("MUG-STONE-350", 2)]
+    assert second.external_order_id == "1797" and second.lines[0].quantity == 1
+    with pytest.raises(PayloadError):
+        returns_from_walmart({"returnOrderId": "9002"})

@@ -2,8 +2,9 @@
 counters (`Authorization: Bearer <RETURNS_API_KEY>`; the service subscribes to the desk at
 start), deduplicated on the desk's event id. `requested` starts a return brought to a store;
 `received` tells the return its parcel arrived; `inspected` gives it the inspection result (an
-update: a result the return refuses is answered `refused` with the reason). Channels start
-returns too: Shopify `refunds/create` with returned lines (webhooks/shopify.py)."""
+update: a result the return refuses is answered `refused` with the reason). An event for a
+return not started yet is answered 409 after a short wait, so the desk sends it again.
+Channels start returns too: Shopify `refunds/create` with returned lines (webhooks/shopify.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from webhooks.token import bearer_router
 from workflows.returns import ReturnWorkflow
 
 SOURCE = "returns"
-START_PATIENCE_SECONDS = 10.0  # how long an event waits for the return it belongs to
+START_PATIENCE_SECONDS = 3.0  # how long an event waits for the return it belongs to
 
 
 class DeskLine(BaseModel):
@@ -129,23 +130,23 @@ class ReturnDeskEvents:
             except RPCError as exc:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
-                if waited >= START_PATIENCE_SECONDS:
+                if waited >= START_PATIENCE_SECONDS:  # kept; the desk delivers it again
                     return Outcome(
-                        InboxStatus.FAILED, 202, workflow_id, "no open return to route it to"
+                        InboxStatus.FAILED, 409, workflow_id, "no open return for it yet: resend"
                     )
             # A desk can report its inspection before the return it started has begun.
             await asyncio.sleep(0.25)
             waited += 0.25
 
     async def _route(self, handle: WorkflowHandle[Any, Any], event: DeskEvent) -> None:
+        """An inspected parcel was received: its receipt goes first (the return keeps the
+        first), so an inspection overtaking its receipt event is not refused."""
+        node = event.store or self._by_warehouse.get(
+            event.warehouse_id or "", self._settings.returns_node
+        )
+        receipt = ReturnReceipt(event_id=event.event_id, node=node, received_at=event.occurred_at)
+        await handle.signal(ReturnWorkflow.return_received, receipt)
         if event.kind == "received":
-            node = event.store or self._by_warehouse.get(
-                event.warehouse_id or "", self._settings.returns_node
-            )
-            receipt = ReturnReceipt(
-                event_id=event.event_id, node=node, received_at=event.occurred_at
-            )
-            await handle.signal(ReturnWorkflow.return_received, receipt)
             return
         inspection = Inspection(
             event_id=event.event_id,

@@ -86,7 +86,7 @@ class ReturnWorkflow(OrderSaga):
 
     @inspection_result.validator
     def _validate_inspection(self, inspection: Inspection) -> None:
-        if self._status is not OrderStatus.INSPECTING or self._inspection is not None:
+        if self._receipt is None or self._inspection is not None or self._status.is_final:
             raise ValueError(f"return {self._request.return_id} is {self._status.value}")
         inspected: dict[str, int] = {}
         for line in inspection.lines:
@@ -150,7 +150,11 @@ class ReturnWorkflow(OrderSaga):
                 received_at=self._request.requested_at,
             )
         else:
-            await self._send_label(input)
+            if self._request.label_by_channel and workflow.patched("channel-labels"):
+                self._details.rma = self._rma
+                self._note(f"return label issued by {self._request.channel.value}")
+            else:
+                await self._send_label(input)
             await self._await_parcel(timedelta(days=input.policy.receipt_days))
         # The goods are back: nothing is undone any more; failures from here need attention.
         self._compensations.clear()
@@ -223,7 +227,10 @@ class ReturnWorkflow(OrderSaga):
 
     async def _await_parcel(self, window: timedelta) -> None:
         self._set_step(Step.AWAIT_RETURN)
-        self._set_status(OrderStatus.AWAITING_RETURN, f"label {self._details.tracking_number}")
+        self._set_status(
+            OrderStatus.AWAITING_RETURN,
+            f"label {self._details.tracking_number or 'of the channel'}",
+        )
         try:
             await workflow.wait_condition(
                 lambda: self._receipt is not None or self._cancel is not None, timeout=window

@@ -1,0 +1,22 @@
+"""One poll of the return orders Walmart customers opened, run by the `walmart-return-poll`
+schedule."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.walmart_import import WalmartImportActivities
+
+
+@workflow.defn
+class WalmartReturnPollWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        return await workflow.execute_activity_method(
+            WalmartImportActivities.import_walmart_returns,
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(minutes=1),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),
+        )
