@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from canonical.returns import ReturnClaim
@@ -13,7 +13,7 @@ from returns.ledger import ReturnLedger
 
 class ClaimRequest(BaseModel):
     order_key: str
-    return_id: str
+    return_id: str = Field(description="The return's RMA (its workflow id): unique everywhere")
     wanted: dict[str, int]
     shipped: dict[str, int]
 

@@ -18,6 +18,7 @@ from canonical import OrderStatus
 from canonical.inventory import NodeKind
 from infra.order_client import order_handle
 from infra.returns_client import book_support_return
+from infra.schedules import poll_walmart_now
 from infra.settings import Settings
 from inventory.network import load_network
 from webhooks.shopify import sign
@@ -154,30 +155,50 @@ class DemoTraffic:
 
     async def returns(self, count: int) -> None:
         """Each order is delivered, then partly sent back: refunded by the merchant on
-        Shopify, booked by customer service, or brought to a store's counter."""
-        bodies = await self._orders(count, skus=[(RETURNED_SKU, 2)])
+        Shopify, booked by customer service, brought to a store's counter, or (every fourth)
+        a Walmart order returned through Walmart."""
+        shopify = count - count // 4
+        bodies = await self._orders(shopify, skus=[(RETURNED_SKU, 2)]) if shopify else []
         ways: list[Callable[[dict[str, Any]], Awaitable[None]]] = [
             self._returned_on_shopify,
             self._returned_by_support,
             self._returned_at_the_counter,
         ]
         await asyncio.gather(
-            *(self._order_then_return(body, ways[n % 3]) for n, body in enumerate(bodies))
+            *(self._order_then_return(body, ways[n % 3]) for n, body in enumerate(bodies)),
+            *(self._returned_on_walmart() for _ in range(count // 4)),
         )
 
-    async def _order_then_return(
-        self, body: dict[str, Any], way: Callable[[dict[str, Any]], Awaitable[None]]
-    ) -> None:
-        workflow_id = await self._deliver("orders/create", body)
+    async def _delivered(self, workflow_id: str) -> bool:
         handle = order_handle(self._client, workflow_id)
         while True:
             try:
                 view = await handle.result()
-                break
-            except Exception:  # started in the background after the webhook's answer
+                return view.status is OrderStatus.COMPLETED
+            except Exception:  # started in the background, after the answer or the poll
                 await asyncio.sleep(0.5)
-        if view.status is OrderStatus.COMPLETED:
+
+    async def _order_then_return(
+        self, body: dict[str, Any], way: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> None:
+        if await self._delivered(await self._deliver("orders/create", body)):
             await way(body)
+
+    async def _returned_on_walmart(self) -> None:
+        """Walmart pushes nothing: its schedules are run now rather than at their interval."""
+        po = await self._sandbox("POST", "/_sandbox/walmart/orders", {"skus": [(RETURNED_SKU, 2)]})
+        po_id = po["purchaseOrderId"]
+        self.watched.append(f"order:walmart:{po_id}")
+        await poll_walmart_now(self._client)
+        if not await self._delivered(f"order:walmart:{po_id}"):
+            return
+        opened = await self._sandbox(
+            "POST",
+            f"/_sandbox/walmart/orders/{po_id}/returns",
+            {"lines": ["1"], "reason": "Scent too strong"},
+        )
+        self.watched.append(f"return:walmart:{po_id}:{opened['returnOrderId']}")
+        await poll_walmart_now(self._client)
 
     async def _returned_on_shopify(self, body: dict[str, Any]) -> None:
         line = body["line_items"][0]

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from canonical import OrderStatus, OrderView
+from canonical import OrderStatus, OrderView, ReturnDetails
 
 STYLES = {
     OrderStatus.COMPLETED: "green",
@@ -42,6 +42,28 @@ def orders_table(views: list[tuple[str, OrderView | None]], ui_base: str, title:
     return table
 
 
+def _units(lines: dict[str, int]) -> str:
+    return ", ".join(f"{q} x {line}" for line, q in lines.items())
+
+
+def _return_rows(head: Table, details: ReturnDetails) -> None:
+    """What a return authorised, sent, received, found and paid back."""
+    rows = {
+        "Return": details.return_id,
+        "Accepted": _units(details.accepted),
+        "Refused": "; ".join(f"{line}: {why}" for line, why in details.refused.items()),
+        "Label": " ".join(x for x in (details.tracking_number, details.label_url) if x),
+        "Received at": details.received_at_node or "",
+        "Inspected": ", ".join(f"{line}: {what}" for line, what in details.inspected.items()),
+        "Refunded": _units(details.refunded)
+        + (f" ({details.refund_id})" if details.refund_id else ""),
+        "Credit note": details.credit_note or "",
+    }
+    for label, value in rows.items():
+        if value:
+            head.add_row(label, value)
+
+
 def order_detail(view: OrderView, ui_link: str) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_row("Order", view.order_number)
@@ -64,12 +86,13 @@ def order_detail(view: OrderView, ui_link: str) -> Group:
     if view.pickup_store:
         head.add_row("Pickup store", view.pickup_store)
     for group in view.groups:
-        lines = ", ".join(f"{q} x {line}" for line, q in group.lines.items())
+        lines = _units(group.lines)
         reason = f" - {group.reason}" if group.reason else ""
         head.add_row(f"Group {group.group_id}", f"{group.node}: {group.status} ({lines}){reason}")
     if view.cancelled_lines:
-        cancelled = ", ".join(f"{q} x {line}" for line, q in view.cancelled_lines.items())
-        head.add_row("Cancelled units", cancelled)
+        head.add_row("Cancelled units", _units(view.cancelled_lines))
+    if view.return_details:
+        _return_rows(head, view.return_details)
     if view.compensations_done:
         head.add_row("Compensated", ", ".join(view.compensations_done))
     timeline = Table(title="Timeline", expand=True)

@@ -133,8 +133,9 @@ def order_key_of(workflow_id: str) -> str:
 
 
 def workflow_id_from(text: str) -> str:
-    """Accept `order:shopify:123`, `shopify:123` or `shopify-123` (the partner key)."""
-    if text.startswith("order:"):
+    """Accept `order:shopify:123`, `shopify:123` or `shopify-123` (the partner key), and a
+    return's RMA `return:shopify:123:456` as it is."""
+    if text.startswith(("order:", "return:")):
         return text
     channel, sep, external_id = text.partition(":")
     if not sep:

@@ -17,6 +17,7 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
+from temporalio.service import RPCError
 
 from canonical.reconciliation import ReconciliationReport
 from infra.settings import Settings
@@ -67,6 +68,13 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     for schedule_id, schedule in schedules.items():
         with contextlib.suppress(ScheduleAlreadyRunningError):
             await client.create_schedule(schedule_id, schedule)
+
+
+async def poll_walmart_now(client: Client) -> None:
+    """Run both Walmart polls at once (when their schedules exist)."""
+    for schedule_id in (WALMART_POLL, WALMART_RETURN_POLL):
+        with contextlib.suppress(RPCError):  # not scheduled: WALMART_POLL_SECONDS=0
+            await client.get_schedule_handle(schedule_id).trigger()
 
 
 def _reconcile_input(settings: Settings) -> ReconcileInput:

@@ -37,7 +37,8 @@ class ShopifyState:
         self.factory = OrderFactory()
         self.plan = plan or ShopifyPlan()
         self.bucket, self.bucket_at = self.plan.maximum_available, time.monotonic()
-        self.next_id = 5543219870000
+        # Unique across sandbox restarts, as a persisted Temporal keeps ids (refunds, jobs) too.
+        self.next_id = int(time.time() * 1000) * 1000
         self.available: dict[str, int] = {}  # inventory item GID -> available
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.pushes = 0

@@ -123,6 +123,10 @@ async def test_support_books_receives_and_inspects_a_return(
     assert await asyncio.to_thread(starter.main, inspect) == 0
     result = await result_once_started(stack.client, return_id)
     assert result.status is OrderStatus.COMPLETED, result.timeline
+    capsys.readouterr()
+    assert await asyncio.to_thread(starter.main, ["status", return_id]) == 0
+    shown = capsys.readouterr().out
+    assert "COMPLETED" in shown and "Credit note" in shown and f"2 x {line.line_id}" in shown
     view = sandbox(stack, "GET", f"/_sandbox/shopify/orders/{order.external_id}")
     (refund,) = view["refunds"]
     assert [(i["quantity"], i["restockType"]) for i in refund["refundLineItems"]] == [

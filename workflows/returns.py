@@ -180,14 +180,14 @@ class ReturnWorkflow(OrderSaga):
                 ReturnLedgerActivities.claim_return,
                 ClaimRequest(
                     order_key=self._key,
-                    return_id=self._request.return_id,
+                    return_id=self._rma,  # channels' return ids repeat across orders
                     wanted=accepted,
                     shipped=input.returnable.shipped,
                 ),
             ),
             compensation=(
                 "release_return",
-                lambda: self._undo(ReturnLedgerActivities.release_return, self._request.return_id),
+                lambda: self._undo(ReturnLedgerActivities.release_return, self._rma),
             ),
         )
         self._details.refused |= claim.refused
