@@ -49,7 +49,7 @@ tryton-stop: install
 	$(BIN)/python -m tryton_local stop
 
 record-histories: install  ## re-record tests/histories/ from real runs
-	$(BIN)/python -m tests.record_histories $(VERSION)
+	$(BIN)/python -m tests.record_histories $(VERSION) $(ONLY)
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,7 +5,7 @@ python starter.py demo [--orders N] [--exit] [--scenario ship|bopis|split|return
 python starter.py run                            local stack, no demo traffic
 python starter.py status ID
 python starter.py cancel ID --reason TEXT
-python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...]
+python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...] [--done-by-hand REFERENCE]
 python starter.py change-store ID STORE [--note TEXT]   move a pickup order short of stock
 python starter.py ready ID | picked-up ID [--line LINE=QTY ...]   a store's pickup events
 python starter.py cancel-group ID GROUP --reason TEXT | reject-group ID GROUP --reason TEXT
@@ -63,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--note", default="")
     r.add_argument(
         "--sku", action="append", default=[], metavar="OLD=NEW", help="replace a SKU first"
+    )
+    r.add_argument(
+        "--done-by-hand",
+        metavar="REFERENCE",
+        help="the failed call was made in the partner's own tool (e.g. an Amazon refund in "
+        "Seller Central): its reference; the step is not tried again",
     )
     cs = sub.add_parser("change-store", help="move a pickup order waiting for stock")
     cs.add_argument("id")
@@ -134,7 +140,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.cancel(settings, args.id, args.reason)
         case "resume":
             overrides = dict(pair.split("=", 1) for pair in args.sku)
-            await support.resume(settings, args.id, args.note, overrides)
+            await support.resume(settings, args.id, args.note, overrides, args.done_by_hand)
         case "change-store":
             await support.change_store(settings, args.id, args.store, args.note)
         case "cancel-group":

@@ -114,13 +114,17 @@ async def cancel(settings: Settings, order_id: str, reason: str) -> None:
 
 
 async def resume(
-    settings: Settings, order_id: str, note: str, sku_overrides: dict[str, str]
+    settings: Settings,
+    order_id: str,
+    note: str,
+    sku_overrides: dict[str, str],
+    done_by_hand: str | None = None,
 ) -> None:
     view = await _update(
         settings,
         order_id,
         OrderToCashWorkflow.resume,
-        ResumeRequest(note=note, sku_overrides=sku_overrides),
+        ResumeRequest(note=note, sku_overrides=sku_overrides, done_by_hand=done_by_hand),
     )
     console.print(f"{view.order_number}: resume accepted (was {view.status.value})")
 

@@ -47,8 +47,10 @@ from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.walmart_poll import WalmartOrderPollWorkflow
+from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+RETURNED = "CANDLE-CEDAR-8OZ"
 # A history's JSON does not hold its workflow id; workflows that derive child ids from it
 # replay only under the id they ran with.
 WORKFLOW_IDS = HISTORIES / "workflow_ids.json"
@@ -354,7 +356,7 @@ async def _returned(
 ) -> Any:
     """A shipped order, one unit of it sent back (booked by support), the desk on autopilot."""
     _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3, **desk})
-    handle = await _start(h, skus or [("CANDLE-CEDAR-8OZ", 1)])
+    handle = await _start(h, skus or [(RETURNED, 1)])
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
     _ship(h, handle)
     await asyncio.wait_for(handle.result(), 60)
@@ -373,6 +375,43 @@ async def return_damaged(h: Harness) -> Any:
 
 async def return_refused(h: Harness) -> Any:
     return await _returned(h, "not needed", [("MATCH-LONG-50", 1)])
+
+
+async def _walmart_return_opened(h: Harness) -> None:
+    """A Walmart order imported and shipped; its customer opens a return (Walmart's label)."""
+    _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
+    sandbox = h.settings.sandbox_url
+    po = httpx.post(f"{sandbox}/_sandbox/walmart/orders", json={"skus": [[RETURNED, 1]]}).json()
+    await h.client.execute_workflow(
+        WalmartOrderPollWorkflow.run, id=f"walmart-poll-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )  # fmt: skip
+    handle = h.client.get_workflow_handle(f"order:walmart:{po['purchaseOrderId']}")
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    _ship(h, handle)
+    await asyncio.wait_for(handle.result(), 60)
+    httpx.post(
+        f"{sandbox}/_sandbox/walmart/orders/{po['purchaseOrderId']}/returns", json={"lines": ["1"]}
+    ).raise_for_status()
+
+
+async def walmart_return_poll(h: Harness) -> Any:
+    await _walmart_return_opened(h)
+    return await h.client.start_workflow(
+        WalmartReturnPollWorkflow.run,
+        id=f"walmart-return-poll-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def return_with_walmart_label(h: Harness) -> Any:
+    await _walmart_return_opened(h)
+    (started,) = await h.client.execute_workflow(
+        WalmartReturnPollWorkflow.run,
+        id=f"walmart-return-poll-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+    return h.client.get_workflow_handle(started)
 
 
 async def _client(h: Harness) -> Client:
@@ -410,7 +449,9 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "refunded": return_refunded,
         "damaged": return_damaged,
         "refused": return_refused,
+        "walmart_label": return_with_walmart_label,
     },
+    "walmart_return_poll": {"imported": walmart_return_poll},
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,
@@ -420,7 +461,8 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
 }
 
 
-async def record(version: str) -> list[Path]:
+async def record(version: str, only: set[str] | None = None) -> list[Path]:
+    """Every scenario, or only those of the workflow types (file prefixes) in `only`."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
         data_converter=pydantic_data_converter,
@@ -432,6 +474,8 @@ async def record(version: str) -> list[Path]:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
         async with order_harness(env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0") as harness:
             for prefix, scenarios in SCENARIOS.items():
+                if only and prefix not in only:
+                    continue
                 for name, scenario in scenarios.items():
                     handle = await scenario(harness)
                     with contextlib.suppress(WorkflowFailureError):  # a terminated run
@@ -449,5 +493,7 @@ async def record(version: str) -> list[Path]:
 
 if __name__ == "__main__":
     HISTORIES.mkdir(exist_ok=True)
-    for path in asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1")):
+    version = sys.argv[1] if len(sys.argv) > 1 else "v1"
+    only = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else None
+    for path in asyncio.run(record(version, only)):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")

@@ -18,6 +18,7 @@ from workflows.pos_day import PosDayWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
+from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*_v*_*.json"))
 WORKFLOW_IDS: dict[str, str] = json.loads(
@@ -34,6 +35,7 @@ WORKFLOWS = [
     ClickAndCollectWorkflow,
     ShipmentGroupWorkflow,
     ReturnWorkflow,
+    WalmartReturnPollWorkflow,
 ]
 
 
@@ -48,6 +50,7 @@ def test_every_workflow_type_has_recorded_histories() -> None:
         "click_and_collect",
         "shipment_group",
         "returns",
+        "walmart_return_poll",
     }
 
 

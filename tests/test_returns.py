@@ -251,3 +251,25 @@ async def test_a_return_is_cancelled_until_its_parcel_arrives(ret: Return) -> No
     await ret.receive()
     with pytest.raises(WorkflowUpdateFailedError):
         await ret.handle.execute_update(ReturnWorkflow.cancel, CancelRequest(reason="late"))
+
+
+async def test_a_refund_the_channel_cannot_take_is_made_by_hand_and_the_return_goes_on(
+    ret: Return,
+) -> None:
+    no_api = business(ExceptionCode.CHANNEL_REJECTED, "refund it in Seller Central")
+    ret.partners.outage("refund_return", no_api)  # as Amazon answers: no refund call in SP-API
+    await ret.start(ret.line(MUG))
+    await ret.receive()
+    await ret.inspect((MUG, 1, Condition.DAMAGED))
+    view = await ret.wait_for(OrderStatus.NEEDS_ATTENTION)
+    assert view.exception is not None and "Seller Central" in view.exception.message
+    await ret.handle.execute_update(ReturnWorkflow.resume, ResumeRequest(note="tried again"))
+    await ret.wait_for(OrderStatus.NEEDS_ATTENTION)  # a plain resume tries the call again
+    done = ResumeRequest(note="refunded in Seller Central", done_by_hand="SC-REFUND-77")
+    await ret.handle.execute_update(ReturnWorkflow.resume, done)
+    result = await ret.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert ret.partners.calls.count("refund_return") == 2
+    assert result.return_details is not None
+    assert result.return_details.refund_id == "SC-REFUND-77"
+    assert "credit_return" in ret.partners.calls and "refund_tax" in ret.partners.calls

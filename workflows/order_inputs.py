@@ -59,6 +59,11 @@ class ResumeRequest(BaseModel):
     sku_overrides: dict[str, str] = Field(
         default_factory=dict, description="Replace channel SKUs (old -> new) before retrying"
     )
+    done_by_hand: str | None = Field(
+        default=None,
+        description="The failed call was made by hand in the partner's own tool (e.g. a refund "
+        "in Seller Central): its reference, and the step is not tried again",
+    )
 
 
 class ClickAndCollectInput(BaseModel):

@@ -266,15 +266,25 @@ class OrderSaga:
                 await self._hold(step, code, message)
                 self._resume_applied_overrides()
 
-    async def _settle(self, step: Step, call: Callable[[], Awaitable[T]]) -> T:
-        """Run a step after shipment: it cannot be undone, so a failure waits for support."""
+    async def _settle(
+        self,
+        step: Step,
+        call: Callable[[], Awaitable[T]],
+        by_hand: Callable[[str], T] | None = None,
+    ) -> T:
+        """Run a step after shipment: it cannot be undone, so a failure waits for support.
+        With `by_hand`, support may instead make the call in the partner's own tool (a refund
+        in Seller Central) and resume with its reference: the step is then done."""
         while True:
             self._set_step(step)
             try:
                 return await call()
             except ActivityError as err:
                 code, message = business_failure(err)
-                await self._needs_attention(step, code, f"{step.value} failed: {message}")
+                request = await self._needs_attention(step, code, f"{step.value} failed: {message}")
+                if by_hand and request.done_by_hand and workflow.patched("done-by-hand"):
+                    self._note(f"{step.value} done by hand: {request.done_by_hand}")
+                    return by_hand(request.done_by_hand)
 
     async def _hold(
         self,
@@ -297,13 +307,17 @@ class OrderSaga:
         self._checkpoint()
         self._release_exception(OrderStatus.IN_PROGRESS, note)
 
-    async def _needs_attention(self, step: Step, code: ExceptionCode, message: str) -> None:
+    async def _needs_attention(
+        self, step: Step, code: ExceptionCode, message: str
+    ) -> ResumeRequest:
         self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
         self._set_search_exception(code)
         self._set_status(OrderStatus.NEEDS_ATTENTION, message)
         await workflow.wait_condition(lambda: self._resume is not None)
         request, self._resume = self._resume, None
-        self._release_exception(self._status_before_attention(), request.note if request else "")
+        assert request is not None
+        self._release_exception(self._status_before_attention(), request.note)
+        return request
 
     def _release_exception(self, status: OrderStatus, note: str) -> None:
         self._exception = None
