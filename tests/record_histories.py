@@ -45,6 +45,7 @@ from workflows.order_inputs import (
 )
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
+from workflows.returns import ReturnWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
@@ -414,6 +415,32 @@ async def return_with_walmart_label(h: Harness) -> Any:
     return h.client.get_workflow_handle(started)
 
 
+async def return_refunded_by_hand(h: Harness) -> Any:
+    """An Amazon order returned: SP-API cannot refund, support does it in Seller Central."""
+    _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
+    notification = httpx.post(f"{h.settings.sandbox_url}/_sandbox/amazon/orders", json={}).json()
+    httpx.post(
+        f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon",
+        params={"token": h.settings.amazon_webhook_token},
+        json=notification,
+    ).raise_for_status()
+    amazon_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    order: Handle = h.client.get_workflow_handle(f"order:amazon:{amazon_id}")
+    await _until(order, OrderStatus.AWAITING_SHIPMENT)
+    _ship(h, order)
+    await asyncio.wait_for(order.result(), 60)
+    view = await order.query(OrderToCashWorkflow.status)
+    line_id = view.shipments[0].lines[0].line_id
+    handle = await book_support_return(h.client, h.settings, order.id, {line_id: 1}, "broken")
+    for _ in range(300):
+        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.NEEDS_ATTENTION:
+            break
+        await asyncio.sleep(0.1)
+    done = ResumeRequest(note="refunded in Seller Central", done_by_hand="SC-1")
+    await handle.execute_update(ReturnWorkflow.resume, done)
+    return handle
+
+
 async def _client(h: Harness) -> Client:
     return h.client
 
@@ -450,6 +477,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "damaged": return_damaged,
         "refused": return_refused,
         "walmart_label": return_with_walmart_label,
+        "refunded_by_hand": return_refunded_by_hand,
     },
     "walmart_return_poll": {"imported": walmart_return_poll},
     "click_and_collect": {

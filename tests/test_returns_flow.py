@@ -153,3 +153,39 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.label_url is None
     assert on_hand(stack, "STORE-BOS") == before + 1
+
+
+async def test_an_amazon_return_is_refunded_in_seller_central_then_resumed(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_env(monkeypatch, stack.settings)
+    sandbox(stack, "PUT", "/_sandbox/returns/autopilot", {"receive_after_seconds": 0.3})
+    notification = sandbox(stack, "POST", "/_sandbox/amazon/orders", {})
+    amazon_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/amazon",
+            params={"token": stack.settings.amazon_webhook_token},
+            json=notification,
+        )
+    assert answer.status_code == 202, answer.text
+    order = await result_once_started(stack.client, f"order:amazon:{amazon_id}")
+    assert order.status is OrderStatus.COMPLETED, order.timeline
+    line_id = order.shipments[0].lines[0].line_id
+    book = ["return", f"order:amazon:{amazon_id}", "--line", f"{line_id}=1"]
+    assert await asyncio.to_thread(starter.main, book) == 0
+    return_id = capsys.readouterr().out.split("return started: ")[1].split()[0]
+    handle = stack.client.get_workflow_handle(return_id)
+    async with asyncio.timeout(60):
+        while (await handle.query(ReturnWorkflow.status)).status is not OrderStatus.NEEDS_ATTENTION:
+            await asyncio.sleep(0.1)
+    view = await handle.query(ReturnWorkflow.status)
+    assert view.exception is not None and "Seller Central" in view.exception.message
+    done = ["resume", return_id, "--done-by-hand", "SC-4711", "--note", "refunded in SC"]
+    assert await asyncio.to_thread(starter.main, done) == 0
+    result = await result_once_started(stack.client, return_id)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.return_details is not None and result.return_details.refund_id == "SC-4711"
+    memos = [m for m in sandbox(stack, "GET", "/_sandbox/netsuite/creditMemos")
+             if m["externalId"].startswith(f"amazon-{amazon_id}-R-")]  # fmt: skip
+    assert len(memos) == 1
