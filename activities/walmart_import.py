@@ -9,17 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from functools import partial
 
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.errors import partner_call
+from activities.return_imports import ReturnImport
 from adapters.payload import PayloadError
 from adapters.walmart import WalmartClient, order_from_walmart, returns_from_walmart
 from inbox.store import Inbox, InboxStatus
 from infra.order_client import start_order
-from infra.returns_client import UnknownOrder, start_return
 from infra.settings import Settings
 
 SOURCE = "walmart"
@@ -33,6 +34,7 @@ class WalmartImportActivities:
         self._client = client
         self._settings = settings
         self._inbox = inbox
+        self._returns = ReturnImport(inbox, client, settings, SOURCE)
 
     @activity.defn
     async def import_walmart_orders(self) -> list[str]:
@@ -77,29 +79,7 @@ class WalmartImportActivities:
             async for raw in self._walmart.initiated_returns():
                 return_id = str(raw.get("returnOrderId"))
                 activity.heartbeat(return_id)
-                entry, _ = await asyncio.to_thread(
-                    self._inbox.add, SOURCE, "return", f"return-{return_id}", {},
-                    json.dumps(raw).encode(),
-                )  # fmt: skip
-                assert entry.id is not None
-                if entry.status in (InboxStatus.ACCEPTED, InboxStatus.REJECTED):
-                    continue  # started before, or kept for support
-                try:
-                    requests = returns_from_walmart(raw)
-                    handles = [
-                        await start_return(self._client, self._settings, request)
-                        for request in requests
-                    ]
-                except (PayloadError, UnknownOrder) as exc:
-                    status = (
-                        InboxStatus.REJECTED
-                        if isinstance(exc, PayloadError)
-                        else InboxStatus.FAILED
-                    )
-                    await asyncio.to_thread(self._inbox.record, entry.id, status, error=str(exc))
-                    continue
-                await asyncio.to_thread(
-                    self._inbox.record, entry.id, InboxStatus.ACCEPTED, workflow_id=handles[0].id
+                started += await self._returns.start(
+                    return_id, json.dumps(raw).encode(), partial(returns_from_walmart, raw)
                 )
-                started += [handle.id for handle in handles]
         return started

@@ -8,6 +8,10 @@ to our warehouse; a `Pending` order has no address or total yet and is not impor
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +36,15 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
-from canonical.returns import ChannelRefund
+from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 SYSTEM = "amazon"
 # SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).
 QUOTA_WAIT_SECONDS = 2.0
 IMPORTABLE = {"Unshipped", "PartiallyShipped", "Shipped"}
 CARRIERS = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
+RETURNS_REPORT = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
+REPORT_POLLS, REPORT_POLL_SECONDS = 30, 2.0
 
 
 def _money(value: dict[str, Any] | None, currency: str) -> Money:
@@ -115,6 +121,35 @@ def order_from_sp_api(order: dict[str, Any], items: list[dict[str, Any]]) -> Ord
     )
 
 
+@reads_payload("Amazon returns report row")
+def returns_from_amazon_report(rows: list[dict[str, str]]) -> list[ReturnRequest]:
+    """One return per order and Amazon RMA. Amazon's prepaid label; the report names SKUs, so
+    the lines are matched to the order's by SKU when the return starts."""
+    by_rma: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        by_rma.setdefault((row["Order ID"], row["Amazon RMA ID"]), []).append(row)
+    return [
+        ReturnRequest(
+            return_id=rma,
+            channel=Channel.AMAZON,
+            external_order_id=order_id,
+            source=ReturnSource.CHANNEL,
+            lines=[
+                ReturnLine(
+                    line_id="",
+                    sku=row["Merchant SKU"],
+                    quantity=int(row["Return quantity"]),
+                    reason=row.get("Return reason") or "",
+                )
+                for row in found
+            ],
+            requested_at=found[0]["Return request date"],
+            label_by_channel=True,
+        )
+        for (order_id, rma), found in by_rma.items()
+    ]
+
+
 class SpApiClient:
     def __init__(self, base_url: str, access_token: str, marketplace_id: str) -> None:
         self._http = PartnerHttp(
@@ -175,6 +210,41 @@ class SpApiClient:
             json={"marketplaceId": self.marketplace_id, "packageDetail": package},
         )
         self._raise_for_error(response)
+
+    async def returns_report(self, since: datetime) -> list[dict[str, str]]:
+        """The flat-file returns report for returns requested since `since`: requested,
+        waited for (`processingStatus` DONE), its document downloaded from its URL."""
+        response = await self._http.request(
+            "POST",
+            "/reports/2021-06-30/reports",
+            json={
+                "reportType": RETURNS_REPORT,
+                "marketplaceIds": [self.marketplace_id],
+                "dataStartTime": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        )
+        self._raise_for_error(response)
+        report_id = response.json()["reportId"]
+        for _ in range(REPORT_POLLS):
+            response = await self._http.request("GET", f"/reports/2021-06-30/reports/{report_id}")
+            self._raise_for_error(response)
+            report = response.json()
+            if report["processingStatus"] in ("CANCELLED", "FATAL"):
+                raise TransientError(SYSTEM, f"returns report {report_id}: {report}")
+            if report["processingStatus"] == "DONE":
+                break
+            await asyncio.sleep(REPORT_POLL_SECONDS)
+        else:
+            raise TransientError(SYSTEM, f"returns report {report_id} not done yet")
+        response = await self._http.request(
+            "GET", f"/reports/2021-06-30/documents/{report['reportDocumentId']}"
+        )
+        self._raise_for_error(response)
+        async with httpx.AsyncClient(timeout=60) as plain:  # a pre-signed URL: no SP-API headers
+            document = await plain.get(response.json()["url"])
+        if document.status_code >= 400:
+            raise TransientError(SYSTEM, f"report document: HTTP {document.status_code}")
+        return list(csv.DictReader(io.StringIO(document.text), delimiter="\t"))
 
     async def patch_availability(self, seller_id: str, sku: str, quantity: int) -> None:
         response = await self._http.request(

@@ -18,7 +18,7 @@ from canonical import OrderStatus
 from canonical.inventory import NodeKind
 from infra.order_client import order_handle
 from infra.returns_client import book_support_return
-from infra.schedules import poll_walmart_now
+from infra.schedules import poll_channels_now
 from infra.settings import Settings
 from inventory.network import load_network
 from webhooks.shopify import sign
@@ -189,7 +189,7 @@ class DemoTraffic:
         po = await self._sandbox("POST", "/_sandbox/walmart/orders", {"skus": [(RETURNED_SKU, 2)]})
         po_id = po["purchaseOrderId"]
         self.watched.append(f"order:walmart:{po_id}")
-        await poll_walmart_now(self._client)
+        await poll_channels_now(self._client)
         if not await self._delivered(f"order:walmart:{po_id}"):
             return
         opened = await self._sandbox(
@@ -198,7 +198,7 @@ class DemoTraffic:
             {"lines": ["1"], "reason": "Scent too strong"},
         )
         self.watched.append(f"return:walmart:{po_id}:{opened['returnOrderId']}")
-        await poll_walmart_now(self._client)
+        await poll_channels_now(self._client)
 
     async def _returned_on_shopify(self, body: dict[str, Any]) -> None:
         line = body["line_items"][0]

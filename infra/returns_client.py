@@ -63,11 +63,27 @@ def return_input(
     )
 
 
+def _lines_by_sku(request: ReturnRequest, returnable: ReturnableOrder) -> ReturnRequest:
+    """A channel that names only SKUs (Amazon's returns report): each is the order's line of
+    that SKU; a SKU not on the order keeps no line id and the policy refuses it."""
+    if all(line.line_id for line in request.lines):
+        return request
+    by_sku = {line.sku: line.line_id for line in returnable.order.lines}
+    lines = [
+        line
+        if line.line_id
+        else line.model_copy(update={"line_id": by_sku.get(line.sku, line.sku)})
+        for line in request.lines
+    ]
+    return request.model_copy(update={"lines": lines})
+
+
 async def start_return(
     client: Client, settings: Settings, request: ReturnRequest
 ) -> WorkflowHandle[Any, OrderView]:
     """Start the return once: a redelivery finds the running return, or the closed one."""
     returnable = await returnable_order(client, request.channel, request.external_order_id)
+    request = _lines_by_sku(request, returnable)
     try:
         return await client.start_workflow(
             ReturnWorkflow.run,

@@ -21,12 +21,14 @@ from temporalio.service import RPCError
 
 from canonical.reconciliation import ReconciliationReport
 from infra.settings import Settings
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 WALMART_POLL = "walmart-order-poll"
 WALMART_RETURN_POLL = "walmart-return-poll"
+AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
 
 
@@ -55,6 +57,15 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
                 task_queue=settings.task_queue,
             ),
         )
+    if settings.amazon_returns_poll_minutes > 0:
+        schedules[AMAZON_RETURN_POLL] = _every(
+            settings.amazon_returns_poll_minutes * 60,
+            ScheduleActionStartWorkflow(
+                AmazonReturnPollWorkflow.run,
+                id=AMAZON_RETURN_POLL,
+                task_queue=settings.task_queue,
+            ),
+        )
     if settings.inventory_reconcile_minutes > 0:
         schedules[INVENTORY_RECONCILE] = _every(
             settings.inventory_reconcile_minutes * 60,
@@ -70,9 +81,9 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             await client.create_schedule(schedule_id, schedule)
 
 
-async def poll_walmart_now(client: Client) -> None:
-    """Run both Walmart polls at once (when their schedules exist)."""
-    for schedule_id in (WALMART_POLL, WALMART_RETURN_POLL):
+async def poll_channels_now(client: Client) -> None:
+    """Run the Walmart and Amazon polls at once (those whose schedules exist)."""
+    for schedule_id in (WALMART_POLL, WALMART_RETURN_POLL, AMAZON_RETURN_POLL):
         with contextlib.suppress(RPCError):  # not scheduled: WALMART_POLL_SECONDS=0
             await client.get_schedule_handle(schedule_id).trigger()
 

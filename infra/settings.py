@@ -96,6 +96,8 @@ class Settings:
     amazon_marketplace_id: str
     amazon_webhook_token: str
     amazon_seller_id: str
+    amazon_returns_poll_minutes: float
+    amazon_returns_lookback_days: float
     # Marketplace: Walmart Marketplace API
     walmart_api_url: str
     walmart_client_id: str
@@ -229,6 +231,8 @@ class Settings:
             amazon_marketplace_id=get("AMAZON_MARKETPLACE_ID", "ATVPDKIKX0DER"),
             amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
             amazon_seller_id=get("AMAZON_SELLER_ID", "A1EXAMPLESELLERZ"),
+            amazon_returns_poll_minutes=float(get("AMAZON_RETURNS_POLL_MINUTES", "30")),
+            amazon_returns_lookback_days=float(get("AMAZON_RETURNS_LOOKBACK_DAYS", "3")),
             walmart_api_url=get("WALMART_API_URL", f"{sandbox}/walmart"),
             walmart_client_id=get("WALMART_CLIENT_ID", "sandbox-client"),
             walmart_client_secret=get("WALMART_CLIENT_SECRET", "sandbox-secret"),

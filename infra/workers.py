@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.amazon_returns import AmazonReturnsActivities
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
@@ -18,6 +19,7 @@ from inbox.store import Inbox
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
 from returns.ledger import ReturnLedger
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
@@ -45,6 +47,9 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
     ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
+    amazon_returns = AmazonReturnsActivities(
+        adapters.amazon, client, settings, Inbox(engine_for(settings.database_url))
+    )
     main = Worker(
         client,
         task_queue=settings.task_queue,
@@ -56,6 +61,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
             PosDayWorkflow,
             WalmartOrderPollWorkflow,
             WalmartReturnPollWorkflow,
+            AmazonReturnPollWorkflow,
             InventoryPublisherWorkflow,
             InventoryReconciliationWorkflow,
         ],
@@ -63,6 +69,7 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
             *order_activities(adapters, inventory),
             walmart.import_walmart_orders,
             walmart.import_walmart_returns,
+            amazon_returns.import_amazon_returns,
             ledger.claim_return,
             ledger.release_return,
         ],

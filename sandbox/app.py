@@ -13,6 +13,7 @@ from fastapi import FastAPI, HTTPException
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox import (
     amazon,
+    amazon_returns,
     avatax,
     netsuite,
     pos_store,
@@ -44,7 +45,8 @@ def create_app(
     wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
     supplier = shipbob.ShipBobState(SANDBOX_DROPSHIP_SECRET)
     desk = returns_desk.ReturnsDeskState()
-    wms.base_url = public_url.rstrip("/")
+    reports = amazon_returns.AmazonReturnsState(amzn, desk)
+    wms.base_url = reports.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +69,8 @@ def create_app(
     app.include_router(shopify.control_router(shop))
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
+    app.include_router(amazon_returns.router(reports))
+    app.include_router(amazon_returns.control_router(reports))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))

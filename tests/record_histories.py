@@ -33,6 +33,7 @@ from infra.returns_client import book_support_return
 from infra.schedules import reconcile_now
 from tests.inventory_fixtures import receipt
 from tests.split_orders import split_order
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
@@ -415,8 +416,8 @@ async def return_with_walmart_label(h: Harness) -> Any:
     return h.client.get_workflow_handle(started)
 
 
-async def return_refunded_by_hand(h: Harness) -> Any:
-    """An Amazon order returned: SP-API cannot refund, support does it in Seller Central."""
+async def _amazon_shipped(h: Harness) -> Handle:
+    """An Amazon order notified to the webhooks service and shipped by the warehouse."""
     _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
     notification = httpx.post(f"{h.settings.sandbox_url}/_sandbox/amazon/orders", json={}).json()
     httpx.post(
@@ -429,6 +430,27 @@ async def return_refunded_by_hand(h: Harness) -> Any:
     await _until(order, OrderStatus.AWAITING_SHIPMENT)
     _ship(h, order)
     await asyncio.wait_for(order.result(), 60)
+    return order
+
+
+async def amazon_return_poll(h: Harness) -> Any:
+    order = await _amazon_shipped(h)
+    view = await order.query(OrderToCashWorkflow.status)
+    amazon_id = order.id.rsplit(":", 1)[1]
+    httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/amazon/orders/{amazon_id}/returns",
+        json={"sku": view.shipments[0].lines[0].sku},
+    ).raise_for_status()
+    return await h.client.start_workflow(
+        AmazonReturnPollWorkflow.run,
+        id=f"amazon-return-poll-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def return_refunded_by_hand(h: Harness) -> Any:
+    """An Amazon order returned: SP-API cannot refund, support does it in Seller Central."""
+    order = await _amazon_shipped(h)
     view = await order.query(OrderToCashWorkflow.status)
     line_id = view.shipments[0].lines[0].line_id
     handle = await book_support_return(h.client, h.settings, order.id, {line_id: 1}, "broken")
@@ -480,6 +502,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "refunded_by_hand": return_refunded_by_hand,
     },
     "walmart_return_poll": {"imported": walmart_return_poll},
+    "amazon_return_poll": {"imported": amazon_return_poll},
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
@@ -36,6 +37,7 @@ WORKFLOWS = [
     ShipmentGroupWorkflow,
     ReturnWorkflow,
     WalmartReturnPollWorkflow,
+    AmazonReturnPollWorkflow,
 ]
 
 
@@ -51,6 +53,7 @@ def test_every_workflow_type_has_recorded_histories() -> None:
         "shipment_group",
         "returns",
         "walmart_return_poll",
+        "amazon_return_poll",
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from sandbox.shipstation import AutoShip
 from tests.signing import shopify_headers
 from tests.started_later import result_once_started
 from tests.support_cli import cli_env
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.returns import ReturnWorkflow
 
@@ -53,6 +55,14 @@ async def shipped_order(h: Harness) -> Order:
     result = await asyncio.wait_for(handle.result(), 60)
     assert result.status is OrderStatus.COMPLETED
     return order
+
+
+async def poll_amazon_returns(h: Harness) -> list[str]:
+    return await h.client.execute_workflow(
+        AmazonReturnPollWorkflow.run,
+        id=f"amazon-return-poll-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
 
 
 def on_hand(h: Harness, node: str) -> int:
@@ -155,8 +165,8 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
     assert on_hand(stack, "STORE-BOS") == before + 1
 
 
-async def test_an_amazon_return_is_refunded_in_seller_central_then_resumed(
-    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_central(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli_env(monkeypatch, stack.settings)
     sandbox(stack, "PUT", "/_sandbox/returns/autopilot", {"receive_after_seconds": 0.3})
@@ -171,16 +181,23 @@ async def test_an_amazon_return_is_refunded_in_seller_central_then_resumed(
     assert answer.status_code == 202, answer.text
     order = await result_once_started(stack.client, f"order:amazon:{amazon_id}")
     assert order.status is OrderStatus.COMPLETED, order.timeline
-    line_id = order.shipments[0].lines[0].line_id
-    book = ["return", f"order:amazon:{amazon_id}", "--line", f"{line_id}=1"]
-    assert await asyncio.to_thread(starter.main, book) == 0
-    return_id = capsys.readouterr().out.split("return started: ")[1].split()[0]
+    line = order.shipments[0].lines[0]
+    row = sandbox(
+        stack, "POST", f"/_sandbox/amazon/orders/{amazon_id}/returns", {"sku": line.sku}
+    )  # the customer opens it on Amazon
+    started = await poll_amazon_returns(stack)
+    return_id = f"return:amazon:{amazon_id}:{row['Amazon RMA ID']}"
+    assert started == [return_id]
     handle = stack.client.get_workflow_handle(return_id)
     async with asyncio.timeout(60):
         while (await handle.query(ReturnWorkflow.status)).status is not OrderStatus.NEEDS_ATTENTION:
             await asyncio.sleep(0.1)
     view = await handle.query(ReturnWorkflow.status)
     assert view.exception is not None and "Seller Central" in view.exception.message
+    assert view.return_details is not None and view.return_details.label_url is None
+    assert view.return_details.accepted == {line.line_id: 1}  # the report's SKU, matched
+    again = await poll_amazon_returns(stack)
+    assert again == []  # reported again, started once
     done = ["resume", return_id, "--done-by-hand", "SC-4711", "--note", "refunded in SC"]
     assert await asyncio.to_thread(starter.main, done) == 0
     result = await result_once_started(stack.client, return_id)

@@ -1,0 +1,21 @@
+"""One read of Amazon's returns report, run by the `amazon-return-poll` schedule."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.amazon_returns import AmazonReturnsActivities
+
+
+@workflow.defn
+class AmazonReturnPollWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        return await workflow.execute_activity_method(
+            AmazonReturnsActivities.import_amazon_returns,
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),
+        )
