@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -32,50 +33,38 @@ AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
 
 
-def _every(seconds: float, action: ScheduleActionStartWorkflow) -> Schedule:
+def _every(seconds: float, schedule_id: str, run: Any, task_queue: str, *args: Any) -> Schedule:
+    """Start `run` every `seconds` under `schedule_id`; a run still going is not doubled."""
     return Schedule(
-        action=action,
+        action=ScheduleActionStartWorkflow(run, *args, id=schedule_id, task_queue=task_queue),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=seconds))]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
-    schedules = {}
-    if settings.walmart_poll_seconds > 0:
-        schedules[WALMART_POLL] = _every(
-            settings.walmart_poll_seconds,
-            ScheduleActionStartWorkflow(
-                WalmartOrderPollWorkflow.run, id=WALMART_POLL, task_queue=settings.task_queue
-            ),
-        )
-        schedules[WALMART_RETURN_POLL] = _every(
-            settings.walmart_poll_seconds,
-            ScheduleActionStartWorkflow(
-                WalmartReturnPollWorkflow.run,
-                id=WALMART_RETURN_POLL,
-                task_queue=settings.task_queue,
-            ),
-        )
-    if settings.amazon_returns_poll_minutes > 0:
-        schedules[AMAZON_RETURN_POLL] = _every(
+    queue = settings.task_queue
+    polls: list[tuple[float, str, Any, tuple[Any, ...]]] = [
+        (settings.walmart_poll_seconds, WALMART_POLL, WalmartOrderPollWorkflow.run, ()),
+        (settings.walmart_poll_seconds, WALMART_RETURN_POLL, WalmartReturnPollWorkflow.run, ()),
+        (
             settings.amazon_returns_poll_minutes * 60,
-            ScheduleActionStartWorkflow(
-                AmazonReturnPollWorkflow.run,
-                id=AMAZON_RETURN_POLL,
-                task_queue=settings.task_queue,
-            ),
-        )
-    if settings.inventory_reconcile_minutes > 0:
-        schedules[INVENTORY_RECONCILE] = _every(
+            AMAZON_RETURN_POLL,
+            AmazonReturnPollWorkflow.run,
+            (),
+        ),
+        (
             settings.inventory_reconcile_minutes * 60,
-            ScheduleActionStartWorkflow(
-                InventoryReconciliationWorkflow.run,
-                _reconcile_input(settings),
-                id=INVENTORY_RECONCILE,
-                task_queue=settings.task_queue,
-            ),
-        )
+            INVENTORY_RECONCILE,
+            InventoryReconciliationWorkflow.run,
+            (_reconcile_input(settings),),
+        ),
+    ]
+    schedules = {
+        schedule_id: _every(seconds, schedule_id, run, queue, *args)
+        for seconds, schedule_id, run, args in polls
+        if seconds > 0
+    }
     for schedule_id, schedule in schedules.items():
         with contextlib.suppress(ScheduleAlreadyRunningError):
             await client.create_schedule(schedule_id, schedule)
