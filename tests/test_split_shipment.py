@@ -21,7 +21,13 @@ from canonical.inventory import NodeKind
 from canonical.sourcing import PlannedLine, ShipmentGroup, Shortfall, SourcingPlan
 from tests.fake_partners import FakePartners, business
 from tests.test_order_workflow import Saga
-from workflows.order_inputs import CancelGroup, CancelRequest, GroupOutcome, NodeRejection
+from workflows.order_inputs import (
+    CancelGroup,
+    CancelRequest,
+    GroupOutcome,
+    NodeRejection,
+    ResumeRequest,
+)
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 
@@ -165,6 +171,36 @@ async def test_lines_nobody_can_ship_are_cancelled_and_the_rest_ships(split: Spl
     calls = split.partners.calls
     assert calls.index("cancel_channel_lines") < calls.index("fulfil_sales_order")
     assert calls[-3:] == ["fulfil_sales_order", "commit_tax", "invoice_sales_order"]
+
+
+async def test_lines_the_channel_cannot_cancel_are_cancelled_by_hand(split: Split) -> None:
+    split.plan(split.group(EAST, NodeKind.WAREHOUSE, 0), split.group(BOS, NodeKind.STORE, 1))
+    mug = split.order.lines[1]
+    split.partners.plans.append(
+        SourcingPlan(
+            shortfalls=[
+                Shortfall(line_id=mug.line_id, sku=mug.sku, requested=1, available=0, inbound=0)
+            ]
+        )
+    )
+    no_api = business(ExceptionCode.CHANNEL_REJECTED, "cancel it in Seller Central")
+    split.partners.outage("cancel_channel_lines", no_api)  # as Amazon answers
+    await split.start()
+    await split.reject_group("g2")
+    await split.ship_group("g1", 0)
+    for _ in range(100):
+        view = await split.handle.query(OrderToCashWorkflow.status)
+        if view.status is OrderStatus.NEEDS_ATTENTION:
+            break
+        await asyncio.sleep(0.05)
+    assert view.exception is not None and "Seller Central" in view.exception.message
+    done = ResumeRequest(note="cancelled in Seller Central", done_by_hand="SC-CANCEL-9")
+    await split.handle.execute_update(OrderToCashWorkflow.resume, done)
+    result = await split.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert result.cancelled_lines == {mug.line_id: 1}
+    assert split.partners.calls.count("cancel_channel_lines") == 1
+    assert any("done by hand: SC-CANCEL-9" in change.note for change in result.timeline)
 
 
 async def test_support_cancels_one_group_and_the_other_ships(split: Split) -> None:

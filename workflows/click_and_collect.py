@@ -275,16 +275,13 @@ class ClickAndCollectWorkflow(OrderSaga):
                 ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
             ),
         )
-        await self._settle(
+        await self._cancel_lines_on_channel(
             Step.HANDOVER,
-            lambda: self._activity(
-                ChannelActivities.cancel_channel_lines,
-                LineCancellation(
-                    cancellation_id=f"{self._key}~not-collected",
-                    order=self._order,
-                    lines=left,
-                    reason="not collected at the store",
-                ),
+            LineCancellation(
+                cancellation_id=f"{self._key}~not-collected",
+                order=self._order,
+                lines=left,
+                reason="not collected at the store",
             ),
         )
         return await self._settle(

@@ -461,18 +461,15 @@ class OrderToCashWorkflow(OrderSaga):
                 ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
             ),
         )
-        await self._settle(
+        await self._cancel_lines_on_channel(
             Step.AWAIT_SHIPMENT,
-            lambda: self._activity(
-                ChannelActivities.cancel_channel_lines,
-                LineCancellation(
-                    cancellation_id=cancellation_id,
-                    order=self._order,
-                    lines=lines,
-                    before=before,
-                    reason=reason,
-                    out_of_stock=out_of_stock,
-                ),
+            LineCancellation(
+                cancellation_id=cancellation_id,
+                order=self._order,
+                lines=lines,
+                before=before,
+                reason=reason,
+                out_of_stock=out_of_stock,
             ),
         )
 

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         Step,
     )
+    from canonical.cancellation import LineCancellation
     from canonical.notification import Notification, NotificationTemplate
     from canonical.returns import ReturnableOrder
     from canonical.validation import order_problems
@@ -285,6 +286,15 @@ class OrderSaga:
                 if by_hand and request.done_by_hand and workflow.patched("done-by-hand"):
                     self._note(f"{step.value} done by hand: {request.done_by_hand}")
                     return by_hand(request.done_by_hand)
+
+    async def _cancel_lines_on_channel(self, step: Step, cancellation: LineCancellation) -> None:
+        """Cancel and refund lines on the channel; one its API cannot cancel (Amazon: Seller
+        Central) support cancels there and resumes with `done_by_hand`."""
+        await self._settle(
+            step,
+            lambda: self._activity(ChannelActivities.cancel_channel_lines, cancellation),
+            by_hand=lambda reference: None,
+        )
 
     async def _hold(
         self,
