@@ -16,7 +16,7 @@ from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, Workflow
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from canonical import ExceptionCode, OrderStatus, OrderView, Shipment
+from canonical import ExceptionCode, OrderLine, OrderStatus, OrderView, Shipment
 from canonical.inventory import NodeKind
 from canonical.sourcing import PlannedLine, ShipmentGroup, Shortfall, SourcingPlan
 from tests.fake_partners import FakePartners, business
@@ -52,6 +52,19 @@ class Split(Saga):
 
     def plan(self, *groups: ShipmentGroup) -> None:
         self.partners.plans.append(SourcingPlan(groups=list(groups)))
+
+    def mug_only_at_the_store(self) -> OrderLine:
+        """Candles from the east warehouse, the mug from Boston; re-sourced, nobody has it."""
+        self.plan(self.group(EAST, NodeKind.WAREHOUSE, 0), self.group(BOS, NodeKind.STORE, 1))
+        mug = self.order.lines[1]
+        self.partners.plans.append(
+            SourcingPlan(
+                shortfalls=[
+                    Shortfall(line_id=mug.line_id, sku=mug.sku, requested=1, available=0, inbound=0)
+                ]
+            )
+        )
+        return mug
 
     def child(self, group_id: str) -> WorkflowHandle[ShipmentGroupWorkflow, GroupOutcome]:
         return self.env.client.get_workflow_handle_for(
@@ -147,15 +160,7 @@ async def test_a_node_that_fails_its_part_is_replaced_once(split: Split) -> None
 
 
 async def test_lines_nobody_can_ship_are_cancelled_and_the_rest_ships(split: Split) -> None:
-    split.plan(split.group(EAST, NodeKind.WAREHOUSE, 0), split.group(BOS, NodeKind.STORE, 1))
-    mug = split.order.lines[1]
-    split.partners.plans.append(
-        SourcingPlan(
-            shortfalls=[
-                Shortfall(line_id=mug.line_id, sku=mug.sku, requested=1, available=0, inbound=0)
-            ]
-        )
-    )
+    mug = split.mug_only_at_the_store()
     await split.start()
     await split.reject_group("g2")
     await split.ship_group("g1", 0)
@@ -174,15 +179,7 @@ async def test_lines_nobody_can_ship_are_cancelled_and_the_rest_ships(split: Spl
 
 
 async def test_lines_the_channel_cannot_cancel_are_cancelled_by_hand(split: Split) -> None:
-    split.plan(split.group(EAST, NodeKind.WAREHOUSE, 0), split.group(BOS, NodeKind.STORE, 1))
-    mug = split.order.lines[1]
-    split.partners.plans.append(
-        SourcingPlan(
-            shortfalls=[
-                Shortfall(line_id=mug.line_id, sku=mug.sku, requested=1, available=0, inbound=0)
-            ]
-        )
-    )
+    mug = split.mug_only_at_the_store()
     no_api = business(ExceptionCode.CHANNEL_REJECTED, "cancel it in Seller Central")
     split.partners.outage("cancel_channel_lines", no_api)  # as Amazon answers
     await split.start()

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         ErpOrderRef,
         ExceptionCode,
         OrderException,
-        OrderReduction,
         OrderStatus,
         OrderView,
         Step,
@@ -269,14 +268,9 @@ class ClickAndCollectWorkflow(OrderSaga):
                 LinesRelease(order_id=self._key, line_ids=sorted(left)),
             ),
         )
-        await self._settle(
-            Step.ERP_DELIVERY,
-            lambda: self._activity(
-                ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
-            ),
-        )
-        await self._cancel_lines_on_channel(
-            Step.HANDOVER,
+        await self._drop_lines(
+            (Step.ERP_DELIVERY, Step.HANDOVER),
+            keep,
             LineCancellation(
                 cancellation_id=f"{self._key}~not-collected",
                 order=self._order,

@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentRequest,
         GroupView,
         OrderException,
-        OrderReduction,
         OrderStatus,
         OrderView,
         ReservationLine,
@@ -455,14 +454,9 @@ class OrderToCashWorkflow(OrderSaga):
         }
         if not any(keep.values()):
             return
-        await self._settle(
-            Step.AWAIT_SHIPMENT,
-            lambda: self._activity(
-                ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
-            ),
-        )
-        await self._cancel_lines_on_channel(
-            Step.AWAIT_SHIPMENT,
+        await self._drop_lines(
+            (Step.AWAIT_SHIPMENT, Step.AWAIT_SHIPMENT),
+            keep,
             LineCancellation(
                 cancellation_id=cancellation_id,
                 order=self._order,

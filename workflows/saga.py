@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
     )
     from canonical.cancellation import LineCancellation
+    from canonical.erp import OrderReduction
     from canonical.notification import Notification, NotificationTemplate
     from canonical.returns import ReturnableOrder
     from canonical.validation import order_problems
@@ -144,9 +145,7 @@ class OrderSaga:
         if self._cancel is not None:
             raise ValueError(f"order {self._order.order_number} is already being cancelled")
 
-    def status(self) -> OrderView:
-        """Each saga's `status` query."""
-        raise NotImplementedError
+    status: Callable[[], OrderView]  # each saga's `status` query, which `resume` answers
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> OrderView:
@@ -287,11 +286,25 @@ class OrderSaga:
                     self._note(f"{step.value} done by hand: {request.done_by_hand}")
                     return by_hand(request.done_by_hand)
 
-    async def _cancel_lines_on_channel(self, step: Step, cancellation: LineCancellation) -> None:
-        """Cancel and refund lines on the channel; one its API cannot cancel (Amazon: Seller
-        Central) support cancels there and resumes with `done_by_hand`."""
+    async def _drop_lines(
+        self,
+        steps: tuple[Step, Step],
+        keep: dict[str, int],
+        cancellation: LineCancellation,
+    ) -> None:
+        """Lines that will not be delivered (`steps`: the ERP's, the channel's): the ERP order
+        keeps only `keep`, then the channel
+        cancels and refunds the rest; what its API cannot cancel (Amazon: Seller Central)
+        support cancels there and resumes with `done_by_hand`."""
+        erp_step, channel_step = steps
         await self._settle(
-            step,
+            erp_step,
+            lambda: self._activity(
+                ErpActivities.reduce_sales_order, OrderReduction(order=self._order, keep=keep)
+            ),
+        )
+        await self._settle(
+            channel_step,
             lambda: self._activity(ChannelActivities.cancel_channel_lines, cancellation),
             by_hand=lambda reference: None,
         )
