@@ -12,11 +12,16 @@ from temporalio.client import Client
 
 from activities.errors import partner_call
 from activities.return_imports import ReturnImport
-from adapters.amazon import SpApiClient, returns_from_amazon_report
+from adapters.amazon import SpApiClient, return_from_amazon_rows
+from canonical.returns import ReturnRequest
 from inbox.store import Inbox
 from infra.settings import Settings
 
 SOURCE = "amazon"
+
+
+def _one(rows: list[dict[str, str]]) -> list[ReturnRequest]:
+    return [return_from_amazon_rows(rows)]
 
 
 class AmazonReturnsActivities:
@@ -34,15 +39,11 @@ class AmazonReturnsActivities:
             rows = await self._amazon.returns_report(datetime.now(UTC) - self._lookback)
         by_rma: dict[tuple[str, str], list[dict[str, str]]] = {}
         for row in rows:
-            by_rma.setdefault((row.get("Order ID", ""), row.get("Amazon RMA ID", "")), []).append(
-                row
-            )
+            key = (row.get("Order ID", ""), row.get("Amazon RMA ID", ""))
+            by_rma.setdefault(key, []).append(row)
         started: list[str] = []
         for (order_id, rma), found in by_rma.items():
             activity.heartbeat(rma)
-            started += await self._returns.start(
-                f"{order_id}-{rma}",
-                json.dumps(found).encode(),
-                partial(returns_from_amazon_report, found),
-            )
+            body = json.dumps(found).encode()
+            started += await self._returns.start(f"{order_id}-{rma}", body, partial(_one, found))
         return started

@@ -122,32 +122,27 @@ def order_from_sp_api(order: dict[str, Any], items: list[dict[str, Any]]) -> Ord
 
 
 @reads_payload("Amazon returns report row")
-def returns_from_amazon_report(rows: list[dict[str, str]]) -> list[ReturnRequest]:
-    """One return per order and Amazon RMA. Amazon's prepaid label; the report names SKUs, so
-    the lines are matched to the order's by SKU when the return starts."""
-    by_rma: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for row in rows:
-        by_rma.setdefault((row["Order ID"], row["Amazon RMA ID"]), []).append(row)
-    return [
-        ReturnRequest(
-            return_id=rma,
-            channel=Channel.AMAZON,
-            external_order_id=order_id,
-            source=ReturnSource.CHANNEL,
-            lines=[
-                ReturnLine(
-                    line_id="",
-                    sku=row["Merchant SKU"],
-                    quantity=int(row["Return quantity"]),
-                    reason=row.get("Return reason") or "",
-                )
-                for row in found
-            ],
-            requested_at=found[0]["Return request date"],
-            label_by_channel=True,
-        )
-        for (order_id, rma), found in by_rma.items()
-    ]
+def return_from_amazon_rows(rows: list[dict[str, str]]) -> ReturnRequest:
+    """The returns report's rows of one order and Amazon RMA -> its return. Amazon's prepaid
+    label; the report names SKUs, so the lines are matched to the order's by SKU when the
+    return starts."""
+    return ReturnRequest(
+        return_id=rows[0]["Amazon RMA ID"],
+        channel=Channel.AMAZON,
+        external_order_id=rows[0]["Order ID"],
+        source=ReturnSource.CHANNEL,
+        lines=[
+            ReturnLine(
+                line_id="",
+                sku=row["Merchant SKU"],
+                quantity=int(row["Return quantity"]),
+                reason=row.get("Return reason") or "",
+            )
+            for row in rows
+        ],
+        requested_at=rows[0]["Return request date"],
+        label_by_channel=True,
+    )
 
 
 class SpApiClient:

@@ -16,7 +16,7 @@ from temporalio.client import Client
 
 from canonical import OrderStatus
 from canonical.inventory import NodeKind
-from infra.order_client import order_handle
+from infra.order_client import result_once_started
 from infra.returns_client import book_support_return
 from infra.schedules import poll_channels_now
 from infra.settings import Settings
@@ -170,13 +170,8 @@ class DemoTraffic:
         )
 
     async def _delivered(self, workflow_id: str) -> bool:
-        handle = order_handle(self._client, workflow_id)
-        while True:
-            try:
-                view = await handle.result()
-                return view.status is OrderStatus.COMPLETED
-            except Exception:  # started in the background, after the answer or the poll
-                await asyncio.sleep(0.5)
+        view = await result_once_started(self._client, workflow_id, timeout=None)
+        return view.status is OrderStatus.COMPLETED
 
     async def _order_then_return(
         self, body: dict[str, Any], way: Callable[[dict[str, Any]], Awaitable[None]]

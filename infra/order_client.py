@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError
 
 from canonical import ChannelEvent, FulfillmentMethod, Order, OrderView
 from canonical.order import order_workflow_id
@@ -120,6 +122,20 @@ def order_handle(
 ) -> WorkflowHandle[OrderToCashWorkflow, OrderView]:
     """A handle whose `result()` is the typed `OrderView`."""
     return client.get_workflow_handle(workflow_id, result_type=OrderView)
+
+
+async def result_once_started(
+    client: Client, workflow_id: str, timeout: float | None = 60
+) -> OrderView:
+    """The result of a workflow started in the background (after a webhook's answer, by a
+    poll): not found is waited out like the run itself, for `timeout` seconds in all."""
+    handle = order_handle(client, workflow_id)
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                return await handle.result()
+            except RPCError:  # not started yet
+                await asyncio.sleep(0.05)
 
 
 async def report_channel_event(client: Client, workflow_id: str, event: ChannelEvent) -> None:

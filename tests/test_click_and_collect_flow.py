@@ -20,10 +20,9 @@ from adapters.shopify import order_from_webhook
 from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
-from infra.order_client import cancel_from_channel, start_order
+from infra.order_client import cancel_from_channel, result_once_started, start_order
 from tests.inventory_fixtures import receipt
 from tests.signing import shopify_headers
-from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import ClickAndCollectInput, RetryBudget

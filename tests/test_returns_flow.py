@@ -19,10 +19,9 @@ from adapters.shopify import order_from_webhook
 from canonical import Order, OrderStatus
 from infra.harness import Harness, order_harness
 from infra.inventory import open_inventory
-from infra.order_client import start_order
+from infra.order_client import result_once_started, start_order
 from sandbox.shipstation import AutoShip
 from tests.signing import shopify_headers
-from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.order_inputs import OrderToCashInput, RetryBudget

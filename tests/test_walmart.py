@@ -19,11 +19,10 @@ from canonical.validation import order_problems
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
 from infra.harness import Harness, order_harness
-from infra.order_client import order_handle
+from infra.order_client import order_handle, result_once_started
 from infra.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
-from tests.started_later import result_once_started
 
 PO = contract("walmart_order")["response_body"]["list"]["elements"]["order"][0]
 

@@ -17,11 +17,11 @@ from canonical import OrderStatus
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.harness import Harness, UvicornThread, harness_settings, order_harness
+from infra.order_client import result_once_started
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
 from tests.contracts import contract
 from tests.signing import shopify_headers
-from tests.started_later import result_once_started
 from tests.support_cli import cli_env
 from webhooks.app import create_app
 from workflows.order_to_cash import OrderToCashWorkflow
