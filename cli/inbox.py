@@ -56,6 +56,7 @@ async def replay(settings: Settings, entry_id: int) -> None:
     try:
         dispatcher = build_dispatcher(settings, inbox, TemporalLink(settings), adapters)
         outcome = await dispatcher.dispatch(entry)
+        await dispatcher.drain()
     finally:
         await adapters.aclose()
     detail = f": {outcome.detail}" if outcome.detail else ""

@@ -6,11 +6,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import (
+    Column,
+    Index,
+    LargeBinary,
+    UniqueConstraint,
+    bindparam,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, SQLModel
 
 from infra.database import write_lock
 
@@ -60,54 +70,104 @@ class InboxEntry(SQLModel, table=True):
         return result
 
 
+def new_entry(
+    source: str, topic: str, dedupe_key: str, headers: dict[str, str], body: bytes
+) -> InboxEntry:
+    """A delivery as it will be stored (its id comes with `Inbox.add`)."""
+    now = _now()
+    return InboxEntry(
+        source=source,
+        topic=topic,
+        dedupe_key=dedupe_key,
+        received_at=now,
+        headers=json.dumps(headers, sort_keys=True),
+        body=body,
+        updated_at=now,
+    )
+
+
+TABLE = InboxEntry.__table__  # type: ignore[attr-defined]
+# Built once with bound parameters: each call only binds values to a compiled statement.
+_BY_KEY = (
+    select(TABLE)
+    .where(TABLE.c.source == bindparam("source"), TABLE.c.dedupe_key == bindparam("dedupe_key"))
+    .limit(1)
+)
+_BY_ID = select(TABLE).where(TABLE.c.id == bindparam("entry_id"))
+_ACCEPTED_FOR = (
+    select(TABLE)
+    .where(
+        TABLE.c.workflow_id == bindparam("workflow_id"),
+        TABLE.c.source == bindparam("source"),
+        TABLE.c.status == InboxStatus.ACCEPTED,
+    )
+    .limit(1)
+)
+_RECORD = (
+    update(TABLE)
+    .where(TABLE.c.id == bindparam("entry_id"))
+    .values(
+        status=bindparam("new_status", type_=TABLE.c.status.type),
+        error=bindparam("new_error", type_=TABLE.c.error.type),
+        workflow_id=func.coalesce(
+            bindparam("new_workflow_id", type_=TABLE.c.workflow_id.type), TABLE.c.workflow_id
+        ),
+        attempts=TABLE.c.attempts + 1,
+        updated_at=bindparam("now", type_=TABLE.c.updated_at.type),
+    )
+)
+
+
 class Inbox:
+    """Core statements, not the ORM: every delivery passes here, and an ORM flush costs several
+    times the statement. The `*_on` forms take a connection inside a caller's transaction (the
+    group-commit writer); the plain forms are one transaction each."""
+
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._write_lock = write_lock(engine)
+        self.engine = engine
+        self.write_lock = write_lock(engine)
+        dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
+        self._insert = (
+            dialect.insert(TABLE)
+            .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+            .returning(TABLE.c.id)
+        )
 
     def add(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], body: bytes
     ) -> tuple[InboxEntry, bool]:
         """Store a delivery; (entry, True) when new, (the first entry, False) for a redelivery."""
-        entry = InboxEntry(
-            source=source,
-            topic=topic,
-            dedupe_key=dedupe_key,
-            headers=json.dumps(headers, sort_keys=True),
-            body=body,
-        )
-        with self._write_lock, Session(self._engine, expire_on_commit=False) as session:
-            session.add(entry)
-            try:
-                session.commit()
-                return entry, True
-            except IntegrityError:
-                session.rollback()
-        existing = self.find(source, dedupe_key)
+        with self.write_lock, self.engine.begin() as connection:
+            return self.add_on(connection, new_entry(source, topic, dedupe_key, headers, body))
+
+    def add_on(self, connection: Connection, entry: InboxEntry) -> tuple[InboxEntry, bool]:
+        values = entry.model_dump(exclude={"id"})
+        inserted = connection.execute(self._insert, values).scalar()
+        if inserted is not None:
+            entry.id = inserted
+            return entry, True
+        key = {"source": entry.source, "dedupe_key": entry.dedupe_key}
+        existing = _first(connection, _BY_KEY, **key)
         if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
-            raise RuntimeError(f"inbox conflict on {source}/{dedupe_key} without a row")
+            raise RuntimeError(f"inbox conflict on {key} without a row")
         return existing, False
 
     def find(self, source: str, dedupe_key: str) -> InboxEntry | None:
-        with Session(self._engine, expire_on_commit=False) as session:
-            statement = select(InboxEntry).where(
-                InboxEntry.source == source, InboxEntry.dedupe_key == dedupe_key
-            )
-            return session.exec(statement).first()
+        with self.engine.connect() as connection:
+            return _first(connection, _BY_KEY, source=source, dedupe_key=dedupe_key)
 
     def accepted_for(self, source: str, workflow_id: str) -> InboxEntry | None:
+        with self.engine.connect() as connection:
+            return self.accepted_for_on(connection, source, workflow_id)
+
+    @staticmethod
+    def accepted_for_on(connection: Connection, source: str, workflow_id: str) -> InboxEntry | None:
         """An earlier delivery of `source` that already started or reached this workflow."""
-        with Session(self._engine, expire_on_commit=False) as session:
-            statement = select(InboxEntry).where(
-                InboxEntry.source == source,
-                InboxEntry.workflow_id == workflow_id,
-                InboxEntry.status == InboxStatus.ACCEPTED,
-            )
-            return session.exec(statement.limit(1)).first()
+        return _first(connection, _ACCEPTED_FOR, source=source, workflow_id=workflow_id)
 
     def get(self, entry_id: int) -> InboxEntry | None:
-        with Session(self._engine, expire_on_commit=False) as session:
-            return session.get(InboxEntry, entry_id)
+        with self.engine.connect() as connection:
+            return _first(connection, _BY_ID, entry_id=entry_id)
 
     def record(
         self,
@@ -117,36 +177,53 @@ class Inbox:
         error: str | None = None,
         workflow_id: str | None = None,
     ) -> None:
-        with self._write_lock, Session(self._engine) as session:
-            entry = session.get(InboxEntry, entry_id)
-            if entry is None:
-                raise KeyError(entry_id)
-            entry.status = status
-            entry.error = error
-            entry.workflow_id = workflow_id or entry.workflow_id
-            entry.attempts += 1
-            entry.updated_at = _now()
-            session.add(entry)
-            session.commit()
+        with self.write_lock, self.engine.begin() as connection:
+            self.record_on(connection, entry_id, status, error=error, workflow_id=workflow_id)
+
+    @staticmethod
+    def record_on(
+        connection: Connection,
+        entry_id: int,
+        status: InboxStatus,
+        *,
+        error: str | None = None,
+        workflow_id: str | None = None,
+    ) -> None:
+        values = {
+            "entry_id": entry_id,
+            "new_status": status,
+            "new_error": error,
+            "new_workflow_id": workflow_id,
+            "now": _now(),
+        }
+        if connection.execute(_RECORD, values).rowcount == 0:
+            raise KeyError(entry_id)
 
     def latest(
         self, status: InboxStatus | None = None, source: str | None = None, limit: int = 50
     ) -> list[InboxEntry]:
-        with Session(self._engine, expire_on_commit=False) as session:
-            statement = select(InboxEntry).order_by(col(InboxEntry.id).desc()).limit(limit)
-            if status:
-                statement = statement.where(InboxEntry.status == status)
-            if source:
-                statement = statement.where(InboxEntry.source == source)
-            return list(session.exec(statement).all())
+        statement = select(TABLE).order_by(TABLE.c.id.desc()).limit(limit)
+        if status:
+            statement = statement.where(TABLE.c.status == status)
+        if source:
+            statement = statement.where(TABLE.c.source == source)
+        return self._entries(statement)
 
     def deferred(self, limit: int = 100) -> list[InboxEntry]:
         """Oldest first: what the background re-drive picks up."""
-        with Session(self._engine, expire_on_commit=False) as session:
-            statement = (
-                select(InboxEntry)
-                .where(InboxEntry.status == InboxStatus.DEFERRED)
-                .order_by(col(InboxEntry.id))
-                .limit(limit)
-            )
-            return list(session.exec(statement).all())
+        statement = (
+            select(TABLE)
+            .where(TABLE.c.status == InboxStatus.DEFERRED)
+            .order_by(TABLE.c.id)
+            .limit(limit)
+        )
+        return self._entries(statement)
+
+    def _entries(self, statement: Any) -> list[InboxEntry]:
+        with self.engine.connect() as connection:
+            return [InboxEntry(**row._mapping) for row in connection.execute(statement)]
+
+
+def _first(connection: Connection, statement: Any, **values: Any) -> InboxEntry | None:
+    row = connection.execute(statement, values).first()
+    return InboxEntry(**row._mapping) if row is not None else None

@@ -19,6 +19,7 @@ from adapters.shipstation import ShipStationWms
 from adapters.store_pos import StorePos
 from inbox.database import engine_for
 from inbox.store import Inbox
+from inbox.writer import InboxWriter
 from infra.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
 from webhooks import amazon, dropship, inventory, pos, returns, shopify, store, wms
@@ -50,9 +51,9 @@ def build_dispatcher(
         service, publisher_signals(temporal.client, service, settings, adapters)
     )
     return Dispatcher(
-        inbox,
+        InboxWriter(inbox),
         {
-            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings, inbox),
+            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
             wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
             amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
             pos.SOURCE: pos.PosSales(temporal, settings, booking),

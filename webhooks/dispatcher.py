@@ -8,12 +8,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from inbox.store import Inbox, InboxEntry, InboxStatus
+from inbox.store import InboxEntry, InboxStatus, new_entry
+from inbox.writer import InboxWriter
 from webhooks.outcome import Outcome, TemporalUnavailable
 
 log = logging.getLogger("webhooks.dispatcher")
@@ -32,16 +33,17 @@ class SourceHandler(Protocol):
     async def handle(self, entry: InboxEntry) -> Outcome: ...
 
 
+@runtime_checkable
 class FastSourceHandler(SourceHandler, Protocol):
-    async def precheck(self, entry: InboxEntry) -> Outcome:
-        """Without Temporal or partners: a final outcome (rejected, ignored, already
-        received), or RECEIVED with the workflow id `handle` will act on."""
+    def precheck(self, entry: InboxEntry) -> Outcome:
+        """Without I/O: a final outcome (rejected, ignored), or RECEIVED with the workflow id
+        `handle` will act on."""
         ...
 
 
 class Dispatcher:
-    def __init__(self, inbox: Inbox, handlers: dict[str, SourceHandler]) -> None:
-        self.inbox = inbox
+    def __init__(self, writer: InboxWriter, handlers: dict[str, SourceHandler]) -> None:
+        self.writer = writer
         self._handlers = handlers
         self._background: dict[int, asyncio.Task[Outcome]] = {}  # inbox id -> being acted on
         self.temporal_down = False  # set by the last Temporal call that failed or worked
@@ -52,18 +54,20 @@ class Dispatcher:
         """Store an authenticated delivery, answer a redelivery with the first one's result,
         act on the rest. A source that can check a delivery on its own is answered as soon as
         it is stored, and acted on in the background (its outcome is kept on the entry)."""
-        entry, new = await run_in_threadpool(
-            self.inbox.add, source, topic, dedupe_key, headers, raw
-        )
+        entry = new_entry(source, topic, dedupe_key, headers, raw)
+        handler = self._handlers.get(source)
+        early = handler.precheck(entry) if isinstance(handler, FastSourceHandler) else None
+        earlier_for = early.workflow_id if early is not None and early.once_per_workflow else None
+        entry, new, earlier = await self.writer.add(entry, earlier_for)
         assert entry.id is not None
         if not new and (not entry.status.redrivable or entry.id in self._background):
             body = {"status": "duplicate", "inbox_id": entry.id, "workflow_id": entry.workflow_id}
             return JSONResponse(body, status_code=200)
-        handler = self._handlers.get(source)
-        if not hasattr(handler, "precheck"):
+        if early is None:
             outcome = await self.dispatch(entry)
             return JSONResponse(outcome.body(entry.id), status_code=outcome.http_status)
-        early = await handler.precheck(entry)  # type: ignore[union-attr]
+        if earlier is not None:
+            early = Outcome(InboxStatus.ACCEPTED, 200, early.workflow_id, "order already processed")
         if early.status is not InboxStatus.RECEIVED:
             await self._record(entry.id, early)
             return JSONResponse(early.body(entry.id), status_code=early.http_status)
@@ -79,18 +83,16 @@ class Dispatcher:
         return JSONResponse(body, status_code=202)
 
     async def drain(self) -> None:
-        """Let deliveries being acted on in the background finish (at shutdown)."""
+        """Let deliveries being acted on in the background finish, then stop the inbox writer
+        (at shutdown)."""
         if self._background:
             await asyncio.gather(*self._background.values(), return_exceptions=True)
+        await asyncio.to_thread(self.writer.close)
 
     async def _record(self, entry_id: int, outcome: Outcome) -> None:
         error = outcome.detail if outcome.status is not InboxStatus.ACCEPTED else None
-        await run_in_threadpool(
-            self.inbox.record,
-            entry_id,
-            outcome.status,
-            error=error,
-            workflow_id=outcome.workflow_id,
+        await self.writer.record(
+            entry_id, outcome.status, error=error, workflow_id=outcome.workflow_id
         )
 
     async def dispatch(self, entry: InboxEntry) -> Outcome:
@@ -113,7 +115,7 @@ class Dispatcher:
     async def redrive_deferred(self) -> int:
         """Dispatch deferred entries oldest first; stop at the first that Temporal defers."""
         done = 0
-        for entry in await run_in_threadpool(self.inbox.deferred):
+        for entry in await run_in_threadpool(self.writer.inbox.deferred):
             outcome = await self.dispatch(entry)
             if outcome.status is InboxStatus.DEFERRED:
                 break

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payload import PayloadError, reads_payload
@@ -19,7 +18,7 @@ from adapters.shopify import order_from_webhook, return_from_refund
 from canonical import ChannelEvent, ChannelEventKind, Money
 from canonical.inventory import NodeKind
 from canonical.order import Channel, order_workflow_id
-from inbox.store import Inbox, InboxEntry, InboxStatus
+from inbox.store import InboxEntry, InboxStatus
 from infra.order_client import report_channel_event
 from infra.settings import Settings
 from inventory.network import load_network
@@ -71,10 +70,9 @@ def _checked_body(entry: InboxEntry) -> dict[str, Any] | Outcome:
 class ShopifyTopics:
     """What each Shopify topic does to the order workflows."""
 
-    def __init__(self, temporal: TemporalLink, settings: Settings, inbox: Inbox) -> None:
+    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
         self._temporal = temporal
         self._settings = settings
-        self._inbox = inbox
         stores = [
             n for n in load_network(settings.inventory_network).nodes if n.kind is NodeKind.STORE
         ]
@@ -85,7 +83,7 @@ class ShopifyTopics:
             **settings.shopify_pickup_locations,
         }
 
-    async def precheck(self, entry: InboxEntry) -> Outcome:
+    def precheck(self, entry: InboxEntry) -> Outcome:
         """Everything that needs neither Temporal nor a partner, so the answer is fast."""
         body = _checked_body(entry)
         if isinstance(body, Outcome):
@@ -111,11 +109,8 @@ class ShopifyTopics:
                     )
         except PayloadError as exc:
             return rejected(422, str(exc))
-        if entry.topic == "orders/create":
-            earlier = await run_in_threadpool(self._inbox.accepted_for, SOURCE, workflow_id)
-            if earlier is not None:
-                return Outcome(InboxStatus.ACCEPTED, 200, workflow_id, "order already processed")
-        return Outcome(InboxStatus.RECEIVED, 202, workflow_id)
+        once = entry.topic == "orders/create"
+        return Outcome(InboxStatus.RECEIVED, 202, workflow_id, once_per_workflow=once)
 
     async def handle(self, entry: InboxEntry) -> Outcome:
         body = _checked_body(entry)
