@@ -95,9 +95,9 @@ async def main(rate: float, seconds: float, batch: int, interval: float, drain: 
     }
     acks: list[tuple[float, set[tuple[str, str]]]] = []  # (acknowledged at, (sku, node))
     answers: dict[int, int] = defaultdict(int)
-    async with bench_stack(1.0, **env) as (temporal, stack):
+    async with bench_stack(1.0, env) as (client, stack):
         settings = stack.settings
-        await reconcile_now(temporal.client, settings)  # positions from the WMS's counts
+        await reconcile_now(client, settings)  # positions from the WMS's counts
         await asyncio.sleep(3)  # the resync after it reaches the channels
         network = load_network(settings.inventory_network)
         nodes = [node.code for node in network.nodes]
@@ -142,7 +142,7 @@ async def main(rate: float, seconds: float, batch: int, interval: float, drain: 
             }  # fmt: skip
         service = open_inventory(settings)
         now = {c: service.available_to_sell(c, [i.sku for i in CATALOG]) for c in CHANNELS}
-        waits = {c: await push_timings(temporal.client, settings.task_queue, c) for c in CHANNELS}
+        waits = {c: await push_timings(client, settings.task_queue, c) for c in CHANNELS}
 
     table = Table(
         title=f"ATP publication: {rate:g} events/s for {seconds:g} s in batches of {batch}, "

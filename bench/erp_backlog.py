@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -31,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False
 
 from adapters.tryton_rpc import TrytonRpc  # noqa: E402
-from bench.ingest import place_orders  # noqa: E402
 from bench.local_stack import bench_stack  # noqa: E402
+from bench.shopify_deliveries import deliver_orders, place_orders  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from sandbox.lossy_proxy import LossyProxy  # noqa: E402
 from tryton_local.instance import (  # noqa: E402
@@ -41,7 +38,6 @@ from tryton_local.instance import (  # noqa: E402
     DATABASE,
     TrytonInstance,
 )
-from webhooks.shopify import sign  # noqa: E402
 
 CONCURRENT_DELIVERIES = 100
 
@@ -56,48 +52,30 @@ async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: f
     tryton = TrytonInstance(Path(tempfile.mkdtemp(prefix="tryton-bench-")), nice=10)
     print("starting Tryton (restored from the seeded dump) …", flush=True)
     await asyncio.to_thread(tryton.start)
-    latencies: list[float] = []
-    answers: Counter[int] = Counter()
     try:
         with LossyProxy(tryton.url) as proxy:
-            async with bench_stack(
-                1.0,
-                SHOPIFY_WEBHOOK_SECRET=secret,
-                ERP="tryton",
-                TRYTON_URL=proxy.url,
-                ERP_MAX_CONCURRENT_CALLS=str(limit),
-            ) as (env, stack):
+            erp = {
+                "SHOPIFY_WEBHOOK_SECRET": secret,
+                "ERP": "tryton",
+                "TRYTON_URL": proxy.url,
+                "ERP_MAX_CONCURRENT_CALLS": str(limit),
+            }
+            async with bench_stack(1.0, erp) as (client, stack):
                 settings = stack.settings
                 url = f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify"
-                limits = httpx.Limits(max_connections=CONCURRENT_DELIVERIES)
-                async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-                    bodies = await place_orders(http, settings.sandbox_url, orders)
-                    proxy.cut_after_request(r'"model\.sale\.sale\.create"', lost_answers)
-
-                    async def deliver(raw: bytes) -> None:
-                        headers = {
-                            "Content-Type": "application/json",
-                            "X-Shopify-Topic": "orders/create",
-                            "X-Shopify-Hmac-Sha256": sign(raw, secret),
-                            "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-                        }
-                        began = time.perf_counter()
-                        response = await http.post(url, content=raw, headers=headers)
-                        latencies.append(time.perf_counter() - began)
-                        answers[response.status_code] += 1
-
-                    burst_began, tasks = time.monotonic(), []
-                    for n, body in enumerate(bodies):  # open loop: the channel does not wait
-                        await asyncio.sleep(max(0.0, burst_began + n / rate - time.monotonic()))
-                        tasks.append(asyncio.create_task(deliver(json.dumps(body).encode())))
-                    await asyncio.gather(*tasks)
-                    burst_seconds = time.monotonic() - burst_began
-                    print(f"{orders} deliveries answered in {burst_seconds:.1f} s; draining …")
+                bodies = await place_orders(settings.sandbox_url, orders)
+                proxy.cut_after_request(r'"model\.sale\.sale\.create"', lost_answers)
+                burst_began = time.monotonic()
+                done = await deliver_orders(
+                    url, secret, bodies, rate, connections=CONCURRENT_DELIVERIES
+                )
+                burst_seconds = time.monotonic() - burst_began
+                print(f"{orders} deliveries answered in {burst_seconds:.1f} s; draining …")
                 query = "WorkflowType = 'OrderToCashWorkflow' AND OrderStatus = 'COMPLETED'"
                 completed, deadline = 0, time.monotonic() + drain
                 while completed < orders and time.monotonic() < deadline:
                     await asyncio.sleep(2)
-                    completed = (await env.client.count_workflows(query)).count
+                    completed = (await client.count_workflows(query)).count
                 drained = time.monotonic() - burst_began
             keys = [f"shopify-{body['id']}" for body in bodies]
             rpc = TrytonRpc(tryton.url, DATABASE, ADMIN_USER, ADMIN_PASSWORD)
@@ -118,10 +96,12 @@ async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: f
         table.add_column(column)
     table.add_row(
         "webhook ack latency p50 / p99",
-        f"{statistics.median(latencies) * 1000:.1f} / {percentile(latencies, 0.99) * 1000:.1f} ms",
+        f"{statistics.median(done.latencies) * 1000:.1f} / "
+        f"{percentile(done.latencies, 0.99) * 1000:.1f} ms",
         "p99 < 50 ms",
     )
-    table.add_row("HTTP answers", ", ".join(f"{k}: {v}" for k, v in sorted(answers.items())), "")
+    answers = ", ".join(f"{k}: {v}" for k, v in sorted(done.answers.items()))
+    table.add_row("HTTP answers", answers, "")
     table.add_row("Tryton requests in flight, peak", str(peak_in_flight), f"<= {limit}")
     table.add_row(
         "Tryton requests/s, mean / peak second",

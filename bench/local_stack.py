@@ -1,5 +1,5 @@
-"""The stack a benchmark measures: an in-memory dev server and the project's services as
-separate processes (sandbox, webhooks, worker), as `make run` starts them."""
+"""The stack a benchmark measures: the project's services as separate processes (Temporal's
+in-memory dev server, sandbox, webhooks, worker), as `make run` starts them."""
 
 from __future__ import annotations
 
@@ -9,37 +9,46 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
+from temporalio.client import Client
 
 from infra.harness import harness_settings
-from infra.processes import binary, free_port
-from infra.stack import DEV_SERVER_CONFIG, LocalStack
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from infra.processes import free_port
+from infra.stack import LocalStack
+from infra.temporal import connect
+
+
+def ingestion_cpus() -> frozenset[int] | None:
+    """The first CPU for the webhooks service, as a deployment gives ingestion CPU of its own;
+    None on a one-CPU machine."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return frozenset(cpus[:1]) if len(cpus) > 1 else None
 
 
 @asynccontextmanager
 async def bench_stack(
-    autoship_seconds: float, **env: str
-) -> AsyncIterator[tuple[WorkflowEnvironment, LocalStack]]:
-    """`env` settings reach the service processes through the environment they inherit."""
-    temporal = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_log_level="error",
-        dev_server_extra_args=DEV_SERVER_CONFIG,
-    )
+    autoship_seconds: float, env: dict[str, str], *, isolate_webhooks: bool = False
+) -> AsyncIterator[tuple[Client, LocalStack]]:
+    """`env` settings reach the service processes through the environment they inherit.
+    `isolate_webhooks`: the webhooks service runs alone on one CPU, and everything else (this
+    process, the load generator, included) on the others."""
     os.environ.update({"WALMART_POLL_SECONDS": "0", **env})
-    target = temporal.client.service_client.config.target_host
     settings = harness_settings(
-        target, free_port(), free_port(), ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}"
+        f"127.0.0.1:{free_port()}",
+        free_port(),
+        free_port(),
+        ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}",
+        TEMPORAL_UI_PORT=str(free_port()),
     )
-    stack = LocalStack(settings, autoship_seconds=autoship_seconds, persist=False)
+    webhooks_cpus = ingestion_cpus() if isolate_webhooks else None
+    if webhooks_cpus:
+        os.sched_setaffinity(0, os.sched_getaffinity(0) - webhooks_cpus)  # children inherit it
+    stack = LocalStack(
+        settings, autoship_seconds=autoship_seconds, persist=False, webhooks_cpus=webhooks_cpus
+    )
     try:
         await asyncio.to_thread(stack.start)
+        client = await connect(settings)
         await asyncio.sleep(1)  # the worker process connects and starts polling
-        yield temporal, stack
+        yield client, stack
     finally:
         stack.stop()
-        await temporal.shutdown()

@@ -74,9 +74,9 @@ async def run_noop(client: Client, count: int) -> float:
 
 async def main(count: int) -> int:
     plus = {"SHOPIFY_CALLS_PER_SECOND": SHOPIFY_PLUS_CALLS_PER_SECOND}  # the worker's queue too
-    async with bench_stack(0.0, **plus) as (env, stack):
-        o2c_seconds, completed = await run_orders(env.client, stack, count)
-        noop_seconds = await run_noop(env.client, count)
+    async with bench_stack(0.0, plus) as (client, stack):
+        o2c_seconds, completed = await run_orders(client, stack, count)
+        noop_seconds = await run_noop(client, count)
     o2c_rate, noop_rate = count / o2c_seconds, count / noop_seconds
     table = Table(title=f"Order-to-cash throughput, {count} orders, {STEPS} activities each")
     for column in ("run", "workflows", "completed", "seconds", "workflows/s"):

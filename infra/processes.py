@@ -41,10 +41,17 @@ def binary(name: str) -> str:
 
 
 class Service:
-    """One child process with its log file; stopped with SIGTERM, then SIGKILL."""
+    """One child process with its log file; stopped with SIGTERM, then SIGKILL. `nice` and
+    `cpus` (the CPUs it may run on) give the process its share of a shared machine."""
 
     def __init__(
-        self, name: str, args: list[str], env: dict[str, str], log_dir: Path, nice: int = 0
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        nice: int = 0,
+        cpus: frozenset[int] | None = None,
     ) -> None:
         self.name = name
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +63,7 @@ class Service:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
-            preexec_fn=(lambda: os.nice(nice)) if nice else None,
+            preexec_fn=(lambda: _place(nice, cpus)) if nice or cpus else None,
         )
 
     def alive(self) -> bool:
@@ -74,6 +81,12 @@ class Service:
 
     def tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _place(nice: int, cpus: frozenset[int] | None) -> None:
+    os.nice(nice)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
 
 
 def wait_until(

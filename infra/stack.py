@@ -46,15 +46,20 @@ def dev_server_args(
     return args
 
 
-WORKER_NICE = 10  # worker and sandbox yield the CPU to the webhooks service
+WORKER_NICE = 10  # Temporal, worker and sandbox yield the CPU to the webhooks service
 
 
 @dataclass
 class LocalStack:
+    """`persist=False`: a throwaway stack (benchmarks) whose in-memory dev server is started on
+    the address the settings name. `webhooks_cpus`: the CPUs the webhooks service runs on, as
+    a deployment gives ingestion CPU of its own (keep the other services off them)."""
+
     settings: Settings
     start_sandbox: bool = True
     autoship_seconds: float | None = None
     persist: bool = True
+    webhooks_cpus: frozenset[int] | None = None
     log_dir: Path = DATA_DIR / "logs"
     services: list[Service] = field(default_factory=list)
     started_temporal: bool = False
@@ -75,9 +80,14 @@ class LocalStack:
         }
 
     def _start(
-        self, name: str, args: list[str], env: dict[str, str] | None = None, nice: int = 0
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        nice: int = 0,
+        cpus: frozenset[int] | None = None,
     ) -> Service:
-        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir, nice)
+        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir, nice, cpus)
         self.services.append(service)
         return service
 
@@ -91,7 +101,7 @@ class LocalStack:
     def _start_all(self) -> None:
         host, _, port = self.settings.temporal_target.rpartition(":")
         if not port_open(host or "127.0.0.1", int(port)):
-            if self.settings.temporal_address:
+            if self.settings.temporal_address and self.persist:
                 raise ConnectionError(
                     f"TEMPORAL_ADDRESS {self.settings.temporal_address} is not reachable"
                 )
@@ -100,6 +110,7 @@ class LocalStack:
                 "temporal",
                 dev_server_args("127.0.0.1", int(port), self.settings.temporal_ui_port,
                                 self.settings.temporal_namespace, db),
+                nice=WORKER_NICE,
             )  # fmt: skip
             self.started_temporal = True
             wait_until(lambda: port_open("127.0.0.1", int(port)), "Temporal dev server", temporal)
@@ -123,15 +134,17 @@ class LocalStack:
                 lambda: http_ok(f"{self.settings.sandbox_url}/_sandbox/health"), "sandbox", sandbox
             )
         webhooks = self._start(
-            "webhooks", self._uvicorn("webhooks.app:app_from_env", self.settings.webhooks_port)
+            "webhooks",
+            self._uvicorn("webhooks.app:app_from_env", self.settings.webhooks_port),
+            cpus=self.webhooks_cpus,
         )
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{self.settings.webhooks_port}/healthz"),
             "webhooks",
             webhooks,
         )
-        # Ingestion first: on a shared machine a burst's processing must not slow the webhook
-        # answers (in production, give the webhooks service CPU of its own instead).
+        # Ingestion first: on a shared machine a burst's processing (Temporal's included) must
+        # not slow the webhook answers (in production, give the webhooks service CPU of its own).
         self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")], nice=WORKER_NICE)
 
     def _ensure_tryton(self) -> None:

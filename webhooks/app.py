@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -121,4 +123,11 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    return create_app(Settings.from_env())
+    """The service process (`uvicorn --factory`), tuned for answer latency: what start-up left
+    alive is kept out of the collector's full passes (one such pass paused answers for 90 ms),
+    and threads switch every millisecond instead of five (the inbox writer hands each delivery
+    back sooner)."""
+    app = create_app(Settings.from_env())
+    gc.freeze()
+    sys.setswitchinterval(0.001)
+    return app
