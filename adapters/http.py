@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from adapters.errors import RateLimitedError, TransientError
+from adapters.pacing import Pacer
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 1.0
@@ -39,7 +40,8 @@ def error_list(response: httpx.Response) -> list[dict[str, Any]]:
 
 class PartnerHttp:
     """Sends requests and raises `TransientError`/`RateLimitedError`; other 4xx come back
-    to the adapter, which knows the vendor's error envelope."""
+    to the adapter, which knows the vendor's error envelope. With `calls_per_second` the
+    requests are paced to the partner's quota."""
 
     def __init__(
         self,
@@ -51,8 +53,10 @@ class PartnerHttp:
         retry_after_headers: tuple[str, ...] = (),
         default_retry_after: float = DEFAULT_RETRY_AFTER,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        calls_per_second: float | None = None,
     ) -> None:
         self.system = system
+        self._pacer = Pacer(calls_per_second) if calls_per_second else None
         self._retry_after_headers = retry_after_headers
         self._default_retry_after = default_retry_after
         self._client = httpx.AsyncClient(
@@ -60,6 +64,8 @@ class PartnerHttp:
         )
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._pacer is not None:
+            await self._pacer.wait()
         try:
             response = await self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:

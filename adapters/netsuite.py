@@ -92,8 +92,14 @@ class NetSuiteErp:
         customer_id: str,
         subsidiary_id: str,
         location_id: str,
+        calls_per_second: float | None = None,
     ) -> None:
-        self._http = PartnerHttp(SYSTEM, base_url, headers={"Authorization": f"Bearer {token}"})
+        self._http = PartnerHttp(
+            SYSTEM,
+            base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            calls_per_second=calls_per_second,
+        )
         self._customer_id = customer_id
         self._subsidiary_id = subsidiary_id
         self._location_id = location_id

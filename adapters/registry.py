@@ -70,6 +70,7 @@ def build_erp(settings: Settings) -> ErpPort:
         customer_id=settings.netsuite_customer_id,
         subsidiary_id=settings.netsuite_subsidiary_id,
         location_id=settings.netsuite_location_id,
+        calls_per_second=settings.erp_calls_per_second,
     )
 
 

@@ -37,7 +37,6 @@ from temporalio.client import Client  # noqa: E402
 from bench.local_stack import bench_stack  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from infra.inventory import open_inventory  # noqa: E402
-from infra.schedules import reconcile_now  # noqa: E402
 from inventory.network import load_network  # noqa: E402
 from sandbox.catalog import CATALOG  # noqa: E402
 from workflows.inventory_publisher import publisher_workflow_id  # noqa: E402
@@ -97,8 +96,7 @@ async def main(rate: float, seconds: float, batch: int, interval: float, drain: 
     answers: dict[int, int] = defaultdict(int)
     async with bench_stack(1.0, env) as (client, stack):
         settings = stack.settings
-        await reconcile_now(client, settings)  # positions from the WMS's counts
-        await asyncio.sleep(3)  # the resync after it reaches the channels
+        await asyncio.sleep(3)  # the resync after the stack's reconciliation reaches the channels
         network = load_network(settings.inventory_network)
         nodes = [node.code for node in network.nodes]
         url = f"http://127.0.0.1:{settings.webhooks_port}/webhooks/inventory"

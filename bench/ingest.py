@@ -95,7 +95,9 @@ async def main(rate: float, seconds: float, drain: float, shared_cpus: bool) -> 
     table.add_row("lost (accepted, no workflow)", str(len(expected - set(executions))))
     table.add_row(f"completed within {drain:g} s drain", f"{completed} / {len(expected)}")
     table.add_row("orders by status", ", ".join(f"{k}: {v}" for k, v in sorted(by_status.items())))
-    if 0 < completed < len(expected):
+    if completed == len(expected):
+        table.add_row("all completed after", f"{elapsed / 60:.1f} min")
+    elif completed:
         projected = elapsed * len(expected) / completed
         table.add_row("all completed, projected at this rate", f"{projected / 60:.0f} min")
     Console().print(table)

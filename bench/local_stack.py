@@ -8,11 +8,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from temporalio.client import Client
 
 from infra.harness import harness_settings
 from infra.processes import free_port
+from infra.schedules import reconcile_now
 from infra.stack import LocalStack
 from infra.temporal import connect
 
@@ -48,7 +50,9 @@ async def bench_stack(
     try:
         await asyncio.to_thread(stack.start)
         client = await connect(settings)
-        await asyncio.sleep(1)  # the worker process connects and starts polling
+        # Stock positions from the WMS's counts, as `make demo` starts: without them every
+        # order ends cancelled as out of stock.
+        await reconcile_now(client, replace(settings, inventory_reconcile_settle_minutes=0))
         yield client, stack
     finally:
         stack.stop()

@@ -67,19 +67,9 @@ class InboxWriter:
 
         return await self._submit(run)
 
-    async def record(
-        self,
-        entry_id: int,
-        status: InboxStatus,
-        *,
-        error: str | None = None,
-        workflow_id: str | None = None,
-    ) -> None:
-        await self._submit(
-            lambda c: self.inbox.record_on(
-                c, entry_id, status, error=error, workflow_id=workflow_id
-            )
-        )
+    async def record(self, entry_id: int, status: InboxStatus, **outcome: str | None) -> None:
+        """`Inbox.record`: `outcome` is its `error` and `workflow_id`."""
+        await self._submit(lambda c: self.inbox.record_on(c, entry_id, status, **outcome))
 
     def close(self) -> None:
         """Finish what is queued and stop the thread."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
 from adapters.errors import BusinessError, RateLimitedError, TransientError
-from adapters.registry import build_adapters
+from adapters.ports import ErpPort
+from adapters.registry import build_adapters, build_erp
 from adapters.shopify import order_from_webhook
 from canonical import (
     CreditLine,
@@ -15,6 +18,7 @@ from canonical import (
     FulfillmentLine,
     FulfillmentRequest,
 )
+from infra.settings import Settings
 from sandbox.catalog import INITIAL_STOCK
 from tests.conftest import SandboxHandle
 
@@ -79,6 +83,35 @@ async def test_erp_delivery_drops_the_books_and_a_return_is_credited_once(
     assert await adapters.erp.credit_return(request) == credit
     assert credit.order_erp_id == ref.erp_id and credit.erp_id
     await adapters.aclose()
+
+
+async def test_erp_requests_are_paced_to_the_quota(sandbox: SandboxHandle) -> None:
+    """Fulfilling reads the order, then transforms it: against a per-second quota kept busy,
+    paced above the quota some of those calls are refused; paced to the quota, none is."""
+
+    def erp(calls_per_second: int) -> ErpPort:
+        env = {"SANDBOX_URL": sandbox.url, "ERP_CALLS_PER_SECOND": str(calls_per_second)}
+        return build_erp(Settings.from_env(env))
+
+    bodies = sandbox.shopify_orders(count=12, skus=[("MUG-STONE-350", 1)])
+    orders = [order_from_webhook(body) for body in bodies]
+    fast, paced = erp(100), erp(5)
+    items = await fast.resolve_items(orders[0].skus())
+    refs = [await fast.upsert_sales_order(order, items) for order in orders]
+    sandbox.faults("netsuite", rate_limit_per_s=5)
+    too_fast = await asyncio.gather(
+        *(fast.fulfil_sales_order(ref) for ref in refs[:6]), return_exceptions=True
+    )
+    assert any(isinstance(outcome, RateLimitedError) for outcome in too_fast)
+    sandbox.faults("netsuite", rate_limit_per_s=5)  # a full bucket again
+    await asyncio.gather(*(paced.fulfil_sales_order(ref) for ref in refs[6:]))
+    statuses = {
+        record["id"]: record["orderStatus"]["id"]
+        for record in httpx.get(f"{sandbox.url}/_sandbox/netsuite/salesOrders").json()
+    }
+    assert {statuses[ref.erp_id] for ref in refs[6:]} == {"F"}  # Pending Billing
+    for port in (fast, paced):
+        await port.aclose()  # type: ignore[attr-defined]
 
 
 async def test_unknown_sku_is_a_business_error_naming_it(sandbox: SandboxHandle) -> None:

@@ -56,7 +56,11 @@ class Dispatcher:
         it is stored, and acted on in the background (its outcome is kept on the entry)."""
         entry = new_entry(source, topic, dedupe_key, headers, raw)
         handler = self._handlers.get(source)
-        early = handler.precheck(entry) if isinstance(handler, FastSourceHandler) else None
+        try:
+            early = handler.precheck(entry) if isinstance(handler, FastSourceHandler) else None
+        except Exception as exc:  # a bug in a check: the delivery is kept all the same
+            log.exception("checking a %s delivery failed", source)
+            early = Outcome(InboxStatus.FAILED, 500, detail=f"{type(exc).__name__}: {exc}")
         earlier_for = early.workflow_id if early is not None and early.once_per_workflow else None
         entry, new, earlier = await self.writer.add(entry, earlier_for)
         assert entry.id is not None
