@@ -28,7 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False
 
 from adapters.tryton_rpc import TrytonRpc  # noqa: E402
-from bench.local_stack import bench_stack  # noqa: E402
+from bench.local_stack import (  # noqa: E402
+    add_shared_cpus_option,
+    bench_stack,
+    reserve_ingestion_cpu,
+    share_ingestion_cpu,
+)
 from bench.shopify_deliveries import deliver_orders, place_orders  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from sandbox.lossy_proxy import LossyProxy  # noqa: E402
@@ -46,8 +51,11 @@ def peak_per_second(starts: list[float]) -> int:
     return max(Counter(int(t) for t in starts).values(), default=0)
 
 
-async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: float) -> int:
+async def main(
+    orders: int, rate: float, limit: int, lost_answers: int, drain: float, shared_cpus: bool
+) -> int:
     secret = "bench-secret"
+    webhooks_cpus = reserve_ingestion_cpu(shared_cpus)  # before Tryton starts: it keeps off it
     # The ERP is somebody else's machine: niced, so it does not take the webhooks' CPU here.
     tryton = TrytonInstance(Path(tempfile.mkdtemp(prefix="tryton-bench-")), nice=10)
     print("starting Tryton (restored from the seeded dump) …", flush=True)
@@ -60,7 +68,7 @@ async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: f
                 "TRYTON_URL": proxy.url,
                 "ERP_MAX_CONCURRENT_CALLS": str(limit),
             }
-            async with bench_stack(1.0, erp) as (client, stack):
+            async with bench_stack(1.0, erp, webhooks_cpus=webhooks_cpus) as (client, stack):
                 settings = stack.settings
                 url = f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify"
                 bodies = await place_orders(settings.sandbox_url, orders)
@@ -71,6 +79,8 @@ async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: f
                 )
                 burst_seconds = time.monotonic() - burst_began
                 print(f"{orders} deliveries answered in {burst_seconds:.1f} s; draining …")
+                if webhooks_cpus:  # latency measured: the drain is the ERP's, on every CPU
+                    share_ingestion_cpu(webhooks_cpus, tryton.cluster.pid)
                 query = "WorkflowType = 'OrderToCashWorkflow' AND OrderStatus = 'COMPLETED'"
                 completed, deadline = 0, time.monotonic() + drain
                 while completed < orders and time.monotonic() < deadline:
@@ -89,8 +99,10 @@ async def main(orders: int, rate: float, limit: int, lost_answers: int, drain: f
         shutil.rmtree(tryton.directory, ignore_errors=True)
 
     per_order = Counter(sale["reference"] for sale in sales)
+    cpus = "webhooks on a CPU of their own" if webhooks_cpus else "CPUs shared"
     table = Table(
-        title=f"ERP backlog: {orders} orders at {rate:g}/s, Tryton held to {limit} calls at once"
+        title=f"ERP backlog: {orders} orders at {rate:g}/s, Tryton held to {limit} calls at "
+        f"once, {cpus}"
     )
     for column in ("measure", "value", "target"):
         table.add_column(column)
@@ -125,9 +137,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50, help="deliveries per second")
     parser.add_argument("--limit", type=int, default=4, help="ERP_MAX_CONCURRENT_CALLS")
     parser.add_argument("--lost-answers", type=int, default=10)
-    parser.add_argument("--drain-seconds", type=float, default=900)
+    parser.add_argument("--drain-seconds", type=float, default=1800)
+    add_shared_cpus_option(parser)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    sys.exit(
-        asyncio.run(main(args.orders, args.rate, args.limit, args.lost_answers, args.drain_seconds))
+    run = main(
+        args.orders, args.rate, args.limit, args.lost_answers, args.drain_seconds, args.shared_cpus
     )
+    sys.exit(asyncio.run(run))

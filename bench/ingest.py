@@ -24,7 +24,11 @@ from temporalio.service import RPCError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False
 
-from bench.local_stack import bench_stack  # noqa: E402
+from bench.local_stack import (  # noqa: E402
+    add_shared_cpus_option,
+    bench_stack,
+    reserve_ingestion_cpu,
+)
 from bench.shopify_deliveries import deliver_orders, place_orders  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from workflows.search_attributes import ORDER_STATUS  # noqa: E402
@@ -36,10 +40,8 @@ async def main(rate: float, seconds: float, drain: float, shared_cpus: bool) -> 
     secret = "bench-secret"
     # The worker holds ERP activities to the ERP's 2 calls/s, so the backlog queues in Temporal.
     stack_settings = {"SHOPIFY_WEBHOOK_SECRET": secret, "ERP_CALLS_PER_SECOND": "2"}
-    async with bench_stack(1.0, stack_settings, isolate_webhooks=not shared_cpus) as (
-        client,
-        stack,
-    ):
+    webhooks_cpus = reserve_ingestion_cpu(shared_cpus)
+    async with bench_stack(1.0, stack_settings, webhooks_cpus=webhooks_cpus) as (client, stack):
         settings = stack.settings
         async with httpx.AsyncClient(timeout=30) as http:
             await http.put(
@@ -76,7 +78,7 @@ async def main(rate: float, seconds: float, drain: float, shared_cpus: bool) -> 
         async for execution in client.list_workflows("WorkflowType = 'OrderToCashWorkflow'"):
             status = execution.typed_search_attributes.get(ORDER_STATUS) or "?"
             by_status[status] = by_status.get(status, 0) + 1
-    cpus = "CPUs shared" if shared_cpus else "webhooks on a CPU of their own"
+    cpus = "webhooks on a CPU of their own" if webhooks_cpus else "CPUs shared"
     table = Table(title=f"Ingestion: {rate:g}/s for {seconds:g} s, ERP at 2 calls/s, {cpus}")
     for column in ("measure", "value"):
         table.add_column(column)
@@ -109,11 +111,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--drain-seconds", type=float, default=120)
-    parser.add_argument(
-        "--shared-cpus",
-        action="store_true",
-        help="run the webhooks service on every CPU, beside Temporal, the worker and the load",
-    )
+    add_shared_cpus_option(parser)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(asyncio.run(main(args.rate, args.seconds, args.drain_seconds, args.shared_cpus)))

@@ -3,12 +3,14 @@ in-memory dev server, sandbox, webhooks, worker), as `make run` starts them."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
+from pathlib import Path
 
 from temporalio.client import Client
 
@@ -19,20 +21,63 @@ from infra.stack import LocalStack
 from infra.temporal import connect
 
 
-def ingestion_cpus() -> frozenset[int] | None:
-    """The first CPU for the webhooks service, as a deployment gives ingestion CPU of its own;
-    None on a one-CPU machine."""
+def reserve_ingestion_cpu(shared_cpus: bool) -> frozenset[int] | None:
+    """The first CPU for the webhooks service alone, as a deployment gives ingestion CPU of its
+    own: this process, and every process it starts from now on, keep off it. None when
+    `shared_cpus` or on a one-CPU machine."""
     cpus = sorted(os.sched_getaffinity(0))
-    return frozenset(cpus[:1]) if len(cpus) > 1 else None
+    if shared_cpus or len(cpus) < 2:
+        return None
+    reserved = frozenset(cpus[:1])
+    os.sched_setaffinity(0, set(cpus) - reserved)
+    return reserved
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:  # stat: pid (comm) state ppid …; comm may hold spaces and parentheses
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def share_ingestion_cpu(reserved: frozenset[int], *detached: int) -> None:
+    """Give the reserved CPU back to this process, every process it started and the `detached`
+    ones' trees, each of their threads (affinity is per thread): once a burst is answered, its
+    drain may use every CPU."""
+    cpus = os.sched_getaffinity(0) | reserved
+    for pid in set().union(*(_descendants(root) for root in (os.getpid(), *detached))):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with suppress(OSError):  # the thread ended meanwhile
+                os.sched_setaffinity(int(task.name), cpus)
+
+
+def add_shared_cpus_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shared-cpus",
+        action="store_true",
+        help="run the webhooks service on every CPU, beside everything else and the load",
+    )
 
 
 @asynccontextmanager
 async def bench_stack(
-    autoship_seconds: float, env: dict[str, str], *, isolate_webhooks: bool = False
+    autoship_seconds: float,
+    env: dict[str, str],
+    *,
+    webhooks_cpus: frozenset[int] | None = None,
 ) -> AsyncIterator[tuple[Client, LocalStack]]:
     """`env` settings reach the service processes through the environment they inherit.
-    `isolate_webhooks`: the webhooks service runs alone on one CPU, and everything else (this
-    process, the load generator, included) on the others."""
+    `webhooks_cpus`: from `reserve_ingestion_cpu`, where the webhooks service runs."""
     os.environ.update({"WALMART_POLL_SECONDS": "0", **env})
     settings = harness_settings(
         f"127.0.0.1:{free_port()}",
@@ -41,9 +86,6 @@ async def bench_stack(
         ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}",
         TEMPORAL_UI_PORT=str(free_port()),
     )
-    webhooks_cpus = ingestion_cpus() if isolate_webhooks else None
-    if webhooks_cpus:
-        os.sched_setaffinity(0, os.sched_getaffinity(0) - webhooks_cpus)  # children inherit it
     stack = LocalStack(
         settings, autoship_seconds=autoship_seconds, persist=False, webhooks_cpus=webhooks_cpus
     )

@@ -32,6 +32,7 @@ from infra.stack import LocalStack  # noqa: E402
 
 SHOPIFY_PLUS = {"maximum_available": 10000, "restore_rate": 1000}
 SHOPIFY_PLUS_CALLS_PER_SECOND = "50"  # the worker's channel queue, to match
+ERP_CALLS_PER_SECOND = "1000"  # the sandbox ERP has no quota here: the saga is what is measured
 IN_FLIGHT = 100  # capping in-flight starts keeps throughput and cuts queueing (shared/temporal.md)
 
 
@@ -73,8 +74,11 @@ async def run_noop(client: Client, count: int) -> float:
 
 
 async def main(count: int) -> int:
-    plus = {"SHOPIFY_CALLS_PER_SECOND": SHOPIFY_PLUS_CALLS_PER_SECOND}  # the worker's queue too
-    async with bench_stack(0.0, plus) as (client, stack):
+    env = {
+        "SHOPIFY_CALLS_PER_SECOND": SHOPIFY_PLUS_CALLS_PER_SECOND,  # the worker's queue too
+        "ERP_CALLS_PER_SECOND": ERP_CALLS_PER_SECOND,
+    }
+    async with bench_stack(0.0, env) as (client, stack):
         o2c_seconds, completed = await run_orders(client, stack, count)
         noop_seconds = await run_noop(client, count)
     o2c_rate, noop_rate = count / o2c_seconds, count / noop_seconds

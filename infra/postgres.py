@@ -108,6 +108,11 @@ class PostgresCluster:
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
 
+    @property
+    def pid(self) -> int:
+        """The running postmaster's (pg_ctl detaches it: it is nobody's child)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         if self.running():
             self._server("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
