@@ -3,6 +3,7 @@ The legacy stock activities stay for histories recorded before the inventory ser
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -71,10 +72,10 @@ class FakePartners:
 
     @asynccontextmanager
     async def workers(
-        self, client: Client, task_queue: str, workflows: Sequence[type]
+        self, client: Client, task_queue: str, workflows: Sequence[type], erp: bool = True
     ) -> AsyncIterator[None]:
         """Workers for `workflows` on `task_queue` and these activities on it and on the
-        Shopify and ERP queues beside it."""
+        Shopify and ERP queues beside it (without `erp`: nobody serves the ERP's queue)."""
         queues = [task_queue, channel_task_queue(task_queue, "shopify"), erp_task_queue(task_queue)]
         workers = [
             Worker(
@@ -83,9 +84,11 @@ class FakePartners:
                 workflows=list(workflows) if queue == task_queue else [],
                 activities=self.activities(),
             )
-            for queue in queues
+            for queue in queues[: None if erp else -1]
         ]
-        async with workers[0], workers[1], workers[2]:
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in workers:
+                await stack.enter_async_context(worker)
             yield
 
     def _record(self, name: str, arg: Any) -> None:

@@ -63,14 +63,17 @@ Handle = WorkflowHandle[OrderToCashWorkflow, object]
 
 
 async def _start(
-    h: Harness, skus: list[tuple[str, int]] | None = None, sla: timedelta = timedelta(hours=1)
+    h: Harness,
+    skus: list[tuple[str, int]] | None = None,
+    sla: timedelta = timedelta(hours=1),
+    retry: RetryBudget = QUICK,
 ) -> Handle:
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1, "skus": skus}
     ).json()[0]
     order = order_from_webhook(body)
     return await start_order(
-        h.client, h.settings, order, OrderToCashInput(order=order, shipment_sla=sla, retry=QUICK)
+        h.client, h.settings, order, OrderToCashInput(order=order, shipment_sla=sla, retry=retry)
     )
 
 
@@ -134,6 +137,19 @@ async def erp_rejected(h: Harness) -> Handle:
         json={"reject_next": 1, "match": "PUT .*/salesOrder/"},
     ).raise_for_status()
     return await _start(h)
+
+
+async def throttled_past_budget(h: Harness) -> Handle:
+    """The ERP says 'slow down' for longer than the step's budget: the order waits on."""
+    httpx.put(
+        f"{h.settings.sandbox_url}/_sandbox/faults/netsuite",
+        json={"throttle_next": 3, "retry_after_s": 1, "match": "PUT .*/salesOrder/"},
+    ).raise_for_status()
+    budget = QUICK.model_copy(update={"transient_budget": timedelta(seconds=1)})
+    handle = await _start(h, retry=budget)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    _ship(h, handle)
+    return handle
 
 
 async def cancelled_by_channel_before_create(h: Harness) -> Handle:
@@ -480,6 +496,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "split_shipped": split_shipped,
     "split_lines_cancelled": split_lines_cancelled,  # before the supplier has any mugs
     "split_resourced": split_resourced,
+    "throttled_past_budget": throttled_past_budget,
 }
 # file prefix (the workflow type) -> scenarios
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {

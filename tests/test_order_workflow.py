@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, ShipmentLine
@@ -267,10 +268,41 @@ async def test_rate_limited_calls_wait_without_using_up_the_budget(saga: Saga) -
         "THROTTLED", type="RateLimited", next_retry_delay=timedelta(milliseconds=20)
     )
     saga.partners.fail("acknowledge_order", *[limited for _ in range(5)])
+    # Throttled for longer than the whole 2 s budget: slowed down is not failing.
+    slow_down = ApplicationError(
+        "CONCURRENCY_LIMIT_EXCEEDED", type="RateLimited", next_retry_delay=timedelta(seconds=1)
+    )
+    saga.partners.fail("create_sales_order", *[slow_down for _ in range(3)])
     await saga.start()
     await saga.ship()
-    assert (await saga.handle.result()).status is OrderStatus.COMPLETED
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert OrderStatus.ON_HOLD not in [change.status for change in result.timeline]
+    assert "create_sales_order waited 0:00:02 for its turn" in str(result.timeline)
     assert saga.partners.calls.count("acknowledge_order") == 6
+    assert saga.partners.calls.count("create_sales_order") == 4
+
+
+async def test_a_call_queued_past_its_budget_waits_on(time_env: WorkflowEnvironment) -> None:
+    """Nobody serves the ERP's queue for longer than the budget (a backlog behind its quota
+    looks the same): the order waits in progress and goes on once the calls are served."""
+    partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
+    async with partners.workers(time_env.client, task_queue, [OrderToCashWorkflow], erp=False):
+        saga = Saga(time_env, partners, task_queue)
+        await saga.start()
+        await time_env.sleep(timedelta(seconds=5))
+        view = await saga.view()
+        assert view.status is OrderStatus.IN_PROGRESS and view.exception is None, view.exception
+        assert "resolve_items waited 0:00:02 for its turn" in str(view.timeline)
+        assert "resolve_items" not in partners.calls
+        erp = Worker(
+            time_env.client,
+            task_queue=erp_task_queue(task_queue),
+            activities=partners.activities(),
+        )
+        async with erp:
+            await saga.ship()
+            assert (await saga.handle.result()).status is OrderStatus.COMPLETED
 
 
 async def test_failing_compensation_needs_attention_until_resumed(saga: Saga) -> None:

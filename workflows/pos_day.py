@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from canonical.pos import PosSale
+    from workflows.queue_wait import QUEUE_WAIT, only_waited
     from workflows.task_queues import ERP_GOVERNANCE, erp_task_queue
 
 
@@ -84,16 +85,23 @@ class PosDayWorkflow:
     async def _post(self, sale: PosSale) -> None:
         # Store sales share the ERP's quota-limited queue with orders (added while days ran).
         governed = workflow.patched(ERP_GOVERNANCE)
-        try:
-            ref = await workflow.execute_activity_method(
-                ErpActivities.post_cash_sale,
-                sale,
-                task_queue=erp_task_queue(workflow.info().task_queue) if governed else None,
-                start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(hours=1),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
-            )
-            self._posted[sale.transaction_id] = ref.erp_id
-        except ActivityError as err:
-            # Kept with its reason (and raw in the inbox) for support; the day goes on.
-            self._failed[sale.transaction_id] = str(getattr(err.cause, "message", err.cause))
+        while True:
+            try:
+                ref = await workflow.execute_activity_method(
+                    ErpActivities.post_cash_sale,
+                    sale,
+                    task_queue=erp_task_queue(workflow.info().task_queue) if governed else None,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    schedule_to_close_timeout=timedelta(hours=1),
+                    retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+                )
+                self._posted[sale.transaction_id] = ref.erp_id
+                return
+            except ActivityError as err:
+                # An hour behind the ERP's quota is a backlog, not a failure: it waits on.
+                if not (only_waited(err) and workflow.patched(QUEUE_WAIT)):
+                    # Kept with its reason (and raw in the inbox) for support; the day goes on.
+                    self._failed[sale.transaction_id] = str(
+                        getattr(err.cause, "message", err.cause)
+                    )
+                    return

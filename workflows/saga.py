@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, ResumeRequest, RetryBudget
+    from workflows.queue_wait import QUEUE_WAIT, only_waited
     from workflows.task_queues import channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
@@ -229,19 +230,26 @@ class OrderSaga:
         await self._execute(fn, arg, self._retry.compensation_budget)
 
     async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
+        """Within `budget`; a call that used it up only waiting for its turn goes on waiting."""
         retry = self._retry
-        return await workflow.execute_activity_method(
-            fn,
-            arg,
-            task_queue=self._task_queue(fn),
-            start_to_close_timeout=retry.step_timeout,
-            schedule_to_close_timeout=budget,
-            retry_policy=RetryPolicy(
-                initial_interval=retry.initial_interval,
-                maximum_interval=retry.maximum_interval,
-                maximum_attempts=0,
-            ),
-        )
+        while True:
+            try:
+                return await workflow.execute_activity_method(
+                    fn,
+                    arg,
+                    task_queue=self._task_queue(fn),
+                    start_to_close_timeout=retry.step_timeout,
+                    schedule_to_close_timeout=budget,
+                    retry_policy=RetryPolicy(
+                        initial_interval=retry.initial_interval,
+                        maximum_interval=retry.maximum_interval,
+                        maximum_attempts=0,
+                    ),
+                )
+            except ActivityError as err:
+                if not (only_waited(err) and workflow.patched(QUEUE_WAIT)):
+                    raise
+                self._note(f"{fn.__name__} waited {budget} for its turn; still waiting")
 
     async def _run_step(
         self,
