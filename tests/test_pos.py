@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from temporalio import activity
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -114,28 +115,58 @@ async def fake_post(sale: PosSale) -> ErpSaleRef:
     return ErpSaleRef(external_id=sale.key, erp_id=f"CS-{sale.transaction_id}")
 
 
+async def start_day(
+    env: WorkflowEnvironment, queue: str, posting_budget: timedelta = timedelta(hours=1)
+) -> tuple[WorkflowHandle, PosSale]:
+    """A run for today on the server's clock (which earlier tests moved on), with one sale."""
+    day = (await env.get_current_time()).date()
+    first = PosSale.model_validate(
+        {**sale("t1", datetime.combine(day, datetime.min.time(), UTC)), "store_id": "S01"}
+    )
+    handle = await env.client.start_workflow(
+        PosDayWorkflow.run,
+        PosDayInput(
+            store_id="S01",
+            business_day=day,
+            late_grace=timedelta(hours=6),
+            posting_budget=posting_budget,
+        ),
+        id=pos_day_workflow_id("S01", day) + f":{queue}",
+        task_queue=queue,
+        start_signal="sale_recorded",
+        start_signal_args=[first],
+    )
+    return handle, first
+
+
 async def test_day_closes_after_the_late_grace(time_env: WorkflowEnvironment) -> None:
     queue = f"pos-{uuid.uuid4()}"
-    # The server's clock, which earlier tests moved on: the run stays open until its tomorrow.
-    day = (await time_env.get_current_time()).date()
     async with (
         Worker(time_env.client, task_queue=queue, workflows=[PosDayWorkflow]),
         Worker(time_env.client, task_queue=erp_task_queue(queue), activities=[fake_post]),
     ):
-        first = PosSale.model_validate(
-            {**sale("t1", datetime.combine(day, datetime.min.time(), UTC)), "store_id": "S01"}
-        )
-        handle = await time_env.client.start_workflow(
-            PosDayWorkflow.run,
-            PosDayInput(store_id="S01", business_day=day, late_grace=timedelta(hours=6)),
-            id=pos_day_workflow_id("S01", day),
-            task_queue=queue,
-            start_signal="sale_recorded",
-            start_signal_args=[first],
-        )
+        handle, first = await start_day(time_env, queue)
         await handle.signal(PosDayWorkflow.sale_recorded, first)  # a resend: ignored
         before = await time_env.get_current_time()
         result = await handle.result()  # time skips to the end of the grace period
         closed_after = await time_env.get_current_time() - before
     assert result.posted == {"t1": "CS-t1"} and result.received == 1 and result.pending == 0
     assert closed_after >= timedelta(hours=6)
+
+
+async def test_a_sale_queued_behind_the_erp_past_its_budget_is_posted(
+    time_env: WorkflowEnvironment,
+) -> None:
+    """Behind the ERP's quota (here: nobody serves its queue) for longer than the posting's
+    budget, a sale waits on instead of failing."""
+    queue = f"pos-{uuid.uuid4()}"
+    async with Worker(time_env.client, task_queue=queue, workflows=[PosDayWorkflow]):
+        handle, _ = await start_day(time_env, queue, posting_budget=timedelta(seconds=2))
+        await asyncio.sleep(5)  # the test server skips no time while a call waits in a queue
+        waiting = await handle.query(PosDayWorkflow.summary)
+        assert waiting.received == 1 and not waiting.failed and not waiting.posted
+        async with Worker(
+            time_env.client, task_queue=erp_task_queue(queue), activities=[fake_post]
+        ):
+            result = await handle.result()
+    assert result.posted == {"t1": "CS-t1"} and not result.failed
