@@ -95,12 +95,24 @@ class Return:
 
     async def receive(self, node: str = "WH-EAST") -> None:
         await self.wait_for(OrderStatus.AWAITING_RETURN)
+        await self.report_receipt(node)
+        await self.wait_for(OrderStatus.INSPECTING)
+
+    async def report_receipt(self, node: str = "WH-EAST") -> None:
         receipt = ReturnReceipt(event_id="rcv-1", node=node, received_at=datetime.now(UTC))
         await self.handle.signal(ReturnWorkflow.return_received, receipt)
-        await self.wait_for(OrderStatus.INSPECTING)
+
+    async def received_while_authorising(self, *lines: ReturnLine) -> None:
+        """Started with the return ledger busy, its parcel received already (a late poll)."""
+        self.partners.outage("claim_return", ApplicationError("ledger busy", type="Transient"))
+        await self.start(*lines)
+        await self.report_receipt()
 
     async def inspect(self, *lines: tuple[int, int, Condition]) -> OrderView:
         await self.wait_for(OrderStatus.INSPECTING)
+        return await self.inspect_now(*lines)
+
+    async def inspect_now(self, *lines: tuple[int, int, Condition]) -> OrderView:
         inspection = Inspection(
             event_id="insp-1",
             lines=[
@@ -147,6 +159,33 @@ async def test_a_return_is_labelled_received_inspected_refunded_credited_and_res
     details = result.return_details
     assert details is not None and details.credit_note == "CM-1"
     assert details.inspected[candle.line_id] == "1 damaged"
+
+
+async def test_an_inspection_before_the_return_is_authorised_waits_for_it(ret: Return) -> None:
+    """A polled channel return can start after the desk received and inspected its parcel."""
+    await ret.received_while_authorising(ret.line(CANDLE, 2))
+    inspected = asyncio.create_task(ret.inspect_now((CANDLE, 2, Condition.RESALABLE)))
+    await asyncio.sleep(0.3)
+    assert not inspected.done()
+    assert (await ret.handle.query(ReturnWorkflow.status)).status is OrderStatus.IN_PROGRESS
+    ret.partners.recover("claim_return")
+    assert (await inspected).return_details is not None
+    result = await ret.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    (refund,) = ret.partners.args["refund_return"]
+    assert refund.lines == {ret.order.lines[CANDLE].line_id: 2}
+
+
+async def test_an_early_inspection_of_more_than_was_authorised_is_refused(ret: Return) -> None:
+    await ret.received_while_authorising(ret.line(CANDLE, 1))
+    inspected = asyncio.create_task(ret.inspect_now((CANDLE, 2, Condition.RESALABLE)))
+    await asyncio.sleep(0.3)
+    ret.partners.recover("claim_return")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await inspected
+    assert "2 inspected, not that many returned" in str(refused.value.cause)
+    await ret.inspect((CANDLE, 1, Condition.RESALABLE))
+    assert (await ret.handle.result()).status is OrderStatus.COMPLETED
 
 
 async def test_a_parcel_that_never_arrives_closes_the_return(ret: Return) -> None:

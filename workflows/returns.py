@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
@@ -80,20 +81,34 @@ class ReturnWorkflow(OrderSaga):
             self._receipt = receipt
 
     @workflow.update
-    def inspection_result(self, inspection: Inspection) -> OrderView:
+    async def inspection_result(self, inspection: Inspection) -> OrderView:
+        """A desk can inspect a parcel before a late poll's return is authorised: the result
+        waits for the units authorised, then is checked against them."""
+        if not self._details.accepted:
+            await workflow.wait_condition(
+                lambda: bool(self._details.accepted) or self._status.is_final
+            )
+            if problem := self._inspection_problem(inspection):
+                raise ApplicationError(problem, type="InspectionRefused", non_retryable=True)
         self._inspection = inspection
         return self.status()
 
     @inspection_result.validator
     def _validate_inspection(self, inspection: Inspection) -> None:
+        if problem := self._inspection_problem(inspection):
+            raise ValueError(problem)
+
+    def _inspection_problem(self, inspection: Inspection) -> str | None:
+        """Why this result cannot be taken (None while the authorisation is pending)."""
         if self._receipt is None or self._inspection is not None or self._status.is_final:
-            raise ValueError(f"return {self._request.return_id} is {self._status.value}")
+            return f"return {self._request.return_id} is {self._status.value}"
         inspected: dict[str, int] = {}
         for line in inspection.lines:
             inspected[line.line_id] = inspected.get(line.line_id, 0) + line.quantity
         for line_id, units in inspected.items():
-            if units > self._details.accepted.get(line_id, 0):
-                raise ValueError(f"line {line_id}: {units} inspected, not that many returned")
+            if self._details.accepted and units > self._details.accepted.get(line_id, 0):
+                return f"line {line_id}: {units} inspected, not that many returned"
+        return None
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> OrderView:
