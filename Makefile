@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 ORDERS ?= 200
 RATE ?= 100
 SECONDS ?= 30
+DRAIN ?= 120
 BURST ?= 300
 
 .PHONY: install demo run test bench bench-ingest bench-erp bench-inventory tryton tryton-stop record-histories lint format clean
@@ -37,7 +38,7 @@ bench-inventory: install  ## the flash sale on PostgreSQL and ATP publication un
 	$(BIN)/python bench/atp_publish.py --rate 200 --seconds 30
 
 bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
-	$(BIN)/python bench/ingest.py --rate $(RATE) --seconds $(SECONDS)
+	$(BIN)/python bench/ingest.py --rate $(RATE) --seconds $(SECONDS) --drain-seconds $(DRAIN)
 
 bench-erp: install  ## a burst of orders against a real Tryton held to 4 concurrent calls
 	$(BIN)/python bench/erp_backlog.py --orders $(BURST)
