@@ -33,7 +33,9 @@ from infra.stack import LocalStack  # noqa: E402
 SHOPIFY_PLUS = {"maximum_available": 10000, "restore_rate": 1000}
 SHOPIFY_PLUS_CALLS_PER_SECOND = "50"  # the worker's channel queue, to match
 ERP_CALLS_PER_SECOND = "1000"  # the sandbox ERP has no quota here: the saga is what is measured
-IN_FLIGHT = 100  # capping in-flight starts keeps throughput and cuts queueing (shared/temporal.md)
+IN_FLIGHT = (
+    100  # capping in-flight starts keeps throughput and cuts queueing (measured on the dev server)
+)
 
 
 async def run_orders(client: Client, stack: LocalStack, count: int) -> tuple[float, int]:

@@ -1,7 +1,7 @@
 """Amazon returns as a seller sees them: the flat-file returns report of the Reports API
 (`POST /reports/2021-06-30/reports` for `GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`, then
 `GET …/reports/{id}` until `DONE`, `GET …/documents/{id}` for the document's URL, a
-tab-separated file). No contract for it exists in ../shared: the columns follow Amazon's
+tab-separated file). The columns follow Amazon's
 published report layout, as far as we need them. The sandbox plays the customer, who opens a
 return on Amazon and ships it with Amazon's prepaid label to our returns desk."""
 

@@ -14,6 +14,7 @@ from sandbox.vendor_errors import VendorError
 
 STATE_RATES = {
     "MA": "0.0625",
+    "RI": "0.07",
     "NY": "0.04",
     "CA": "0.0725",
     "TX": "0.0625",

@@ -1,7 +1,7 @@
 """A store POS's fulfilment API: pick tasks upserted per store and order, either collected at
 the counter (handed over there) or shipped from the store (`ship_to` given); cancelled until
 they are done; store events (`ready_for_pickup`, `picked_up`, `shipped`, `rejected`) pushed to
-subscribers. No public contract exists for this in ../shared: the shape follows common POS
+subscribers. No vendor standard exists for this: the shape follows common POS
 pickup and ship-from-store APIs. The sandbox plays the store staff and the customer too:
 `/_sandbox/pos/...` marks a task ready, collected, shipped or rejected, by hand or on an
 autopilot."""

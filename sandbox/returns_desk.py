@@ -2,7 +2,7 @@
 `external_shipment_id`, voided with `PUT /v2/labels/{id}/void`), and the returns desks of the
 warehouse and the stores, which receive parcels and inspect them. A desk's events (`requested`
 at a store's counter, `received`, `inspected`) go to subscribers of `POST /returns/v1/webhooks`.
-No public contract exists for a returns desk in ../shared: its shape is ours (README). The
+No vendor publishes a returns desk's API: its shape is ours (README). The
 sandbox plays the carrier, the warehouse staff and the customer at the counter:
 `/_sandbox/returns/...` by hand, or on an autopilot."""
 

@@ -17,8 +17,8 @@ from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
-from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners
+from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import CancelRequest, ChangeStore, ClickAndCollectInput

@@ -18,8 +18,8 @@ from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, Sh
 from canonical.sourcing import Shortfall, SourcingPlan
 from infra.order_client import start_order
 from infra.settings import Settings
-from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners, business
+from tests.payloads import shopify_order_body
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.task_queues import channel_task_queue, erp_task_queue

@@ -27,8 +27,8 @@ from canonical.returns import (
     ReturnRequest,
     ReturnSource,
 )
-from tests.contracts import shopify_order_body
 from tests.fake_partners import FakePartners, business
+from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
 from workflows.order_inputs import CancelRequest, ResumeRequest, ReturnInput
 from workflows.returns import ReturnWorkflow

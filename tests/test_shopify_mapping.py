@@ -9,7 +9,7 @@ from adapters.shopify import order_from_webhook
 from canonical import Channel, ExceptionCode, FulfillmentMethod, Money
 from canonical.validation import order_problems
 from sandbox.shopify_orders import OrderFactory
-from tests.contracts import shopify_order_body
+from tests.payloads import shopify_order_body
 
 
 def usd(amount: str) -> Money:
@@ -19,24 +19,24 @@ def usd(amount: str) -> Money:
 def test_contract_order_maps_to_canonical() -> None:
     order = order_from_webhook(shopify_order_body())
     assert order.channel is Channel.SHOPIFY
-    assert order.external_id == "6120458813441"
-    assert order.key == "shopify-6120458813441"
-    assert order.workflow_id == "order:shopify:6120458813441"
-    assert order.order_number == "#1042"
-    assert order.channel_ref == "gid://shopify/Order/6120458813441"
+    assert order.external_id == "5903317770561"
+    assert order.key == "shopify-5903317770561"
+    assert order.workflow_id == "order:shopify:5903317770561"
+    assert order.order_number == "#2207"
+    assert order.channel_ref == "gid://shopify/Order/5903317770561"
     assert [(line.sku, line.quantity, line.unit_price) for line in order.lines] == [
         ("CANDLE-CEDAR-8OZ", 2, usd("22.50")),
         ("MUG-STONE-350", 1, usd("18.00")),
     ]
-    assert order.lines[0].tax == usd("2.81")
+    assert order.lines[0].tax == usd("3.15")
     assert order.subtotal == usd("63.00")
-    assert order.shipping == usd("7.95")
-    assert order.tax_total == usd("3.94")
-    assert order.total == usd("74.89")
+    assert order.shipping == usd("6.50")
+    assert order.tax_total == usd("4.41")
+    assert order.total == usd("73.91")
     assert order.expected_total() == order.total
-    assert order.ship_to is not None and order.ship_to.region == "MA"
-    assert order.ship_to.postal_code == "01609" and order.ship_to.line2 == "Apt 3"
-    assert order.customer.email == "marisol.okafor@example.com"
+    assert order.ship_to is not None and order.ship_to.region == "RI"
+    assert order.ship_to.postal_code == "02906" and order.ship_to.line2 == "Unit 5"
+    assert order.customer.email == "tomas.lindqvist@example.org"
     assert order_problems(order) == []
 
 
@@ -50,7 +50,7 @@ def test_discount_allocations_reduce_lines_not_twice() -> None:
     order = order_from_webhook(body)
     assert order.lines[0].discount == usd("4.50")
     assert order.lines[0].net == usd("40.50")
-    assert order.expected_total() == order.total == usd("70.39")
+    assert order.expected_total() == order.total == usd("69.41")
 
 
 def test_zero_price_line_and_unicode_address() -> None:
@@ -76,7 +76,7 @@ def test_missing_sku_and_wrong_total_are_hold_reasons() -> None:
         ExceptionCode.UNKNOWN_SKU,
         ExceptionCode.TOTALS_MISMATCH,
     ]
-    assert "74.89" in problems[1][1]
+    assert "73.91" in problems[1][1]
 
 
 def test_order_without_lines_or_address_is_rejected() -> None:
@@ -115,7 +115,7 @@ def test_presentment_currency_differs_from_shop_currency() -> None:
     body = shopify_order_body()
     body["presentment_currency"] = "CAD"  # the customer paid in CAD; the shop books USD
     order = order_from_webhook(body)
-    assert order.currency == "USD" and order.total == usd("74.89")
+    assert order.currency == "USD" and order.total == usd("73.91")
 
 
 def test_a_pickup_shipping_line_at_a_known_location_makes_a_pickup_order() -> None:

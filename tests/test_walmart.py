@@ -22,18 +22,18 @@ from infra.harness import Harness, order_harness
 from infra.order_client import order_handle, result_once_started
 from infra.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
 from sandbox.shipstation import AutoShip
-from tests.contracts import contract
+from tests.payloads import payload
 
-PO = contract("walmart_order")["response_body"]["list"]["elements"]["order"][0]
+PO = payload("walmart_purchase_order")
 
 
 def test_split_lines_are_grouped_by_sku_with_their_line_numbers() -> None:
     order = order_from_walmart(PO)
     candle = next(line for line in order.lines if line.sku == "CANDLE-CEDAR-8OZ")
     assert candle.quantity == 2 and candle.channel_lines == {"1": 1, "2": 1}
-    assert candle.gross == Money.of("45.00", "USD") and candle.tax == Money.of("2.82", "USD")
+    assert candle.gross == Money.of("45.00", "USD") and candle.tax == Money.of("3.15", "USD")
     assert (
-        order.external_id == "1796277083022" and order.workflow_id == "order:walmart:1796277083022"
+        order.external_id == "2871530046118" and order.workflow_id == "order:walmart:2871530046118"
     )
     assert order.ship_to is not None and order.ship_to.country == "US"
     assert order.placed_at.year == 2026

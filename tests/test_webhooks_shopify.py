@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,15 +21,21 @@ from infra.harness import Harness, UvicornThread, harness_settings, order_harnes
 from infra.order_client import result_once_started
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
-from tests.contracts import contract
+from tests.payloads import fixture_bytes, payload
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
 from webhooks.app import create_app
+from webhooks.shopify import sign
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.search_attributes import ALL
 
-CREATE = contract("shopify_orders_create")
-SECRET = CREATE["secret"]
+VECTOR = payload("shopify_hmac_vector")
+SECRET = VECTOR["secret"]
+CREATE = fixture_bytes("shopify_order")
+CREATE_HEADERS = shopify_headers(
+    CREATE, SECRET, "orders/create", "5f0c2a7e-1d4b-4c8e-9a36-b2e71d04c5f9"
+)
+ORDER_ID = "order:shopify:5903317770561"
 OLD_SECRET = "shpss_previous_secret_still_signing"
 
 
@@ -85,50 +92,51 @@ async def settled(h: Harness, inbox_id: int) -> InboxEntry:
 async def test_contract_delivery_starts_one_workflow_however_often_delivered(
     stack: Harness,
 ) -> None:
-    raw = CREATE["raw_body"].encode()
-    httpx.post(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(raw))
-    first = await post(stack, raw, CREATE["headers"])
+    body = CREATE
+    httpx.post(
+        f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(body)
+    )
+    first = await post(stack, body, CREATE_HEADERS)
     assert first.status_code == 202, first.text
-    assert first.json()["workflow_id"] == "order:shopify:6120458813441"
-    again = await post(stack, raw, CREATE["headers"])  # the same delivery retried
+    assert first.json()["workflow_id"] == ORDER_ID
+    again = await post(stack, body, CREATE_HEADERS)  # the same delivery retried
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     other = await post(
-        stack, raw, shopify_headers(raw, SECRET, "orders/create")
+        stack, body, shopify_headers(body, SECRET, "orders/create")
     )  # a new delivery id
     assert (
         other.status_code in (200, 202)
         and other.json()["workflow_id"] == first.json()["workflow_id"]
     )
-    result = await result_once_started(stack.client, "order:shopify:6120458813441")
+    result = await result_once_started(stack.client, ORDER_ID)
     assert result.status is OrderStatus.COMPLETED
-    late = await post(stack, raw, shopify_headers(raw, SECRET, "orders/create"))  # after it closed
+    late = await post(
+        stack, body, shopify_headers(body, SECRET, "orders/create")
+    )  # after it closed
     assert late.status_code == 200 and late.json()["detail"] == "order already processed"
-    runs = [
-        w async for w in stack.client.list_workflows("WorkflowId = 'order:shopify:6120458813441'")
-    ]
+    runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{ORDER_ID}'")]
     assert len(runs) == 1
     statuses = [e.status for e in inbox(stack).latest(source="shopify")]
     assert statuses.count(InboxStatus.ACCEPTED) == 3 and len(statuses) == 3
 
 
 async def test_signatures_are_checked_before_anything_is_stored(stack: Harness) -> None:
-    raw = CREATE["raw_body"].encode()
-    for case in CREATE["negative_cases"]:
-        if "401" not in case["expect"] and "hex" not in case["case"]:
-            continue  # the duplicate-delivery case is a dedupe test
-        # Tampered bodies keep the original header; the others carry a wrong header value.
-        signature = case.get("header_value") or (
-            case["recomputed_hmac"]
-            if "secret" in case
-            else CREATE["headers"]["X-Shopify-Hmac-Sha256"]
-        )
-        headers = {**CREATE["headers"], "X-Shopify-Hmac-Sha256": signature}
-        body = (case.get("raw_body") or CREATE["raw_body"]).encode()
-        assert (await post(stack, body, headers)).status_code == 401, case["case"]
-    unsigned = {k: v for k, v in CREATE["headers"].items() if k != "X-Shopify-Hmac-Sha256"}
-    assert (await post(stack, raw, unsigned)).status_code == 401
-    wrong = shopify_headers(raw, "not-the-secret", "orders/create")
-    assert (await post(stack, raw, wrong)).status_code == 401
+    assert CREATE_HEADERS["X-Shopify-Hmac-Sha256"] == VECTOR["hmac_sha256_base64"]  # openssl's
+    good = CREATE_HEADERS["X-Shopify-Hmac-Sha256"]
+    digest = base64.b64decode(good)
+    cases = {  # body, signature header
+        "tampered value, original header kept": (CREATE.replace(b"USD", b"CAD", 1), good),
+        "one whitespace byte added": (CREATE + b" ", good),
+        "hex digest instead of base64": (CREATE, digest.hex()),
+        "truncated digest": (CREATE, base64.b64encode(digest[:16]).decode()),
+        "empty header": (CREATE, ""),
+        "another app's secret": (CREATE, sign(CREATE, "not-the-secret")),
+    }
+    for case, (body, signature) in cases.items():
+        headers = {**CREATE_HEADERS, "X-Shopify-Hmac-Sha256": signature}
+        assert (await post(stack, body, headers)).status_code == 401, case
+    unsigned = {k: v for k, v in CREATE_HEADERS.items() if k != "X-Shopify-Hmac-Sha256"}
+    assert (await post(stack, CREATE, unsigned)).status_code == 401
     assert inbox(stack).latest() == []
 
 
@@ -157,18 +165,19 @@ async def test_malformed_and_invalid_payloads_get_a_reason_and_are_kept(stack: H
 
 
 async def test_cancel_before_create_ends_cancelled(stack: Harness) -> None:
-    cancelled = contract("shopify_orders_cancelled")
-    raw = cancelled["raw_body"].encode()
-    httpx.post(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(raw))
-    response = await post(stack, raw, cancelled["headers"])
+    cancelled = fixture_bytes("shopify_order_cancelled")
+    httpx.post(
+        f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/import", json=json.loads(cancelled)
+    )
+    response = await post(stack, *signed(cancelled, topic="orders/cancelled"))
     assert response.status_code == 202, response.text
     workflow_id = response.json()["workflow_id"]
     result = await result_once_started(stack.client, workflow_id)
     assert result.status is OrderStatus.CANCELLED
     assert "cancel_channel_order" not in result.compensations_done  # Shopify cancelled it itself
-    shop = httpx.get(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/6120511275009").json()
+    shop = httpx.get(f"{stack.settings.sandbox_url}/_sandbox/shopify/orders/5903317803329").json()
     assert shop["cancelledAt"] is None  # and we did not call orderCancel back
-    body = json.loads(raw)
+    body = json.loads(cancelled)
     body.update(cancelled_at=None, cancel_reason=None)
     create = await post(stack, *signed(body))
     assert create.status_code == 200 and create.json()["workflow_id"] == workflow_id
@@ -192,10 +201,10 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     body = new_order_body(stack)
-    refund = json.loads(contract("shopify_refunds_create")["raw_body"])
+    refund = payload("shopify_refund")
     refund["order_id"] = body["id"]
     refund["refund_line_items"][0]["restock_type"] = "no_restock"  # money only: no return
-    returned = json.loads(contract("shopify_refunds_create")["raw_body"]) | {
+    returned = payload("shopify_refund") | {
         "id": refund["id"] + 1,
         "order_id": body["id"],
     }
@@ -216,7 +225,7 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     assert again.status_code == 202
     result = await result_once_started(stack.client, workflow_id)
     refunds = [change.note for change in result.timeline if "channel refund" in change.note]
-    assert len(refunds) == 1 and "Mug arrived chipped" in refunds[0]  # recorded once
+    assert len(refunds) == 1 and "Handle cracked in transit" in refunds[0]  # recorded once
 
     # Goods sent back: a return of its own, refused here as the line is not on the order.
     replay = ["inbox", "replay", str(orphans[1].json()["inbox_id"])]
@@ -226,7 +235,7 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     refused = await result_once_started(stack.client, return_id)
     assert refused.status is OrderStatus.REFUSED
     assert refused.return_details is not None
-    assert "15893012803585" in refused.return_details.refused
+    assert "16204411252801" in refused.return_details.refused
 
 
 async def test_temporal_down_answers_503_keeps_and_redrives(
@@ -243,13 +252,12 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
         SHOPIFY_WEBHOOK_SECRET=SECRET,
         INBOX_REDRIVE_SECONDS="0.3",
     )
-    raw = CREATE["raw_body"].encode()
     with UvicornThread(create_app(settings), settings.webhooks_port):
         async with httpx.AsyncClient(timeout=60) as client:
             response = await client.post(
                 f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
-                content=raw,
-                headers=CREATE["headers"],
+                content=CREATE,
+                headers=CREATE_HEADERS,
             )
         # The first finds Temporal down in the background; the next is answered 503 at once.
         store = Inbox(engine_for(settings.database_url))
@@ -259,7 +267,7 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
             await asyncio.sleep(0.05)
         assert response.status_code in (202, 503)
         assert store.latest()[0].status is InboxStatus.DEFERRED
-        other = CREATE["raw_body"].encode()
+        other = CREATE
         async with httpx.AsyncClient(timeout=60) as client:
             second = await client.post(
                 f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
@@ -285,9 +293,7 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
                     break
                 await asyncio.sleep(0.1)
             assert store.latest()[0].status is InboxStatus.ACCEPTED
-            description = await back.client.get_workflow_handle(
-                "order:shopify:6120458813441"
-            ).describe()
+            description = await back.client.get_workflow_handle(ORDER_ID).describe()
             assert description.workflow_type == OrderToCashWorkflow.__name__
         finally:
             await back.shutdown()
