@@ -49,8 +49,8 @@ tryton: install  ## a real Tryton ERP on :8010 (first run ~2 min; `ERP=tryton ma
 tryton-stop: install
 	$(BIN)/python -m tryton_local stop
 
-record-histories: install  ## re-record tests/histories/ from real runs
-	$(BIN)/python -m tests.record_histories $(VERSION) $(ONLY)
+record-histories: install  ## re-record tests/histories/ from real runs (ONLY=type,… for some types)
+	$(BIN)/python -m tests.record_histories $(ONLY)
 
 lint: install
 	$(BIN)/ruff check .

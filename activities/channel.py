@@ -7,9 +7,9 @@ from typing import Any
 from temporalio import activity
 
 from activities.errors import partner_call
-from activities.models import ChannelAck, ChannelCancel, ShipmentConfirmation
+from activities.models import ChannelCancel, ShipmentConfirmation
 from adapters.ports import MarketplacePort
-from canonical import Channel
+from canonical import Channel, Order
 from canonical.cancellation import LineCancellation
 from canonical.returns import ChannelRefund
 
@@ -19,11 +19,9 @@ class ChannelActivities:
         self._marketplace = marketplace
 
     @activity.defn
-    async def acknowledge_order(self, request: ChannelAck) -> None:
+    async def acknowledge_order(self, order: Order) -> None:
         with partner_call():
-            await self._marketplace(request.order.channel).acknowledge(
-                request.order, request.erp_order
-            )
+            await self._marketplace(order.channel).acknowledge(order)
 
     @activity.defn
     async def confirm_shipment(self, request: ShipmentConfirmation) -> str:
@@ -48,7 +46,7 @@ class ChannelActivities:
             return await self._marketplace(refund.order.channel).refund(refund)
 
     def activities(self) -> list[Callable[..., Any]]:
-        """Every order call, for the channel's rate-limited worker (and the main one)."""
+        """Every order call, for the channel's rate-limited worker."""
         return [
             self.acknowledge_order,
             self.confirm_shipment,

@@ -74,7 +74,7 @@ class ErpActivities:
             return await self._erp.stock_levels(skus)
 
     def activities(self) -> list[Callable[..., Any]]:
-        """Every ERP activity, for the worker of the ERP's queue (and the main one)."""
+        """Every ERP activity, for the worker of the ERP's queue."""
         return [
             self.resolve_items,
             self.create_sales_order,

@@ -4,12 +4,9 @@ returns), bound to one set of adapters and the inventory."""
 from collections.abc import Callable
 from typing import Any
 
-from activities.channel import ChannelActivities
 from activities.dropship import DropShipActivities
-from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
 from activities.notification import NotificationActivities
-from activities.stock import StockActivities
 from activities.store import StoreActivities
 from activities.tax import TaxActivities
 from activities.wms import WmsActivities
@@ -19,25 +16,21 @@ from adapters.registry import Adapters
 def order_activities(
     adapters: Adapters, inventory: InventoryActivities
 ) -> list[Callable[..., Any]]:
-    """Every activity the order sagas use (and the reconciliation's WMS count)."""
-    erp, tax = ErpActivities(adapters.erp), TaxActivities(adapters.tax)
-    stock, wms = StockActivities(inventory), WmsActivities(adapters.wms)
+    """Every activity of the order sagas served on the main queue (and the reconciliation's
+    WMS count); ERP and channel calls have queues of their own."""
+    tax = TaxActivities(adapters.tax)
+    wms = WmsActivities(adapters.wms)
     supplier = DropShipActivities(adapters.supplier)
-    channel = ChannelActivities(adapters.marketplace)
     stores, notifications = (
         StoreActivities(adapters.stores),
         NotificationActivities(adapters.notifier),
     )
     return [
-        *erp.activities(),
         *inventory.activities(),
         tax.quote_tax,
         tax.commit_tax,
         tax.void_tax,
         tax.refund_tax,
-        stock.reserve_stock,
-        stock.release_stock,
-        stock.commit_stock,
         wms.request_fulfillment,
         wms.cancel_fulfillment,
         wms.wms_stock_levels,
@@ -45,7 +38,6 @@ def order_activities(
         wms.void_return_label,
         supplier.request_dropship,
         supplier.cancel_dropship,
-        *channel.activities(),
         stores.create_pick_task,
         stores.cancel_pick_task,
         stores.hand_over,

@@ -25,7 +25,6 @@ from canonical import (
     Address,
     Channel,
     Customer,
-    ErpOrderRef,
     ExceptionCode,
     FulfillmentMethod,
     Money,
@@ -282,7 +281,7 @@ class AmazonMarketplace:
             ),
         )
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
+    async def acknowledge(self, order: Order) -> None:
         """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

@@ -113,8 +113,8 @@ class WmsPort(Protocol):
 class MarketplacePort(Protocol):
     inventory_batch: int  # SKUs one availability call can set
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
-        """Tell the channel we accepted the order (idempotent); the ERP order when known."""
+    async def acknowledge(self, order: Order) -> None:
+        """Tell the channel we accepted the order (idempotent)."""
         ...
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

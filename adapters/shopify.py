@@ -15,7 +15,6 @@ from canonical import (
     Address,
     Channel,
     Customer,
-    ErpOrderRef,
     ExceptionCode,
     FulfillmentMethod,
     Money,
@@ -260,11 +259,10 @@ class ShopifyMarketplace:
         result: dict[str, Any] = data["order"]
         return result
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
-        tags = ["orchestrator-accepted"]
-        if erp_order is not None:
-            tags.append(f"erp-{erp_order.number or erp_order.erp_id}")
-        data = await self._graphql(TAGS_ADD, {"id": order.channel_ref, "tags": tags})
+    async def acknowledge(self, order: Order) -> None:
+        data = await self._graphql(
+            TAGS_ADD, {"id": order.channel_ref, "tags": ["orchestrator-accepted"]}
+        )
         self._user_errors(data["tagsAdd"])
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

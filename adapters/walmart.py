@@ -22,7 +22,6 @@ from canonical import (
     Address,
     Channel,
     Customer,
-    ErpOrderRef,
     ExceptionCode,
     Money,
     Order,
@@ -329,7 +328,7 @@ class WalmartMarketplace:
             lambda update: self._client.set_inventory(update.sku, self._ship_node, update.quantity),
         )
 
-    async def acknowledge(self, order: Order, erp_order: ErpOrderRef | None) -> None:
+    async def acknowledge(self, order: Order) -> None:
         """The poller acknowledges each PO when it imports it; again here is harmless."""
         await self._client.acknowledge(order.external_id)
 

@@ -14,8 +14,6 @@ from canonical.erp import (
 from canonical.fulfillment import (
     FulfillmentLine,
     FulfillmentRequest,
-    ReservationLine,
-    ReservationRequest,
     Shipment,
     ShipmentLine,
 )
@@ -56,8 +54,6 @@ __all__ = [
     "OrderReduction",
     "OrderStatus",
     "OrderView",
-    "ReservationLine",
-    "ReservationRequest",
     "ReturnDetails",
     "Shipment",
     "ShipmentLine",

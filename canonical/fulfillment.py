@@ -42,16 +42,6 @@ class Shipment(BaseModel):
     voided: bool = False
 
 
-class ReservationLine(BaseModel):
-    sku: str
-    quantity: int = Field(gt=0)
-
-
-class ReservationRequest(BaseModel):
-    reservation_key: str
-    lines: list[ReservationLine]
-
-
 def shipped_quantities(shipments: list[Shipment]) -> dict[str, int]:
     """Quantity shipped per order line over the shipments that were not voided."""
     shipped: dict[str, int] = {}

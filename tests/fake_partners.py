@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.inventory import LinesRelease, ReturnRestock, ShipmentCommit
-from activities.models import ChannelAck, ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from activities.models import ChannelCancel, ErpOrderInput, ShipmentConfirmation
 from activities.returns import ClaimRequest
 from activities.store import PickupRef
 from canonical import (
@@ -26,7 +26,6 @@ from canonical import (
     ItemRef,
     Order,
     OrderReduction,
-    ReservationRequest,
     TaxQuote,
 )
 from canonical.cancellation import LineCancellation
@@ -120,18 +119,6 @@ class FakePartners:
     @activity.defn(name="void_tax")
     async def void_tax(self, code: str) -> None:
         self._record("void_tax", code)
-
-    @activity.defn(name="reserve_stock")
-    async def reserve_stock(self, request: ReservationRequest) -> None:
-        self._record("reserve_stock", request)
-
-    @activity.defn(name="release_stock")
-    async def release_stock(self, key: str) -> None:
-        self._record("release_stock", key)
-
-    @activity.defn(name="commit_stock")
-    async def commit_stock(self, key: str) -> None:
-        self._record("commit_stock", key)
 
     @activity.defn(name="allocate_order")
     async def allocate_order(self, request: SourcingRequest) -> SourcingPlan:
@@ -272,8 +259,8 @@ class FakePartners:
         self._record("cancel_fulfillment", key)
 
     @activity.defn(name="acknowledge_order")
-    async def acknowledge_order(self, request: ChannelAck) -> None:
-        self._record("acknowledge_order", request)
+    async def acknowledge_order(self, order: Order) -> None:
+        self._record("acknowledge_order", order)
 
     @activity.defn(name="confirm_shipment")
     async def confirm_shipment(self, request: ShipmentConfirmation) -> str:
@@ -286,9 +273,9 @@ class FakePartners:
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
-            self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax, self.reserve_stock,
-            self.release_stock, self.commit_stock, self.allocate_order, self.release_order,
-            self.commit_shipment, self.stores_with_stock, self.create_pick_task,
+            self.resolve_items, self.quote_tax, self.commit_tax, self.void_tax,
+            self.allocate_order, self.release_order, self.commit_shipment, self.stores_with_stock,
+            self.create_pick_task,
             self.cancel_pick_task, self.hand_over, self.notify_customer,
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,

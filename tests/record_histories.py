@@ -1,8 +1,11 @@
-"""Records real order-to-cash histories into tests/histories/ (`make record-histories`).
+"""Records real histories of every workflow type into tests/histories/ (`make
+record-histories`), one file per scenario: `{workflow type}_{scenario}.json`.
 
 Each scenario runs on a fresh Temporal dev server with the sandbox over HTTP and the real
-worker; `tests/test_replay.py` replays every file so workflow changes that break running
-orders are caught. Keep old files when recording new ones after a `workflow.patched` change."""
+worker; `tests/test_replay.py` replays every file, so a workflow change that would break a
+running execution fails CI. The scenario's docstring says what the file shows; the index
+(`tests/histories/README.md`) and the workflow ids (`workflow_ids.json`) are written with
+the files. See the README's "Changing a workflow" for when to keep old files."""
 
 from __future__ import annotations
 
@@ -56,6 +59,7 @@ RETURNED = "CANDLE-CEDAR-8OZ"
 # A history's JSON does not hold its workflow id; workflows that derive child ids from it
 # replay only under the id they ran with.
 WORKFLOW_IDS = HISTORIES / "workflow_ids.json"
+INDEX = HISTORIES / "README.md"
 QUICK = RetryBudget(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2)
 )
@@ -68,8 +72,10 @@ async def _start(
     sla: timedelta = timedelta(hours=1),
     retry: RetryBudget = QUICK,
 ) -> Handle:
+    # SKUs the warehouses always have: a random pick could find one a scenario sold out.
+    lines = skus or [("CANDLE-CEDAR-8OZ", 1), ("CANDLE-FIG-12OZ", 1)]
     body = httpx.post(
-        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1, "skus": skus}
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1, "skus": lines}
     ).json()[0]
     order = order_from_webhook(body)
     return await start_order(
@@ -94,6 +100,7 @@ def _ship(h: Harness, handle: Handle, line: dict[str, object] | None = None) -> 
 
 
 async def completed(h: Harness) -> Handle:
+    """The happy path: shipped by the warehouse, confirmed, delivered in the ERP, invoiced."""
     handle = await _start(h)
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
     _ship(h, handle)
@@ -101,6 +108,7 @@ async def completed(h: Harness) -> Handle:
 
 
 async def split_shipment_after_delay(h: Harness) -> Handle:
+    """The shipment SLA timer fires (DELAYED), then the warehouse ships line by line."""
     handle = await _start(
         h, [("CANDLE-CEDAR-8OZ", 2), ("MUG-STONE-350", 1)], sla=timedelta(seconds=1)
     )
@@ -113,6 +121,7 @@ async def split_shipment_after_delay(h: Harness) -> Handle:
 
 
 async def cancelled_by_support(h: Harness) -> Handle:
+    """Support cancels while it awaits shipment: every compensation runs in reverse."""
     handle = await _start(h)
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
     await handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="customer asked"))
@@ -120,6 +129,7 @@ async def cancelled_by_support(h: Harness) -> Handle:
 
 
 async def hold_resumed(h: Harness) -> Handle:
+    """An unknown SKU holds the order; support resumes it with the right SKU; it completes."""
     handle = await _start(h, [("CANDLE-CEDAR-8OZ-OLD", 1)])
     await _until(handle, OrderStatus.ON_HOLD)
     await handle.execute_update(
@@ -131,7 +141,23 @@ async def hold_resumed(h: Harness) -> Handle:
     return handle
 
 
+async def compensation_failed_resumed(h: Harness) -> Handle:
+    """A cancel whose WMS compensation is refused: NEEDS_ATTENTION, then support resumes and
+    the order ends CANCELLED."""
+    handle = await _start(h)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    httpx.put(
+        f"{h.settings.sandbox_url}/_sandbox/faults/shipstation",
+        json={"reject_next": 1, "match": "POST .*/orders/createorder"},
+    ).raise_for_status()
+    await handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="fraud"))
+    await _until(handle, OrderStatus.NEEDS_ATTENTION)
+    await handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="WMS fixed"))
+    return handle
+
+
 async def erp_rejected(h: Harness) -> Handle:
+    """The ERP refuses the sales order: compensations run, the order ends FAILED."""
     httpx.put(
         f"{h.settings.sandbox_url}/_sandbox/faults/netsuite",
         json={"reject_next": 1, "match": "PUT .*/salesOrder/"},
@@ -153,6 +179,7 @@ async def throttled_past_budget(h: Harness) -> Handle:
 
 
 async def cancelled_by_channel_before_create(h: Harness) -> Handle:
+    """Shopify's `orders/cancelled` arrives before `orders/create` (update-with-start)."""
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
     ).json()[0]
@@ -161,6 +188,7 @@ async def cancelled_by_channel_before_create(h: Harness) -> Handle:
 
 
 async def refund_reported(h: Harness) -> Handle:
+    """A channel refund signalled while it awaits shipment lands on the timeline."""
     handle = await _start(h)
     await _until(handle, OrderStatus.AWAITING_SHIPMENT)
     event = ChannelEvent(
@@ -201,6 +229,7 @@ async def pos_day(h: Harness) -> Any:
 
 
 async def walmart_poll(h: Harness) -> Any:
+    """One poll imports a released PO, starts its order and acknowledges it."""
     httpx.post(f"{h.settings.sandbox_url}/_sandbox/walmart/orders", json={}).raise_for_status()
     return await h.client.start_workflow(
         WalmartOrderPollWorkflow.run, id="walmart-poll-recording", task_queue=h.settings.task_queue
@@ -218,6 +247,7 @@ def _count(h: Harness, sku: str, **warehouses: int) -> None:
 
 
 async def out_of_stock_cancelled(h: Harness) -> Handle:
+    """Nothing on hand or inbound: the order is cancelled with its reason."""
     _count(h, "TRAY-BRASS-S", w101=0, w102=0)
     await reconcile_now(h.client, h.settings)
     return await _start(h, [("TRAY-BRASS-S", 1)])
@@ -243,6 +273,7 @@ async def backordered_then_cancelled(h: Harness) -> Handle:
 
 
 async def reconciliation(h: Harness) -> Any:
+    """The WMS counts more than we hold: the drift is booked."""
     _count(h, "MATCH-LONG-50", w102=99_990)
     return await h.client.start_workflow(
         InventoryReconciliationWorkflow.run,
@@ -296,21 +327,25 @@ def _autopilot(h: Harness, **settings: object) -> None:
 
 
 async def collected(h: Harness) -> Any:
+    """Picked by the store, collected by the customer, invoiced."""
     _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5)
     return await _pickup(h, "STORE-BOS")
 
 
 async def partly_collected(h: Harness) -> Any:
+    """The customer takes one line: the rest is released, reduced in the ERP and refunded."""
     _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5, collect_first_line_only=True)
     return await _pickup(h, "STORE-BOS", skus=("CANDLE-FIG-12OZ", "MUG-STONE-350"))
 
 
 async def pickup_expired(h: Harness) -> Any:
+    """Ready but never collected: the pickup window's timer fires and the order unwinds."""
     _autopilot(h, ready_after_seconds=0.3)
     return await _pickup(h, "STORE-NYC", window=timedelta(seconds=3))
 
 
 async def pickup_cancelled(h: Harness) -> Any:
+    """Support cancels before the store picked it."""
     _autopilot(h)  # the staff never get to it
     handle = await _pickup(h, "STORE-SF")
     for _ in range(100):
@@ -350,22 +385,26 @@ async def _split(h: Harness, mug_at: tuple[str, ...], reject: bool) -> Handle:
 
 
 async def split_lines_cancelled(h: Harness) -> Handle:
+    """The store rejects its group and nobody else has the mug: only that line is cancelled."""
     return await _split(h, ("STORE-BOS",), reject=True)
 
 
 async def split_resourced(h: Harness) -> Handle:
+    """The store rejects its group; the mug is re-sourced to the drop-ship supplier."""
     return await _split(h, ("STORE-BOS", "DS-LUMEN"), reject=True)
 
 
 async def split_shipped(h: Harness) -> Handle:
+    """Split between the warehouse and a store; both ship."""
     return await _split(h, ("STORE-BOS",), reject=False)
 
 
-def _group(split: Callable[[Harness], Awaitable[Handle]], group: str) -> Any:
+def _group(split: Callable[[Harness], Awaitable[Handle]], group: str, doc: str) -> Any:
     async def scenario(h: Harness) -> Any:
         parent = await split(h)
         return h.client.get_workflow_handle(f"{parent.id}~{group}")
 
+    scenario.__doc__ = doc
     return scenario
 
 
@@ -384,14 +423,17 @@ async def _returned(
 
 
 async def return_refunded(h: Harness) -> Any:
+    """Booked by support, label sent, received, resalable: refunded, credited, restocked."""
     return await _returned(h, "too big")
 
 
 async def return_damaged(h: Harness) -> Any:
+    """Inspected as damaged: refunded, not restocked."""
     return await _returned(h, "cracked", condition="damaged")
 
 
 async def return_refused(h: Harness) -> Any:
+    """A non-returnable SKU: the policy refuses the return."""
     return await _returned(h, "not needed", [("MATCH-LONG-50", 1)])
 
 
@@ -414,6 +456,7 @@ async def _walmart_return_opened(h: Harness) -> None:
 
 
 async def walmart_return_poll(h: Harness) -> Any:
+    """One poll imports a return the customer opened on Walmart and starts it."""
     await _walmart_return_opened(h)
     return await h.client.start_workflow(
         WalmartReturnPollWorkflow.run,
@@ -423,6 +466,7 @@ async def walmart_return_poll(h: Harness) -> Any:
 
 
 async def return_with_walmart_label(h: Harness) -> Any:
+    """A Walmart return: Walmart issued the label, so none of ours."""
     await _walmart_return_opened(h)
     (started,) = await h.client.execute_workflow(
         WalmartReturnPollWorkflow.run,
@@ -435,7 +479,9 @@ async def return_with_walmart_label(h: Harness) -> Any:
 async def _amazon_shipped(h: Harness) -> Handle:
     """An Amazon order notified to the webhooks service and shipped by the warehouse."""
     _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
-    notification = httpx.post(f"{h.settings.sandbox_url}/_sandbox/amazon/orders", json={}).json()
+    notification = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/amazon/orders", json={"skus": [[RETURNED, 1]]}
+    ).json()
     httpx.post(
         f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon",
         params={"token": h.settings.amazon_webhook_token},
@@ -450,6 +496,7 @@ async def _amazon_shipped(h: Harness) -> Handle:
 
 
 async def amazon_return_poll(h: Harness) -> Any:
+    """One poll reads Amazon's returns report and starts the return."""
     order = await _amazon_shipped(h)
     view = await order.query(OrderToCashWorkflow.status)
     amazon_id = order.id.rsplit(":", 1)[1]
@@ -487,6 +534,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "completed": completed,
     "split_shipment_after_delay": split_shipment_after_delay,
     "cancelled_by_support": cancelled_by_support,
+    "compensation_failed_resumed": compensation_failed_resumed,
     "hold_resumed": hold_resumed,
     "erp_rejected": erp_rejected,
     "cancelled_by_channel_before_create": cancelled_by_channel_before_create,
@@ -506,10 +554,10 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "inventory_reconciliation": {"drift_booked": reconciliation},
     "inventory_publisher": {"burst_pushed": publisher},
     "shipment_group": {
-        "warehouse_shipped": _group(split_shipped, "g1"),
-        "store_shipped": _group(split_shipped, "g2"),
-        "store_rejected": _group(split_resourced, "g2"),
-        "dropship_shipped": _group(split_resourced, "g3"),
+        "warehouse_shipped": _group(split_shipped, "g1", "The warehouse's group ships."),
+        "store_shipped": _group(split_shipped, "g2", "A store's group is picked and ships."),
+        "store_rejected": _group(split_resourced, "g2", "A store rejects its group."),
+        "dropship_shipped": _group(split_resourced, "g3", "The supplier ships a re-sourced line."),
     },
     "returns": {
         "refunded": return_refunded,
@@ -529,15 +577,19 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
 }
 
 
-async def record(version: str, only: set[str] | None = None) -> list[Path]:
-    """Every scenario, or only those of the workflow types (file prefixes) in `only`."""
+async def record(only: set[str] | None = None) -> list[Path]:
+    """Every scenario, or only those of the workflow types (file prefixes) in `only`; the
+    files of the other types are kept."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=SEARCH_ATTRIBUTES,
     )
     written = []
-    ids = json.loads(WORKFLOW_IDS.read_text()) if WORKFLOW_IDS.exists() else {}
+    ids = json.loads(WORKFLOW_IDS.read_text()) if only and WORKFLOW_IDS.exists() else {}
+    for stale in HISTORIES.glob("*.json"):
+        if stale != WORKFLOW_IDS and (not only or stale.stem.split("__")[0] in only):
+            stale.unlink()
     try:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
         async with order_harness(env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0") as harness:
@@ -549,19 +601,44 @@ async def record(version: str, only: set[str] | None = None) -> list[Path]:
                     with contextlib.suppress(WorkflowFailureError):  # a terminated run
                         await asyncio.wait_for(handle.result(), 60)
                     history = await handle.fetch_history()
-                    path = HISTORIES / f"{prefix}_{version}_{name}.json"
+                    path = HISTORIES / f"{prefix}__{name}.json"
                     path.write_text(history.to_json())
                     ids[path.stem] = handle.id
                     written.append(path)
     finally:
         await env.shutdown()
         WORKFLOW_IDS.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
+        INDEX.write_text(_index(ids))
     return written
+
+
+def _index(ids: dict[str, str]) -> str:
+    """tests/histories/README.md: which scenario produced which file."""
+    rows = [
+        f"| `{prefix}__{name}.json` | {' '.join((scenario.__doc__ or '').split())} | `{ids[key]}` |"
+        for prefix, scenarios in SCENARIOS.items()
+        for name, scenario in scenarios.items()
+        if (key := f"{prefix}__{name}") in ids
+    ]
+    return "\n".join(
+        [
+            "# Recorded histories",
+            "",
+            "Written by `make record-histories` (`tests/record_histories.py`; do not edit by",
+            "hand), replayed by `tests/test_replay.py` on every `make test`. A file is",
+            "`{workflow type}__{scenario}.json`; the id is the workflow id it ran under (child",
+            "workflow ids derive from it, so replay uses the same one: `workflow_ids.json`).",
+            "",
+            "| file | what it shows | workflow id |",
+            "|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":
     HISTORIES.mkdir(exist_ok=True)
-    version = sys.argv[1] if len(sys.argv) > 1 else "v1"
-    only = set(sys.argv[2].split(",")) if len(sys.argv) > 2 else None
-    for path in asyncio.run(record(version, only)):
+    only = set(sys.argv[1].split(",")) if len(sys.argv) > 1 and sys.argv[1] else None
+    for path in asyncio.run(record(only)):
         print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")

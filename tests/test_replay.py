@@ -21,10 +21,9 @@ from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*_v*_*.json"))
-WORKFLOW_IDS: dict[str, str] = json.loads(
-    (Path(__file__).parent / "histories" / "workflow_ids.json").read_text()
-)
+FOLDER = Path(__file__).parent / "histories"
+HISTORIES = sorted(p for p in FOLDER.glob("*__*.json"))
+WORKFLOW_IDS: dict[str, str] = json.loads((FOLDER / "workflow_ids.json").read_text())
 
 
 WORKFLOWS = [
@@ -42,7 +41,7 @@ WORKFLOWS = [
 
 
 def test_every_workflow_type_has_recorded_histories() -> None:
-    names = {path.stem.split("_v", 1)[0] for path in HISTORIES}
+    names = {path.stem.split("__", 1)[0] for path in HISTORIES}
     assert names == {
         "order_to_cash",
         "pos_day",
@@ -60,7 +59,7 @@ def test_every_workflow_type_has_recorded_histories() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    workflow_id = WORKFLOW_IDS.get(path.stem, path.stem)
+    workflow_id = WORKFLOW_IDS[path.stem]
     result = await replayer.replay_workflow(
         WorkflowHistory.from_json(workflow_id, path.read_text())
     )

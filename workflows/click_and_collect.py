@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, LinesRelease, ShipmentCommit
-    from activities.models import ChannelAck, ErpOrderInput
+    from activities.models import ErpOrderInput
     from activities.store import PickupRef, StoreActivities
     from activities.tax import TaxActivities
     from canonical import (
@@ -167,9 +167,7 @@ class ClickAndCollectWorkflow(OrderSaga):
         await self._reserve_at_store()
         await self._run_step(
             Step.CHANNEL_ACK,
-            lambda: self._activity(
-                ChannelActivities.acknowledge_order, ChannelAck(order=self._order, erp_order=None)
-            ),
+            lambda: self._activity(ChannelActivities.acknowledge_order, self._order),
         )
         self._erp_order = await self._run_step(
             Step.ERP_ORDER,

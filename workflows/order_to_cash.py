@@ -10,7 +10,6 @@ shipped."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,8 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, shipment_commit
-    from activities.models import ChannelAck, ErpOrderInput, ShipmentConfirmation
-    from activities.stock import StockActivities
+    from activities.models import ErpOrderInput, ShipmentConfirmation
     from activities.tax import TaxActivities
     from activities.wms import WmsActivities
     from canonical import (
@@ -35,8 +33,6 @@ with workflow.unsafe.imports_passed_through():
         OrderException,
         OrderStatus,
         OrderView,
-        ReservationLine,
-        ReservationRequest,
         Shipment,
         Step,
         TaxQuote,
@@ -55,19 +51,8 @@ with workflow.unsafe.imports_passed_through():
         OrderToCashInput,
         ShipmentGroupInput,
     )
-    from workflows.saga import CHANNEL_CALLS, ERP_CALLS, OrderCancelled, OrderSaga, StepFailed
+    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
     from workflows.shipment_group import GROUP_SHIPPED, ShipmentGroupWorkflow, group_key
-    from workflows.task_queues import ERP_GOVERNANCE
-
-# Channel calls moved to their channel's rate-limited task queue while orders were running.
-CHANNEL_TASK_QUEUES = "channel-task-queues"
-# Stock is sourced, reserved, released and committed by the inventory service (added while
-# orders were running: their reservations stay with `StockActivities`).
-INVENTORY_SERVICE = "inventory-service"
-# ERP calls moved to the ERP's quota-limited queue with `ERP_GOVERNANCE`; since then the
-# channel is acknowledged before the ERP order and the ERP records the delivery.
-# A plan of several nodes, or of a store or supplier, ships in one child workflow per node.
-SHIPMENT_GROUPS = "shipment-groups"
 
 
 @workflow.defn
@@ -79,8 +64,6 @@ class OrderToCashWorkflow(OrderSaga):
         self._unconfirmed: list[Shipment] = []
         self._erp_order: ErpOrderRef | None = None
         self._channel_events: set[str] = set()
-        self._erp_governed = False
-        self._inventory_service = False
         self._plan: SourcingPlan | None = None
         self._groups: dict[str, GroupView] = {}
         self._group_handles: dict[str, workflow.ChildWorkflowHandle[Any, GroupOutcome]] = {}
@@ -209,8 +192,6 @@ class OrderToCashWorkflow(OrderSaga):
         return self.status()
 
     async def _forward(self, input: OrderToCashInput) -> None:
-        self._erp_governed = workflow.patched(ERP_GOVERNANCE)
-        self._inventory_service = workflow.patched(INVENTORY_SERVICE)
         self._set_status(OrderStatus.IN_PROGRESS)
         items = await self._validate()
         quote = await self._run_step(
@@ -221,19 +202,13 @@ class OrderToCashWorkflow(OrderSaga):
         self._note(f"tax quoted: {quote.total_tax} on {quote.total_taxable}")
         # The marketplace fulfils from its own stock (Amazon AFN): nothing for our warehouse.
         ours = self._order.fulfillment is not FulfillmentMethod.CHANNEL
-        if ours and self._inventory_service:
+        if ours:
             await self._allocate(input.backorder_retry)
-        elif ours:
-            await self._run_step(
-                Step.RESERVE_STOCK,
-                lambda: self._activity(StockActivities.reserve_stock, self._reservation()),
-                compensation=(
-                    "release_stock",
-                    lambda: self._undo(StockActivities.release_stock, self._key),
-                ),
-            )
-        if self._erp_governed:
-            await self._acknowledge(None)
+        # The channel hears at once; the ERP's queue may be minutes long in a flash sale.
+        await self._run_step(
+            Step.CHANNEL_ACK,
+            lambda: self._activity(ChannelActivities.acknowledge_order, self._order),
+        )
         self._erp_order = await self._run_step(
             Step.ERP_ORDER,
             lambda: self._activity(
@@ -246,8 +221,6 @@ class OrderToCashWorkflow(OrderSaga):
         )
         self._note(f"ERP sales order {self._erp_order.number or self._erp_order.erp_id}")
         erp_order = self._erp_order
-        if not self._erp_governed:
-            await self._acknowledge(erp_order)
         if ours and self._ships_in_groups():
             quote = await self._ship_in_groups(input) or quote
         elif ours:
@@ -264,14 +237,10 @@ class OrderToCashWorkflow(OrderSaga):
             self._set_status(OrderStatus.SHIPPED, f"fulfilled by {self._order.channel.value}")
         # Shipped: nothing can be undone any more; failures from here need attention, not rollback.
         self._compensations.clear()
-        if ours and self._erp_governed:
+        if ours:
             await self._settle(
                 Step.ERP_DELIVERY,
                 lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order),
-            )
-        if ours and not self._inventory_service:
-            await self._settle(
-                Step.INVOICE, lambda: self._activity(StockActivities.commit_stock, self._key)
             )
         await self._settle(
             Step.INVOICE, lambda: self._activity(TaxActivities.commit_tax, quote.document_code)
@@ -339,7 +308,7 @@ class OrderToCashWorkflow(OrderSaga):
         """Several nodes, or one that is no warehouse: one child workflow per node."""
         groups = self._plan.groups if self._plan else []
         needed = len(groups) > 1 or any(g.node_kind is not NodeKind.WAREHOUSE for g in groups)
-        return self._inventory_service and needed and workflow.patched(SHIPMENT_GROUPS)
+        return needed
 
     async def _ship_in_groups(self, input: OrderToCashInput) -> TaxQuote | None:
         """Start a group per node and wait until every group ended, re-sourcing or cancelling
@@ -479,15 +448,6 @@ class OrderToCashWorkflow(OrderSaga):
             if view.status != GroupResult.REJECTED.value and set(view.lines) & set(lines)
         }
 
-    async def _acknowledge(self, erp_order: ErpOrderRef | None) -> None:
-        await self._run_step(
-            Step.CHANNEL_ACK,
-            lambda: self._activity(
-                ChannelActivities.acknowledge_order,
-                ChannelAck(order=self._order, erp_order=erp_order),
-            ),
-        )
-
     async def _await_shipments(self, sla: timedelta) -> None:
         self._set_step(Step.AWAIT_SHIPMENT)
         self._set_status(OrderStatus.AWAITING_SHIPMENT)
@@ -504,13 +464,12 @@ class OrderToCashWorkflow(OrderSaga):
                         ShipmentConfirmation(order=self._order, shipment=shipment),
                     ),
                 )
-                if self._inventory_service:  # the shipped units leave our stock
-                    await self._settle(
-                        Step.CONFIRM_SHIPMENT,
-                        lambda shipment=shipment: self._activity(  # type: ignore[misc]
-                            InventoryActivities.commit_shipment, shipment_commit(shipment)
-                        ),
-                    )
+                await self._settle(  # the shipped units leave our stock
+                    Step.CONFIRM_SHIPMENT,
+                    lambda shipment=shipment: self._activity(  # type: ignore[misc]
+                        InventoryActivities.commit_shipment, shipment_commit(shipment)
+                    ),
+                )
                 if shipment in self._unconfirmed:
                     self._unconfirmed.remove(shipment)
                 status = (
@@ -529,31 +488,12 @@ class OrderToCashWorkflow(OrderSaga):
 
     # --- step machinery --------------------------------------------------------------------
 
-    def _task_queue(self, fn: Callable[..., Awaitable[Any]]) -> str | None:
-        """Runs started before a queue existed keep their calls on the workflow's queue."""
-        if fn in CHANNEL_CALLS and not workflow.patched(CHANNEL_TASK_QUEUES):
-            return None
-        if fn in ERP_CALLS and not self._erp_governed:
-            return None
-        return super()._task_queue(fn)
-
     def _checkpoint(self) -> None:
         """Once anything shipped, a cancel is a return: the saga goes on."""
         if not self._shipped_lines():
             super()._checkpoint()
 
-    # --- compensation ----------------------------------------------------------------------
-
     # --- state helpers ---------------------------------------------------------------------
-
-    def _reservation(self) -> ReservationRequest:
-        quantities: dict[str, int] = {}
-        for line in self._order.lines:
-            quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-        return ReservationRequest(
-            reservation_key=self._key,
-            lines=[ReservationLine(sku=sku, quantity=q) for sku, q in sorted(quantities.items())],
-        )
 
     def _fulfillment(self) -> FulfillmentRequest:
         assert self._order.ship_to is not None  # guaranteed by Order validation for SHIP

@@ -15,8 +15,8 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from canonical.pos import PosSale
-    from workflows.queue_wait import QUEUE_WAIT, only_waited
-    from workflows.task_queues import ERP_GOVERNANCE, erp_task_queue
+    from workflows.queue_wait import only_waited
+    from workflows.task_queues import erp_task_queue
 
 
 class PosDayInput(BaseModel):
@@ -87,14 +87,12 @@ class PosDayWorkflow:
         return self.summary()
 
     async def _post(self, sale: PosSale) -> None:
-        # Store sales share the ERP's quota-limited queue with orders (added while days ran).
-        governed = workflow.patched(ERP_GOVERNANCE)
         while True:
             try:
                 ref = await workflow.execute_activity_method(
                     ErpActivities.post_cash_sale,
                     sale,
-                    task_queue=erp_task_queue(workflow.info().task_queue) if governed else None,
+                    task_queue=erp_task_queue(workflow.info().task_queue),  # the ERP's quota
                     start_to_close_timeout=timedelta(seconds=30),
                     schedule_to_close_timeout=self._input.posting_budget,
                     retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
@@ -103,7 +101,7 @@ class PosDayWorkflow:
                 return
             except ActivityError as err:
                 # Behind the ERP's quota for the whole budget is a backlog: it waits on.
-                if not (only_waited(err) and workflow.patched(QUEUE_WAIT)):
+                if not only_waited(err):
                     # Kept with its reason (and raw in the inbox) for support; the day goes on.
                     self._failed[sale.transaction_id] = str(
                         getattr(err.cause, "message", err.cause)

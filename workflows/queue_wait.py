@@ -14,9 +14,6 @@ from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 with workflow.unsafe.imports_passed_through():
     from activities.errors import RATE_LIMITED
 
-# Patch id of the change that schedules again a call that only waited (runs from before it
-# were held instead).
-QUEUE_WAIT = "queue-wait-is-not-failure"
 QUEUE_TIMEOUTS = (TimeoutType.SCHEDULE_TO_CLOSE, TimeoutType.SCHEDULE_TO_START)
 
 

@@ -165,7 +165,7 @@ class ReturnWorkflow(OrderSaga):
                 received_at=self._request.requested_at,
             )
         else:
-            if self._request.label_by_channel and workflow.patched("channel-labels"):
+            if self._request.label_by_channel:
                 self._details.rma = self._rma
                 self._note(f"return label issued by {self._request.channel.value}")
             else:

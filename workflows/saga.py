@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical.validation import order_problems
     from workflows import search_attributes as sa
     from workflows.order_inputs import CancelRequest, CancelSource, ResumeRequest, RetryBudget
-    from workflows.queue_wait import QUEUE_WAIT, only_waited
+    from workflows.queue_wait import only_waited
     from workflows.task_queues import channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
@@ -247,7 +247,7 @@ class OrderSaga:
                     ),
                 )
             except ActivityError as err:
-                if not (only_waited(err) and workflow.patched(QUEUE_WAIT)):
+                if not only_waited(err):
                     raise
                 self._note(f"{fn.__name__} waited {budget} for its turn; still waiting")
 
@@ -290,7 +290,7 @@ class OrderSaga:
             except ActivityError as err:
                 code, message = business_failure(err)
                 request = await self._needs_attention(step, code, f"{step.value} failed: {message}")
-                if by_hand and request.done_by_hand and workflow.patched("done-by-hand"):
+                if by_hand and request.done_by_hand:
                     self._note(f"{step.value} done by hand: {request.done_by_hand}")
                     return by_hand(request.done_by_hand)
 

@@ -2,10 +2,6 @@
 
 from canonical import Channel
 
-# Patch id of the change that moved ERP calls onto their own queue (runs started before it
-# keep theirs on the main queue, so the main worker still serves ERP activities).
-ERP_GOVERNANCE = "erp-governance"
-
 
 def channel_task_queue(base: str, channel: Channel | str) -> str:
     """Each channel's calls have their own queue, so its worker can hold them to the channel's
