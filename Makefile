@@ -7,6 +7,8 @@ RATE ?= 100
 SECONDS ?= 30
 DRAIN ?= 120
 BURST ?= 300
+PACKAGES := infra canonical adapters inbox inventory returns sandbox activities workflows services \
+	ingest tryton_local bootstrap cli webhooks testing bench tests
 
 .PHONY: install demo run test bench bench-ingest bench-erp bench-inventory tryton tryton-stop record-histories lint format clean
 
@@ -52,10 +54,11 @@ tryton-stop: install
 record-histories: install  ## re-record tests/histories/ from real runs (ONLY=type,… for some types)
 	$(BIN)/python -m tests.record_histories $(ONLY)
 
-lint: install
+lint: install  ## ruff, mypy and the import contracts (layers) of pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy canonical adapters activities workflows sandbox webhooks inbox infra inventory returns cli bench tests tryton_local worker.py starter.py
+	$(BIN)/mypy $(PACKAGES) worker.py starter.py
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

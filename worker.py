@@ -7,14 +7,13 @@ import sys
 sys.dont_write_bytecode = False
 
 import asyncio  # noqa: E402
-import contextlib  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
+from bootstrap.workers import running_workers  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect  # noqa: E402
-from infra.workers import build_workers  # noqa: E402
 
 
 async def main() -> None:
@@ -23,14 +22,11 @@ async def main() -> None:
     settings = Settings.from_env()
     client = await connect(settings)
     adapters = build_adapters(settings)
-    workers = build_workers(client, settings, adapters)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        async with contextlib.AsyncExitStack() as running:
-            for worker in workers:  # each shuts down gracefully, letting activities finish
-                await running.enter_async_context(worker)
+        async with running_workers(client, settings, adapters):
             await stop.wait()
     finally:
         await adapters.aclose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from adapters.amazon import AmazonMarketplace, SpApiClient
 from adapters.avatax import AvaTax, parse_ship_from
@@ -16,8 +18,9 @@ from adapters.ports import (
     TaxPort,
     WmsPort,
 )
+from adapters.returns_desk import ReturnsDesk
 from adapters.sendgrid import SendGridNotifier, parse_template_ids
-from adapters.shipbob import ShipBobDropShip
+from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip
 from adapters.shipstation import ShipStationWms
 from adapters.shopify import ShopifyMarketplace
 from adapters.store_pos import StorePos
@@ -26,6 +29,14 @@ from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace
 from canonical import Channel
 from infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Registers our webhook receiver with a partner that pushes events (idempotent)."""
+
+    partner: str
+    subscribe: Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -39,6 +50,7 @@ class Adapters:
     amazon: SpApiClient
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
+    subscriptions: list[Subscription] = field(default_factory=list)
     _closers: list[object] = field(default_factory=list)
 
     def marketplace(self, channel: Channel) -> MarketplacePort:
@@ -111,6 +123,8 @@ def build_adapters(settings: Settings) -> Adapters:
     walmart = WalmartClient(
         settings.walmart_api_url, settings.walmart_client_id, settings.walmart_client_secret
     )
+    desk = ReturnsDesk(settings.returns_desk_url, settings.returns_desk_key)
+    public = settings.webhooks_public_url
     return Adapters(
         erp=erp,
         tax=tax,
@@ -125,5 +139,22 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
         },
-        _closers=[erp, tax, wms, notifier, stores, supplier, shopify, amazon, walmart],
+        subscriptions=[
+            Subscription(
+                "WMS",
+                partial(wms.subscribe, f"{public}/webhooks/wms?token={settings.wms_webhook_token}"),
+            ),
+            Subscription(
+                "POS", partial(stores.subscribe, f"{public}/webhooks/store", settings.pos_api_key)
+            ),
+            Subscription(
+                "returns desk",
+                partial(desk.subscribe, f"{public}/webhooks/returns", settings.returns_api_key),
+            ),
+            Subscription(
+                "supplier",
+                partial(supplier.subscribe, f"{public}/webhooks/dropship", SUPPLIER_TOPICS),
+            ),
+        ],
+        _closers=[erp, tax, wms, notifier, stores, supplier, shopify, amazon, walmart, desk],
     )

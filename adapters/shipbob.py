@@ -1,10 +1,14 @@
 """Drop-ship port over a supplier's ShipBob-shaped fulfilment API (`POST /{version}/order`,
-contracts/shipbob_order_create.json): the order's `reference_id` is our group key, unique in
+ShipBob's published Orders API): the order's `reference_id` is our group key, unique in
 the account, so a repeated create answers 422 and the order is read back by it. Shipments
-arrive as `order.shipped` webhooks signed the Standard Webhooks way (webhooks/dropship.py)."""
+arrive as `order.shipped` webhooks signed the Standard Webhooks way (`signature_valid`)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 from typing import Any
 
 import httpx
@@ -120,3 +124,20 @@ class ShipBobDropShip:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+SIGNATURE_TOLERANCE_SECONDS = 300  # Standard Webhooks: older deliveries are refused
+
+
+def signature_valid(secret: str, headers: dict[str, str], raw: bytes, now: float) -> bool:
+    msg_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not msg_id or not stamp.isdigit() or abs(now - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        return False
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        return False
+    digest = hmac.new(key, f"{msg_id}.{stamp}.".encode() + raw, hashlib.sha256).digest()
+    expected = base64.b64encode(digest)
+    given = [s.partition(",")[2] for s in headers.get("webhook-signature", "").split()]
+    return any(hmac.compare_digest(expected, g.encode()) for g in given if g)

@@ -3,6 +3,9 @@ webhook order into the canonical `Order`."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
 from collections.abc import Mapping
 from decimal import Decimal
@@ -431,3 +434,22 @@ class ShopifyMarketplace:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+# --- webhook signatures -------------------------------------------------------------------
+
+
+def sign(raw_body: bytes, secret: str) -> str:
+    """Shopify's `X-Shopify-Hmac-Sha256`: base64(HMAC-SHA256(secret, raw body))."""
+    return base64.b64encode(hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()).decode()
+
+
+def signature_valid(raw_body: bytes, signature: str | None, secrets: list[str]) -> bool:
+    """Compared in constant time against every accepted secret (the current one and, during a
+    rotation, the previous one), before the body is parsed."""
+    if not signature:
+        return False
+    valid = False
+    for secret in secrets:
+        valid |= hmac.compare_digest(sign(raw_body, secret).encode(), signature.encode())
+    return valid

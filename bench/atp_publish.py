@@ -36,8 +36,8 @@ from temporalio.client import Client  # noqa: E402
 
 from bench.local_stack import bench_stack  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from infra.inventory import open_inventory  # noqa: E402
-from inventory.network import load_network  # noqa: E402
+from bootstrap.inventory import open_inventory  # noqa: E402
+from inventory.network import configured_network  # noqa: E402
 from sandbox.catalog import CATALOG  # noqa: E402
 from workflows.inventory_publisher import publisher_workflow_id  # noqa: E402
 
@@ -97,7 +97,7 @@ async def main(rate: float, seconds: float, batch: int, interval: float, drain: 
     async with bench_stack(1.0, env) as (client, stack):
         settings = stack.settings
         await asyncio.sleep(3)  # the resync after the stack's reconciliation reaches the channels
-        network = load_network(settings.inventory_network)
+        network = configured_network(settings.inventory_network, settings.erp)
         nodes = [node.code for node in network.nodes]
         url = f"http://127.0.0.1:{settings.webhooks_port}/webhooks/inventory"
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from infra.harness import harness_settings
+from cli.stack import LocalStack
 from infra.processes import free_port
-from infra.schedules import reconcile_now
-from infra.stack import LocalStack
 from infra.temporal import connect
+from services.schedules import reconcile_now
+from testing.harness import harness_settings
 
 
 def reserve_ingestion_cpu(shared_cpus: bool) -> frozenset[int] | None:

@@ -27,8 +27,8 @@ from adapters.shopify import order_from_webhook  # noqa: E402
 from bench.local_stack import bench_stack  # noqa: E402
 from bench.noop_saga import STEPS, NoopSagaWorkflow, noop_step  # noqa: E402
 from canonical import OrderStatus  # noqa: E402
-from infra.order_client import start_order  # noqa: E402
-from infra.stack import LocalStack  # noqa: E402
+from cli.stack import LocalStack  # noqa: E402
+from services.orders import start_order  # noqa: E402
 
 SHOPIFY_PLUS = {"maximum_available": 10000, "restore_rate": 1000}
 SHOPIFY_PLUS_CALLS_PER_SECOND = "50"  # the worker's channel queue, to match

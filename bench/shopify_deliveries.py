@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import httpx
 
-from webhooks.shopify import sign
+from adapters.shopify import sign
 
 
 @dataclass

@@ -16,11 +16,12 @@ from temporalio.service import RPCError
 from canonical import OrderView
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
-from infra.schedules import ensure_schedules, reconcile_now
+from cli.stack import LocalStack
 from infra.settings import Settings
-from infra.stack import LocalStack
 from infra.temporal import connect, ensure_search_attributes, ui_url
+from services.schedules import ensure_schedules, reconcile_now
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 console = Console()
 
@@ -68,7 +69,7 @@ async def run_stack(
     await asyncio.to_thread(stack.start)
     try:
         client = await connect(settings)
-        await ensure_search_attributes(client)
+        await ensure_search_attributes(client, SEARCH_ATTRIBUTES)
         await ensure_schedules(client, settings)
         async with httpx.AsyncClient(timeout=30) as http:
             traffic = DemoTraffic(settings, client, http)

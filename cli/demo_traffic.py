@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 from temporalio.client import Client
 
+from adapters.shopify import sign
 from canonical import OrderStatus
 from canonical.inventory import NodeKind
-from infra.order_client import result_once_started
-from infra.returns_client import book_support_return
-from infra.schedules import poll_channels_now
 from infra.settings import Settings
-from inventory.network import load_network
-from webhooks.shopify import sign
+from inventory.network import configured_network
+from services.orders import result_once_started
+from services.returns import book_support_return
+from services.schedules import poll_channels_now
 
 SCENARIOS = ("ship", "bopis", "split", "returns", "mixed")
 PICKUP_SKU = "CANDLE-FIG-12OZ"
@@ -48,7 +48,7 @@ class DemoTraffic:
         self._settings = settings
         self._client = client
         self._http = http
-        self._network = load_network(settings.inventory_network)
+        self._network = configured_network(settings.inventory_network, settings.erp)
         self.watched: list[str] = []
 
     async def _sandbox(self, method: str, path: str, body: Any = None) -> Any:

@@ -6,11 +6,11 @@ from rich.console import Console
 from rich.table import Table
 
 from adapters.registry import build_adapters
+from bootstrap.ingestion import build_dispatcher
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
 from infra.settings import Settings
-from webhooks.app import build_dispatcher
-from webhooks.temporal_link import TemporalLink
+from ingest.temporal_link import TemporalLink
 
 console = Console()
 

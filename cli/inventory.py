@@ -6,11 +6,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from bootstrap.inventory import open_inventory
 from canonical import Channel
-from infra.inventory import open_inventory
-from infra.schedules import reconcile_now
 from infra.settings import Settings
 from infra.temporal import connect
+from inventory.network import network_path
+from services.schedules import reconcile_now
 
 console = Console()
 
@@ -80,7 +81,8 @@ async def reconcile(settings: Settings, now: bool) -> None:
 
 def network(settings: Settings) -> None:
     store = open_inventory(settings).store
-    table = Table(title=f"Inventory network ({settings.inventory_network})", expand=True)
+    path = network_path(settings.inventory_network, settings.erp)
+    table = Table(title=f"Inventory network ({path})", expand=True)
     for column in (
         "Node",
         "Name",

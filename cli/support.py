@@ -20,10 +20,10 @@ from canonical.returns import (
     ReturnReceipt,
 )
 from cli.render import order_detail, status_text
-from infra.order_client import order_key_of, workflow_id_from
-from infra.returns_client import UnknownOrder, book_support_return
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
+from services.orders import order_key_of, workflow_id_from
+from services.returns import UnknownOrder, book_support_return
 from workflows import search_attributes as sa
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import (

@@ -1,1 +1,2 @@
-"""Runtime plumbing: settings, Temporal connection, local services."""
+"""The platform layer: settings, database engines, the Temporal connection, child processes
+and throwaway PostgreSQL clusters. It imports nothing of ours."""

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from inventory.network import default_network_path
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / ".data"
 
@@ -80,7 +78,7 @@ class Settings:
     notify_from_name: str
     # Inventory service
     inventory_database_url: str
-    inventory_network: Path
+    inventory_network: Path | None  # None: the bundled demo network for the ERP
     inventory_push_interval_seconds: float
     inventory_calls_per_second: dict[str, float]
     inventory_reconcile_minutes: float
@@ -206,7 +204,9 @@ class Settings:
             notify_from_email=get("NOTIFY_FROM_EMAIL", "orders@northwick-candle.example"),
             notify_from_name=get("NOTIFY_FROM_NAME", "Northwick Candle Co."),
             inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
-            inventory_network=Path(env.get("INVENTORY_NETWORK") or default_network_path(erp)),
+            inventory_network=Path(env["INVENTORY_NETWORK"])
+            if env.get("INVENTORY_NETWORK")
+            else None,
             inventory_push_interval_seconds=float(get("INVENTORY_PUSH_INTERVAL_SECONDS", "0.6")),
             inventory_calls_per_second={
                 # Shopify: one inventorySetQuantities sets up to 250 SKUs (about 10 points).

@@ -1,6 +1,9 @@
-"""Connecting to Temporal with the project's data converter, and its search attributes."""
+"""Connecting to Temporal with the project's data converter; registering search attributes."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -8,10 +11,10 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infra.settings import Settings
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 
 async def connect(settings: Settings, target: str | None = None) -> Client:
@@ -22,14 +25,14 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
     )
 
 
-async def ensure_search_attributes(client: Client) -> None:
-    """Register the order search attributes on a server that lacks them (idempotent)."""
+async def ensure_search_attributes(client: Client, keys: Iterable[SearchAttributeKey[Any]]) -> None:
+    """Register keyword search attributes on a server that lacks them (idempotent)."""
     existing = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace)
     )
     missing = {
         key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-        for key in SEARCH_ATTRIBUTES
+        for key in keys
         if key.name not in existing.custom_attributes
     }
     if missing:

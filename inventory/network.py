@@ -73,6 +73,12 @@ def load_network(path: Path) -> Network:
     return Network.model_validate(data)
 
 
-def default_network_path(erp: str) -> Path:
-    """The bundled demo network, named the way the sandbox's ERP (or Tryton) names locations."""
-    return NETWORKS / f"{erp}.toml"
+def network_path(configured: Path | None, erp: str) -> Path:
+    """`INVENTORY_NETWORK`, or the bundled demo network named the way the sandbox's ERP (or
+    Tryton) names locations."""
+    return configured or NETWORKS / f"{erp}.toml"
+
+
+def configured_network(configured: Path | None, erp: str) -> Network:
+    """The network a process runs with (`INVENTORY_NETWORK`, or the bundled demo one)."""
+    return load_network(network_path(configured, erp))

@@ -1,4 +1,4 @@
-"""A drop-ship supplier's ShipBob-shaped fulfilment API (contracts/shipbob_order_create.json):
+"""A drop-ship supplier's ShipBob-shaped fulfilment API (ShipBob's published Orders API):
 `POST /{version}/order` unique on `reference_id` (a duplicate is a 422), read back by
 `GET /order?ReferenceIds=`, `POST /order/{id}/cancel`, and `POST /webhook` subscriptions.
 Webhooks (`order.shipped`, `order.shipment.cancelled`) are signed the Standard Webhooks way.

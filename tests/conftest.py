@@ -18,12 +18,12 @@ from fastapi import FastAPI
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from infra.harness import UvicornThread
+from cli.stack import DEV_SERVER_CONFIG
 from infra.postgres import PostgresCluster
 from infra.processes import binary, free_port
 from infra.settings import Settings
-from infra.stack import DEV_SERVER_CONFIG
 from sandbox.app import create_app as create_sandbox
+from testing.harness import UvicornThread
 from tryton_local.instance import TrytonInstance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 

@@ -25,15 +25,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory, publisher_signals
 from canonical import ChannelEvent, ChannelEventKind, FulfillmentMethod, Money, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory, publisher_signals
-from infra.order_client import cancel_from_channel, report_channel_event, start_order
 from infra.processes import binary
-from infra.returns_client import book_support_return
-from infra.schedules import reconcile_now
+from services.orders import cancel_from_channel, report_channel_event, start_order
+from services.returns import book_support_return
+from services.schedules import reconcile_now
+from testing.harness import Harness, order_harness
 from tests.inventory_fixtures import receipt
 from tests.split_orders import split_order
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from webhooks.shopify import sign
+from adapters.shopify import sign
 
 
 def shopify_headers(

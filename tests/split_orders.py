@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory
 from canonical import Order
-from infra.harness import Harness
-from infra.inventory import open_inventory
-from infra.schedules import reconcile_now
+from services.schedules import reconcile_now
+from testing.harness import Harness
 from tests.inventory_fixtures import receipt
 
 CANDLE, MUG = "CANDLE-FIG-12OZ", "MUG-STONE-350"

@@ -17,10 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory
 from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import cancel_from_channel, result_once_started, start_order
+from services.orders import cancel_from_channel, result_once_started, start_order
+from testing.harness import Harness, order_harness
 from tests.inventory_fixtures import receipt
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env

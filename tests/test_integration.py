@@ -14,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory
 from canonical import Order, OrderStatus, OrderView
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import start_order
 from sandbox.shipstation import AutoShip
+from services.orders import start_order
+from testing.harness import Harness, order_harness
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 
 QUICK = RetryBudget(

@@ -16,13 +16,13 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory
 from canonical import ExceptionCode, OrderStatus
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import start_order
-from infra.schedules import reconcile_now
 from inventory.service import InventoryService
 from sandbox.shipstation import AutoShip
+from services.orders import start_order
+from services.schedules import reconcile_now
+from testing.harness import Harness, order_harness
 from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 

@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, ShipmentLine
 from canonical.sourcing import Shortfall, SourcingPlan
-from infra.order_client import start_order
 from infra.settings import Settings
+from services.orders import start_order
 from tests.fake_partners import FakePartners, business
 from tests.payloads import shopify_order_body
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from canonical.pos import ErpSaleRef, PosSale
-from infra.harness import Harness, order_harness
+from testing.harness import Harness, order_harness
 from workflows.pos_day import PosDayInput, PosDaySummary, PosDayWorkflow, pos_day_workflow_id
 from workflows.task_queues import erp_task_queue
 

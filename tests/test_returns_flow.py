@@ -16,11 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
+from bootstrap.inventory import open_inventory
 from canonical import Order, OrderStatus
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import result_once_started, start_order
 from sandbox.shipstation import AutoShip
+from services.orders import result_once_started, start_order
+from testing.harness import Harness, order_harness
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow

@@ -18,16 +18,16 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from adapters.shipbob import signature_valid
+from bootstrap.inventory import open_inventory
 from canonical import Order, OrderStatus
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import start_order
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox.shipbob import standard_signature
 from sandbox.shipstation import AutoShip
+from services.orders import start_order
+from testing.harness import Harness, order_harness
 from tests.split_orders import CANDLE, MUG, get, put, split_order
 from tests.support_cli import cli_env
-from webhooks.dropship import signature_valid
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.order_to_cash import OrderToCashWorkflow
 

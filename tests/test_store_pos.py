@@ -16,8 +16,8 @@ from adapters.registry import build_adapters
 from adapters.store_pos import StorePos
 from canonical import Customer, ExceptionCode
 from canonical.pickup import Handover, PickLine, PickTask, StoreEvent, StoreEventKind
-from infra.harness import UvicornThread
 from infra.processes import free_port
+from testing.harness import UvicornThread
 from tests.conftest import SandboxHandle
 
 TASK = PickTask(

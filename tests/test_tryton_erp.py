@@ -31,9 +31,9 @@ from canonical import (
     OrderStatus,
 )
 from canonical.pos import PosSale, PosSaleLine
-from infra.harness import order_harness
 from sandbox.lossy_proxy import LossyProxy
 from sandbox.shipstation import AutoShip
+from testing.harness import order_harness
 from tests.test_integration import new_order, run_order
 from tryton_local.instance import ADMIN_PASSWORD, ADMIN_USER, DATABASE, TrytonInstance
 

@@ -18,10 +18,10 @@ from canonical import Money, OrderStatus
 from canonical.validation import order_problems
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
-from infra.harness import Harness, order_harness
-from infra.order_client import order_handle, result_once_started
-from infra.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
 from sandbox.shipstation import AutoShip
+from services.orders import order_handle, result_once_started
+from services.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
+from testing.harness import Harness, order_harness
 from tests.payloads import payload
 
 PO = payload("walmart_purchase_order")

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from bootstrap.inventory import open_inventory
 from canonical import OrderStatus, OrderView
-from infra.harness import Harness, order_harness
-from infra.inventory import open_inventory
-from infra.order_client import order_handle
 from sandbox.shipstation import AutoShip
+from services.orders import order_handle
+from testing.harness import Harness, order_harness
 from workflows.order_to_cash import OrderToCashWorkflow
 
 TOKEN = "amazon-test-token"

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from inbox.database import engine_for
 from inbox.store import Inbox
-from infra.harness import Harness, order_harness
+from testing.harness import Harness, order_harness
 from tests.signing import shopify_headers
 
 SECRET = "fuzz-secret"

@@ -14,18 +14,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import starter
+from adapters.shopify import sign
 from canonical import OrderStatus
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
-from infra.harness import Harness, UvicornThread, harness_settings, order_harness
-from infra.order_client import result_once_started
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
+from services.orders import result_once_started
+from testing.harness import Harness, UvicornThread, harness_settings, order_harness
 from tests.payloads import fixture_bytes, payload
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
 from webhooks.app import create_app
-from webhooks.shopify import sign
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.search_attributes import ALL
 

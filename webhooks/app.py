@@ -7,95 +7,45 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 
 from adapters.errors import PartnerError
-from adapters.registry import Adapters, build_adapters
-from adapters.returns_desk import ReturnsDesk
-from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip
-from adapters.shipstation import ShipStationWms
-from adapters.store_pos import StorePos
-from inbox.database import engine_for
-from inbox.store import Inbox
-from inbox.writer import InboxWriter
-from infra.inventory import open_inventory, publisher_signals
+from adapters.registry import Subscription, build_adapters
+from bootstrap.ingestion import ingestion
 from infra.settings import Settings
 from webhooks import amazon, dropship, inventory, pos, returns, shopify, store, wms
-from webhooks.dispatcher import Dispatcher
-from webhooks.temporal_link import TemporalLink
 
 log = logging.getLogger("webhooks")
 
 
-async def _subscribe(partner: str, subscribe: Callable[[], Awaitable[None]]) -> None:
+async def _subscribe(subscription: Subscription) -> None:
     """Register our receiver with a partner that pushes events, retrying until it answers."""
     for attempt in range(60):
         try:
-            await subscribe()
+            await subscription.subscribe()
             return
         except PartnerError as exc:
             log.warning(
-                "%s webhook subscription failed (attempt %d): %s", partner, attempt + 1, exc
+                "%s webhook subscription failed (attempt %d): %s",
+                subscription.partner,
+                attempt + 1,
+                exc,
             )
             await asyncio.sleep(min(2**attempt, 30))
 
 
-def build_dispatcher(
-    settings: Settings, inbox: Inbox, temporal: TemporalLink, adapters: Adapters
-) -> Dispatcher:
-    """The handlers per source; `starter.py inbox replay` builds the same."""
-    service = open_inventory(settings)
-    booking = inventory.InventoryBooking(
-        service, publisher_signals(temporal.client, service, settings, adapters)
-    )
-    return Dispatcher(
-        InboxWriter(inbox),
-        {
-            shopify.SOURCE: shopify.ShopifyTopics(temporal, settings),
-            wms.SOURCE: wms.WmsNotifications(adapters.wms, temporal),
-            amazon.SOURCE: amazon.AmazonNotifications(adapters.amazon, temporal, settings),
-            pos.SOURCE: pos.PosSales(temporal, settings, booking),
-            inventory.SOURCE: inventory.InventoryEvents(booking),
-            store.SOURCE: store.StoreEvents(temporal),
-            dropship.SOURCE: dropship.SupplierEvents(temporal),
-            returns.SOURCE: returns.ReturnDeskEvents(temporal, settings),
-        },
-    )
-
-
 def create_app(settings: Settings) -> FastAPI:
     adapters = build_adapters(settings)
-    temporal = TemporalLink(settings)
-    inbox = Inbox(engine_for(settings.database_url))
-    dispatcher = build_dispatcher(settings, inbox, temporal, adapters)
+    dispatcher = ingestion(settings, adapters)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(dispatcher.redrive_forever(settings.inbox_redrive_seconds))]
-        public = settings.webhooks_public_url
-        if isinstance(adapters.wms, ShipStationWms):
-            wms_target = f"{public}/webhooks/wms?token={settings.wms_webhook_token}"
-            subscribe_wms = partial(adapters.wms.subscribe, wms_target)
-            tasks.append(asyncio.create_task(_subscribe("WMS", subscribe_wms)))
-        if isinstance(adapters.stores, StorePos):
-            subscribe_pos = partial(
-                adapters.stores.subscribe, f"{public}/webhooks/store", settings.pos_api_key
-            )
-            tasks.append(asyncio.create_task(_subscribe("POS", subscribe_pos)))
-        desk = ReturnsDesk(settings.returns_desk_url, settings.returns_desk_key)
-        subscribe_desk = partial(
-            desk.subscribe, f"{public}/webhooks/returns", settings.returns_api_key
-        )
-        tasks.append(asyncio.create_task(_subscribe("returns desk", subscribe_desk)))
-        if isinstance(adapters.supplier, ShipBobDropShip):
-            subscribe_supplier = partial(
-                adapters.supplier.subscribe, f"{public}/webhooks/dropship", SUPPLIER_TOPICS
-            )
-            tasks.append(asyncio.create_task(_subscribe("supplier", subscribe_supplier)))
+        for subscription in adapters.subscriptions:
+            tasks.append(asyncio.create_task(_subscribe(subscription)))
         yield
         await dispatcher.drain()
         for task in tasks:
@@ -103,7 +53,6 @@ def create_app(settings: Settings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await adapters.aclose()
-        await desk.aclose()
 
     app = FastAPI(title="Retail orchestrator webhooks", lifespan=lifespan)
     app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))

@@ -1,78 +1,12 @@
-"""`POST /webhooks/store`: events from a store's POS. For orders collected in store,
-`ready_for_pickup` (signalled to the order's click-and-collect workflow) and `picked_up` (an
-update: a pickup the order refuses, e.g. after it was cancelled, is answered `refused` with
-the reason). For a split order's group shipped from the store, `shipped` (a shipment with its
-tracking) and `rejected` (the store cannot ship it), signalled to the group's workflow.
-Authenticated with the stores' API key; deduplicated on the POS event id."""
+"""`POST /webhooks/store`: stores' events for pick tasks (bearer key)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import ValidationError
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
 
-from canonical import Shipment, ShipmentLine
-from canonical.order import order_workflow_id, parse_order_key
-from canonical.pickup import StoreEvent, StoreEventKind
-from inbox.store import InboxEntry, InboxStatus
-from webhooks.dispatcher import Dispatcher
-from webhooks.outcome import Outcome, accepted, refused, rejected, temporal_call
-from webhooks.temporal_link import TemporalLink
+from ingest.dispatcher import Dispatcher
+from ingest.store import SOURCE
 from webhooks.token import bearer_router
-from workflows.click_and_collect import ClickAndCollectWorkflow
-from workflows.order_inputs import NodeRejection
-from workflows.shipment_group import ShipmentGroupWorkflow
-
-SOURCE = "store"
-
-
-def shipment_of(event: StoreEvent) -> Shipment:
-    """A parcel shipped from the store, as a shipment of the group it belongs to."""
-    return Shipment(
-        shipment_id=f"{event.store}-{event.event_id}",
-        order_key=event.order_key,
-        carrier=event.carrier or "other",
-        tracking_number=event.tracking_number or "",
-        ship_date=event.occurred_at.date(),
-        lines=[ShipmentLine(**line.model_dump()) for line in event.lines],
-    )
-
-
-class StoreEvents:
-    def __init__(self, temporal: TemporalLink) -> None:
-        self._temporal = temporal
-
-    async def handle(self, entry: InboxEntry) -> Outcome:
-        try:
-            event = StoreEvent.model_validate_json(entry.body)
-            workflow_id = order_workflow_id(*parse_order_key(event.order_key))
-        except (ValidationError, ValueError) as exc:
-            return rejected(422, f"not a store event: {exc}")
-        handle = (await self._temporal.client()).get_workflow_handle(workflow_id)
-        try:
-            with temporal_call():
-                match event.kind:
-                    case StoreEventKind.READY_FOR_PICKUP:
-                        await handle.signal(ClickAndCollectWorkflow.ready_for_pickup, event)
-                    case StoreEventKind.PICKED_UP:
-                        await handle.execute_update(ClickAndCollectWorkflow.picked_up, event)
-                    case StoreEventKind.SHIPPED:
-                        await handle.signal(
-                            ShipmentGroupWorkflow.shipment_received, shipment_of(event)
-                        )
-                    case StoreEventKind.REJECTED:
-                        await handle.signal(
-                            ShipmentGroupWorkflow.node_rejected,
-                            NodeRejection(reason=event.reason or "rejected by the store"),
-                        )
-        except WorkflowUpdateFailedError as exc:
-            return refused(workflow_id, str(getattr(exc.cause, "message", exc.cause or exc)))
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            return Outcome(InboxStatus.FAILED, 202, workflow_id, "no open order to route it to")
-        return accepted(workflow_id, event.kind.value)
 
 
 def router(dispatcher: Dispatcher, api_key: str) -> APIRouter:

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from webhooks.dispatcher import Dispatcher, keyed
+from ingest.dispatcher import Dispatcher, keyed
+from webhooks.answer import answered
 
 
 def token_valid(given: str, expected: str) -> bool:
@@ -38,7 +39,7 @@ def token_router(
             return JSONResponse({"detail": "bad or missing token"}, status_code=401)
         raw = await request.body()
         topic, dedupe_key = keyed(raw, key)
-        return await dispatcher.receive(source, topic, dedupe_key, {}, raw)
+        return answered(await dispatcher.receive(source, topic, dedupe_key, {}, raw))
 
     return api
 
@@ -63,6 +64,6 @@ def bearer_router(
             return JSONResponse({"detail": "bad or missing API key"}, status_code=401)
         raw = await request.body()
         topic, dedupe_key = keyed(raw, key)
-        return await dispatcher.receive(source, topic, dedupe_key, {}, raw)
+        return answered(await dispatcher.receive(source, topic, dedupe_key, {}, raw))
 
     return api

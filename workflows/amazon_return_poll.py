@@ -6,7 +6,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.amazon_returns import AmazonReturnsActivities
+    from activities.polled_imports import PollActivities
 
 
 @workflow.defn
@@ -14,7 +14,7 @@ class AmazonReturnPollWorkflow:
     @workflow.run
     async def run(self) -> list[str]:
         return await workflow.execute_activity_method(
-            AmazonReturnsActivities.import_amazon_returns,
+            PollActivities.import_amazon_returns,
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),

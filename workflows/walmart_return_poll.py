@@ -7,7 +7,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.walmart_import import WalmartImportActivities
+    from activities.polled_imports import PollActivities
 
 
 @workflow.defn
@@ -15,7 +15,7 @@ class WalmartReturnPollWorkflow:
     @workflow.run
     async def run(self) -> list[str]:
         return await workflow.execute_activity_method(
-            WalmartImportActivities.import_walmart_returns,
+            PollActivities.import_walmart_returns,
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(minutes=1),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),

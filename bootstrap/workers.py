@@ -1,23 +1,26 @@
-"""The worker's registrations, in one place for `worker.py` and the in-process harness."""
+"""The workers of a process and what they serve, for `worker.py` and the in-process harness."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.amazon_returns import AmazonReturnsActivities
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
 from activities.inventory_push import InventoryPushActivities
 from activities.order_to_cash import order_activities
+from activities.polled_imports import PollActivities
 from activities.returns import ReturnLedgerActivities
-from activities.walmart_import import WalmartImportActivities
 from adapters.registry import Adapters
-from inbox.database import engine_for
-from inbox.store import Inbox
-from infra.inventory import open_inventory, publisher_signals
+from bootstrap.ingestion import ingestion
+from bootstrap.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
+from ingest.dispatcher import Dispatcher
 from returns.ledger import ReturnLedger
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
@@ -36,20 +39,39 @@ async def _ready(client: Client) -> Client:
     return client
 
 
-def build_workers(client: Client, settings: Settings, adapters: Adapters) -> list[Worker]:
+@contextlib.asynccontextmanager
+async def running_workers(
+    client: Client, settings: Settings, adapters: Adapters
+) -> AsyncIterator[None]:
+    """Every worker of the process, running until the block ends (each shuts down gracefully,
+    letting its activities finish)."""
+    intake = ingestion(settings, adapters, client)
+    try:
+        async with contextlib.AsyncExitStack() as running:
+            for worker in build_workers(client, settings, adapters, intake):
+                await running.enter_async_context(worker)
+            yield
+    finally:
+        await intake.drain()
+
+
+def build_workers(
+    client: Client, settings: Settings, adapters: Adapters, intake: Dispatcher
+) -> list[Worker]:
     """The main worker; the ERP's, held to the ERP's quota; per channel one for its order
-    calls and one for its availability pushes, each held to that API's rate."""
-    walmart = WalmartImportActivities(
-        adapters.walmart, client, settings, Inbox(engine_for(settings.database_url))
+    calls and one for its availability pushes, each held to that API's rate. Polls hand what
+    they find to `intake`, the ingest service."""
+    polls = PollActivities(
+        adapters.walmart,
+        adapters.amazon,
+        intake,
+        timedelta(days=settings.amazon_returns_lookback_days),
     )
     service = open_inventory(settings)
     inventory = InventoryActivities(
         service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
     ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
-    amazon_returns = AmazonReturnsActivities(
-        adapters.amazon, client, settings, Inbox(engine_for(settings.database_url))
-    )
     main = Worker(
         client,
         task_queue=settings.task_queue,
@@ -67,9 +89,9 @@ def build_workers(client: Client, settings: Settings, adapters: Adapters) -> lis
         ],
         activities=[
             *order_activities(adapters, inventory),
-            walmart.import_walmart_orders,
-            walmart.import_walmart_returns,
-            amazon_returns.import_amazon_returns,
+            polls.import_walmart_orders,
+            polls.import_walmart_returns,
+            polls.import_amazon_returns,
             ledger.claim_return,
             ledger.release_return,
         ],

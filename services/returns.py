@@ -20,9 +20,9 @@ from canonical.returns import (
     ReturnRequest,
     ReturnSource,
 )
-from infra.order_client import order_key_of
 from infra.settings import Settings
-from inventory.network import load_network
+from inventory.network import configured_network
+from services.orders import order_key_of
 from workflows.order_inputs import ReturnInput
 from workflows.returns import ReturnWorkflow
 
@@ -48,7 +48,10 @@ async def returnable_order(
 def return_input(
     settings: Settings, request: ReturnRequest, returnable: ReturnableOrder
 ) -> ReturnInput:
-    nodes = {node.code: node for node in load_network(settings.inventory_network).nodes}
+    nodes = {
+        node.code: node
+        for node in configured_network(settings.inventory_network, settings.erp).nodes
+    }
     node = nodes.get(settings.returns_node)
     return ReturnInput(
         request=request,

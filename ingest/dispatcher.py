@@ -10,14 +10,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
-from webhooks.outcome import Outcome, TemporalUnavailable
+from ingest.outcome import Answer, Outcome, TemporalUnavailable
 
-log = logging.getLogger("webhooks.dispatcher")
+log = logging.getLogger("ingest")
 
 
 def keyed(raw: bytes, extract: Callable[[Any], tuple[str, str]]) -> tuple[str, str]:
@@ -41,8 +38,14 @@ class FastSourceHandler(SourceHandler, Protocol):
         ...
 
 
+ANY_TOPIC = "*"
+
+
 class Dispatcher:
-    def __init__(self, writer: InboxWriter, handlers: dict[str, SourceHandler]) -> None:
+    """The ingest service. `handlers` are keyed by (source, topic); topic `*` takes every
+    topic of its source that has no handler of its own."""
+
+    def __init__(self, writer: InboxWriter, handlers: dict[tuple[str, str], SourceHandler]) -> None:
         self.writer = writer
         self._handlers = handlers
         self._background: dict[int, asyncio.Task[Outcome]] = {}  # inbox id -> being acted on
@@ -50,12 +53,12 @@ class Dispatcher:
 
     async def receive(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], raw: bytes
-    ) -> JSONResponse:
+    ) -> Answer:
         """Store an authenticated delivery, answer a redelivery with the first one's result,
         act on the rest. A source that can check a delivery on its own is answered as soon as
         it is stored, and acted on in the background (its outcome is kept on the entry)."""
         entry = new_entry(source, topic, dedupe_key, headers, raw)
-        handler = self._handlers.get(source)
+        handler = self._handler(source, topic)
         try:
             early = handler.precheck(entry) if isinstance(handler, FastSourceHandler) else None
         except Exception as exc:  # a bug in a check: the delivery is kept all the same
@@ -66,25 +69,43 @@ class Dispatcher:
         assert entry.id is not None
         if not new and (not entry.status.redrivable or entry.id in self._background):
             body = {"status": "duplicate", "inbox_id": entry.id, "workflow_id": entry.workflow_id}
-            return JSONResponse(body, status_code=200)
+            return Answer(200, body)
         if early is None:
             outcome = await self.dispatch(entry)
-            return JSONResponse(outcome.body(entry.id), status_code=outcome.http_status)
+            return Answer(outcome.http_status, outcome.body(entry.id))
         if earlier is not None:
             early = Outcome(InboxStatus.ACCEPTED, 200, early.workflow_id, "order already processed")
         if early.status is not InboxStatus.RECEIVED:
             await self._record(entry.id, early)
-            return JSONResponse(early.body(entry.id), status_code=early.http_status)
+            return Answer(early.http_status, early.body(entry.id))
         if self.temporal_down:
             deferred = Outcome(InboxStatus.DEFERRED, 503, early.workflow_id, "Temporal unavailable")
             await self._record(entry.id, deferred)
-            return JSONResponse(deferred.body(entry.id), status_code=503)
+            return Answer(503, deferred.body(entry.id))
         entry_id = entry.id
         task = asyncio.create_task(self.dispatch(entry))
         self._background[entry_id] = task
         task.add_done_callback(lambda _: self._background.pop(entry_id, None))
         body = {"status": "accepted", "inbox_id": entry.id, "workflow_id": early.workflow_id}
-        return JSONResponse(body, status_code=202)
+        return Answer(202, body)
+
+    async def take(
+        self, source: str, topic: str, dedupe_key: str, raw: bytes
+    ) -> tuple[InboxEntry, bool]:
+        """A polled delivery (a Walmart PO, a returns report's rows), acted on before this
+        returns: the entry as recorded, and whether it was acted on now (False: done before,
+        or kept as rejected)."""
+        entry, new, _ = await self.writer.add(new_entry(source, topic, dedupe_key, {}, raw))
+        assert entry.id is not None
+        if not new and not entry.status.redrivable:
+            return entry, False
+        await self.dispatch(entry)
+        done = await asyncio.to_thread(self.writer.inbox.get, entry.id)
+        assert done is not None
+        return done, True
+
+    def _handler(self, source: str, topic: str) -> SourceHandler | None:
+        return self._handlers.get((source, topic)) or self._handlers.get((source, ANY_TOPIC))
 
     async def drain(self) -> None:
         """Let deliveries being acted on in the background finish, then stop the inbox writer
@@ -101,10 +122,10 @@ class Dispatcher:
 
     async def dispatch(self, entry: InboxEntry) -> Outcome:
         assert entry.id is not None
-        handler = self._handlers.get(entry.source)
+        handler = self._handler(entry.source, entry.topic)
         try:
             if handler is None:
-                raise LookupError(f"no handler for source {entry.source}")
+                raise LookupError(f"no handler for {entry.source} {entry.topic!r}")
             outcome = await handler.handle(entry)
             self.temporal_down = False
         except TemporalUnavailable as exc:
@@ -119,7 +140,7 @@ class Dispatcher:
     async def redrive_deferred(self) -> int:
         """Dispatch deferred entries oldest first; stop at the first that Temporal defers."""
         done = 0
-        for entry in await run_in_threadpool(self.writer.inbox.deferred):
+        for entry in await asyncio.to_thread(self.writer.inbox.deferred):
             outcome = await self.dispatch(entry)
             if outcome.status is InboxStatus.DEFERRED:
                 break

@@ -9,17 +9,17 @@ from datetime import timedelta
 from temporalio.client import Client
 
 from adapters.registry import Adapters
-from infra.publication import PublisherSignals
 from infra.settings import Settings
 from inventory.database import inventory_engine
-from inventory.network import load_network
+from inventory.network import configured_network
 from inventory.service import InventoryService
 from inventory.store import InventoryStore
+from services.publication import PublisherSignals
 
 
 def open_inventory(settings: Settings) -> InventoryService:
     store = InventoryStore(inventory_engine(settings.inventory_database_url))
-    store.apply_network(load_network(settings.inventory_network))
+    store.apply_network(configured_network(settings.inventory_network, settings.erp))
     return InventoryService(store)
 
 

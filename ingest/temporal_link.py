@@ -9,13 +9,13 @@ from temporalio.client import Client
 
 from infra.settings import Settings
 from infra.temporal import connect
-from webhooks.outcome import temporal_call
+from ingest.outcome import temporal_call
 
 
 class TemporalLink:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
         self._settings = settings
-        self._client: Client | None = None
+        self._client = client
         self._lock = asyncio.Lock()
 
     async def client(self) -> Client:

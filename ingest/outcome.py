@@ -1,4 +1,4 @@
-"""What became of a delivery: the inbox status to record and the HTTP answer to give."""
+"""What became of a delivery: the inbox status to record and the answer to give its sender."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ def rejected(http_status: int, detail: str) -> Outcome:
 def refused(workflow_id: str, detail: str) -> Outcome:
     """The order said no (e.g. cancel after shipment): answered 200 so it is not redelivered."""
     return Outcome(InboxStatus.REFUSED, 200, workflow_id, detail)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the sender of a delivery is told (an HTTP answer for a webhook)."""
+
+    http_status: int
+    body: dict[str, Any]
 
 
 class TemporalUnavailable(Exception):

@@ -8,9 +8,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import Order
 from inbox.store import InboxStatus
-from infra.order_client import cancel_from_channel, start_order
 from infra.settings import Settings
-from webhooks.outcome import Outcome, accepted, refused, temporal_call
+from ingest.outcome import Outcome, accepted, refused, temporal_call
+from services.orders import cancel_from_channel, start_order
 
 
 async def order_started(client: Client, settings: Settings, order: Order) -> Outcome:

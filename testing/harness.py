@@ -4,7 +4,6 @@ service on free ports (real HTTP, uvicorn in threads) and an order worker on a g
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import tempfile
 import threading
@@ -19,12 +18,12 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from adapters.registry import Adapters, build_adapters
+from bootstrap.workers import running_workers
 from infra.processes import free_port
-from infra.schedules import reconcile_now
 from infra.settings import Settings
-from infra.workers import build_workers
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
+from services.schedules import reconcile_now
 from webhooks.app import create_app as create_webhooks
 
 
@@ -104,9 +103,7 @@ async def order_harness(
     ):
         await _subscribed(sandbox)
         try:
-            async with contextlib.AsyncExitStack() as running:
-                for worker in build_workers(client, settings, adapters):
-                    await running.enter_async_context(worker)
+            async with running_workers(client, settings, adapters):
                 await reconcile_now(client, settings)  # stock positions from the WMS's counts
                 yield Harness(settings, client, sandbox, adapters)
         finally:

@@ -1,0 +1,168 @@
+"""`POST /webhooks/shopify`: HMAC-verified before anything is parsed, stored, deduplicated on
+`X-Shopify-Webhook-Id`, routed by `X-Shopify-Topic`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.payload import PayloadError, reads_payload
+from adapters.shopify import order_from_webhook, return_from_refund
+from canonical import ChannelEvent, ChannelEventKind, Money
+from canonical.inventory import NodeKind
+from canonical.order import Channel, order_workflow_id
+from inbox.store import InboxEntry, InboxStatus
+from infra.settings import Settings
+from ingest.order_outcomes import order_cancelled, order_started
+from ingest.outcome import Outcome, accepted, rejected, temporal_call
+from ingest.returns import return_started
+from ingest.temporal_link import TemporalLink
+from inventory.network import configured_network
+from services.orders import report_channel_event
+
+SOURCE = "shopify"
+
+
+def _checked_body(entry: InboxEntry) -> dict[str, Any] | Outcome:
+    """The delivery's JSON object, or why it is rejected."""
+    if not entry.topic or "webhook-id" not in entry.header_map():
+        return rejected(400, "missing X-Shopify-Topic or X-Shopify-Webhook-Id")
+    try:
+        body = json.loads(entry.body)
+    except ValueError as exc:
+        return rejected(400, f"malformed JSON: {exc}")
+    if not isinstance(body, dict):
+        return rejected(400, "malformed JSON: the body is not an object")
+    return body
+
+
+class ShopifyTopics:
+    """What each Shopify topic does to the order workflows."""
+
+    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
+        self._temporal = temporal
+        self._settings = settings
+        stores = [
+            n
+            for n in configured_network(settings.inventory_network, settings.erp).nodes
+            if n.kind is NodeKind.STORE
+        ]
+        # A pickup shipping line names the Shopify location: by default a store's name or code.
+        self._pickup_locations = {
+            **{n.name: n.code for n in stores},
+            **{n.code: n.code for n in stores},
+            **settings.shopify_pickup_locations,
+        }
+
+    def precheck(self, entry: InboxEntry) -> Outcome:
+        """Everything that needs neither Temporal nor a partner, so the answer is fast."""
+        body = _checked_body(entry)
+        if isinstance(body, Outcome):
+            return body
+        try:
+            match entry.topic:
+                case "orders/create" | "orders/cancelled":
+                    workflow_id = order_from_webhook(body, self._pickup_locations).workflow_id
+                case "refunds/create" | "fulfillments/create":
+                    returned = return_from_refund(body) if entry.topic == "refunds/create" else None
+                    workflow_id = (
+                        returned.workflow_id
+                        if returned
+                        else order_workflow_id(
+                            Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
+                        )
+                    )
+                case _:
+                    return Outcome(
+                        InboxStatus.IGNORED,
+                        200,
+                        detail=f"topic {entry.topic} is kept, not acted on",
+                    )
+        except PayloadError as exc:
+            return rejected(422, str(exc))
+        once = entry.topic == "orders/create"
+        return Outcome(InboxStatus.RECEIVED, 202, workflow_id, once_per_workflow=once)
+
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        body = _checked_body(entry)
+        if isinstance(body, Outcome):
+            return body
+        match entry.topic:
+            case "orders/create":
+                return await self._create(body)
+            case "orders/cancelled":
+                return await self._cancelled(body)
+            case "refunds/create" | "fulfillments/create":
+                return await self._event(entry.topic, body)
+        return Outcome(
+            InboxStatus.IGNORED, 200, detail=f"topic {entry.topic} is kept, not acted on"
+        )
+
+    async def _create(self, body: dict[str, Any]) -> Outcome:
+        try:
+            order = order_from_webhook(body, self._pickup_locations)
+        except PayloadError as exc:
+            return rejected(422, str(exc))
+        return await order_started(await self._temporal.client(), self._settings, order)
+
+    async def _cancelled(self, body: dict[str, Any]) -> Outcome:
+        try:
+            order = order_from_webhook(body, self._pickup_locations)
+        except PayloadError as exc:
+            return rejected(422, str(exc))
+        reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
+        client = await self._temporal.client()
+        return await order_cancelled(client, self._settings, order, reason)
+
+    async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
+        try:
+            event, order_id = _channel_event(topic, body)
+            returned = return_from_refund(body) if topic == "refunds/create" else None
+        except PayloadError as exc:
+            return rejected(422, str(exc))
+        if returned is not None:  # goods coming back: a return, whatever the order's state
+            return await return_started(self._temporal, self._settings, returned, may_precede=True)
+        workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
+        client = await self._temporal.client()
+        try:
+            with temporal_call():
+                await report_channel_event(client, workflow_id, event)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Kept as failed: once the order exists (or after a fix) `inbox replay` routes it.
+            return Outcome(InboxStatus.FAILED, 202, workflow_id, "no open order workflow for it")
+        return accepted(workflow_id)
+
+
+@reads_payload("Shopify refund or fulfillment")
+def _channel_event(topic: str, body: dict[str, Any]) -> tuple[ChannelEvent, str]:
+    order_id = str(body["order_id"])
+    if topic == "refunds/create":
+        amounts = [
+            Money.of(str(t["amount"]), t.get("currency") or "USD")
+            for t in body.get("transactions") or []
+            if t.get("kind") == "refund" and t.get("status", "success") == "success"
+        ]
+        amount = sum(amounts[1:], amounts[0]) if amounts else None
+        lines = sum(item.get("quantity", 0) for item in body.get("refund_line_items") or [])
+        summary = f"refund {body['id']}: {lines} unit(s)" + (f", {amount}" if amount else "")
+        if body.get("note"):
+            summary += f" — {body['note']}"
+        kind = ChannelEventKind.REFUND
+    else:
+        summary = f"fulfillment {body.get('name') or body['id']} {body.get('status', '')}"
+        if body.get("tracking_number"):
+            summary += f", {body.get('tracking_company') or ''} {body['tracking_number']}"
+        kind = ChannelEventKind.FULFILLMENT
+        amount = None
+    event = ChannelEvent(
+        kind=kind,
+        event_id=str(body["id"]),
+        occurred_at=body.get("created_at") or body.get("processed_at"),
+        summary=summary.strip(),
+        amount=amount,
+    )
+    return event, order_id

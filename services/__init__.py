@@ -1,0 +1,1 @@
+"""Client side of the workflows: start exactly once, signal, update, query, schedules."""

@@ -1,0 +1,1 @@
+"""Harnesses for tests, history recording and benchmarks; never imported by the product."""
