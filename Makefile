@@ -51,8 +51,8 @@ tryton: install  ## a real Tryton ERP on :8010 (first run ~2 min; `ERP=tryton ma
 tryton-stop: install
 	$(BIN)/python -m tryton_local stop
 
-record-histories: install  ## re-record tests/histories/ from real runs (ONLY=type,… for some types)
-	$(BIN)/python -m tests.record_histories $(ONLY)
+record-histories: install  ## re-record tests/histories/ (ONLY=type,… some types; KEEP=patch-id keeps the old set)
+	$(BIN)/python -m tests.record_histories $(if $(ONLY),--only $(ONLY)) $(if $(KEEP),--keep $(KEEP))
 
 lint: install  ## ruff, mypy and the import contracts (layers) of pyproject.toml
 	$(BIN)/ruff check .

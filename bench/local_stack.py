@@ -17,6 +17,7 @@ from temporalio.client import Client
 from cli.stack import LocalStack
 from infra.processes import free_port
 from infra.temporal import connect
+from services.deployment import make_current
 from services.schedules import reconcile_now
 from testing.harness import harness_settings
 
@@ -92,6 +93,7 @@ async def bench_stack(
     try:
         await asyncio.to_thread(stack.start)
         client = await connect(settings)
+        await make_current(client, settings)  # the worker's build takes the new runs
         # Stock positions from the WMS's counts, as `make demo` starts: without them every
         # order ends cancelled as out of stock.
         await reconcile_now(client, replace(settings, inventory_reconcile_settle_minutes=0))

@@ -3,17 +3,23 @@ client. The webhooks app and `starter.py inbox replay` build the same."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from temporalio.client import Client
 
+from adapters.amazon import return_from_amazon_rows
 from adapters.registry import Adapters
+from adapters.walmart import order_from_walmart, returns_from_walmart
 from bootstrap.inventory import open_inventory, publisher_signals
 from inbox.database import engine_for
 from inbox.keys import AMAZON_RETURN, WALMART_PO, WALMART_RETURN
 from inbox.store import Inbox
 from inbox.writer import InboxWriter
 from infra.settings import Settings
-from ingest import amazon, dropship, inventory, pos, returns, shopify, store, walmart, wms
+from ingest import amazon, dropship, inventory, pos, returns, shopify, store, wms
 from ingest.dispatcher import ANY_TOPIC, Dispatcher
+from ingest.polled import Polled, order_starter
+from ingest.returns import returns_started
 from ingest.temporal_link import TemporalLink
 
 
@@ -24,6 +30,7 @@ def build_dispatcher(
     booking = inventory.InventoryBooking(
         service, publisher_signals(temporal.client, service, settings, adapters)
     )
+    start_returns = partial(returns_started, temporal, settings)
     return Dispatcher(
         InboxWriter(inbox),
         {
@@ -32,9 +39,9 @@ def build_dispatcher(
             (amazon.SOURCE, ANY_TOPIC): amazon.AmazonNotifications(
                 adapters.amazon, temporal, settings
             ),
-            AMAZON_RETURN: amazon.AmazonReturns(temporal, settings),
-            WALMART_PO: walmart.WalmartPurchaseOrders(temporal, settings),
-            WALMART_RETURN: walmart.WalmartReturns(temporal, settings),
+            WALMART_PO: Polled(order_from_walmart, order_starter(temporal, settings)),
+            WALMART_RETURN: Polled(returns_from_walmart, start_returns),
+            AMAZON_RETURN: Polled(lambda rows: [return_from_amazon_rows(rows)], start_returns),
             (pos.SOURCE, ANY_TOPIC): pos.PosSales(temporal, settings, booking),
             (inventory.SOURCE, ANY_TOPIC): inventory.InventoryEvents(booking),
             (store.SOURCE, ANY_TOPIC): store.StoreEvents(temporal),

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
@@ -22,17 +23,8 @@ from bootstrap.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
 from ingest.dispatcher import Dispatcher
 from returns.ledger import ReturnLedger
-from workflows.amazon_return_poll import AmazonReturnPollWorkflow
-from workflows.click_and_collect import ClickAndCollectWorkflow
-from workflows.inventory_publisher import InventoryPublisherWorkflow
-from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
-from workflows.order_to_cash import OrderToCashWorkflow
-from workflows.pos_day import PosDayWorkflow
-from workflows.returns import ReturnWorkflow
-from workflows.shipment_group import ShipmentGroupWorkflow
+from workflows.all import WORKFLOWS
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
-from workflows.walmart_poll import WalmartOrderPollWorkflow
-from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
 
 async def _ready(client: Client) -> Client:
@@ -61,6 +53,11 @@ def build_workers(
     """The main worker; the ERP's, held to the ERP's quota; per channel one for its order
     calls and one for its availability pushes, each held to that API's rate. Polls hand what
     they find to `intake`, the ingest service."""
+    # Worker Versioning: every worker of the process is this build of the deployment.
+    version = WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.worker_deployment_name, settings.worker_build_id),
+        use_worker_versioning=True,
+    )
     polls = PollActivities(
         adapters.walmart,
         adapters.amazon,
@@ -74,19 +71,9 @@ def build_workers(
     ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
     main = Worker(
         client,
+        deployment_config=version,
         task_queue=settings.task_queue,
-        workflows=[
-            OrderToCashWorkflow,
-            ClickAndCollectWorkflow,
-            ShipmentGroupWorkflow,
-            ReturnWorkflow,
-            PosDayWorkflow,
-            WalmartOrderPollWorkflow,
-            WalmartReturnPollWorkflow,
-            AmazonReturnPollWorkflow,
-            InventoryPublisherWorkflow,
-            InventoryReconciliationWorkflow,
-        ],
+        workflows=WORKFLOWS,
         activities=[
             *order_activities(adapters, inventory),
             polls.import_walmart_orders,
@@ -101,6 +88,7 @@ def build_workers(
     # for all workers together (the server enforces the rate per task queue).
     erp_worker = Worker(
         client,
+        deployment_config=version,
         task_queue=erp_task_queue(settings.task_queue),
         activities=erp.activities(),
         max_concurrent_activities=settings.erp_max_concurrent_calls,
@@ -110,6 +98,7 @@ def build_workers(
     per_channel = [
         Worker(
             client,
+            deployment_config=version,
             task_queue=channel_task_queue(settings.task_queue, name),
             activities=channel.activities(),
             max_task_queue_activities_per_second=rate,
@@ -120,6 +109,7 @@ def build_workers(
     per_channel_inventory = [
         Worker(
             client,
+            deployment_config=version,
             task_queue=inventory_task_queue(settings.task_queue, name),
             activities=[push.push_available],
             max_task_queue_activities_per_second=rate,

@@ -19,6 +19,7 @@ from cli.render import orders_table
 from cli.stack import LocalStack
 from infra.settings import Settings
 from infra.temporal import connect, ensure_search_attributes, ui_url
+from services.deployment import make_current
 from services.schedules import ensure_schedules, reconcile_now
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -70,6 +71,7 @@ async def run_stack(
     try:
         client = await connect(settings)
         await ensure_search_attributes(client, SEARCH_ATTRIBUTES)
+        await make_current(client, settings)  # as an operator promotes a new build
         await ensure_schedules(client, settings)
         async with httpx.AsyncClient(timeout=30) as http:
             traffic = DemoTraffic(settings, client, http)

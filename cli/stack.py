@@ -72,6 +72,8 @@ class LocalStack:
             "TEMPORAL_ADDRESS": s.temporal_target,
             "TEMPORAL_NAMESPACE": s.temporal_namespace,
             "ORDER_TASK_QUEUE": s.task_queue,
+            "WORKER_DEPLOYMENT_NAME": s.worker_deployment_name,
+            "WORKER_BUILD_ID": s.worker_build_id,
             "DATABASE_URL": s.database_url,
             "SANDBOX_URL": s.sandbox_url,
             "WEBHOOKS_PORT": str(s.webhooks_port),

@@ -16,7 +16,22 @@ import httpx
 BIN_DIR = Path(sys.executable).parent
 
 
+def bound_socket() -> socket.socket:
+    """A TCP socket bound to a port the OS gives (127.0.0.1:0), for a server of ours to serve
+    on: the port is its own from the start, no probe-then-bind race."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
+
+
 def free_port() -> int:
+    """A port free right now, for a server started by another program (Temporal, PostgreSQL,
+    Tryton) that cannot take a bound socket."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]

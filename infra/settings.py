@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from infra.build import PROJECT_ROOT, build_id
+
 DATA_DIR = PROJECT_ROOT / ".data"
 
 ORDER_TASK_QUEUE = "orders"
@@ -24,6 +25,8 @@ class Settings:
     temporal_namespace: str
     temporal_ui_port: int
     task_queue: str
+    worker_deployment_name: str  # Worker Versioning: the deployment every worker belongs to
+    worker_build_id: str  # ... and this build's version of it
     database_url: str
     sandbox_url: str
     webhooks_port: int
@@ -141,6 +144,8 @@ class Settings:
             temporal_namespace=get("TEMPORAL_NAMESPACE", "default"),
             temporal_ui_port=int(get("TEMPORAL_UI_PORT", "8233")),
             task_queue=get("ORDER_TASK_QUEUE", ORDER_TASK_QUEUE),
+            worker_deployment_name=get("WORKER_DEPLOYMENT_NAME", "retail-orchestrator"),
+            worker_build_id=env.get("WORKER_BUILD_ID") or build_id(),
             database_url=database_url,
             sandbox_url=sandbox,
             webhooks_port=webhooks_port,

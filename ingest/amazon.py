@@ -1,21 +1,18 @@
 """Amazon: SP-API ORDER_CHANGE notifications (the SQS message body, forwarded by the queue's
 bridge to `POST /webhooks/amazon`), deduplicated on `NotificationMetadata.NotificationId`;
-delivery is at-least-once and unordered, so the order is always re-read from the SP-API. And
-the returns report's rows of one order and RMA, handed over by the returns poll (Amazon pushes
-no returns to a seller)."""
+delivery is at-least-once and unordered, so the order is always re-read from the SP-API."""
 
 from __future__ import annotations
 
 import json
 
-from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api, return_from_amazon_rows
+from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api
 from adapters.errors import BusinessError, PartnerError
 from adapters.payload import PayloadError
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
 from ingest.order_outcomes import order_cancelled, order_started
 from ingest.outcome import Outcome, rejected
-from ingest.returns import returns_started
 from ingest.temporal_link import TemporalLink
 
 SOURCE = "amazon"
@@ -58,16 +55,3 @@ class AmazonNotifications:
         if status == "Canceled":
             return await order_cancelled(client, self._settings, canonical, "cancelled on Amazon")
         return await order_started(client, self._settings, canonical)
-
-
-class AmazonReturns:
-    def __init__(self, temporal: TemporalLink, settings: Settings) -> None:
-        self._temporal = temporal
-        self._settings = settings
-
-    async def handle(self, entry: InboxEntry) -> Outcome:
-        try:
-            request = return_from_amazon_rows(json.loads(entry.body))
-        except (PayloadError, ValueError) as exc:
-            return rejected(422, str(exc))
-        return await returns_started(self._temporal, self._settings, [request])

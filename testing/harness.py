@@ -1,10 +1,12 @@
 """In-process stack for tests, history recording and benchmarks: the sandbox and the webhooks
-service on free ports (real HTTP, uvicorn in threads) and an order worker on a given client."""
+service on ports the OS gives them (real HTTP, uvicorn in threads) and an order worker on a
+given client."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -19,23 +21,25 @@ from temporalio.client import Client
 
 from adapters.registry import Adapters, build_adapters
 from bootstrap.workers import running_workers
-from infra.processes import free_port
+from infra.processes import bound_socket, port_of
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
+from services.deployment import make_current
 from services.schedules import reconcile_now
 from webhooks.app import create_app as create_webhooks
 
 
 class UvicornThread:
-    """Serves an ASGI app on 127.0.0.1:port in a thread with its own event loop."""
+    """Serves an ASGI app on a socket bound beforehand (`bound_socket`), in a thread with its
+    own event loop."""
 
-    def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+    def __init__(self, app: FastAPI, sock: socket.socket) -> None:
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.sock = sock
+        self.port = port_of(sock)
+        self.thread = threading.Thread(target=self.server.run, args=([sock],), daemon=True)
 
     def __enter__(self) -> UvicornThread:
         self.thread.start()
@@ -49,6 +53,7 @@ class UvicornThread:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.sock.close()
 
 
 @dataclass
@@ -71,6 +76,7 @@ def harness_settings(
             "SANDBOX_URL": f"http://127.0.0.1:{sandbox_port}",
             "WEBHOOKS_PORT": str(webhooks_port),
             "ORDER_TASK_QUEUE": f"orders-{sandbox_port}",
+            "WORKER_DEPLOYMENT_NAME": f"orders-{sandbox_port}",
             **env,
         }
     )
@@ -94,16 +100,18 @@ async def order_harness(
 ) -> AsyncIterator[Harness]:
     """Sandbox + webhooks service + order worker, all torn down on exit."""
     target = client.service_client.config.target_host
-    settings = harness_settings(target, free_port(), free_port(), **env)
+    sandbox_socket, webhooks_socket = bound_socket(), bound_socket()
+    settings = harness_settings(target, port_of(sandbox_socket), port_of(webhooks_socket), **env)
     sandbox = create_sandbox(settings.sandbox_url, autoship=autoship)
     adapters = build_adapters(settings)
     with (
-        UvicornThread(sandbox, int(settings.sandbox_url.rsplit(":", 1)[1])),
-        UvicornThread(create_webhooks(settings), settings.webhooks_port),
+        UvicornThread(sandbox, sandbox_socket),
+        UvicornThread(create_webhooks(settings), webhooks_socket),
     ):
         await _subscribed(sandbox)
         try:
             async with running_workers(client, settings, adapters):
+                await make_current(client, settings)
                 await reconcile_now(client, settings)  # stock positions from the WMS's counts
                 yield Harness(settings, client, sandbox, adapters)
         finally:

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.stack import DEV_SERVER_CONFIG
 from infra.postgres import PostgresCluster
-from infra.processes import binary, free_port
+from infra.processes import binary, bound_socket, free_port, port_of
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
 from testing.harness import UvicornThread
@@ -104,11 +104,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxHandle]:
-    """A fresh partner sandbox on a free port."""
-    port = free_port()
-    app = create_sandbox(f"http://127.0.0.1:{port}")
-    with UvicornThread(app, port):
-        yield SandboxHandle(app, f"http://127.0.0.1:{port}")
+    """A fresh partner sandbox on a port the OS gives it."""
+    sock = bound_socket()
+    url = f"http://127.0.0.1:{port_of(sock)}"
+    app = create_sandbox(url)
+    with UvicornThread(app, sock):
+        yield SandboxHandle(app, url)
 
 
 @dataclass

@@ -9,6 +9,7 @@ the files. See the README's "Changing a workflow" for when to keep old files."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -33,7 +34,9 @@ from infra.processes import binary
 from services.orders import cancel_from_channel, report_channel_event, start_order
 from services.returns import book_support_return
 from services.schedules import reconcile_now
+from testing.eventually import eventually, reaches
 from testing.harness import Harness, order_harness
+from tests.histories_catalog import AUTO_UPGRADE, HISTORIES, recorded, replay, workflow_type
 from tests.inventory_fixtures import receipt
 from tests.split_orders import split_order
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
@@ -54,7 +57,6 @@ from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
 RETURNED = "CANDLE-CEDAR-8OZ"
 # A history's JSON does not hold its workflow id; workflows that derive child ids from it
 # replay only under the id they ran with.
@@ -84,11 +86,7 @@ async def _start(
 
 
 async def _until(handle: Handle, status: OrderStatus) -> None:
-    for _ in range(300):
-        if (await handle.query(OrderToCashWorkflow.status)).status is status:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{handle.id} never reached {status}")
+    await reaches(handle, OrderToCashWorkflow.status, status)
 
 
 def _ship(h: Harness, handle: Handle, line: dict[str, object] | None = None) -> None:
@@ -290,11 +288,11 @@ async def publisher(h: Harness) -> Any:
     for _ in range(5):
         await signals.changed({("MUG-STONE-350", "WH-EAST"), ("CANDLE-CEDAR-8OZ", "WH-WEST")})
     handle = h.client.get_workflow_handle(publisher_workflow_id(h.settings.task_queue, "amazon"))
-    for _ in range(100):
-        state = await handle.query(InventoryPublisherWorkflow.state)
-        if len(state.pushes) == 2 and not state.in_flight and not state.pending:
-            break
-        await asyncio.sleep(0.1)
+    await eventually(
+        lambda: handle.query(InventoryPublisherWorkflow.state),
+        lambda state: len(state.pushes) == 2 and not state.in_flight and not state.pending,
+        what="both SKUs pushed",
+    )
     await handle.terminate(reason="history recorded")
     return handle
 
@@ -348,11 +346,7 @@ async def pickup_cancelled(h: Harness) -> Any:
     """Support cancels before the store picked it."""
     _autopilot(h)  # the staff never get to it
     handle = await _pickup(h, "STORE-SF")
-    for _ in range(100):
-        view = await handle.query(ClickAndCollectWorkflow.status)
-        if view.status is OrderStatus.AWAITING_SHIPMENT:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.AWAITING_SHIPMENT)
     await handle.execute_update(ClickAndCollectWorkflow.cancel, CancelRequest(reason="support"))
     return handle
 
@@ -517,10 +511,7 @@ async def return_refunded_by_hand(h: Harness) -> Any:
     view = await order.query(OrderToCashWorkflow.status)
     line_id = view.shipments[0].lines[0].line_id
     handle = await book_support_return(h.client, h.settings, order.id, {line_id: 1}, "broken")
-    for _ in range(300):
-        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.NEEDS_ATTENTION:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, ReturnWorkflow.status, OrderStatus.NEEDS_ATTENTION)
     done = ResumeRequest(note="refunded in Seller Central", done_by_hand="SC-1")
     await handle.execute_update(ReturnWorkflow.resume, done)
     return handle
@@ -550,7 +541,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "order_to_cash": dict(ORDER_SCENARIOS),
     "pos_day": {"sales_posted": pos_day},
-    "walmart_poll": {"imported": walmart_poll},
+    "walmart_order_poll": {"imported": walmart_poll},
     "inventory_reconciliation": {"drift_booked": reconciliation},
     "inventory_publisher": {"burst_pushed": publisher},
     "shipment_group": {
@@ -559,7 +550,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "store_rejected": _group(split_resourced, "g2", "A store rejects its group."),
         "dropship_shipped": _group(split_resourced, "g3", "The supplier ships a re-sourced line."),
     },
-    "returns": {
+    "return": {
         "refunded": return_refunded,
         "damaged": return_damaged,
         "refused": return_refused,
@@ -587,9 +578,10 @@ async def record(only: set[str] | None = None) -> list[Path]:
     )
     written = []
     ids = json.loads(WORKFLOW_IDS.read_text()) if only and WORKFLOW_IDS.exists() else {}
-    for stale in HISTORIES.glob("*.json"):
-        if stale != WORKFLOW_IDS and (not only or stale.stem.split("__")[0] in only):
+    for stale in recorded(recursive=False):
+        if not only or workflow_type(stale) in only:
             stale.unlink()
+            ids.pop(stale.stem, None)
     try:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
         async with order_harness(env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0") as harness:
@@ -610,6 +602,59 @@ async def record(only: set[str] | None = None) -> list[Path]:
         WORKFLOW_IDS.write_text(json.dumps(ids, indent=1, sort_keys=True) + "\n")
         INDEX.write_text(_index(ids))
     return written
+
+
+def keep(patch: str, types: set[str]) -> list[Path]:
+    """Move the current histories of `types` to tests/histories/before-<patch>/, where they
+    are replayed until the patch is removed from the code."""
+    folder = HISTORIES / f"before-{patch}"
+    folder.mkdir(exist_ok=True)
+    ids: dict[str, str] = json.loads(WORKFLOW_IDS.read_text())
+    kept_ids = (
+        json.loads((folder / WORKFLOW_IDS.name).read_text())
+        if (folder / WORKFLOW_IDS.name).exists()
+        else {}
+    )
+    moved = []
+    for path in recorded(recursive=False):
+        if workflow_type(path) in types:
+            moved.append(path.rename(folder / path.name))
+            kept_ids[path.stem] = ids[path.stem]
+    (folder / WORKFLOW_IDS.name).write_text(json.dumps(kept_ids, indent=1, sort_keys=True) + "\n")
+    return moved
+
+
+async def broken(types: set[str]) -> list[str]:
+    """Histories of these types that today's code no longer replays."""
+    failing = []
+    for path in recorded(recursive=False):
+        if workflow_type(path) in types and (await replay(path)).replay_failure is not None:
+            failing.append(path.name)
+    return failing
+
+
+async def main(only: set[str] | None, patch: str | None) -> int:
+    types = only or set(SCENARIOS)
+    unknown = types - set(SCENARIOS)
+    if unknown:
+        print(f"No scenarios for {', '.join(sorted(unknown))}; known: {', '.join(SCENARIOS)}.")
+        return 2
+    if patch:
+        for path in keep(patch, types):
+            print(f"kept {path.relative_to(HISTORIES.parent.parent)}")
+    else:
+        # Running auto-upgrade executions replay on the new code: their old shapes must stay.
+        failing = await broken(types & AUTO_UPGRADE)
+        if failing:
+            print(
+                f"Refused: today's code no longer replays {', '.join(failing)}, so running "
+                "executions would break; put the change behind workflow.patched('<id>') and "
+                "record with KEEP=<id> (README, Changing a workflow)."
+            )
+            return 1
+    for path in await record(only):
+        print(f"wrote {path.relative_to(HISTORIES.parent.parent)}")
+    return 0
 
 
 def _index(ids: dict[str, str]) -> str:
@@ -638,7 +683,10 @@ def _index(ids: dict[str, str]) -> str:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Record tests/histories/ from real runs.")
+    parser.add_argument("--only", help="comma-separated workflow types (file prefixes)")
+    parser.add_argument("--keep", metavar="PATCH_ID", help="keep the current set before a patch")
+    args = parser.parse_args()
     HISTORIES.mkdir(exist_ok=True)
-    only = set(sys.argv[1].split(",")) if len(sys.argv) > 1 and sys.argv[1] else None
-    for path in asyncio.run(record(only)):
-        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    only = set(args.only.split(",")) if args.only else None
+    sys.exit(asyncio.run(main(only, args.keep)))

@@ -3,7 +3,6 @@ path (pick SLA, pickup window), cancel, a store short of stock moved by support.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
+from testing.eventually import reaches
 from tests.fake_partners import FakePartners
 from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
@@ -53,12 +53,7 @@ class Pickup:
         )
 
     async def wait_for(self, *statuses: OrderStatus) -> OrderView:
-        for _ in range(200):
-            view = await self.handle.query(ClickAndCollectWorkflow.status)
-            if view.status in statuses:
-                return view
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"status {view.status}, wanted {statuses}: {view.timeline}")
+        return await reaches(self.handle, ClickAndCollectWorkflow.status, *statuses)
 
     def event(self, kind: StoreEventKind, store: str = "STORE-BOS") -> StoreEvent:
         return StoreEvent(

@@ -20,8 +20,10 @@ from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
 from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
 from services.orders import cancel_from_channel, result_once_started, start_order
+from testing.eventually import reaches
 from testing.harness import Harness, order_harness
 from tests.inventory_fixtures import receipt
+from tests.replays import replay_latest
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
 from workflows.click_and_collect import ClickAndCollectWorkflow
@@ -86,6 +88,10 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         skus=["CANDLE-FIG-12OZ"], nodes=["STORE-BOS"]
     )
     assert (position.on_hand, position.reserved) == (8, 0)  # collected: out of the store
+    for kind in ("ready_for_pickup", "picked_up"):  # `inbox replay` after the order closed
+        replayed = await replay_latest(stack, "store", kind)
+        assert replayed.workflow_id == order.workflow_id, replayed
+        assert replayed.detail == "no open order to route it to"
 
 
 async def test_a_partial_pickup_bills_what_was_taken_and_refunds_the_rest(
@@ -144,12 +150,7 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
     handle = await start_order(
         stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
     )
-    for _ in range(100):
-        if (
-            await handle.query(ClickAndCollectWorkflow.status)
-        ).status is OrderStatus.READY_FOR_PICKUP:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.READY_FOR_PICKUP)
     await cancel_from_channel(stack.client, stack.settings, order, "customer")
     result = await asyncio.wait_for(handle.result(), 60)
     assert result.status is OrderStatus.CANCELLED
@@ -167,12 +168,7 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
 
 
 async def wait_status(handle: Any, status: OrderStatus) -> OrderView:
-    for _ in range(100):
-        view: OrderView = await handle.query(ClickAndCollectWorkflow.status)
-        if view.status is status:
-            return view
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{view.status}, wanted {status}: {view.timeline}")
+    return await reaches(handle, ClickAndCollectWorkflow.status, status)
 
 
 async def test_support_reports_ready_and_a_partial_collection_for_the_store(
@@ -217,11 +213,7 @@ async def test_support_moves_an_order_to_a_store_that_has_the_stock(
     handle = await start_order(
         stack.client, settings, order, ClickAndCollectInput(order=order, retry=QUICK)
     )
-    for _ in range(100):
-        view = await handle.query(ClickAndCollectWorkflow.status)
-        if view.status is OrderStatus.ON_HOLD:
-            break
-        await asyncio.sleep(0.1)
+    view = await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.ON_HOLD)
     assert view.exception is not None and "in stock at: STORE-BOS" in view.exception.message
     move = ["change-store", order.workflow_id, "STORE-BOS", "--note", "customer agreed"]
     assert await asyncio.to_thread(starter.main, move) == 0

@@ -14,6 +14,7 @@ import pytest
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus, new_entry
 from inbox.writer import InboxWriter
+from testing.eventually import eventually
 
 
 def _delivery(key: str, workflow: str = "order:shopify:1") -> tuple[str, str, str, dict, bytes]:
@@ -90,9 +91,19 @@ async def test_sqlite_log_is_checkpointed_by_the_writer(tmp_path: Path) -> None:
     try:
         for n in range(300):
             await writer.add(new_entry("shopify", "orders/create", str(n), {}, b"x" * 4096))
-        await asyncio.sleep(1.2)  # two checkpoint rounds
-        shutil.copy(database, tmp_path / "file-only.db")  # without its log
+
+        copies = iter(range(1_000_000))
+
+        def in_the_file_alone() -> int:
+            """Entries the database file holds without its log (a fresh copy each time)."""
+            copied = shutil.copy(database, tmp_path / f"file-only-{next(copies)}.db")
+            with contextlib.closing(sqlite3.connect(copied)) as copy:
+                try:
+                    count: int = copy.execute("SELECT count(*) FROM inbox").fetchone()[0]
+                except sqlite3.OperationalError:  # not even the table checkpointed yet
+                    return 0
+            return count
+
+        await eventually(in_the_file_alone, lambda n: n == 300, timeout=10, what="checkpointed")
     finally:
         writer.close()
-    with contextlib.closing(sqlite3.connect(tmp_path / "file-only.db")) as copy:
-        assert copy.execute("SELECT count(*) FROM inbox").fetchone() == (300,)

@@ -18,7 +18,9 @@ from bootstrap.inventory import open_inventory
 from canonical import Order, OrderStatus, OrderView
 from sandbox.shipstation import AutoShip
 from services.orders import start_order
+from testing.eventually import eventually
 from testing.harness import Harness, order_harness
+from tests.replays import replay_latest
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 
 QUICK = RetryBudget(
@@ -56,12 +58,11 @@ async def run_order(h: Harness, order: Order, sla: timedelta = timedelta(hours=1
 
 async def visible(h: Harness, query: str, expected: int = 1) -> list[str]:
     """Visibility is eventually consistent: poll until the query finds `expected` runs."""
-    for _ in range(100):
-        ids = [w.id async for w in h.client.list_workflows(query)]
-        if len(ids) >= expected:
-            return ids
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{query} found nothing")
+
+    async def found() -> list[str]:
+        return [w.id async for w in h.client.list_workflows(query)]
+
+    return await eventually(found, lambda ids: len(ids) >= expected, what=query)
 
 
 async def test_order_completes_through_injected_5xx_and_429(stack: Harness) -> None:
@@ -103,6 +104,8 @@ async def test_order_completes_through_injected_5xx_and_429(stack: Harness) -> N
         stack, f"OrderStatus = 'COMPLETED' AND ExternalOrderId = '{order.external_id}'"
     )
     assert found == [order.workflow_id]
+    replayed = await replay_latest(stack, "wms", "SHIP_NOTIFY")  # re-fetched, order closed
+    assert replayed.detail == f"no open order for {[order.workflow_id]}", replayed
 
 
 async def test_erp_rejection_fails_and_compensates_every_partner(stack: Harness) -> None:

@@ -18,11 +18,14 @@ import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
 from canonical import ExceptionCode, OrderStatus
+from inbox.store import InboxStatus
 from inventory.service import InventoryService
 from sandbox.shipstation import AutoShip
 from services.orders import start_order
 from services.schedules import reconcile_now
+from testing.eventually import eventually
 from testing.harness import Harness, order_harness
+from tests.replays import replay_latest
 from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 
@@ -60,15 +63,15 @@ def service(h: Harness) -> InventoryService:
 
 async def last_push(h: Harness, channel: str, sku: str, value: int) -> None:
     """Wait until the channel's latest push for `sku` is `value`."""
-    pushes: list[dict[str, Any]] = []
-    for _ in range(150):
+
+    async def latest() -> list[int]:
         async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as client:
             pushes = (await client.get(f"/_sandbox/pushes/{channel}")).json()
-        latest = [p["quantity"] for p in pushes if p["sku"] == sku]
-        if latest and latest[-1] == value:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{channel} never got {sku}={value}: {pushes[-5:]}")
+        return [p["quantity"] for p in pushes if p["sku"] == sku]
+
+    await eventually(
+        latest, lambda got: bool(got) and got[-1] == value, what=f"{channel} {sku}={value}"
+    )
 
 
 async def test_stock_events_are_booked_once_and_reach_every_channel(stack: Harness) -> None:
@@ -97,6 +100,11 @@ async def test_stock_events_are_booked_once_and_reach_every_channel(stack: Harne
     bad = {**batch, "batch_id": "b3", "events": [{**event, "quantity": -4}]}
     assert (await post(stack, "inventory", bad)).status_code == 422
     assert (await post(stack, "inventory", batch, key="guess")).status_code == 401
+    replayed = await replay_latest(stack, "inventory", "events", key="erp:po-4711")
+    assert (replayed.status, replayed.detail) == (
+        InboxStatus.ACCEPTED,
+        "0 booked, 1 already booked",
+    )  # `inbox replay` books nothing twice
 
 
 async def test_store_sales_leave_the_store_stock(stack: Harness) -> None:

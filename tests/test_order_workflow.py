@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +17,7 @@ from canonical import ExceptionCode, Order, OrderStatus, OrderView, Shipment, Sh
 from canonical.sourcing import Shortfall, SourcingPlan
 from infra.settings import Settings
 from services.orders import start_order
+from testing.eventually import reaches
 from tests.fake_partners import FakePartners, business
 from tests.payloads import shopify_order_body
 from workflows.order_inputs import CancelRequest, OrderToCashInput, ResumeRequest, RetryBudget
@@ -72,16 +72,7 @@ class Saga:
         return await self.handle.query(OrderToCashWorkflow.status)
 
     async def wait_for(self, *statuses: OrderStatus, timeout: float = 10) -> OrderView:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            view = await self.view()
-            if view.status in statuses:
-                return view
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(
-                    f"status {view.status}, wanted {statuses}; timeline {view.timeline}"
-                )
-            await asyncio.sleep(0.05)
+        return await reaches(self.handle, OrderToCashWorkflow.status, *statuses, timeout=timeout)
 
     def shipment(
         self, shipment_id: str = "500112987", lines: list[tuple[int, int]] | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from canonical.pos import ErpSaleRef, PosSale
+from inbox.store import InboxStatus
+from testing.eventually import eventually
 from testing.harness import Harness, order_harness
+from tests.replays import replay_latest
 from workflows.pos_day import PosDayInput, PosDaySummary, PosDayWorkflow, pos_day_workflow_id
 from workflows.task_queues import erp_task_queue
 
@@ -52,12 +54,12 @@ async def send(h: Harness, batch: dict[str, Any], key: str = KEY) -> httpx.Respo
 
 async def summary_when(h: Harness, workflow_id: str, posted: int, failed: int = 0) -> PosDaySummary:
     handle = h.client.get_workflow_handle(workflow_id)
-    for _ in range(200):
-        view: PosDaySummary = await handle.query(PosDayWorkflow.summary)
-        if len(view.posted) == posted and len(view.failed) == failed:
-            return view
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{workflow_id}: {view}")
+    view: PosDaySummary = await eventually(
+        lambda: handle.query(PosDayWorkflow.summary),
+        lambda view: len(view.posted) == posted and len(view.failed) == failed,
+        what=f"{workflow_id} with {posted} posted, {failed} failed",
+    )
+    return view
 
 
 async def test_batches_post_each_sale_once_including_late_and_resent(stack: Harness) -> None:
@@ -87,6 +89,8 @@ async def test_batches_post_each_sale_once_including_late_and_resent(stack: Harn
         s["externalId"] for s in cash_sales if s["externalId"].startswith(f"pos-{store}-")
     )
     assert mine == [f"pos-{store}-t0", f"pos-{store}-t1", f"pos-{store}-t2", f"pos-{store}-t3"]
+    replayed = await replay_latest(stack, "pos", "sales")  # `inbox replay`: nothing posted twice
+    assert replayed.status is InboxStatus.ACCEPTED and today in (replayed.workflow_id or "")
 
 
 async def test_bad_sales_are_refused_with_reasons_and_the_rest_posted(stack: Harness) -> None:
@@ -154,6 +158,17 @@ async def test_day_closes_after_the_late_grace(time_env: WorkflowEnvironment) ->
     assert closed_after >= timedelta(hours=6)
 
 
+async def scheduled_again(handle: WorkflowHandle[Any, Any]) -> None:
+    """The posting was scheduled a second time (the test server skips no time while a call
+    waits in a queue: its budget runs out in real time)."""
+
+    async def schedules() -> int:
+        history = await handle.fetch_history()
+        return sum(e.HasField("activity_task_scheduled_event_attributes") for e in history.events)
+
+    await eventually(schedules, lambda n: n >= 2, what="the posting scheduled again")
+
+
 async def test_a_sale_queued_behind_the_erp_past_its_budget_is_posted(
     time_env: WorkflowEnvironment,
 ) -> None:
@@ -162,7 +177,7 @@ async def test_a_sale_queued_behind_the_erp_past_its_budget_is_posted(
     queue = f"pos-{uuid.uuid4()}"
     async with Worker(time_env.client, task_queue=queue, workflows=[PosDayWorkflow]):
         handle, _ = await start_day(time_env, queue, posting_budget=timedelta(seconds=2))
-        await asyncio.sleep(5)  # the test server skips no time while a call waits in a queue
+        await scheduled_again(handle)  # the budget ran out in the queue (in real time)
         waiting = await handle.query(PosDayWorkflow.summary)
         assert waiting.received == 1 and not waiting.failed and not waiting.posted
         async with Worker(

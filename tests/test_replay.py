@@ -1,66 +1,48 @@
-"""Every recorded history must still replay against today's workflow code."""
+"""Every recorded history replays against today's workflow code: the current set, and the set
+kept from before each patch still in the code (README "Changing a workflow")."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.common import VersioningBehavior
 
-from workflows.amazon_return_poll import AmazonReturnPollWorkflow
-from workflows.click_and_collect import ClickAndCollectWorkflow
-from workflows.inventory_publisher import InventoryPublisherWorkflow
-from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
-from workflows.order_to_cash import OrderToCashWorkflow
-from workflows.pos_day import PosDayWorkflow
-from workflows.returns import ReturnWorkflow
-from workflows.shipment_group import ShipmentGroupWorkflow
-from workflows.walmart_poll import WalmartOrderPollWorkflow
-from workflows.walmart_return_poll import WalmartReturnPollWorkflow
-
-FOLDER = Path(__file__).parent / "histories"
-HISTORIES = sorted(p for p in FOLDER.glob("*__*.json"))
-WORKFLOW_IDS: dict[str, str] = json.loads((FOLDER / "workflow_ids.json").read_text())
-
-
-WORKFLOWS = [
-    OrderToCashWorkflow,
-    PosDayWorkflow,
-    WalmartOrderPollWorkflow,
-    InventoryPublisherWorkflow,
-    InventoryReconciliationWorkflow,
-    ClickAndCollectWorkflow,
-    ShipmentGroupWorkflow,
-    ReturnWorkflow,
-    WalmartReturnPollWorkflow,
-    AmazonReturnPollWorkflow,
-]
+from tests.histories_catalog import (
+    HISTORIES,
+    behaviour,
+    file_prefix,
+    kept_sets,
+    patch_ids_in_code,
+    recorded,
+    replay,
+    workflow_type,
+)
+from workflows.all import WORKFLOWS
 
 
 def test_every_workflow_type_has_recorded_histories() -> None:
-    names = {path.stem.split("__", 1)[0] for path in HISTORIES}
-    assert names == {
-        "order_to_cash",
-        "pos_day",
-        "walmart_poll",
-        "inventory_publisher",
-        "inventory_reconciliation",
-        "click_and_collect",
-        "shipment_group",
-        "returns",
-        "walmart_return_poll",
-        "amazon_return_poll",
-    }
+    current = {workflow_type(path) for path in recorded(recursive=False)}
+    assert current == {file_prefix(cls) for cls in WORKFLOWS}
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+def test_every_workflow_type_says_how_it_is_versioned() -> None:
+    behaviours = {cls.__name__: behaviour(cls) for cls in WORKFLOWS}
+    unset = [name for name, b in behaviours.items() if b is VersioningBehavior.UNSPECIFIED]
+    assert unset == []
+
+
+def test_every_patch_keeps_the_histories_from_before_it() -> None:
+    """A patch guards runs that took the old path: their histories stay replayed while the old
+    branch is there, and go with it (deprecate_patch)."""
+    patches, kept = patch_ids_in_code(), set(kept_sets())
+    assert patches - kept == set(), "record with KEEP=<patch id> (make record-histories)"
+    assert kept - patches == set(), "the old branch is gone: delete tests/histories/before-<id>/"
+
+
+@pytest.mark.parametrize(
+    "path", recorded(), ids=lambda p: str(p.relative_to(HISTORIES).with_suffix(""))
+)
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    workflow_id = WORKFLOW_IDS[path.stem]
-    result = await replayer.replay_workflow(
-        WorkflowHistory.from_json(workflow_id, path.read_text())
-    )
-    assert result.replay_failure is None
+    result = await replay(path)
+    assert result.replay_failure is None, result.replay_failure

@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -27,6 +28,7 @@ from canonical.returns import (
     ReturnRequest,
     ReturnSource,
 )
+from testing.eventually import eventually, reaches
 from tests.fake_partners import FakePartners, business
 from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
@@ -86,12 +88,7 @@ class Return:
         )
 
     async def wait_for(self, *statuses: OrderStatus) -> OrderView:
-        for _ in range(200):
-            view = await self.handle.query(ReturnWorkflow.status)
-            if view.status in statuses:
-                return view
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"{view.status}, wanted {statuses}: {view.timeline}")
+        return await reaches(self.handle, ReturnWorkflow.status, *statuses)
 
     async def receive(self, node: str = "WH-EAST") -> None:
         await self.wait_for(OrderStatus.AWAITING_RETURN)
@@ -121,6 +118,19 @@ class Return:
             ],
         )
         return await self.handle.execute_update(ReturnWorkflow.inspection_result, inspection)
+
+
+async def update_accepted(handle: WorkflowHandle[Any, Any]) -> None:
+    """The workflow took the update in (its handler runs, possibly waiting)."""
+
+    async def accepted() -> bool:
+        history = await handle.fetch_history()
+        return any(
+            e.HasField("workflow_execution_update_accepted_event_attributes")
+            for e in history.events
+        )
+
+    await eventually(accepted, what="the update accepted")
 
 
 @pytest.fixture
@@ -165,8 +175,8 @@ async def test_an_inspection_before_the_return_is_authorised_waits_for_it(ret: R
     """A polled channel return can start after the desk received and inspected its parcel."""
     await ret.received_while_authorising(ret.line(CANDLE, 2))
     inspected = asyncio.create_task(ret.inspect_now((CANDLE, 2, Condition.RESALABLE)))
-    await asyncio.sleep(0.3)
-    assert not inspected.done()
+    await update_accepted(ret.handle)
+    assert not inspected.done()  # the ledger is down: no authorisation to check it against
     assert (await ret.handle.query(ReturnWorkflow.status)).status is OrderStatus.IN_PROGRESS
     ret.partners.recover("claim_return")
     assert (await inspected).return_details is not None
@@ -179,7 +189,7 @@ async def test_an_inspection_before_the_return_is_authorised_waits_for_it(ret: R
 async def test_an_early_inspection_of_more_than_was_authorised_is_refused(ret: Return) -> None:
     await ret.received_while_authorising(ret.line(CANDLE, 1))
     inspected = asyncio.create_task(ret.inspect_now((CANDLE, 2, Condition.RESALABLE)))
-    await asyncio.sleep(0.3)
+    await update_accepted(ret.handle)
     ret.partners.recover("claim_return")
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await inspected

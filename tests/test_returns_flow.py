@@ -18,9 +18,13 @@ import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
 from canonical import Order, OrderStatus
+from inbox.keys import AMAZON_RETURN
+from inbox.store import InboxStatus
 from sandbox.shipstation import AutoShip
 from services.orders import result_once_started, start_order
+from testing.eventually import reaches
 from testing.harness import Harness, order_harness
+from tests.replays import replay_latest
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
@@ -115,16 +119,10 @@ async def test_support_books_receives_and_inspects_a_return(
     assert await asyncio.to_thread(starter.main, book) == 0
     return_id = capsys.readouterr().out.split("return started: ")[1].split()[0]
     handle = stack.client.get_workflow_handle(return_id)
-    for _ in range(100):
-        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.AWAITING_RETURN:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, ReturnWorkflow.status, OrderStatus.AWAITING_RETURN)
     received = ["return-received", return_id, "--node", "WH-WEST"]
     assert await asyncio.to_thread(starter.main, received) == 0
-    for _ in range(100):
-        if (await handle.query(ReturnWorkflow.status)).status is OrderStatus.INSPECTING:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, ReturnWorkflow.status, OrderStatus.INSPECTING)
     bad = ["inspect", return_id, "--line", f"{line.line_id}=2:broken"]
     assert await asyncio.to_thread(starter.main, bad) == 1
     inspect = ["inspect", return_id, "--line", f"{line.line_id}=1:resalable",
@@ -188,10 +186,7 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
     return_id = f"return:amazon:{amazon_id}:{row['Amazon RMA ID']}"
     assert started == [return_id]
     handle = stack.client.get_workflow_handle(return_id)
-    async with asyncio.timeout(60):
-        while (await handle.query(ReturnWorkflow.status)).status is not OrderStatus.NEEDS_ATTENTION:
-            await asyncio.sleep(0.1)
-    view = await handle.query(ReturnWorkflow.status)
+    view = await reaches(handle, ReturnWorkflow.status, OrderStatus.NEEDS_ATTENTION, timeout=60)
     assert view.exception is not None and "Seller Central" in view.exception.message
     assert view.return_details is not None and view.return_details.label_url is None
     assert view.return_details.accepted == {line.line_id: 1}  # the report's SKU, matched
@@ -205,3 +200,12 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
     memos = [m for m in sandbox(stack, "GET", "/_sandbox/netsuite/creditMemos")
              if m["externalId"].startswith(f"amazon-{amazon_id}-R-")]  # fmt: skip
     assert len(memos) == 1
+    # `inbox replay` of each kind of entry this took reaches what it reached the first time.
+    replayed = await replay_latest(stack, *AMAZON_RETURN)
+    assert (replayed.status, replayed.workflow_id) == (InboxStatus.ACCEPTED, return_id)
+    replayed = await replay_latest(stack, "amazon", "ORDER_CHANGE")
+    assert replayed.status is InboxStatus.ACCEPTED
+    assert replayed.workflow_id == f"order:amazon:{amazon_id}"
+    for kind in ("received", "inspected"):  # the returns desk's events, after the return closed
+        replayed = await replay_latest(stack, "returns", kind)
+        assert replayed.workflow_id == return_id and replayed.status is InboxStatus.FAILED

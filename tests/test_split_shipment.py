@@ -4,8 +4,6 @@ ship, support cancelling one group or the whole order, the shipment SLA of a gro
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from canonical import ExceptionCode, OrderLine, OrderStatus, OrderView, Shipment
 from canonical.inventory import NodeKind
 from canonical.sourcing import PlannedLine, ShipmentGroup, Shortfall, SourcingPlan
+from testing.eventually import eventually, reaches
 from tests.fake_partners import FakePartners, business
 from tests.test_order_workflow import Saga
 from workflows.order_inputs import (
@@ -72,13 +71,17 @@ class Split(Saga):
         )
 
     async def group_status(self, group_id: str, *statuses: OrderStatus) -> OrderView:
-        for _ in range(200):
-            with contextlib.suppress(RPCError, WorkflowQueryFailedError):  # not started yet
-                view = await self.child(group_id).query(ShipmentGroupWorkflow.status)
-                if view.status in statuses:
-                    return view
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"group {group_id} never became {statuses}")
+        async def view() -> OrderView | None:
+            try:
+                return await self.child(group_id).query(ShipmentGroupWorkflow.status)
+            except (RPCError, WorkflowQueryFailedError):  # not started yet
+                return None
+
+        found = await eventually(
+            view, lambda v: v is not None and v.status in statuses, what=f"group {group_id}"
+        )
+        assert found is not None
+        return found
 
     async def ship_group(self, group_id: str, *indexes: int) -> Shipment:
         await self.group_status(group_id, OrderStatus.AWAITING_SHIPMENT, OrderStatus.DELAYED)
@@ -185,11 +188,7 @@ async def test_lines_the_channel_cannot_cancel_are_cancelled_by_hand(split: Spli
     await split.start()
     await split.reject_group("g2")
     await split.ship_group("g1", 0)
-    for _ in range(100):
-        view = await split.handle.query(OrderToCashWorkflow.status)
-        if view.status is OrderStatus.NEEDS_ATTENTION:
-            break
-        await asyncio.sleep(0.05)
+    view = await reaches(split.handle, OrderToCashWorkflow.status, OrderStatus.NEEDS_ATTENTION)
     assert view.exception is not None and "Seller Central" in view.exception.message
     done = ResumeRequest(note="cancelled in Seller Central", done_by_hand="SC-CANCEL-9")
     await split.handle.execute_update(OrderToCashWorkflow.resume, done)

@@ -25,7 +25,9 @@ from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox.shipbob import standard_signature
 from sandbox.shipstation import AutoShip
 from services.orders import start_order
+from testing.eventually import reaches
 from testing.harness import Harness, order_harness
+from tests.replays import replay_latest
 from tests.split_orders import CANDLE, MUG, get, put, split_order
 from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
@@ -102,6 +104,14 @@ async def test_a_store_that_cannot_ship_is_replaced_by_the_drop_ship_supplier(
         for p in open_inventory(stack.settings).store.positions(skus=[MUG])
     }
     assert positions[MUG, "STORE-BOS"] == (5, 0) and positions[MUG, "DS-LUMEN"] == (4, 0)
+    # `inbox replay` after the groups closed: routed to them, nothing happens twice.
+    replayed = await replay_latest(stack, "dropship", "order.shipped")
+    assert (replayed.workflow_id, replayed.detail) == (
+        f"{order.workflow_id}~g3",
+        "no open shipment group",
+    )
+    replayed = await replay_latest(stack, "store", "rejected")
+    assert replayed.workflow_id == f"{order.workflow_id}~g2", replayed
 
 
 async def test_lines_no_node_can_ship_are_refunded_and_the_rest_is_invoiced(
@@ -153,11 +163,7 @@ async def test_support_cancels_or_rejects_a_group_from_the_command_line(
         handle = await start_order(
             stack.client, stack.settings, order, OrderToCashInput(order=order, retry=QUICK)
         )
-        for _ in range(100):
-            view = await handle.query(OrderToCashWorkflow.status)
-            if view.status is OrderStatus.PARTIALLY_SHIPPED:
-                break
-            await asyncio.sleep(0.1)
+        await reaches(handle, OrderToCashWorkflow.status, OrderStatus.PARTIALLY_SHIPPED)
         shipped = ["cancel-group", order.workflow_id, "g1", "--reason", "too late"]
         assert await asyncio.to_thread(starter.main, shipped) == 1
         assert "has shipped" in capsys.readouterr().out

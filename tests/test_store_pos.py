@@ -3,7 +3,6 @@ customer): pick tasks once per order, cancel, handover once, store events pushed
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,8 @@ from adapters.registry import build_adapters
 from adapters.store_pos import StorePos
 from canonical import Customer, ExceptionCode
 from canonical.pickup import Handover, PickLine, PickTask, StoreEvent, StoreEventKind
-from infra.processes import free_port
+from infra.processes import bound_socket
+from testing.eventually import eventually
 from testing.harness import UvicornThread
 from tests.conftest import SandboxHandle
 
@@ -64,20 +64,16 @@ async def test_store_staff_and_customer_events_reach_the_subscriber(
         received.append((request.headers.get("authorization", ""), await request.json()))
         return {"status": "ok"}
 
-    port = free_port()
     settings = sandbox.settings()
     pos = StorePos(settings.pos_api_url, settings.pos_client_key)
-    with UvicornThread(receiver, port):
-        await pos.subscribe(f"http://127.0.0.1:{port}/events", "our-token")
+    with UvicornThread(receiver, bound_socket()) as server:
+        await pos.subscribe(f"http://127.0.0.1:{server.port}/events", "our-token")
         await pos.create_pick_task(TASK)
         control = f"{sandbox.url}/_sandbox/pos/stores/STORE-BOS/pickups/shopify-5001"
         httpx.post(f"{control}/ready").raise_for_status()
         collect = {"lines": [{"line_id": "1", "quantity": 2}]}  # the customer takes one line
         httpx.post(f"{control}/collect", json=collect).raise_for_status()
-        for _ in range(100):
-            if len(received) == 2:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(received) == 2, what="both store events")
     assert {auth for auth, _ in received} == {"Bearer our-token"}
     ready, taken = (StoreEvent.model_validate(body) for _, body in received)
     assert ready.kind is StoreEventKind.READY_FOR_PICKUP and ready.order_key == "shopify-5001"

@@ -17,12 +17,15 @@ from adapters.walmart import order_from_walmart, returns_from_walmart
 from canonical import Money, OrderStatus
 from canonical.validation import order_problems
 from inbox.database import engine_for
+from inbox.keys import WALMART_PO, WALMART_RETURN
 from inbox.store import Inbox, InboxStatus
 from sandbox.shipstation import AutoShip
 from services.orders import order_handle, result_once_started
 from services.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
+from testing.eventually import eventually
 from testing.harness import Harness, order_harness
 from tests.payloads import payload
+from tests.replays import replay_latest
 
 PO = payload("walmart_purchase_order")
 
@@ -77,11 +80,11 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
     po = await sandbox(stack, "POST", "/_sandbox/walmart/orders", json={})
     async with polling(stack):
         workflow_id = f"order:walmart:{po['purchaseOrderId']}"
-        for _ in range(100):
-            entries = Inbox(engine_for(stack.settings.database_url)).latest(source="walmart")
-            if entries and entries[0].status is InboxStatus.ACCEPTED:
-                break
-            await asyncio.sleep(0.1)
+        entries = await eventually(
+            lambda: Inbox(engine_for(stack.settings.database_url)).latest(source="walmart"),
+            lambda entries: bool(entries) and entries[0].status is InboxStatus.ACCEPTED,
+            what="the PO accepted",
+        )
         assert (
             entries[0].workflow_id == workflow_id and json.loads(entries[0].body)["purchaseOrderId"]
         )
@@ -96,6 +99,8 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
     assert tracking == {result.shipments[0].tracking_number}
     runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     assert len(runs) == 1  # polled every second, imported once
+    replayed = await replay_latest(stack, *WALMART_PO)  # `inbox replay`: the same order
+    assert (replayed.status, replayed.workflow_id) == (InboxStatus.ACCEPTED, workflow_id)
 
 
 async def test_a_customer_return_on_walmart_is_polled_received_and_refunded(
@@ -123,6 +128,8 @@ async def test_a_customer_return_on_walmart_is_polled_received_and_refunded(
     assert sorted(line_statuses(walmart).values()) == ["Refund", "Shipped"]
     runs = [w async for w in stack.client.list_workflows(f"WorkflowId = '{return_id}'")]
     assert len(runs) == 1  # polled every second, started once
+    replayed = await replay_latest(stack, *WALMART_RETURN)  # `inbox replay`: the same return
+    assert (replayed.status, replayed.workflow_id) == (InboxStatus.ACCEPTED, return_id)
 
 
 def test_a_walmart_return_order_maps_to_one_return_per_purchase_order() -> None:

@@ -14,6 +14,7 @@ from bootstrap.inventory import open_inventory
 from canonical import OrderStatus, OrderView
 from sandbox.shipstation import AutoShip
 from services.orders import order_handle
+from testing.eventually import reaches
 from testing.harness import Harness, order_harness
 from workflows.order_to_cash import OrderToCashWorkflow
 
@@ -110,10 +111,7 @@ async def test_cancelled_on_amazon_before_shipment(stack: Harness) -> None:
     response = await notify(stack, notification)
     workflow_id = response.json()["workflow_id"]
     handle = order_handle(stack.client, workflow_id)
-    for _ in range(100):
-        if (await handle.query(OrderToCashWorkflow.status)).status is OrderStatus.AWAITING_SHIPMENT:
-            break
-        await asyncio.sleep(0.1)
+    await reaches(handle, OrderToCashWorkflow.status, OrderStatus.AWAITING_SHIPMENT)
     cancelled = await sandbox(
         stack,
         "POST",

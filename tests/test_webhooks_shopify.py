@@ -18,9 +18,10 @@ from adapters.shopify import sign
 from canonical import OrderStatus
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
-from infra.processes import binary, free_port
+from infra.processes import binary, bound_socket, free_port, port_of
 from sandbox.shipstation import AutoShip
 from services.orders import result_once_started
+from testing.eventually import eventually
 from testing.harness import Harness, UvicornThread, harness_settings, order_harness
 from tests.payloads import fixture_bytes, payload
 from tests.signing import shopify_headers
@@ -81,12 +82,13 @@ def signed(
 
 async def settled(h: Harness, inbox_id: int) -> InboxEntry:
     """The inbox entry once its background processing recorded an outcome."""
-    for _ in range(200):
-        entry = inbox(h).get(inbox_id)
-        if entry is not None and entry.status is not InboxStatus.RECEIVED:
-            return entry
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"inbox entry {inbox_id} never settled")
+    entry = await eventually(
+        lambda: inbox(h).get(inbox_id),
+        lambda entry: entry is not None and entry.status is not InboxStatus.RECEIVED,
+        what=f"inbox entry {inbox_id} settled",
+    )
+    assert entry is not None
+    return entry
 
 
 async def test_contract_delivery_starts_one_workflow_however_often_delivered(
@@ -244,15 +246,16 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
 
-    port = free_port()
+    port = free_port()  # Temporal starts there later: down until then
+    webhooks = bound_socket()
     settings = harness_settings(
         f"127.0.0.1:{port}",
-        free_port(),
-        free_port(),
+        free_port(),  # no sandbox: the deliveries never reach a partner
+        port_of(webhooks),
         SHOPIFY_WEBHOOK_SECRET=SECRET,
         INBOX_REDRIVE_SECONDS="0.3",
     )
-    with UvicornThread(create_app(settings), settings.webhooks_port):
+    with UvicornThread(create_app(settings), webhooks):
         async with httpx.AsyncClient(timeout=60) as client:
             response = await client.post(
                 f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
@@ -261,12 +264,10 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
             )
         # The first finds Temporal down in the background; the next is answered 503 at once.
         store = Inbox(engine_for(settings.database_url))
-        for _ in range(200):
-            if store.latest()[0].status is InboxStatus.DEFERRED:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: store.latest()[0].status is InboxStatus.DEFERRED, what="the delivery deferred"
+        )
         assert response.status_code in (202, 503)
-        assert store.latest()[0].status is InboxStatus.DEFERRED
         other = CREATE
         async with httpx.AsyncClient(timeout=60) as client:
             second = await client.post(
@@ -288,11 +289,10 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
             dev_server_log_level="error",
         )
         try:
-            for _ in range(200):
-                if store.latest()[0].status is InboxStatus.ACCEPTED:
-                    break
-                await asyncio.sleep(0.1)
-            assert store.latest()[0].status is InboxStatus.ACCEPTED
+            await eventually(
+                lambda: store.latest()[0].status is InboxStatus.ACCEPTED,
+                what="the deferred delivery re-driven",
+            )
             description = await back.client.get_workflow_handle(ORDER_ID).describe()
             assert description.workflow_type == OrderToCashWorkflow.__name__
         finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
@@ -49,7 +50,7 @@ class PickupExpired(Exception):
     """Nobody collected the order within the pickup window."""
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class ClickAndCollectWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: ClickAndCollectInput) -> None:

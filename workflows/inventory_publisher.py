@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -54,7 +54,7 @@ def publisher_workflow_id(task_queue: str, channel: Channel | str) -> str:
     return f"inventory-publisher:{task_queue}:{Channel(channel).value}"
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class InventoryPublisherWorkflow:
     @workflow.init
     def __init__(self, input: PublisherInput) -> None:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
@@ -37,7 +37,7 @@ class ReconcileInput(BaseModel):
     settle: timedelta = timedelta(minutes=10)
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)  # minutes: stays on its build
 class InventoryReconciliationWorkflow:
     @workflow.run
     async def run(self, input: ReconcileInput) -> ReconciliationReport:

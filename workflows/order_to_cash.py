@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
@@ -55,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.shipment_group import GROUP_SHIPPED, ShipmentGroupWorkflow, group_key
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class OrderToCashWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: OrderToCashInput) -> None:

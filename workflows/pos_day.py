@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -42,7 +42,7 @@ def pos_day_workflow_id(store_id: str, business_day: date) -> str:
     return f"pos:{store_id}:{business_day.isoformat()}"
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class PosDayWorkflow:
     @workflow.init
     def __init__(self, input: PosDayInput) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -57,7 +58,7 @@ class ReturnExpired(Exception):
     """The parcel did not arrive within the receipt window."""
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class ReturnWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: ReturnInput) -> None:

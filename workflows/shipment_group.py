@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
@@ -55,7 +56,7 @@ def group_key(order_key: str, group_id: str) -> str:
     return f"{order_key}~{group_id}"
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class ShipmentGroupWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: ShipmentGroupInput) -> None:

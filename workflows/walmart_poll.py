@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from activities.polled_imports import PollActivities
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)  # minutes: stays on its build
 class WalmartOrderPollWorkflow:
     @workflow.run
     async def run(self) -> list[str]:

@@ -1,0 +1,25 @@
+"""Every workflow type, for the worker that runs them and the replay of recorded histories."""
+
+from workflows.amazon_return_poll import AmazonReturnPollWorkflow
+from workflows.click_and_collect import ClickAndCollectWorkflow
+from workflows.inventory_publisher import InventoryPublisherWorkflow
+from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
+from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.pos_day import PosDayWorkflow
+from workflows.returns import ReturnWorkflow
+from workflows.shipment_group import ShipmentGroupWorkflow
+from workflows.walmart_poll import WalmartOrderPollWorkflow
+from workflows.walmart_return_poll import WalmartReturnPollWorkflow
+
+WORKFLOWS: list[type] = [
+    OrderToCashWorkflow,
+    ClickAndCollectWorkflow,
+    ShipmentGroupWorkflow,
+    ReturnWorkflow,
+    PosDayWorkflow,
+    WalmartOrderPollWorkflow,
+    WalmartReturnPollWorkflow,
+    AmazonReturnPollWorkflow,
+    InventoryPublisherWorkflow,
+    InventoryReconciliationWorkflow,
+]
