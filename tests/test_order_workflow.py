@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -136,6 +137,24 @@ async def test_happy_path_runs_every_step_once(saga: Saga) -> None:
     (commit,) = saga.partners.args["commit_shipment"]
     assert commit.shipment_id == "500112987" and commit.order_id == saga.order.key
     assert commit.lines == {line.line_id: line.quantity for line in saga.order.lines}
+
+
+async def test_each_transition_is_logged_once_with_the_order_key(
+    saga: Saga, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="temporalio.workflow"):
+        await saga.start()
+        await saga.ship()
+        await saga.handle.result()
+    lines = [r.getMessage() for r in caplog.records if saga.order.key in r.getMessage()]
+    moves = [line.split(" at ")[0].removeprefix(f"{saga.order.key} ") for line in lines]
+    assert moves == [
+        "RECEIVED -> RECEIVED",
+        "RECEIVED -> IN_PROGRESS",
+        "IN_PROGRESS -> AWAITING_SHIPMENT",
+        "AWAITING_SHIPMENT -> SHIPPED",
+        "SHIPPED -> COMPLETED",
+    ]
 
 
 async def test_duplicate_start_joins_the_running_order(saga: Saga) -> None:

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.task_queues import channel_task_queue, erp_task_queue
 
 T = TypeVar("T")
+A = TypeVar("A")  # an activity's one typed argument
 # Statuses an order takes when goods leave us (a return's window starts with the last).
 SHIPPED_STATUSES = {
     OrderStatus.PARTIALLY_SHIPPED,
@@ -221,15 +222,15 @@ class OrderSaga:
         except ActivityError as err:
             self._note(f"{template.value} not sent: {business_failure(err)[1]}")
 
-    async def _activity(self, fn: Callable[..., Awaitable[T]], arg: Any) -> T:
+    async def _activity(self, fn: Callable[[Any, A], Awaitable[T]], arg: A) -> T:
         """A forward call, retried within the transient budget."""
         return await self._execute(fn, arg, self._retry.transient_budget)
 
-    async def _undo(self, fn: Callable[..., Awaitable[Any]], arg: Any) -> None:
+    async def _undo(self, fn: Callable[[Any, A], Awaitable[Any]], arg: A) -> None:
         """A compensating call, retried within the compensation budget."""
         await self._execute(fn, arg, self._retry.compensation_budget)
 
-    async def _execute(self, fn: Callable[..., Awaitable[T]], arg: Any, budget: timedelta) -> T:
+    async def _execute(self, fn: Callable[[Any, A], Awaitable[T]], arg: A, budget: timedelta) -> T:
         """Within `budget`; a call that used it up only waiting for its turn goes on waiting."""
         retry = self._retry
         while True:
@@ -409,6 +410,16 @@ class OrderSaga:
             self._publish_details()
 
     def _set_status(self, status: OrderStatus, note: str = "") -> None:
+        # One line per transition, with the order key, so a run can be followed in the logs
+        # (workflow.logger adds the workflow's ids and stays quiet while replaying).
+        workflow.logger.info(
+            "%s %s -> %s at %s%s",
+            self._key,
+            self._status.value,
+            status.value,
+            self._step.value,
+            f": {note}" if note else "",
+        )
         self._status = status
         self._timeline.append(
             StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
