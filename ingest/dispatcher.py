@@ -7,14 +7,16 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
 from ingest.outcome import Answer, Outcome, TemporalUnavailable
 
 log = logging.getLogger("ingest")
+P = TypeVar("P")
 
 
 def keyed(raw: bytes, extract: Callable[[Any], tuple[str, str]]) -> tuple[str, str]:
@@ -30,12 +32,28 @@ class SourceHandler(Protocol):
     async def handle(self, entry: InboxEntry) -> Outcome: ...
 
 
+@dataclass(frozen=True)
+class Checked(Generic[P]):
+    """A delivery parsed without I/O, ready to act on: the workflow it goes to, and `parsed`,
+    so acting on it never parses the body again."""
+
+    workflow_id: str
+    parsed: P
+    # An earlier delivery that already reached the workflow makes this one a duplicate
+    # (Shopify sends an order's `orders/create` again under a new webhook id).
+    once_per_workflow: bool = False
+
+
 @runtime_checkable
-class FastSourceHandler(SourceHandler, Protocol):
-    def precheck(self, entry: InboxEntry) -> Outcome:
-        """Without I/O: a final outcome (rejected, ignored), or RECEIVED with the workflow id
-        `handle` will act on."""
+class FastSourceHandler(SourceHandler, Protocol[P]):
+    """A source whose deliveries can be checked without I/O: answered as soon as they are
+    stored, acted on right after. `handle` (replay, re-drive) is `precheck` then `act`."""
+
+    def precheck(self, entry: InboxEntry) -> Outcome | Checked[P]:
+        """A final outcome (rejected, ignored), or the parsed delivery to act on."""
         ...
+
+    async def act(self, checked: Checked[P]) -> Outcome: ...
 
 
 ANY_TOPIC = "*"
@@ -59,12 +77,15 @@ class Dispatcher:
         it is stored, and acted on in the background (its outcome is kept on the entry)."""
         entry = new_entry(source, topic, dedupe_key, headers, raw)
         handler = self._handler(source, topic)
+        fast = handler if isinstance(handler, FastSourceHandler) else None
+        early: Outcome | Checked[Any] | None = None
         try:
-            early = handler.precheck(entry) if isinstance(handler, FastSourceHandler) else None
+            early = fast.precheck(entry) if fast is not None else None
         except Exception as exc:  # a bug in a check: the delivery is kept all the same
             log.exception("checking a %s delivery failed", source)
             early = Outcome(InboxStatus.FAILED, 500, detail=f"{type(exc).__name__}: {exc}")
-        earlier_for = early.workflow_id if early is not None and early.once_per_workflow else None
+        once = isinstance(early, Checked) and early.once_per_workflow
+        earlier_for = early.workflow_id if isinstance(early, Checked) and once else None
         entry, new, earlier = await self.writer.add(entry, earlier_for)
         assert entry.id is not None
         if not new and (not entry.status.redrivable or entry.id in self._background):
@@ -73,17 +94,18 @@ class Dispatcher:
         if early is None:
             outcome = await self.dispatch(entry)
             return Answer(outcome.http_status, outcome.body(entry.id))
-        if earlier is not None:
+        if isinstance(early, Checked) and earlier is not None:
             early = Outcome(InboxStatus.ACCEPTED, 200, early.workflow_id, "order already processed")
-        if early.status is not InboxStatus.RECEIVED:
+        if isinstance(early, Outcome):
             await self._record(entry.id, early)
             return Answer(early.http_status, early.body(entry.id))
         if self.temporal_down:
             deferred = Outcome(InboxStatus.DEFERRED, 503, early.workflow_id, "Temporal unavailable")
             await self._record(entry.id, deferred)
             return Answer(503, deferred.body(entry.id))
-        entry_id = entry.id
-        task = asyncio.create_task(self.dispatch(entry))
+        assert fast is not None
+        entry_id, checked = entry.id, early
+        task = asyncio.create_task(self._act(entry_id, lambda: fast.act(checked)))
         self._background[entry_id] = task
         task.add_done_callback(lambda _: self._background.pop(entry_id, None))
         body = {"status": "accepted", "inbox_id": entry.id, "workflow_id": early.workflow_id}
@@ -121,20 +143,25 @@ class Dispatcher:
         )
 
     async def dispatch(self, entry: InboxEntry) -> Outcome:
+        """Act on a stored entry (a live delivery, a re-drive, `inbox replay`)."""
         assert entry.id is not None
         handler = self._handler(entry.source, entry.topic)
+        if handler is None:
+            return await self._act(entry.id, lambda: _no_handler(entry))
+        return await self._act(entry.id, lambda: handler.handle(entry))
+
+    async def _act(self, entry_id: int, act: Callable[[], Awaitable[Outcome]]) -> Outcome:
+        """Run a handler's action; whatever comes of it is recorded on the entry."""
         try:
-            if handler is None:
-                raise LookupError(f"no handler for {entry.source} {entry.topic!r}")
-            outcome = await handler.handle(entry)
+            outcome = await act()
             self.temporal_down = False
         except TemporalUnavailable as exc:
             self.temporal_down = True
             outcome = Outcome(InboxStatus.DEFERRED, 503, detail=f"Temporal unavailable: {exc}")
         except Exception as exc:  # kept for replay, never lost
-            log.exception("inbox entry %s failed", entry.id)
+            log.exception("inbox entry %s failed", entry_id)
             outcome = Outcome(InboxStatus.FAILED, 500, detail=f"{type(exc).__name__}: {exc}")
-        await self._record(entry.id, outcome)
+        await self._record(entry_id, outcome)
         return outcome
 
     async def redrive_deferred(self) -> int:
@@ -156,3 +183,7 @@ class Dispatcher:
                     log.info("re-drove %d deferred deliveries", done)
             except Exception:
                 log.exception("re-drive failed")
+
+
+async def _no_handler(entry: InboxEntry) -> Outcome:
+    raise LookupError(f"no handler for {entry.source} {entry.topic!r}")

@@ -20,9 +20,6 @@ class Outcome:
     http_status: int
     workflow_id: str | None = None
     detail: str | None = None
-    # RECEIVED only: an earlier delivery that already reached the workflow makes this one a
-    # duplicate (Shopify sends an order's `orders/create` again under a new webhook id).
-    once_per_workflow: bool = False
 
     def body(self, inbox_id: int | None) -> dict[str, Any]:
         body: dict[str, Any] = {"status": self.status.value, "inbox_id": inbox_id}

@@ -1,20 +1,24 @@
-"""`POST /webhooks/shopify`: HMAC-verified before anything is parsed, stored, deduplicated on
-`X-Shopify-Webhook-Id`, routed by `X-Shopify-Topic`."""
+"""Shopify deliveries (`POST /webhooks/shopify`), by `X-Shopify-Topic`: parsed once into what
+they mean (an order created or cancelled, goods returned, a refund or fulfilment to note), then
+acted on."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payload import PayloadError, reads_payload
 from adapters.shopify import order_from_webhook, return_from_refund
-from canonical import ChannelEvent, ChannelEventKind, Money
+from canonical import ChannelEvent, ChannelEventKind, Money, Order
 from canonical.inventory import NodeKind
 from canonical.order import Channel, order_workflow_id
+from canonical.returns import ReturnRequest
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
+from ingest.dispatcher import Checked
 from ingest.order_outcomes import order_cancelled, order_started
 from ingest.outcome import Outcome, accepted, rejected, temporal_call
 from ingest.returns import return_started
@@ -38,6 +42,30 @@ def _checked_body(entry: InboxEntry) -> dict[str, Any] | Outcome:
     return body
 
 
+@dataclass(frozen=True)
+class OrderCreated:
+    order: Order
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    order: Order
+    reason: str
+
+
+@dataclass(frozen=True)
+class GoodsReturned:
+    request: ReturnRequest
+
+
+@dataclass(frozen=True)
+class EventReported:
+    event: ChannelEvent
+
+
+ShopifyDelivery = OrderCreated | OrderCancelled | GoodsReturned | EventReported
+
+
 class ShopifyTopics:
     """What each Shopify topic does to the order workflows."""
 
@@ -56,75 +84,54 @@ class ShopifyTopics:
             **settings.shopify_pickup_locations,
         }
 
-    def precheck(self, entry: InboxEntry) -> Outcome:
-        """Everything that needs neither Temporal nor a partner, so the answer is fast."""
+    def precheck(self, entry: InboxEntry) -> Outcome | Checked[ShopifyDelivery]:
+        """Parse the delivery once, without Temporal or a partner, so the answer is fast."""
         body = _checked_body(entry)
         if isinstance(body, Outcome):
             return body
         try:
             match entry.topic:
-                case "orders/create" | "orders/cancelled":
-                    workflow_id = order_from_webhook(body, self._pickup_locations).workflow_id
+                case "orders/create":
+                    order = order_from_webhook(body, self._pickup_locations)
+                    return Checked(order.workflow_id, OrderCreated(order), once_per_workflow=True)
+                case "orders/cancelled":
+                    order = order_from_webhook(body, self._pickup_locations)
+                    reason = (
+                        f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
+                    )
+                    return Checked(order.workflow_id, OrderCancelled(order, reason))
                 case "refunds/create" | "fulfillments/create":
+                    event, order_id = _channel_event(entry.topic, body)
                     returned = return_from_refund(body) if entry.topic == "refunds/create" else None
-                    workflow_id = (
-                        returned.workflow_id
-                        if returned
-                        else order_workflow_id(
-                            Channel.SHOPIFY, _channel_event(entry.topic, body)[1]
-                        )
-                    )
-                case _:
-                    return Outcome(
-                        InboxStatus.IGNORED,
-                        200,
-                        detail=f"topic {entry.topic} is kept, not acted on",
-                    )
+                    if returned is not None:  # goods coming back: a return, whatever the order
+                        return Checked(returned.workflow_id, GoodsReturned(returned))
+                    workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
+                    return Checked(workflow_id, EventReported(event))
         except PayloadError as exc:
             return rejected(422, str(exc))
-        once = entry.topic == "orders/create"
-        return Outcome(InboxStatus.RECEIVED, 202, workflow_id, once_per_workflow=once)
-
-    async def handle(self, entry: InboxEntry) -> Outcome:
-        body = _checked_body(entry)
-        if isinstance(body, Outcome):
-            return body
-        match entry.topic:
-            case "orders/create":
-                return await self._create(body)
-            case "orders/cancelled":
-                return await self._cancelled(body)
-            case "refunds/create" | "fulfillments/create":
-                return await self._event(entry.topic, body)
         return Outcome(
             InboxStatus.IGNORED, 200, detail=f"topic {entry.topic} is kept, not acted on"
         )
 
-    async def _create(self, body: dict[str, Any]) -> Outcome:
-        try:
-            order = order_from_webhook(body, self._pickup_locations)
-        except PayloadError as exc:
-            return rejected(422, str(exc))
-        return await order_started(await self._temporal.client(), self._settings, order)
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        checked = self.precheck(entry)
+        return checked if isinstance(checked, Outcome) else await self.act(checked)
 
-    async def _cancelled(self, body: dict[str, Any]) -> Outcome:
-        try:
-            order = order_from_webhook(body, self._pickup_locations)
-        except PayloadError as exc:
-            return rejected(422, str(exc))
-        reason = f"cancelled on Shopify ({body.get('cancel_reason') or 'no reason given'})"
-        client = await self._temporal.client()
-        return await order_cancelled(client, self._settings, order, reason)
+    async def act(self, checked: Checked[ShopifyDelivery]) -> Outcome:
+        match checked.parsed:
+            case OrderCreated(order):
+                return await order_started(await self._temporal.client(), self._settings, order)
+            case OrderCancelled(order, reason):
+                client = await self._temporal.client()
+                return await order_cancelled(client, self._settings, order, reason)
+            case GoodsReturned(request):
+                return await return_started(
+                    self._temporal, self._settings, request, may_precede=True
+                )
+            case EventReported(event):
+                return await self._event(checked.workflow_id, event)
 
-    async def _event(self, topic: str, body: dict[str, Any]) -> Outcome:
-        try:
-            event, order_id = _channel_event(topic, body)
-            returned = return_from_refund(body) if topic == "refunds/create" else None
-        except PayloadError as exc:
-            return rejected(422, str(exc))
-        if returned is not None:  # goods coming back: a return, whatever the order's state
-            return await return_started(self._temporal, self._settings, returned, may_precede=True)
-        workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
+    async def _event(self, workflow_id: str, event: ChannelEvent) -> Outcome:
         client = await self._temporal.client()
         try:
             with temporal_call():

@@ -8,15 +8,18 @@ from pathlib import Path
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from inbox.writer import InboxWriter
-from ingest.dispatcher import ANY_TOPIC, Dispatcher
+from ingest.dispatcher import ANY_TOPIC, Checked, Dispatcher
 from ingest.outcome import Outcome
 
 
 class BrokenCheck:
     """A source whose check has a bug."""
 
-    def precheck(self, entry: InboxEntry) -> Outcome:
+    def precheck(self, entry: InboxEntry) -> Outcome | Checked[None]:
         raise ZeroDivisionError("a bug")
+
+    async def act(self, checked: Checked[None]) -> Outcome:
+        raise AssertionError("never acted on")
 
     async def handle(self, entry: InboxEntry) -> Outcome:
         raise AssertionError("never acted on")
