@@ -124,6 +124,11 @@ async def test_each_group_ships_on_its_own_and_the_order_is_invoiced_once(split:
         await split.handle.execute_update(
             OrderToCashWorkflow.cancel_group, CancelGroup(group_id="g1", reason="changed mind")
         )
+    with pytest.raises(WorkflowUpdateFailedError) as on_its_own:  # only through its order
+        await split.child("g2").execute_update(
+            ShipmentGroupWorkflow.cancel, CancelRequest(reason="changed mind")
+        )
+    assert "through its order" in str(on_its_own.value.cause)
     await split.ship_group("g2", 1)
     result = await split.handle.result()
     assert result.status is OrderStatus.COMPLETED and result.cancelled_lines == {}

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical import (
         ErpOrderRef,
         ExceptionCode,
-        OrderException,
         OrderStatus,
         OrderView,
         Step,
@@ -36,18 +35,12 @@ with workflow.unsafe.imports_passed_through():
     from canonical.pickup import Handover, PickLine, PickTask, StoreEvent
     from canonical.returns import ReturnableOrder
     from canonical.sourcing import DemandLine, SourcingRequest
-    from workflows import search_attributes as sa
     from workflows.order_inputs import (
-        CancelRequest,
         ChangeStore,
         ClickAndCollectInput,
         ResumeRequest,
     )
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
-
-
-class PickupExpired(Exception):
-    """Nobody collected the order within the pickup window."""
+    from workflows.saga import OrderSaga, SagaEnded
 
 
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
@@ -99,17 +92,10 @@ class ClickAndCollectWorkflow(OrderSaga):
                     f"{self._order.order_number}"
                 )
 
-    @workflow.update
-    async def cancel(self, request: CancelRequest) -> OrderView:
-        """Cancel and wait until the compensations have run."""
-        await self._cancelled(request)
-        return self.status()
-
-    @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
+    def _cancel_refused(self) -> str | None:
         if self._collected is not None:
-            raise ValueError(f"order {self._order.order_number} was collected")
-        self._refuse_cancel_when_done()
+            return f"order {self._order.order_number} was collected"
+        return None
 
     @workflow.update
     def change_store(self, request: ChangeStore) -> OrderView:
@@ -132,29 +118,11 @@ class ClickAndCollectWorkflow(OrderSaga):
     @workflow.run
     async def run(self, input: ClickAndCollectInput) -> OrderView:
         order = self._order
-        self._upsert(
-            sa.CHANNEL.value_set(order.channel.value),
-            sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
-        )
-        self._set_status(OrderStatus.RECEIVED, f"pickup at {self._store}: {order.order_number}")
         # The last of all compensations: once everything is undone, the customer is told.
         self._push("notify_customer", self._tell_cancelled)
         self._push("cancel_channel_order", self._cancel_on_channel)
-        try:
-            await self._forward(input)
-        except OrderCancelled:
-            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
-        except PickupExpired:
-            self._expired = True
-            self._cancel = CancelRequest(reason=f"not collected within {input.pickup_window}")
-            await self._compensate(OrderStatus.CANCELLED, f"expired: {self._cancel_reason()}")
-        except StepFailed as failure:
-            self._exception = OrderException(
-                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
-            )
-            self._set_search_exception(failure.code)
-            await self._compensate(OrderStatus.FAILED, f"{failure.step.value}: {failure.message}")
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        received = f"pickup at {self._store}: {order.order_number}"
+        await self._run_saga(order.external_id, received, lambda: self._forward(input))
         return self.status()
 
     async def _forward(self, input: ClickAndCollectInput) -> None:
@@ -303,7 +271,11 @@ class ClickAndCollectWorkflow(OrderSaga):
                 lambda: self._collected is not None or self._cancel is not None, timeout=window
             )
         except TimeoutError:
-            raise PickupExpired() from None
+            self._expired = True
+            reason = f"not collected within {window}"
+            raise SagaEnded(
+                OrderStatus.CANCELLED, f"expired: {reason}", cancel_reason=reason
+            ) from None
         self._checkpoint()
 
     async def _tell_cancelled(self) -> None:

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentMethod,
         FulfillmentRequest,
         GroupView,
-        OrderException,
         OrderStatus,
         OrderView,
         Shipment,
@@ -43,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.inventory import NodeKind
     from canonical.returns import ReturnableOrder
     from canonical.sourcing import DemandLine, ShipmentGroup, SourcingPlan, SourcingRequest
-    from workflows import search_attributes as sa
     from workflows.order_inputs import (
         CancelGroup,
         CancelRequest,
@@ -88,22 +86,15 @@ class OrderToCashWorkflow(OrderSaga):
     def returnable(self) -> ReturnableOrder:
         return self._returnable(self._shipped_lines())
 
-    @workflow.update
-    async def cancel(self, request: CancelRequest) -> OrderView:
-        """Cancel and wait until the compensations have run (shipment groups first)."""
-        self._cancel = request
+    def _cancel_refused(self) -> str | None:
+        if self._shipped_lines():
+            return f"order {self._order.order_number} has already shipped; start a return instead"
+        return None
+
+    async def _cancelling(self, request: CancelRequest) -> None:
+        """The shipment groups are cancelled first."""
         for group_id in self._running_groups():
             await self._group_handles[group_id].signal(ShipmentGroupWorkflow.cancel_group, request)
-        await self._cancelled(request)
-        return self.status()
-
-    @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
-        if self._shipped_lines():
-            raise ValueError(
-                f"order {self._order.order_number} has already shipped; start a return instead"
-            )
-        self._refuse_cancel_when_done()
 
     @workflow.update
     async def cancel_group(self, request: CancelGroup) -> OrderView:
@@ -166,31 +157,17 @@ class OrderToCashWorkflow(OrderSaga):
     @workflow.run
     async def run(self, input: OrderToCashInput) -> OrderView:
         order = self._order
-        self._upsert(
-            sa.CHANNEL.value_set(order.channel.value),
-            sa.EXTERNAL_ORDER_ID.value_set(order.external_id),
-        )
-        self._set_status(OrderStatus.RECEIVED, f"{order.channel.value} order {order.order_number}")
         # Undoing the sale itself on the channel is the last compensation of all.
         self._push("cancel_channel_order", self._cancel_on_channel)
-        try:
-            await self._forward(input)
-        except OrderCancelled:
-            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
-        except StepFailed as failure:
-            self._exception = OrderException(
-                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
-            )
-            self._set_search_exception(failure.code)
-            # Nothing to sell is a cancellation the customer is told about, not a breakdown.
-            final = (
-                OrderStatus.CANCELLED
-                if failure.code is ExceptionCode.OUT_OF_STOCK
-                else OrderStatus.FAILED
-            )
-            await self._compensate(final, f"{failure.step.value}: {failure.message}")
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        received = f"{order.channel.value} order {order.order_number}"
+        await self._run_saga(order.external_id, received, lambda: self._forward(input))
         return self.status()
+
+    def _failed(self, failure: StepFailed) -> OrderStatus:
+        """Nothing to sell is a cancellation the customer is told about, not a breakdown."""
+        if failure.code is ExceptionCode.OUT_OF_STOCK:
+            return OrderStatus.CANCELLED
+        return OrderStatus.FAILED
 
     async def _forward(self, input: OrderToCashInput) -> None:
         self._set_status(OrderStatus.IN_PROGRESS)

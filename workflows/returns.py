@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical import (
         CreditLine,
         CreditNoteRequest,
-        OrderException,
         OrderStatus,
         OrderView,
         ReturnDetails,
@@ -43,19 +42,10 @@ with workflow.unsafe.imports_passed_through():
         TaxRefund,
         check_return,
     )
-    from workflows import search_attributes as sa
-    from workflows.order_inputs import CancelRequest, ReturnInput
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
+    from workflows.order_inputs import ReturnInput
+    from workflows.saga import OrderSaga, SagaEnded
 
 REFUNDED = (Condition.RESALABLE, Condition.DAMAGED)
-
-
-class ReturnRefused(Exception):
-    """The policy leaves nothing to take back."""
-
-
-class ReturnExpired(Exception):
-    """The parcel did not arrive within the receipt window."""
 
 
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
@@ -111,48 +101,19 @@ class ReturnWorkflow(OrderSaga):
                 return f"line {line_id}: {units} inspected, not that many returned"
         return None
 
-    @workflow.update
-    async def cancel(self, request: CancelRequest) -> OrderView:
-        await self._cancelled(request)
-        return self.status()
-
-    @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
+    def _cancel_refused(self) -> str | None:
         if self._receipt is not None:
-            raise ValueError(f"return {self._request.return_id} was received already")
-        self._refuse_cancel_when_done()
+            return f"return {self._request.return_id} was received already"
+        return None
 
     # --- the saga ---------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: ReturnInput) -> OrderView:
         request = self._request
-        self._upsert(
-            sa.CHANNEL.value_set(request.channel.value),
-            sa.EXTERNAL_ORDER_ID.value_set(request.external_order_id),
-        )
         lines = ", ".join(f"{line.quantity} x {line.sku}" for line in request.lines)
-        self._set_status(OrderStatus.RECEIVED, f"return {request.return_id}: {lines}")
-        try:
-            await self._forward(input)
-        except ReturnRefused:
-            refused = "; ".join(f"{k}: {v}" for k, v in self._details.refused.items())
-            await self._compensate(OrderStatus.REFUSED, f"refused: {refused}")
-        except OrderCancelled:
-            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
-        except ReturnExpired:
-            self._cancel = CancelRequest(
-                reason=f"not received within {input.policy.receipt_days} days"
-            )
-            await self._compensate(OrderStatus.CANCELLED, f"expired: {self._cancel_reason()}")
-            await self._tell_customer(NotificationTemplate.RETURN_EXPIRED, self._rma)
-        except StepFailed as failure:
-            self._exception = OrderException(
-                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
-            )
-            self._set_search_exception(failure.code)
-            await self._compensate(OrderStatus.FAILED, f"{failure.step.value}: {failure.message}")
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        received = f"return {request.return_id}: {lines}"
+        await self._run_saga(request.external_order_id, received, lambda: self._forward(input))
         return self.status()
 
     async def _forward(self, input: ReturnInput) -> None:
@@ -171,7 +132,7 @@ class ReturnWorkflow(OrderSaga):
                 self._note(f"return label issued by {self._request.channel.value}")
             else:
                 await self._send_label(input)
-            await self._await_parcel(timedelta(days=input.policy.receipt_days))
+            await self._await_parcel(input.policy.receipt_days)
         # The goods are back: nothing is undone any more; failures from here need attention.
         self._compensations.clear()
         assert self._receipt is not None
@@ -189,7 +150,7 @@ class ReturnWorkflow(OrderSaga):
         )
         self._details.refused = refused
         if not accepted:
-            raise ReturnRefused()
+            raise self._refused()
         claim = await self._run_step(
             Step.RETURN_POLICY,
             lambda: self._activity(
@@ -210,7 +171,7 @@ class ReturnWorkflow(OrderSaga):
         self._details.accepted = claim.granted
         self._before = claim.before
         if not claim.granted:
-            raise ReturnRefused()
+            raise self._refused()
         self._note(f"authorised: {self._units(claim.granted)}")
 
     async def _send_label(self, input: ReturnInput) -> None:
@@ -241,7 +202,12 @@ class ReturnWorkflow(OrderSaga):
             tracking_number=label.tracking_number,
         )
 
-    async def _await_parcel(self, window: timedelta) -> None:
+    def _refused(self) -> SagaEnded:
+        """The policy or the ledger leaves nothing to take back."""
+        refused = "; ".join(f"{k}: {v}" for k, v in self._details.refused.items())
+        return SagaEnded(OrderStatus.REFUSED, f"refused: {refused}")
+
+    async def _await_parcel(self, receipt_days: float) -> None:
         self._set_step(Step.AWAIT_RETURN)
         self._set_status(
             OrderStatus.AWAITING_RETURN,
@@ -249,10 +215,17 @@ class ReturnWorkflow(OrderSaga):
         )
         try:
             await workflow.wait_condition(
-                lambda: self._receipt is not None or self._cancel is not None, timeout=window
+                lambda: self._receipt is not None or self._cancel is not None,
+                timeout=timedelta(days=receipt_days),
             )
         except TimeoutError:
-            raise ReturnExpired() from None
+            reason = f"not received within {receipt_days} days"
+            raise SagaEnded(
+                OrderStatus.CANCELLED,
+                f"expired: {reason}",
+                cancel_reason=reason,
+                then=lambda: self._tell_customer(NotificationTemplate.RETURN_EXPIRED, self._rma),
+            ) from None
         if self._receipt is None:
             self._checkpoint()
 

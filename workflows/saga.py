@@ -71,6 +71,23 @@ class OrderCancelled(Exception):
     """Raised inside the saga when support or the channel cancelled the order."""
 
 
+class SagaEnded(Exception):
+    """Ends a saga's forward steps early (a pickup window or a return's receipt window ran
+    out, a return refused): the compensations run, then it closes as `status` with `note`.
+    `cancel_reason` is recorded as the cancellation's reason first; `then` runs last."""
+
+    def __init__(
+        self,
+        status: OrderStatus,
+        note: str,
+        *,
+        cancel_reason: str | None = None,
+        then: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(note)
+        self.status, self.note, self.cancel_reason, self.then = status, note, cancel_reason, then
+
+
 class StepFailed(Exception):
     def __init__(self, step: Step, code: ExceptionCode, message: str) -> None:
         super().__init__(message)
@@ -110,6 +127,42 @@ class OrderSaga:
         self._cancel: CancelRequest | None = None
         self._resume: ResumeRequest | None = None
 
+    # --- the skeleton every saga runs --------------------------------------------------------
+
+    async def _run_saga(
+        self, external_id: str, received: str, forward: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Received → `forward`; a cancel, an early end or a step failing for good unwinds the
+        compensation stack in reverse. Returns once every handler has finished."""
+        self._upsert(
+            sa.CHANNEL.value_set(self._order.channel.value),
+            sa.EXTERNAL_ORDER_ID.value_set(external_id),
+        )
+        self._set_status(OrderStatus.RECEIVED, received)
+        try:
+            await forward()
+        except OrderCancelled:
+            await self._compensate(OrderStatus.CANCELLED, f"cancelled: {self._cancel_reason()}")
+        except SagaEnded as end:
+            if end.cancel_reason is not None:
+                self._cancel = CancelRequest(reason=end.cancel_reason)
+            await self._compensate(end.status, end.note)
+            if end.then is not None:
+                await end.then()
+        except StepFailed as failure:
+            self._exception = OrderException(
+                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
+            )
+            self._set_search_exception(failure.code)
+            await self._compensate(
+                self._failed(failure), f"{failure.step.value}: {failure.message}"
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _failed(self, failure: StepFailed) -> OrderStatus:
+        """How the saga closes when a step failed for good."""
+        return OrderStatus.FAILED
+
     # --- what the support handlers of every saga share ---------------------------------------
 
     def _view(self, **extra: Any) -> OrderView:
@@ -125,12 +178,37 @@ class OrderSaga:
             **extra,
         )
 
-    async def _cancelled(self, request: CancelRequest) -> None:
-        """Ask for the cancel and wait until the compensations have run."""
+    status: Callable[[], OrderView]  # each saga's `status` query, which its updates answer
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> OrderView:
+        """Cancel and wait until the compensations have run."""
         self._cancel = request
+        await self._cancelling(request)
         await workflow.wait_condition(
             lambda: self._status.is_final or self._status is OrderStatus.NEEDS_ATTENTION
         )
+        return self.status()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        refusal = self._cancel_refused()
+        if refusal:
+            raise ValueError(refusal)
+        self._refuse_cancel_when_done()
+
+    def _refuse_cancel_when_done(self) -> None:
+        if self._status.is_final:
+            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
+        if self._cancel is not None:
+            raise ValueError(f"order {self._order.order_number} is already being cancelled")
+
+    def _cancel_refused(self) -> str | None:
+        """Why this saga can no longer be cancelled (goods shipped, collected, received)."""
+        return None
+
+    async def _cancelling(self, request: CancelRequest) -> None:
+        """What a cancel sets off before the compensations run (nothing by default)."""
 
     def _returnable(self, shipped: dict[str, int]) -> ReturnableOrder:
         """The order and what of it left us, for a return (the day it last shipped)."""
@@ -140,14 +218,6 @@ class OrderSaga:
             shipped=shipped,
             shipped_on=left[-1].at.date() if left else None,
         )
-
-    def _refuse_cancel_when_done(self) -> None:
-        if self._status.is_final:
-            raise ValueError(f"order {self._order.order_number} is already {self._status.value}")
-        if self._cancel is not None:
-            raise ValueError(f"order {self._order.order_number} is already being cancelled")
-
-    status: Callable[[], OrderView]  # each saga's `status` query, which `resume` answers
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> OrderView:

@@ -91,6 +91,9 @@ class ShipmentGroupWorkflow(OrderSaga):
         if self._rejection is None and not self._status.is_final:
             self._rejection = rejection
 
+    def _cancel_refused(self) -> str | None:
+        return "a shipment group is cancelled through its order (cancel-group)"
+
     @workflow.signal
     def cancel_group(self, request: CancelRequest) -> None:
         """Sent by the order (whose `cancel_group` update checked that nothing shipped)."""
