@@ -16,8 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from pydantic import Field
 
 from adapters.availability import set_each
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp, error_list
 from adapters.payload import reads_payload
@@ -36,6 +38,20 @@ from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
+
+
+class AmazonSettings(PartnerSettings):
+    """Amazon Selling Partner API: AMAZON_*."""
+
+    sp_api_url: str | None = Field(None, validation_alias="AMAZON_SP_API_URL")
+    access_token: str = Field("Atza|sandbox", validation_alias="AMAZON_ACCESS_TOKEN")
+    marketplace_id: str = Field("ATVPDKIKX0DER", validation_alias="AMAZON_MARKETPLACE_ID")
+    seller_id: str = Field("A1EXAMPLESELLERZ", validation_alias="AMAZON_SELLER_ID")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.sp_api_url, "/amazon")
+
 
 SYSTEM = "amazon"
 # SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).

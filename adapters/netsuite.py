@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import Field
 
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from canonical import (
@@ -23,6 +25,21 @@ from canonical import (
     StockLevel,
 )
 from canonical.pos import ErpSaleRef, PosSale
+
+
+class NetSuiteSettings(PartnerSettings):
+    """NetSuite REST record API: NETSUITE_*."""
+
+    base_url: str | None = Field(None, validation_alias="NETSUITE_BASE_URL")
+    token: str = Field("sandbox-token", validation_alias="NETSUITE_TOKEN")
+    customer_id: str = Field("2231", validation_alias="NETSUITE_CUSTOMER_ID")
+    subsidiary_id: str = Field("1", validation_alias="NETSUITE_SUBSIDIARY_ID")
+    location_id: str = Field("3", validation_alias="NETSUITE_LOCATION_ID")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.base_url, "/netsuite/services/rest")
+
 
 SYSTEM = "netsuite"
 BILLED = "G"

@@ -1,4 +1,5 @@
-"""Builds the adapters for one process from settings: the only place that picks implementations."""
+"""Builds the adapters of one process, each from its own settings: the only place that picks
+implementations."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from adapters.amazon import AmazonMarketplace, SpApiClient
-from adapters.avatax import AvaTax, parse_ship_from
-from adapters.netsuite import NetSuiteErp
+from adapters.amazon import AmazonMarketplace, AmazonSettings, SpApiClient
+from adapters.avatax import AvaTax, AvaTaxSettings, parse_ship_from
+from adapters.netsuite import NetSuiteErp, NetSuiteSettings
 from adapters.ports import (
     DropShipPort,
     ErpPort,
@@ -18,15 +19,15 @@ from adapters.ports import (
     TaxPort,
     WmsPort,
 )
-from adapters.returns_desk import ReturnsDesk
-from adapters.sendgrid import SendGridNotifier, parse_template_ids
-from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip
-from adapters.shipstation import ShipStationWms
-from adapters.shopify import ShopifyMarketplace
-from adapters.store_pos import StorePos
+from adapters.returns_desk import ReturnsDesk, ReturnsDeskSettings
+from adapters.sendgrid import SendGridNotifier, SendGridSettings, parse_template_ids
+from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip, ShipBobSettings
+from adapters.shipstation import ShipStationSettings, ShipStationWms
+from adapters.shopify import ShopifyMarketplace, ShopifySettings
+from adapters.store_pos import StorePos, StorePosSettings
 from adapters.tryton import TrytonErp
 from adapters.tryton_rpc import TrytonRpc
-from adapters.walmart import WalmartClient, WalmartMarketplace
+from adapters.walmart import WalmartClient, WalmartMarketplace, WalmartSettings
 from canonical import Channel
 from infra.settings import Settings
 
@@ -76,54 +77,64 @@ def build_erp(settings: Settings) -> ErpPort:
         return TrytonErp(rpc, web_shop=settings.tryton_web_shop)
     if settings.erp != "netsuite":
         raise ValueError(f"ERP={settings.erp!r}: expected netsuite or tryton")
+    netsuite = NetSuiteSettings.from_env(settings.env)
     return NetSuiteErp(
-        settings.netsuite_base_url,
-        settings.netsuite_token,
-        customer_id=settings.netsuite_customer_id,
-        subsidiary_id=settings.netsuite_subsidiary_id,
-        location_id=settings.netsuite_location_id,
+        netsuite.url,
+        netsuite.token,
+        customer_id=netsuite.customer_id,
+        subsidiary_id=netsuite.subsidiary_id,
+        location_id=netsuite.location_id,
         calls_per_second=settings.erp_calls_per_second,
     )
 
 
 def build_adapters(settings: Settings) -> Adapters:
+    """Every adapter of a process, each from its own settings (read from `settings.env`)."""
+    env = settings.env
     erp = build_erp(settings)
+    avatax = AvaTaxSettings.from_env(env)
     tax = AvaTax(
-        settings.avatax_base_url,
-        settings.avatax_account_id,
-        settings.avatax_license_key,
-        company_code=settings.avatax_company_code,
-        ship_from=parse_ship_from(settings.avatax_ship_from),
+        avatax.url,
+        avatax.account_id,
+        avatax.license_key,
+        company_code=avatax.company_code,
+        ship_from=parse_ship_from(avatax.ship_from),
     )
+    shipstation = ShipStationSettings.from_env(env)
     wms = ShipStationWms(
-        settings.shipstation_base_url,
-        settings.shipstation_api_key,
-        settings.shipstation_api_secret,
-        store_id=settings.shipstation_store_id,
-        v2_base_url=settings.shipstation_v2_url,
-        v2_api_key=settings.shipstation_v2_api_key,
+        shipstation.url,
+        shipstation.api_key,
+        shipstation.api_secret,
+        store_id=shipstation.store_id,
+        v2_base_url=shipstation.v2_url,
+        v2_api_key=shipstation.v2_api_key,
     )
+    sendgrid = SendGridSettings.from_env(env)
     notifier = SendGridNotifier(
-        settings.sendgrid_api_url,
-        settings.sendgrid_api_key,
-        from_email=settings.notify_from_email,
-        from_name=settings.notify_from_name,
-        template_ids=parse_template_ids(settings.sendgrid_template_ids),
+        sendgrid.url,
+        sendgrid.api_key,
+        from_email=sendgrid.from_email,
+        from_name=sendgrid.from_name,
+        template_ids=parse_template_ids(sendgrid.template_ids),
     )
-    stores = StorePos(settings.pos_api_url, settings.pos_client_key)
-    supplier = ShipBobDropShip(
-        settings.dropship_api_url, settings.dropship_api_token, settings.dropship_channel_id
-    )
+    pos = StorePosSettings.from_env(env)
+    stores = StorePos(pos.url, pos.client_key)
+    shipbob = ShipBobSettings.from_env(env)
+    supplier = ShipBobDropShip(shipbob.url, shipbob.api_token, shipbob.channel_id)
+    shopify_settings = ShopifySettings.from_env(env)
     shopify = ShopifyMarketplace(
-        settings.shopify_admin_url, settings.shopify_access_token, settings.shopify_api_version
+        shopify_settings.url, shopify_settings.access_token, shopify_settings.api_version
     )
+    amazon_settings = AmazonSettings.from_env(env)
     amazon = SpApiClient(
-        settings.amazon_sp_api_url, settings.amazon_access_token, settings.amazon_marketplace_id
+        amazon_settings.url, amazon_settings.access_token, amazon_settings.marketplace_id
     )
+    walmart_settings = WalmartSettings.from_env(env)
     walmart = WalmartClient(
-        settings.walmart_api_url, settings.walmart_client_id, settings.walmart_client_secret
+        walmart_settings.url, walmart_settings.client_id, walmart_settings.client_secret
     )
-    desk = ReturnsDesk(settings.returns_desk_url, settings.returns_desk_key)
+    desk_settings = ReturnsDeskSettings.from_env(env)
+    desk = ReturnsDesk(desk_settings.url, desk_settings.key)
     public = settings.webhooks_public_url
     return Adapters(
         erp=erp,
@@ -136,8 +147,8 @@ def build_adapters(settings: Settings) -> Adapters:
         walmart=walmart,
         marketplaces={
             Channel.SHOPIFY: shopify,
-            Channel.AMAZON: AmazonMarketplace(amazon, settings.amazon_seller_id),
-            Channel.WALMART: WalmartMarketplace(walmart, settings.walmart_ship_node),
+            Channel.AMAZON: AmazonMarketplace(amazon, amazon_settings.seller_id),
+            Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
         subscriptions=[
             Subscription(

@@ -4,9 +4,24 @@ sandbox/returns_desk.py)."""
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError
 from adapters.http import PartnerHttp
 from canonical import ExceptionCode
+
+
+class ReturnsDeskSettings(PartnerSettings):
+    """The returns desks: RETURNS_DESK_URL, RETURNS_DESK_KEY."""
+
+    desk_url: str | None = Field(None, validation_alias="RETURNS_DESK_URL")
+    key: str = Field("sandbox-returns-desk-key", validation_alias="RETURNS_DESK_KEY")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.desk_url, "/returns/v1")
+
 
 SYSTEM = "returns"
 

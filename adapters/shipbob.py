@@ -12,10 +12,25 @@ import hmac
 from typing import Any
 
 import httpx
+from pydantic import Field
 
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from canonical import ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
+
+
+class ShipBobSettings(PartnerSettings):
+    """The drop-ship supplier's ShipBob-shaped API: DROPSHIP_*."""
+
+    api_url: str | None = Field(None, validation_alias="DROPSHIP_API_URL")
+    api_token: str = Field("sandbox-shipbob-token", validation_alias="DROPSHIP_API_TOKEN")
+    channel_id: str = Field("184402", validation_alias="DROPSHIP_CHANNEL_ID")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.api_url, "/shipbob/2026-07")
+
 
 SYSTEM = "shipbob"
 SUPPLIER_TOPICS = ("order.shipped", "order.shipment.cancelled")  # what our webhook handles

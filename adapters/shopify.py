@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field
+
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, RateLimitedError
 from adapters.http import PartnerHttp
 from adapters.payload import reads_payload
@@ -29,6 +32,19 @@ from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
+
+
+class ShopifySettings(PartnerSettings):
+    """Shopify Admin GraphQL: SHOPIFY_ADMIN_URL, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION."""
+
+    admin_url: str | None = Field(None, validation_alias="SHOPIFY_ADMIN_URL")
+    access_token: str = Field("shpat_sandbox", validation_alias="SHOPIFY_ACCESS_TOKEN")
+    api_version: str = Field("2026-01", validation_alias="SHOPIFY_API_VERSION")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.admin_url, "/shopify/northwick-candle-co.myshopify.com")
+
 
 SYSTEM = "shopify"
 

@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from pydantic import Field
 
 from adapters.availability import set_each
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp, error_list
 from adapters.payload import reads_payload
@@ -32,6 +34,20 @@ from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
+
+
+class WalmartSettings(PartnerSettings):
+    """Walmart Marketplace API: WALMART_*."""
+
+    api_url: str | None = Field(None, validation_alias="WALMART_API_URL")
+    client_id: str = Field("sandbox-client", validation_alias="WALMART_CLIENT_ID")
+    client_secret: str = Field("sandbox-secret", validation_alias="WALMART_CLIENT_SECRET")
+    ship_node: str = Field("721407", validation_alias="WALMART_SHIP_NODE")
+
+    @property
+    def url(self) -> str:
+        return self.on_sandbox(self.api_url, "/walmart")
+
 
 SYSTEM = "walmart"
 COUNTRIES = {"USA": "US", "US": "US"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -31,25 +31,6 @@ class Settings:
     sandbox_url: str
     webhooks_port: int
     webhooks_public_url: str
-    # ERP: NetSuite REST record API
-    netsuite_base_url: str
-    netsuite_token: str
-    netsuite_customer_id: str
-    netsuite_subsidiary_id: str
-    netsuite_location_id: str
-    # Tax: AvaTax REST v2
-    avatax_base_url: str
-    avatax_account_id: str
-    avatax_license_key: str
-    avatax_company_code: str
-    avatax_ship_from: str
-    # WMS: ShipStation V1
-    shipstation_base_url: str
-    shipstation_api_key: str
-    shipstation_api_secret: str
-    shipstation_store_id: str
-    shipstation_v2_url: str
-    shipstation_v2_api_key: str
     wms_webhook_token: str
     # Inbound webhooks
     shopify_webhook_secrets: list[str]
@@ -57,28 +38,14 @@ class Settings:
     pos_api_key: str
     inventory_api_key: str
     inbox_redrive_seconds: float
-    # Stores: the POS pickup API (click-and-collect)
-    pos_api_url: str
-    pos_client_key: str
-    # Drop-ship suppliers: a ShipBob-shaped fulfilment API, Standard Webhooks back
-    dropship_api_url: str
-    dropship_api_token: str
-    dropship_channel_id: str
+    # Drop-ship suppliers: the Standard Webhooks secret they sign with
     dropship_webhook_secret: str
-    # Returns: the policy, where parcels go, the returns desks (warehouse and stores)
+    # Returns: the policy, where parcels go, the returns desks' key to our webhook
     return_window_days: int
     return_receipt_days: int
     return_non_returnable_skus: list[str]
     returns_node: str
-    returns_desk_url: str
-    returns_desk_key: str
     returns_api_key: str
-    # Customer notifications: Twilio SendGrid v3 mail send with dynamic templates
-    sendgrid_api_url: str
-    sendgrid_api_key: str
-    sendgrid_template_ids: str
-    notify_from_email: str
-    notify_from_name: str
     # Inventory service
     inventory_database_url: str
     inventory_network: Path | None  # None: the bundled demo network for the ERP
@@ -87,24 +54,12 @@ class Settings:
     inventory_reconcile_minutes: float
     inventory_reconcile_settle_minutes: float
     backorder_retry_minutes: float
-    # Marketplace: Shopify Admin GraphQL
-    shopify_admin_url: str
-    shopify_access_token: str
-    shopify_api_version: str
-    # Marketplace: Amazon Selling Partner API
-    amazon_sp_api_url: str
-    amazon_access_token: str
-    amazon_marketplace_id: str
+    # Amazon: the SQS bridge's token, the returns poll
     amazon_webhook_token: str
-    amazon_seller_id: str
     amazon_returns_poll_minutes: float
     amazon_returns_lookback_days: float
-    # Marketplace: Walmart Marketplace API
-    walmart_api_url: str
-    walmart_client_id: str
-    walmart_client_secret: str
+    # Walmart: the polls
     walmart_poll_seconds: float
-    walmart_ship_node: str
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
     # ERP: which one (netsuite = the sandbox's NetSuite, tryton = a real Tryton), and its quota
@@ -121,6 +76,8 @@ class Settings:
     # Click-and-collect: the store's time to pick, the customer's to collect
     pick_sla_hours: float
     pickup_window_days: float
+    # Every variable as read, for the adapters' own settings (adapters/config.py).
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def temporal_target(self) -> str:
@@ -150,22 +107,6 @@ class Settings:
             sandbox_url=sandbox,
             webhooks_port=webhooks_port,
             webhooks_public_url=get("WEBHOOKS_PUBLIC_URL", f"http://127.0.0.1:{webhooks_port}"),
-            netsuite_base_url=get("NETSUITE_BASE_URL", f"{sandbox}/netsuite/services/rest"),
-            netsuite_token=get("NETSUITE_TOKEN", "sandbox-token"),
-            netsuite_customer_id=get("NETSUITE_CUSTOMER_ID", "2231"),
-            netsuite_subsidiary_id=get("NETSUITE_SUBSIDIARY_ID", "1"),
-            netsuite_location_id=get("NETSUITE_LOCATION_ID", "3"),
-            avatax_base_url=get("AVATAX_BASE_URL", f"{sandbox}/avatax"),
-            avatax_account_id=get("AVATAX_ACCOUNT_ID", "1100000000"),
-            avatax_license_key=get("AVATAX_LICENSE_KEY", "sandbox-license"),
-            avatax_company_code=get("AVATAX_COMPANY_CODE", "NORTHWICK"),
-            avatax_ship_from=get("AVATAX_SHIP_FROM", "75 Grove St|Worcester|MA|01605|US"),
-            shipstation_base_url=get("SHIPSTATION_BASE_URL", f"{sandbox}/shipstation"),
-            shipstation_api_key=get("SHIPSTATION_API_KEY", "sandbox-key"),
-            shipstation_api_secret=get("SHIPSTATION_API_SECRET", "sandbox-secret"),
-            shipstation_store_id=get("SHIPSTATION_STORE_ID", "402211"),
-            shipstation_v2_url=get("SHIPSTATION_V2_URL", f"{sandbox}/shipstation"),
-            shipstation_v2_api_key=get("SHIPSTATION_V2_API_KEY", "sandbox-v2-key"),
             wms_webhook_token=get("WMS_WEBHOOK_TOKEN", "change-me-wms-token"),
             shopify_webhook_secrets=[
                 secret
@@ -186,11 +127,6 @@ class Settings:
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
             pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
             inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
-            pos_api_url=get("POS_API_URL", f"{sandbox}/pos/v1"),
-            pos_client_key=get("POS_CLIENT_KEY", "sandbox-pos-client-key"),
-            dropship_api_url=get("DROPSHIP_API_URL", f"{sandbox}/shipbob/2026-07"),
-            dropship_api_token=get("DROPSHIP_API_TOKEN", "sandbox-shipbob-token"),
-            dropship_channel_id=get("DROPSHIP_CHANNEL_ID", "184402"),
             dropship_webhook_secret=get("DROPSHIP_WEBHOOK_SECRET", SANDBOX_DROPSHIP_SECRET),
             return_window_days=int(get("RETURN_WINDOW_DAYS", "30")),
             return_receipt_days=int(get("RETURN_RECEIPT_DAYS", "14")),
@@ -200,14 +136,7 @@ class Settings:
                 if sku.strip()
             ],
             returns_node=get("RETURNS_NODE", "WH-EAST"),
-            returns_desk_url=get("RETURNS_DESK_URL", f"{sandbox}/returns/v1"),
-            returns_desk_key=get("RETURNS_DESK_KEY", "sandbox-returns-desk-key"),
             returns_api_key=get("RETURNS_API_KEY", "change-me-returns-key"),
-            sendgrid_api_url=get("SENDGRID_API_URL", f"{sandbox}/sendgrid"),
-            sendgrid_api_key=get("SENDGRID_API_KEY", "SG.sandbox"),
-            sendgrid_template_ids=env.get("SENDGRID_TEMPLATE_IDS", ""),
-            notify_from_email=get("NOTIFY_FROM_EMAIL", "orders@northwick-candle.example"),
-            notify_from_name=get("NOTIFY_FROM_NAME", "Northwick Candle Co."),
             inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
             inventory_network=Path(env["INVENTORY_NETWORK"])
             if env.get("INVENTORY_NETWORK")
@@ -226,23 +155,10 @@ class Settings:
                 get("INVENTORY_RECONCILE_SETTLE_MINUTES", "10")
             ),
             backorder_retry_minutes=float(get("BACKORDER_RETRY_MINUTES", "60")),
-            shopify_admin_url=get(
-                "SHOPIFY_ADMIN_URL", f"{sandbox}/shopify/northwick-candle-co.myshopify.com"
-            ),
-            shopify_access_token=get("SHOPIFY_ACCESS_TOKEN", "shpat_sandbox"),
-            shopify_api_version=get("SHOPIFY_API_VERSION", "2026-01"),
-            amazon_sp_api_url=get("AMAZON_SP_API_URL", f"{sandbox}/amazon"),
-            amazon_access_token=get("AMAZON_ACCESS_TOKEN", "Atza|sandbox"),
-            amazon_marketplace_id=get("AMAZON_MARKETPLACE_ID", "ATVPDKIKX0DER"),
             amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
-            amazon_seller_id=get("AMAZON_SELLER_ID", "A1EXAMPLESELLERZ"),
             amazon_returns_poll_minutes=float(get("AMAZON_RETURNS_POLL_MINUTES", "30")),
             amazon_returns_lookback_days=float(get("AMAZON_RETURNS_LOOKBACK_DAYS", "3")),
-            walmart_api_url=get("WALMART_API_URL", f"{sandbox}/walmart"),
-            walmart_client_id=get("WALMART_CLIENT_ID", "sandbox-client"),
-            walmart_client_secret=get("WALMART_CLIENT_SECRET", "sandbox-secret"),
             walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
-            walmart_ship_node=get("WALMART_SHIP_NODE", "721407"),
             channel_calls_per_second={
                 # Shopify: 100 points/s (standard plan), about 20 points per call.
                 "shopify": float(get("SHOPIFY_CALLS_PER_SECOND", "5")),
@@ -262,4 +178,5 @@ class Settings:
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
             pick_sla_hours=float(get("PICK_SLA_HOURS", "2")),
             pickup_window_days=float(get("PICKUP_WINDOW_DAYS", "5")),
+            env=dict(env),
         )

@@ -290,7 +290,11 @@ async def publisher(h: Harness) -> Any:
     handle = h.client.get_workflow_handle(publisher_workflow_id(h.settings.task_queue, "amazon"))
     await eventually(
         lambda: handle.query(InventoryPublisherWorkflow.state),
-        lambda state: len(state.pushes) == 2 and not state.in_flight and not state.pending,
+        lambda state: (
+            {"MUG-STONE-350", "CANDLE-CEDAR-8OZ"} <= set(state.pushes)
+            and not state.in_flight
+            and not state.pending
+        ),
         what="both SKUs pushed",
     )
     await handle.terminate(reason="history recorded")

@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.notification import NotificationActivities
 from adapters.errors import TransientError
 from adapters.registry import build_adapters
-from adapters.sendgrid import SendGridNotifier, parse_template_ids
+from adapters.sendgrid import SendGridNotifier, SendGridSettings, parse_template_ids
 from canonical import ExceptionCode
 from canonical.notification import Notification, NotificationTemplate
 from tests.conftest import SandboxHandle
@@ -34,7 +34,8 @@ async def test_a_message_reaches_the_inbox_with_its_template_and_data(
     (sent,) = httpx.get(f"{sandbox.url}/_sandbox/sendgrid/messages").json()
     assert sent["message_id"] == message_id and message_id
     assert sent["to"] == [{"email": "ana.souza@example.com", "name": "Ana Souza"}]
-    assert sent["from"] == {"email": settings.notify_from_email, "name": settings.notify_from_name}
+    sender = SendGridSettings.from_env(settings.env)
+    assert sent["from"] == {"email": sender.from_email, "name": sender.from_name}
     assert sent["template_id"] == "d-readyforpickup"
     assert sent["dynamic_template_data"] == {"order_number": "#1042", "store": "Boston Newbury St"}
     assert sent["custom_args"] == {"notification_id": "shopify-1042:ready_for_pickup"}
@@ -64,7 +65,7 @@ async def test_errors_are_classified(sandbox: SandboxHandle) -> None:
     assert throttled.value.type == "RateLimited" and not throttled.value.non_retryable
     await ActivityEnvironment().run(activities.notify_customer, READY)
     wrong_key = SendGridNotifier(
-        sandbox.settings().sendgrid_api_url,
+        SendGridSettings.from_env(sandbox.settings().env).url,
         "revoked-key",
         from_email="a@b.example",
         from_name="",

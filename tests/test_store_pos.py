@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 
 from adapters.errors import BusinessError
 from adapters.registry import build_adapters
-from adapters.store_pos import StorePos
+from adapters.store_pos import StorePos, StorePosSettings
 from canonical import Customer, ExceptionCode
 from canonical.pickup import Handover, PickLine, PickTask, StoreEvent, StoreEventKind
 from infra.processes import bound_socket
@@ -65,7 +65,8 @@ async def test_store_staff_and_customer_events_reach_the_subscriber(
         return {"status": "ok"}
 
     settings = sandbox.settings()
-    pos = StorePos(settings.pos_api_url, settings.pos_client_key)
+    config = StorePosSettings.from_env(settings.env)
+    pos = StorePos(config.url, config.client_key)
     with UvicornThread(receiver, bound_socket()) as server:
         await pos.subscribe(f"http://127.0.0.1:{server.port}/events", "our-token")
         await pos.create_pick_task(TASK)

@@ -1,0 +1,27 @@
+"""What every partner adapter's settings share: variables named as in `.env.example`, read by
+pydantic-settings from the environment, or (as the registry does) from the variables the
+process read, `.env` included (`Settings.env`); a partner URL left unset points at the
+partner's path on the sandbox (`SANDBOX_URL`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PartnerSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    sandbox_url: str = Field("http://127.0.0.1:8100", validation_alias="SANDBOX_URL")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        """From the process's variables (`Settings.env`) or a test's; empty counts as unset."""
+        return cls.model_validate({name: value for name, value in env.items() if value})
+
+    def on_sandbox(self, configured: str | None, path: str) -> str:
+        """`configured`, or the partner's path on the sandbox."""
+        return (configured or f"{self.sandbox_url.rstrip('/')}{path}").rstrip("/")
