@@ -1,5 +1,7 @@
-"""Acts on inbox entries: the same path for a live delivery, the background re-drive and
-`starter.py inbox replay`. Every outcome is written back to the entry."""
+"""The ingest service: every delivery, pushed (webhooks) or polled (Walmart, Amazon reports),
+is stored raw, parsed once, acted on by its (source, topic) handler, and what came of it is
+written back to the entry. The background re-drive and `starter.py inbox replay` take the same
+path."""
 
 from __future__ import annotations
 
