@@ -20,12 +20,17 @@ from canonical.fulfillment import (
 from canonical.money import Money
 from canonical.order import Channel, FulfillmentMethod, Order, OrderLine
 from canonical.status import (
+    AnyView,
     ExceptionCode,
     GroupView,
     OrderException,
     OrderStatus,
     OrderView,
+    PickupView,
     ReturnDetails,
+    ReturnView,
+    SagaView,
+    ShipmentGroupView,
     StatusChange,
     Step,
 )
@@ -33,6 +38,7 @@ from canonical.tax import TaxLine, TaxQuote
 
 __all__ = [
     "Address",
+    "AnyView",
     "Channel",
     "ChannelEvent",
     "ChannelEventKind",
@@ -54,8 +60,12 @@ __all__ = [
     "OrderReduction",
     "OrderStatus",
     "OrderView",
+    "PickupView",
     "ReturnDetails",
+    "ReturnView",
+    "SagaView",
     "Shipment",
+    "ShipmentGroupView",
     "ShipmentLine",
     "StatusChange",
     "Step",

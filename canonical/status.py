@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -147,8 +148,9 @@ class ReturnDetails(BaseModel):
     credit_note: str | None = None
 
 
-class OrderView(BaseModel):
-    """What the `status` query returns."""
+class SagaView(BaseModel):
+    """What every saga's `status` query shares; each workflow type answers with its own view
+    (`kind` tells them apart)."""
 
     workflow_id: str
     order_number: str
@@ -156,13 +158,45 @@ class OrderView(BaseModel):
     step: Step
     timeline: list[StatusChange]
     exception: OrderException | None = None
-    erp_order: ErpOrderRef | None = None
-    shipments: list[Shipment] = []
     compensations_done: list[str] = []
     cancel_reason: str | None = None
-    pickup_store: str | None = Field(default=None, description="Click-and-collect: the store")
+
+
+class OrderView(SagaView):
+    """An order shipped to the customer (order-to-cash)."""
+
+    kind: Literal["order"] = "order"
+    erp_order: ErpOrderRef | None = None
+    shipments: list[Shipment] = []
     groups: list[GroupView] = Field(default_factory=list, description="Split: shipment groups")
     cancelled_lines: dict[str, int] = Field(
         default_factory=dict, description="line id -> units cancelled (and refunded)"
     )
-    return_details: ReturnDetails | None = Field(default=None, description="Returns only")
+
+
+class PickupView(SagaView):
+    """An order collected in store (click-and-collect)."""
+
+    kind: Literal["pickup"] = "pickup"
+    erp_order: ErpOrderRef | None = None
+    pickup_store: str
+
+
+class ReturnView(SagaView):
+    """A return."""
+
+    kind: Literal["return"] = "return"
+    return_details: ReturnDetails
+
+
+class ShipmentGroupView(SagaView):
+    """One node's part of a split order (a child of its order)."""
+
+    kind: Literal["group"] = "group"
+    shipments: list[Shipment] = []
+
+
+# Any saga's status, as a client reads it without knowing the workflow type.
+AnyView = Annotated[
+    OrderView | PickupView | ReturnView | ShipmentGroupView, Field(discriminator="kind")
+]

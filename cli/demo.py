@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -13,25 +14,26 @@ from rich.live import Live
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from canonical import OrderView
+from canonical import SagaView
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
 from cli.stack import LocalStack
 from infra.settings import Settings
 from infra.temporal import connect, ensure_search_attributes, ui_url
 from services.deployment import make_current
+from services.orders import ANY_VIEW
 from services.schedules import ensure_schedules, reconcile_now
-from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 console = Console()
 
 
-async def _view(handle: WorkflowHandle[OrderToCashWorkflow, object]) -> OrderView | None:
+async def _view(handle: WorkflowHandle[Any, object]) -> SagaView | None:
     try:
-        return await handle.query(OrderToCashWorkflow.status)
+        view: SagaView = await handle.query("status", result_type=ANY_VIEW)
     except RPCError:
         return None
+    return view
 
 
 async def watch(
@@ -40,7 +42,7 @@ async def watch(
     ids: list[str],
     sending: asyncio.Task[None] | None,
     timeout: float | None,
-) -> list[tuple[str, OrderView | None]]:
+) -> list[tuple[str, SagaView | None]]:
     """Live table of `ids` (which grows while `sending` runs) until all are final, or
     forever when timeout is None."""
     ui = ui_url(settings)

@@ -6,7 +6,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from canonical import OrderStatus, OrderView, ReturnDetails
+from canonical import (
+    OrderStatus,
+    OrderView,
+    PickupView,
+    ReturnDetails,
+    ReturnView,
+    SagaView,
+    ShipmentGroupView,
+)
 
 STYLES = {
     OrderStatus.COMPLETED: "green",
@@ -23,7 +31,7 @@ def status_text(status: OrderStatus | str) -> Text:
     return Text(status.value, style=STYLES.get(status, "cyan"))
 
 
-def orders_table(views: list[tuple[str, OrderView | None]], ui_base: str, title: str) -> Table:
+def orders_table(views: list[tuple[str, SagaView | None]], ui_base: str, title: str) -> Table:
     table = Table(title=title, expand=True)
     for column in ("Order", "Workflow", "Status", "Step", "Latest", "Exception"):
         table.add_column(column, overflow="fold")
@@ -64,34 +72,39 @@ def _return_rows(head: Table, details: ReturnDetails) -> None:
             head.add_row(label, value)
 
 
-def order_detail(view: OrderView, ui_link: str) -> Group:
+def order_detail(view: SagaView, ui_link: str) -> Group:
     head = Table.grid(padding=(0, 2))
     head.add_row("Order", view.order_number)
     head.add_row("Workflow", f"[link={ui_link}]{view.workflow_id}[/link]")
     head.add_row("Status", status_text(view.status))
     head.add_row("Step", view.step.value)
-    if view.erp_order:
-        head.add_row("ERP order", f"{view.erp_order.number or ''} (id {view.erp_order.erp_id})")
+    erp_order = view.erp_order if isinstance(view, OrderView | PickupView) else None
+    if erp_order:
+        head.add_row("ERP order", f"{erp_order.number or ''} (id {erp_order.erp_id})")
     if view.exception:
         head.add_row(
             "Exception", Text(f"{view.exception.code.value}: {view.exception.message}", style="red")
         )
     if view.cancel_reason:
         head.add_row("Cancel reason", view.cancel_reason)
-    for shipment in view.shipments:
-        head.add_row(
-            "Shipment",
-            f"{shipment.carrier} {shipment.tracking_number} ({len(shipment.lines)} line(s))",
-        )
-    if view.pickup_store:
+    if isinstance(view, OrderView | ShipmentGroupView):
+        for shipment in view.shipments:
+            head.add_row(
+                "Shipment",
+                f"{shipment.carrier} {shipment.tracking_number} ({len(shipment.lines)} line(s))",
+            )
+    if isinstance(view, PickupView):
         head.add_row("Pickup store", view.pickup_store)
-    for group in view.groups:
-        lines = _units(group.lines)
-        reason = f" - {group.reason}" if group.reason else ""
-        head.add_row(f"Group {group.group_id}", f"{group.node}: {group.status} ({lines}){reason}")
-    if view.cancelled_lines:
-        head.add_row("Cancelled units", _units(view.cancelled_lines))
-    if view.return_details:
+    if isinstance(view, OrderView):
+        for group in view.groups:
+            lines = _units(group.lines)
+            reason = f" - {group.reason}" if group.reason else ""
+            head.add_row(
+                f"Group {group.group_id}", f"{group.node}: {group.status} ({lines}){reason}"
+            )
+        if view.cancelled_lines:
+            head.add_row("Cancelled units", _units(view.cancelled_lines))
+    if isinstance(view, ReturnView):
         _return_rows(head, view.return_details)
     if view.compensations_done:
         head.add_row("Compensated", ", ".join(view.compensations_done))

@@ -11,7 +11,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from canonical import OrderView
+from canonical import PickupView, ReturnView, SagaView
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.returns import (
     Condition,
@@ -22,7 +22,7 @@ from canonical.returns import (
 from cli.render import order_detail, status_text
 from infra.settings import Settings
 from infra.temporal import connect, ui_url
-from services.orders import order_key_of, workflow_id_from
+from services.orders import ANY_VIEW, order_key_of, workflow_id_from
 from services.returns import UnknownOrder, book_support_return
 from workflows import search_attributes as sa
 from workflows.click_and_collect import ClickAndCollectWorkflow
@@ -69,18 +69,22 @@ async def status(settings: Settings, order_id: str) -> None:
     workflow_id = workflow_id_from(order_id)
     client = await _client(settings)
     try:
-        view = await client.get_workflow_handle(workflow_id).query(OrderToCashWorkflow.status)
+        view: SagaView = await client.get_workflow_handle(workflow_id).query(
+            "status", result_type=ANY_VIEW
+        )
     except (RPCError, WorkflowUpdateFailedError) as exc:
         raise _explain(exc, workflow_id) from exc
     console.print(order_detail(view, ui_url(settings, workflow_id)))
 
 
-async def _update(settings: Settings, order_id: str, update: object, request: object) -> OrderView:
+async def _update(settings: Settings, order_id: str, update: object, request: object) -> SagaView:
     workflow_id = workflow_id_from(order_id)
     client = await _client(settings)
     handle = client.get_workflow_handle(workflow_id)
     try:
-        result: OrderView = await handle.execute_update(update, request)  # type: ignore[call-overload]
+        result: SagaView = await handle.execute_update(  # type: ignore[call-overload]
+            update, request, result_type=ANY_VIEW
+        )
     except (RPCError, WorkflowUpdateFailedError) as exc:
         if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
             await _explain_closed(handle, workflow_id)
@@ -140,10 +144,8 @@ async def change_store(settings: Settings, order_id: str, store: str, note: str)
     console.print(f"{view.order_number}: moved to {store}")
 
 
-def _store_event(view: OrderView, kind: StoreEventKind, lines: dict[str, int]) -> StoreEvent:
+def _store_event(view: PickupView, kind: StoreEventKind, lines: dict[str, int]) -> StoreEvent:
     """An event as the store's POS would send it, entered by support on the store's behalf."""
-    if view.pickup_store is None:
-        raise SupportError(f"{view.order_number} is not collected in a store.")
     return StoreEvent(
         event_id=f"support-{uuid.uuid4().hex}",
         store=view.pickup_store,
@@ -154,15 +156,17 @@ def _store_event(view: OrderView, kind: StoreEventKind, lines: dict[str, int]) -
     )
 
 
-async def _pickup_view(settings: Settings, order_id: str) -> OrderView:
+async def _pickup_view(settings: Settings, order_id: str) -> PickupView:
     workflow_id = workflow_id_from(order_id)
     client = await _client(settings)
     try:
-        view: OrderView = await client.get_workflow_handle(workflow_id).query(
-            ClickAndCollectWorkflow.status
+        view: SagaView = await client.get_workflow_handle(workflow_id).query(
+            "status", result_type=ANY_VIEW
         )
     except RPCError as exc:
         raise _explain(exc, workflow_id) from exc
+    if not isinstance(view, PickupView):
+        raise SupportError(f"{view.order_number} is not collected in a store.")
     return view
 
 
@@ -181,7 +185,7 @@ async def picked_up(settings: Settings, order_id: str, lines: dict[str, int]) ->
     """The customer collected the order (`lines`: only these units; all when empty)."""
     view = await _pickup_view(settings, order_id)
     event = _store_event(view, StoreEventKind.PICKED_UP, lines)
-    view = await _update(settings, order_id, ClickAndCollectWorkflow.picked_up, event)
+    await _update(settings, order_id, ClickAndCollectWorkflow.picked_up, event)
     console.print(f"{view.order_number}: collected ({'partly' if lines else 'all lines'})")
 
 
@@ -250,7 +254,7 @@ async def inspect_return(settings: Settings, return_id: str, lines: list[str]) -
     inspection = Inspection(event_id=f"support-{uuid.uuid4().hex}", lines=inspected)
     client = await _client(settings)
     try:
-        view: OrderView = await client.get_workflow_handle(return_id).execute_update(
+        view: ReturnView = await client.get_workflow_handle(return_id).execute_update(
             ReturnWorkflow.inspection_result, inspection
         )
     except (RPCError, WorkflowUpdateFailedError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from temporalio.client import (
     Client,
@@ -23,7 +23,15 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
-from canonical import ChannelEvent, FulfillmentMethod, Order, OrderView
+from canonical import (
+    AnyView,
+    ChannelEvent,
+    FulfillmentMethod,
+    Order,
+    OrderView,
+    PickupView,
+    SagaView,
+)
 from canonical.order import order_workflow_id
 from infra.settings import Settings
 from workflows import search_attributes as sa
@@ -84,19 +92,42 @@ def _start_options(
     )
 
 
+V = TypeVar("V", bound=SagaView)
+# Results and update answers arrive as whichever view the saga answers with (its `kind`).
+ANY_VIEW = cast(type, AnyView)
+
+
+@overload
+async def start_order(
+    client: Client, settings: Settings, order: Order, input: OrderToCashInput
+) -> WorkflowHandle[Any, OrderView]: ...
+
+
+@overload
+async def start_order(
+    client: Client, settings: Settings, order: Order, input: ClickAndCollectInput
+) -> WorkflowHandle[Any, PickupView]: ...
+
+
+@overload
+async def start_order(
+    client: Client, settings: Settings, order: Order, input: None = None
+) -> WorkflowHandle[Any, OrderView | PickupView]: ...
+
+
 async def start_order(
     client: Client,
     settings: Settings,
     order: Order,
     input: OrderToCashInput | ClickAndCollectInput | None = None,
-) -> WorkflowHandle[Any, OrderView]:
+) -> WorkflowHandle[Any, Any]:
     run, input, options = _start_options(settings, order, input)
-    return await client.start_workflow(run, input, result_type=OrderView, **options)
+    return await client.start_workflow(run, input, result_type=ANY_VIEW, **options)
 
 
 async def cancel_from_channel(
     client: Client, settings: Settings, order: Order, reason: str
-) -> WorkflowUpdateHandle[OrderView]:
+) -> WorkflowUpdateHandle[OrderView | PickupView]:
     """Cancel the order's saga, starting it first when the cancellation arrived before the
     order itself: either way the order ends cancelled. Returns once the cancel is accepted."""
     run, input, options = _start_options(settings, order, None)
@@ -107,7 +138,7 @@ async def cancel_from_channel(
             CancelRequest(reason=reason, source=CancelSource.CHANNEL),
             start_workflow_operation=start,
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-            result_type=OrderView,
+            result_type=ANY_VIEW,
         )
     except Exception:
         # The start half failed too (e.g. the order is closed): read its outcome so it is not
@@ -124,18 +155,35 @@ def order_handle(
     return client.get_workflow_handle(workflow_id, result_type=OrderView)
 
 
+@overload
 async def result_once_started(
-    client: Client, workflow_id: str, timeout: float | None = 60
-) -> OrderView:
+    client: Client, workflow_id: str, view: None = None, timeout: float | None = 60
+) -> SagaView: ...
+
+
+@overload
+async def result_once_started(
+    client: Client, workflow_id: str, view: type[V], timeout: float | None = 60
+) -> V: ...
+
+
+async def result_once_started(
+    client: Client, workflow_id: str, view: type[SagaView] | None = None, timeout: float | None = 60
+) -> SagaView:
     """The result of a workflow started in the background (after a webhook's answer, by a
-    poll): not found is waited out like the run itself, for `timeout` seconds in all."""
-    handle = order_handle(client, workflow_id)
+    poll), as `view` (an order's, a pickup's or a return's; any saga's by default): not found
+    is waited out like the run itself, for `timeout` seconds in all."""
+    handle = client.get_workflow_handle(workflow_id, result_type=ANY_VIEW)
     async with asyncio.timeout(timeout):
         while True:
             try:
-                return await handle.result()
+                result = await handle.result()
             except RPCError:  # not started yet
                 await asyncio.sleep(0.05)
+                continue
+            if not isinstance(result, view or SagaView):
+                raise TypeError(f"{workflow_id} answered a {type(result).__name__}")
+            return result
 
 
 async def report_channel_event(client: Client, workflow_id: str, event: ChannelEvent) -> None:

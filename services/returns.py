@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from canonical import OrderView
+from canonical import ReturnView
 from canonical.order import Channel, order_workflow_id, parse_order_key
 from canonical.returns import (
     ReturnableOrder,
@@ -83,7 +83,7 @@ def _lines_by_sku(request: ReturnRequest, returnable: ReturnableOrder) -> Return
 
 async def start_return(
     client: Client, settings: Settings, request: ReturnRequest
-) -> WorkflowHandle[Any, OrderView]:
+) -> WorkflowHandle[Any, ReturnView]:
     """Start the return once: a redelivery finds the running return, or the closed one."""
     returnable = await returnable_order(client, request.channel, request.external_order_id)
     request = _lines_by_sku(request, returnable)
@@ -99,12 +99,12 @@ async def start_return(
             f"{request.external_order_id}",
         )
     except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle(request.workflow_id, result_type=OrderView)
+        return client.get_workflow_handle(request.workflow_id, result_type=ReturnView)
 
 
 async def book_support_return(
     client: Client, settings: Settings, order_workflow: str, lines: dict[str, int], reason: str
-) -> WorkflowHandle[Any, OrderView]:
+) -> WorkflowHandle[Any, ReturnView]:
     """Customer service books a return of these units (line id -> quantity)."""
     channel, external_id = parse_order_key(order_key_of(order_workflow))
     returnable = await returnable_order(client, channel, external_id)

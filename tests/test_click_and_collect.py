@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, OrderView
+from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, PickupView
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
 from testing.eventually import reaches
@@ -40,7 +40,7 @@ class Pickup:
                 "pickup_store": "STORE-BOS",
             }
         )
-        self.handle: WorkflowHandle[ClickAndCollectWorkflow, OrderView]
+        self.handle: WorkflowHandle[ClickAndCollectWorkflow, PickupView]
 
     async def start(self) -> None:
         self.handle = await self.env.client.start_workflow(
@@ -52,7 +52,7 @@ class Pickup:
             task_queue=self.task_queue,
         )
 
-    async def wait_for(self, *statuses: OrderStatus) -> OrderView:
+    async def wait_for(self, *statuses: OrderStatus) -> PickupView:
         return await reaches(self.handle, ClickAndCollectWorkflow.status, *statuses)
 
     def event(self, kind: StoreEventKind, store: str = "STORE-BOS") -> StoreEvent:

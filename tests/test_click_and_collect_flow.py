@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
-from canonical import FulfillmentMethod, Order, OrderStatus, OrderView
+from canonical import FulfillmentMethod, Order, OrderStatus, PickupView
 from services.orders import cancel_from_channel, result_once_started, start_order
 from testing.eventually import reaches
 from testing.harness import Harness, order_harness
@@ -75,7 +75,7 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         )
     assert answer.status_code == 202, answer.text
     order = order_from_webhook(body, {"Boston Newbury St store": "STORE-BOS"})
-    result = await result_once_started(stack.client, answer.json()["workflow_id"])
+    result = await result_once_started(stack.client, answer.json()["workflow_id"], PickupView)
     handle = stack.client.get_workflow_handle(answer.json()["workflow_id"])
     assert (await handle.describe()).workflow_type == "ClickAndCollectWorkflow"
     assert result.status is OrderStatus.COMPLETED, result.timeline
@@ -167,7 +167,7 @@ async def test_cancelled_by_the_channel_while_waiting_at_the_counter(stack: Harn
     assert templates == ["d-readyforpickup", "d-ordercancelled"]
 
 
-async def wait_status(handle: Any, status: OrderStatus) -> OrderView:
+async def wait_status(handle: Any, status: OrderStatus) -> PickupView:
     return await reaches(handle, ClickAndCollectWorkflow.status, status)
 
 

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import ExceptionCode, OrderStatus, OrderView
+from canonical import ExceptionCode, OrderStatus, ReturnView
 from canonical.returns import (
     Condition,
     InspectedLine,
@@ -44,7 +44,7 @@ class Return:
         self.order = order_from_webhook(shopify_order_body()).model_copy(
             update={"external_id": uuid.uuid4().hex[:12]}
         )
-        self.handle: WorkflowHandle[ReturnWorkflow, OrderView]
+        self.handle: WorkflowHandle[ReturnWorkflow, ReturnView]
 
     def line(self, index: int, quantity: int = 1, reason: str = "") -> ReturnLine:
         line = self.order.lines[index]
@@ -87,7 +87,7 @@ class Return:
             task_queue=self.task_queue,
         )
 
-    async def wait_for(self, *statuses: OrderStatus) -> OrderView:
+    async def wait_for(self, *statuses: OrderStatus) -> ReturnView:
         return await reaches(self.handle, ReturnWorkflow.status, *statuses)
 
     async def receive(self, node: str = "WH-EAST") -> None:
@@ -105,11 +105,11 @@ class Return:
         await self.start(*lines)
         await self.report_receipt()
 
-    async def inspect(self, *lines: tuple[int, int, Condition]) -> OrderView:
+    async def inspect(self, *lines: tuple[int, int, Condition]) -> ReturnView:
         await self.wait_for(OrderStatus.INSPECTING)
         return await self.inspect_now(*lines)
 
-    async def inspect_now(self, *lines: tuple[int, int, Condition]) -> OrderView:
+    async def inspect_now(self, *lines: tuple[int, int, Condition]) -> ReturnView:
         inspection = Inspection(
             event_id="insp-1",
             lines=[

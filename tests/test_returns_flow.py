@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
-from canonical import Order, OrderStatus
+from canonical import Order, OrderStatus, OrderView, ReturnView
 from inbox.keys import AMAZON_RETURN
 from inbox.store import InboxStatus
 from sandbox.shipstation import AutoShip
@@ -91,7 +91,7 @@ async def test_a_shopify_refund_of_returned_goods_runs_the_return(stack: Harness
         )
     assert answer.status_code == 202, answer.text
     return_id = f"return:shopify:{order.external_id}:{refund['id']}"
-    result = await result_once_started(stack.client, return_id)
+    result = await result_once_started(stack.client, return_id, ReturnView)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     details = result.return_details
     assert details is not None and details.refund_id == refund["admin_graphql_api_id"]
@@ -128,7 +128,7 @@ async def test_support_books_receives_and_inspects_a_return(
     inspect = ["inspect", return_id, "--line", f"{line.line_id}=1:resalable",
                "--line", f"{line.line_id}=1:damaged"]  # fmt: skip
     assert await asyncio.to_thread(starter.main, inspect) == 0
-    result = await result_once_started(stack.client, return_id)
+    result = await result_once_started(stack.client, return_id, ReturnView)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     capsys.readouterr()
     assert await asyncio.to_thread(starter.main, ["status", return_id]) == 0
@@ -155,7 +155,7 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
          "reason": "changed mind"},
     )  # fmt: skip
     result = await result_once_started(
-        stack.client, f"return:shopify:{order.external_id}:{parcel['return_id']}"
+        stack.client, f"return:shopify:{order.external_id}:{parcel['return_id']}", ReturnView
     )
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.label_url is None
@@ -176,7 +176,7 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
             json=notification,
         )
     assert answer.status_code == 202, answer.text
-    order = await result_once_started(stack.client, f"order:amazon:{amazon_id}")
+    order = await result_once_started(stack.client, f"order:amazon:{amazon_id}", OrderView)
     assert order.status is OrderStatus.COMPLETED, order.timeline
     line = order.shipments[0].lines[0]
     row = sandbox(
@@ -194,7 +194,7 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
     assert again == []  # reported again, started once
     done = ["resume", return_id, "--done-by-hand", "SC-4711", "--note", "refunded in SC"]
     assert await asyncio.to_thread(starter.main, done) == 0
-    result = await result_once_started(stack.client, return_id)
+    result = await result_once_started(stack.client, return_id, ReturnView)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.refund_id == "SC-4711"
     memos = [m for m in sandbox(stack, "GET", "/_sandbox/netsuite/creditMemos")

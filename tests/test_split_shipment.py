@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHandle, WorkflowQueryFailedError, Workflow
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from canonical import ExceptionCode, OrderLine, OrderStatus, OrderView, Shipment
+from canonical import ExceptionCode, OrderLine, OrderStatus, Shipment, ShipmentGroupView
 from canonical.inventory import NodeKind
 from canonical.sourcing import PlannedLine, ShipmentGroup, Shortfall, SourcingPlan
 from testing.eventually import eventually, reaches
@@ -70,8 +70,8 @@ class Split(Saga):
             ShipmentGroupWorkflow.run, f"{self.order.workflow_id}~{group_id}"
         )
 
-    async def group_status(self, group_id: str, *statuses: OrderStatus) -> OrderView:
-        async def view() -> OrderView | None:
+    async def group_status(self, group_id: str, *statuses: OrderStatus) -> ShipmentGroupView:
+        async def view() -> ShipmentGroupView | None:
             try:
                 return await self.child(group_id).query(ShipmentGroupWorkflow.status)
             except (RPCError, WorkflowQueryFailedError):  # not started yet
@@ -230,9 +230,10 @@ async def test_a_cancel_before_anything_shipped_unwinds_every_group(split: Split
     await split.start()
     await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)
     await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
-    result = await split.handle.execute_update(
+    await split.handle.execute_update(
         OrderToCashWorkflow.cancel, CancelRequest(reason="fraud check failed")
     )
+    result = await split.view()
     assert result.status is OrderStatus.CANCELLED
     assert [g.status for g in result.groups] == ["cancelled", "cancelled"]
     assert split.args("cancel_fulfillment") == [f"{split.order.key}~g1"]

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.payload import PayloadError
 from adapters.walmart import order_from_walmart, returns_from_walmart
-from canonical import Money, OrderStatus
+from canonical import Money, OrderStatus, ReturnView
 from canonical.validation import order_problems
 from inbox.database import engine_for
 from inbox.keys import WALMART_PO, WALMART_RETURN
@@ -119,7 +119,7 @@ async def test_a_customer_return_on_walmart_is_polled_received_and_refunded(
             json={"lines": ["2"], "reason": "Arrived damaged"},
         )  # fmt: skip
         return_id = f"return:walmart:{po_id}:{opened['returnOrderId']}"
-        result = await result_once_started(stack.client, return_id)
+        result = await result_once_started(stack.client, return_id, ReturnView)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     details = result.return_details
     assert details is not None and details.label_url is None  # Walmart's label

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import sign
-from canonical import OrderStatus
+from canonical import OrderStatus, ReturnView
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.processes import binary, bound_socket, free_port, port_of
@@ -234,7 +234,7 @@ async def test_refund_is_routed_to_the_order_and_an_orphan_can_be_replayed(
     assert await asyncio.to_thread(starter.main, replay) == 0
     return_id = f"return:shopify:{body['id']}:{returned['id']}"
     assert f"accepted → {return_id}" in capsys.readouterr().out.replace("\n", "")
-    refused = await result_once_started(stack.client, return_id)
+    refused = await result_once_started(stack.client, return_id, ReturnView)
     assert refused.status is OrderStatus.REFUSED
     assert refused.return_details is not None
     assert "16204411252801" in refused.return_details.refused

@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ErpOrderRef,
         ExceptionCode,
         OrderStatus,
-        OrderView,
+        PickupView,
         Step,
         TaxQuote,
     )
@@ -59,8 +59,8 @@ class ClickAndCollectWorkflow(OrderSaga):
     # --- support and store API --------------------------------------------------------------
 
     @workflow.query
-    def status(self) -> OrderView:
-        return self._view(erp_order=self._erp_order, pickup_store=self._store)
+    def status(self) -> PickupView:
+        return self._view(PickupView, erp_order=self._erp_order, pickup_store=self._store)
 
     @workflow.query
     def returnable(self) -> ReturnableOrder:
@@ -74,7 +74,7 @@ class ClickAndCollectWorkflow(OrderSaga):
             self._ready = event
 
     @workflow.update
-    def picked_up(self, event: StoreEvent) -> OrderView:
+    def picked_up(self, event: StoreEvent) -> PickupView:
         self._collected = event
         return self.status()
 
@@ -98,7 +98,7 @@ class ClickAndCollectWorkflow(OrderSaga):
         return None
 
     @workflow.update
-    def change_store(self, request: ChangeStore) -> OrderView:
+    def change_store(self, request: ChangeStore) -> PickupView:
         self._note(f"pickup moved from {self._store} to {request.store}: {request.note}")
         self._store = request.store
         self._resume = ResumeRequest(note=f"moved to {request.store}")
@@ -116,7 +116,7 @@ class ClickAndCollectWorkflow(OrderSaga):
     # --- the saga ----------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, input: ClickAndCollectInput) -> OrderView:
+    async def run(self, input: ClickAndCollectInput) -> PickupView:
         order = self._order
         # The last of all compensations: once everything is undone, the customer is told.
         self._push("notify_customer", self._tell_cancelled)

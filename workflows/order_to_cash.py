@@ -76,6 +76,7 @@ class OrderToCashWorkflow(OrderSaga):
     @workflow.query
     def status(self) -> OrderView:
         return self._view(
+            OrderView,
             erp_order=self._erp_order,
             shipments=list(self._shipments.values()),
             groups=list(self._groups.values()),

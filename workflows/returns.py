@@ -26,8 +26,8 @@ with workflow.unsafe.imports_passed_through():
         CreditLine,
         CreditNoteRequest,
         OrderStatus,
-        OrderView,
         ReturnDetails,
+        ReturnView,
         Step,
     )
     from canonical.notification import NotificationTemplate
@@ -62,8 +62,8 @@ class ReturnWorkflow(OrderSaga):
     # --- the customer's, the warehouse's and support's API -------------------------------
 
     @workflow.query
-    def status(self) -> OrderView:
-        return self._view(return_details=self._details)
+    def status(self) -> ReturnView:
+        return self._view(ReturnView, return_details=self._details)
 
     @workflow.signal
     def return_received(self, receipt: ReturnReceipt) -> None:
@@ -72,7 +72,7 @@ class ReturnWorkflow(OrderSaga):
             self._receipt = receipt
 
     @workflow.update
-    async def inspection_result(self, inspection: Inspection) -> OrderView:
+    async def inspection_result(self, inspection: Inspection) -> ReturnView:
         """A desk can inspect a parcel before a late poll's return is authorised: the result
         waits for the units authorised, then is checked against them."""
         if not self._details.accepted:
@@ -109,7 +109,7 @@ class ReturnWorkflow(OrderSaga):
     # --- the saga ---------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, input: ReturnInput) -> OrderView:
+    async def run(self, input: ReturnInput) -> ReturnView:
         request = self._request
         lines = ", ".join(f"{line.quantity} x {line.sku}" for line in request.lines)
         received = f"return {request.return_id}: {lines}"

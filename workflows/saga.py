@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         Order,
         OrderException,
         OrderStatus,
-        OrderView,
+        SagaView,
         StatusChange,
         Step,
     )
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 A = TypeVar("A")  # an activity's one typed argument
+V = TypeVar("V", bound="SagaView")
 # Statuses an order takes when goods leave us (a return's window starts with the last).
 SHIPPED_STATUSES = {
     OrderStatus.PARTIALLY_SHIPPED,
@@ -165,8 +166,9 @@ class OrderSaga:
 
     # --- what the support handlers of every saga share ---------------------------------------
 
-    def _view(self, **extra: Any) -> OrderView:
-        return OrderView(
+    def _view(self, view: type[V], **extra: Any) -> V:
+        """The saga's status as `view`, its own kind of status view."""
+        return view(
             workflow_id=workflow.info().workflow_id,
             order_number=self._order.order_number,
             status=self._status,
@@ -178,10 +180,10 @@ class OrderSaga:
             **extra,
         )
 
-    status: Callable[[], OrderView]  # each saga's `status` query, which its updates answer
+    status: Callable[[], SagaView]  # each saga's `status` query, which its updates answer
 
     @workflow.update
-    async def cancel(self, request: CancelRequest) -> OrderView:
+    async def cancel(self, request: CancelRequest) -> SagaView:
         """Cancel and wait until the compensations have run."""
         self._cancel = request
         await self._cancelling(request)
@@ -220,7 +222,7 @@ class OrderSaga:
         )
 
     @workflow.update
-    def resume(self, request: ResumeRequest) -> OrderView:
+    def resume(self, request: ResumeRequest) -> SagaView:
         """Release a saga on hold (retry its step) or needing attention (retry the call)."""
         self._resume = request
         return self.status()

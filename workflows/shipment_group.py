@@ -26,8 +26,8 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentLine,
         FulfillmentRequest,
         OrderStatus,
-        OrderView,
         Shipment,
+        ShipmentGroupView,
         Step,
     )
     from canonical.fulfillment import shipped_quantities
@@ -70,8 +70,8 @@ class ShipmentGroupWorkflow(OrderSaga):
     # --- the order's and the node's API ---------------------------------------------------
 
     @workflow.query
-    def status(self) -> OrderView:
-        return self._view(shipments=list(self._shipments.values()))
+    def status(self) -> ShipmentGroupView:
+        return self._view(ShipmentGroupView, shipments=list(self._shipments.values()))
 
     @workflow.signal
     def shipment_received(self, shipment: Shipment) -> None:
