@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -13,6 +14,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 from infra.settings import Settings
 
@@ -44,3 +46,24 @@ async def ensure_search_attributes(client: Client, keys: Iterable[SearchAttribut
 def ui_url(settings: Settings, workflow_id: str | None = None) -> str:
     base = f"http://localhost:{settings.temporal_ui_port}/namespaces/{settings.temporal_namespace}"
     return f"{base}/workflows/{workflow_id}" if workflow_id else f"{base}/workflows"
+
+
+UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+
+
+class TemporalUnavailable(Exception):
+    """Temporal could not be reached: the delivery is kept and re-driven later."""
+
+
+@contextmanager
+def temporal_call() -> Iterator[None]:
+    try:
+        yield
+    except RPCError as exc:
+        if exc.status in UNAVAILABLE:
+            raise TemporalUnavailable(exc.message) from exc
+        raise
+    except RuntimeError as exc:  # Client.connect failed
+        if "connect" in str(exc).lower():
+            raise TemporalUnavailable(str(exc)) from exc
+        raise

@@ -9,11 +9,11 @@ import json
 from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api
 from adapters.errors import BusinessError, PartnerError
 from adapters.payload import PayloadError
+from inbox.outcome import Outcome, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
-from ingest.order_outcomes import order_cancelled, order_started
-from ingest.outcome import Outcome, rejected
 from ingest.temporal_link import TemporalLink
+from services.orders import order_cancelled, order_started
 
 SOURCE = "amazon"
 ORDER_CHANGE = "ORDER_CHANGE"

@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from inbox.outcome import Answer, Outcome
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
-from ingest.outcome import Answer, Outcome, TemporalUnavailable
+from infra.temporal import TemporalUnavailable
 
 log = logging.getLogger("ingest")
 P = TypeVar("P")

@@ -11,8 +11,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from canonical.inventory import InventoryEvent
+from inbox.outcome import Outcome, accepted, rejected
 from inbox.store import InboxEntry
-from ingest.outcome import Outcome, accepted, rejected, temporal_call
+from infra.temporal import temporal_call
 from inventory.service import InventoryService
 from inventory.store import Recorded, UnknownNode
 from services.publication import PublisherSignals

@@ -10,11 +10,11 @@ from typing import Any, Generic, TypeVar
 
 from adapters.payload import PayloadError
 from canonical import Order
+from inbox.outcome import Outcome, rejected
 from inbox.store import InboxEntry
 from infra.settings import Settings
-from ingest.order_outcomes import order_started
-from ingest.outcome import Outcome, rejected
 from ingest.temporal_link import TemporalLink
+from services.orders import order_started
 
 T = TypeVar("T")
 

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
+from inbox.outcome import Outcome, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
+from infra.temporal import temporal_call
 from ingest.inventory import InventoryBooking
-from ingest.outcome import Outcome, rejected, temporal_call
 from ingest.temporal_link import TemporalLink
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 

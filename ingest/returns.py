@@ -25,9 +25,10 @@ from canonical.returns import (
     ReturnRequest,
     ReturnSource,
 )
+from inbox.outcome import Outcome, accepted, refused, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
-from ingest.outcome import Outcome, accepted, refused, rejected, temporal_call
+from infra.temporal import temporal_call
 from ingest.temporal_link import TemporalLink
 from inventory.network import configured_network
 from services.returns import UnknownOrder, start_return

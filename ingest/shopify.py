@@ -16,15 +16,15 @@ from canonical import ChannelEvent, ChannelEventKind, Money, Order
 from canonical.inventory import NodeKind
 from canonical.order import Channel, order_workflow_id
 from canonical.returns import ReturnRequest
+from inbox.outcome import Outcome, accepted, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
+from infra.temporal import temporal_call
 from ingest.dispatcher import Checked
-from ingest.order_outcomes import order_cancelled, order_started
-from ingest.outcome import Outcome, accepted, rejected, temporal_call
 from ingest.returns import return_started
 from ingest.temporal_link import TemporalLink
 from inventory.network import configured_network
-from services.orders import report_channel_event
+from services.orders import order_cancelled, order_started, report_channel_event
 
 SOURCE = "shopify"
 

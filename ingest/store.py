@@ -14,8 +14,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from canonical import Shipment, ShipmentLine
 from canonical.order import order_workflow_id, parse_order_key
 from canonical.pickup import StoreEvent, StoreEventKind
+from inbox.outcome import Outcome, accepted, refused, rejected
 from inbox.store import InboxEntry, InboxStatus
-from ingest.outcome import Outcome, accepted, refused, rejected, temporal_call
+from infra.temporal import temporal_call
 from ingest.temporal_link import TemporalLink
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import NodeRejection

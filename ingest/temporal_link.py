@@ -8,8 +8,7 @@ import asyncio
 from temporalio.client import Client
 
 from infra.settings import Settings
-from infra.temporal import connect
-from ingest.outcome import temporal_call
+from infra.temporal import connect, temporal_call
 
 
 class TemporalLink:

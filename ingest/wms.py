@@ -13,8 +13,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from adapters.errors import BusinessError, PartnerError
 from adapters.ports import WmsPort
 from canonical.order import order_workflow_id, parse_order_key
+from inbox.outcome import Outcome, accepted, rejected
 from inbox.store import InboxEntry, InboxStatus
-from ingest.outcome import Outcome, accepted, rejected, temporal_call
+from infra.temporal import temporal_call
 from ingest.temporal_link import TemporalLink
 from workflows.order_to_cash import OrderToCashWorkflow
 

@@ -1,5 +1,6 @@
 """Client-side operations on order workflows: start exactly once, cancel from the channel
-(also before the order was created), report channel events, find one by id."""
+(also before the order was created), report channel events, find one by id; and what starting
+or cancelling an order from a delivery comes to (`order_started`, `order_cancelled`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowHandle,
+    WorkflowUpdateFailedError,
     WorkflowUpdateHandle,
     WorkflowUpdateStage,
 )
@@ -21,7 +23,8 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.service import RPCError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import (
     AnyView,
@@ -33,7 +36,10 @@ from canonical import (
     SagaView,
 )
 from canonical.order import order_workflow_id
+from inbox.outcome import Outcome, accepted, refused
+from inbox.store import InboxStatus
 from infra.settings import Settings
+from infra.temporal import temporal_call
 from workflows import search_attributes as sa
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import (
@@ -184,6 +190,31 @@ async def result_once_started(
             if not isinstance(result, view or SagaView):
                 raise TypeError(f"{workflow_id} answered a {type(result).__name__}")
             return result
+
+
+async def order_started(client: Client, settings: Settings, order: Order) -> Outcome:
+    """One order, one workflow: a closed one is reported, never started again."""
+    try:
+        with temporal_call():
+            await start_order(client, settings, order)
+    except WorkflowAlreadyStartedError:
+        return Outcome(InboxStatus.ACCEPTED, 200, order.workflow_id, "order already processed")
+    return accepted(order.workflow_id)
+
+
+async def order_cancelled(client: Client, settings: Settings, order: Order, reason: str) -> Outcome:
+    """Cancelled by the channel, also before the order arrived; refused once shipped or closed."""
+    try:
+        with temporal_call():
+            await cancel_from_channel(client, settings, order, reason)
+    except WorkflowUpdateFailedError as exc:
+        cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        return refused(order.workflow_id, cause)
+    except (WorkflowAlreadyStartedError, RPCError) as exc:
+        if isinstance(exc, RPCError) and exc.status is not RPCStatusCode.ALREADY_EXISTS:
+            raise
+        return refused(order.workflow_id, "the order is already closed")
+    return accepted(order.workflow_id, "cancellation accepted")
 
 
 async def report_channel_event(client: Client, workflow_id: str, event: ChannelEvent) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bootstrap.ingestion import build_dispatcher
 from inbox.database import engine_for
+from inbox.outcome import Outcome
 from inbox.store import Inbox
-from ingest.outcome import Outcome
 from ingest.temporal_link import TemporalLink
 from testing.harness import Harness
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from inbox.database import engine_for
+from inbox.outcome import Outcome
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from inbox.writer import InboxWriter
 from ingest.dispatcher import ANY_TOPIC, Checked, Dispatcher
-from ingest.outcome import Outcome
 
 
 class BrokenCheck:

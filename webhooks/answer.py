@@ -2,7 +2,7 @@
 
 from fastapi.responses import JSONResponse
 
-from ingest.outcome import Answer
+from inbox.outcome import Answer
 
 
 def answered(answer: Answer) -> JSONResponse:

@@ -1,17 +1,12 @@
-"""What became of a delivery: the inbox status to record and the answer to give its sender."""
+"""What became of a delivery: the status recorded on its inbox entry and the answer its sender
+gets."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.service import RPCError, RPCStatusCode
-
 from inbox.store import InboxStatus
-
-UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
 
 
 @dataclass(frozen=True)
@@ -49,21 +44,3 @@ class Answer:
 
     http_status: int
     body: dict[str, Any]
-
-
-class TemporalUnavailable(Exception):
-    """Temporal could not be reached: the delivery is kept and re-driven later."""
-
-
-@contextmanager
-def temporal_call() -> Iterator[None]:
-    try:
-        yield
-    except RPCError as exc:
-        if exc.status in UNAVAILABLE:
-            raise TemporalUnavailable(exc.message) from exc
-        raise
-    except RuntimeError as exc:  # Client.connect failed
-        if "connect" in str(exc).lower():
-            raise TemporalUnavailable(str(exc)) from exc
-        raise
