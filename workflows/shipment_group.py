@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.fulfillment import shipped_quantities
     from canonical.inventory import NodeKind
     from canonical.pickup import PickLine, PickTask
-    from workflows import search_attributes as sa
     from workflows.order_inputs import (
         CancelRequest,
         GroupOutcome,
@@ -41,14 +40,10 @@ with workflow.unsafe.imports_passed_through():
         NodeRejection,
         ShipmentGroupInput,
     )
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
+    from workflows.saga import OrderCancelled, OrderSaga, SagaEnded, StepFailed
 
 # The order's signal a group sends each shipment it confirmed to.
 GROUP_SHIPPED = "group_shipped"
-
-
-class NodeRejected(Exception):
-    """The node reported it cannot ship (the rest of) its part."""
 
 
 def group_key(order_key: str, group_id: str) -> str:
@@ -66,6 +61,7 @@ class ShipmentGroupWorkflow(OrderSaga):
         self._shipments: dict[str, Shipment] = {}
         self._unconfirmed: list[Shipment] = []
         self._rejection: NodeRejection | None = None
+        self._rejected = ""  # why the node could not ship its part
 
     # --- the order's and the node's API ---------------------------------------------------
 
@@ -104,12 +100,9 @@ class ShipmentGroupWorkflow(OrderSaga):
 
     @workflow.run
     async def run(self, input: ShipmentGroupInput) -> GroupOutcome:
+        """Ships its part, or unwinds what the node holds and puts its stock back; the order
+        decides what becomes of the lines."""
         group = self._group
-        self._upsert(
-            sa.CHANNEL.value_set(self._order.channel.value),
-            sa.EXTERNAL_ORDER_ID.value_set(self._order.external_id),
-        )
-        self._set_status(OrderStatus.RECEIVED, f"{group.node} ships {self._lines()}")
         self._push(
             "release_lines",
             lambda: self._undo(
@@ -117,28 +110,32 @@ class ShipmentGroupWorkflow(OrderSaga):
                 LinesRelease(order_id=self._key, line_ids=sorted(self._lines()), node=group.node),
             ),
         )
+        received = f"{group.node} ships {self._lines()}"
+        await self._run_saga(self._order.external_id, received, lambda: self._ship(input))
+        if self._status is OrderStatus.COMPLETED:
+            return self._outcome(GroupResult.SHIPPED)
+        if self._status is OrderStatus.CANCELLED:
+            return self._outcome(GroupResult.CANCELLED, self._cancel_reason())
+        return self._outcome(GroupResult.REJECTED, self._rejected)
+
+    async def _ship(self, input: ShipmentGroupInput) -> None:
+        node = self._group.node
         try:
             await self._run_step(Step.FULFILLMENT_REQUEST, self._request, self._withdrawal())
             await self._await_shipments(input.shipment_sla)
         except OrderCancelled:
-            return await self._unwind(GroupResult.CANCELLED, self._cancel_reason())
-        except NodeRejected:
-            reason = self._rejection.reason if self._rejection else "rejected"
-            return await self._unwind(GroupResult.REJECTED, f"{group.node}: {reason}")
+            self._exception = None  # a hold cancelled: nothing is wrong any more
+            raise
         except StepFailed as failure:
-            return await self._unwind(GroupResult.REJECTED, f"{group.node}: {failure.message}")
+            raise self._rejects(f"{node}: {failure.message}") from failure
         self._step = Step.DONE
-        self._set_status(OrderStatus.COMPLETED, f"{group.node} shipped its part")
-        return self._outcome(GroupResult.SHIPPED)
+        self._set_status(OrderStatus.COMPLETED, f"{node} shipped its part")
 
-    async def _unwind(self, result: GroupResult, reason: str) -> GroupOutcome:
-        """Cancel what the node still holds and put its stock back; the order decides what
-        becomes of the lines."""
+    def _rejects(self, reason: str) -> SagaEnded:
+        """The node cannot ship (the rest of) its part: the group unwinds as rejected."""
         self._exception = None
-        final = OrderStatus.CANCELLED if result is GroupResult.CANCELLED else OrderStatus.FAILED
-        await self._compensate(final, reason)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._outcome(result, reason)
+        self._rejected = reason
+        return SagaEnded(OrderStatus.FAILED, reason)
 
     def _outcome(self, result: GroupResult, reason: str = "") -> GroupOutcome:
         shipped = shipped_quantities(list(self._shipments.values()))
@@ -208,7 +205,7 @@ class ShipmentGroupWorkflow(OrderSaga):
                 continue
             self._checkpoint()
             if self._rejection is not None:
-                raise NodeRejected()
+                raise self._rejects(f"{self._group.node}: {self._rejection.reason}")
             late = self._status is OrderStatus.DELAYED
             try:
                 await workflow.wait_condition(
