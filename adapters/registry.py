@@ -25,7 +25,7 @@ from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip, ShipBobSettings
 from adapters.shipstation import ShipStationSettings, ShipStationWms
 from adapters.shopify import ShopifyMarketplace, ShopifySettings
 from adapters.store_pos import StorePos, StorePosSettings
-from adapters.tryton import TrytonErp
+from adapters.tryton import TrytonErp, TrytonSettings
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace, WalmartSettings
 from canonical import Channel
@@ -68,13 +68,9 @@ class Adapters:
 def build_erp(settings: Settings) -> ErpPort:
     """`ERP=netsuite` (the sandbox's NetSuite, or a real account) or `ERP=tryton`."""
     if settings.erp == "tryton":
-        rpc = TrytonRpc(
-            settings.tryton_url,
-            settings.tryton_database,
-            settings.tryton_user,
-            settings.tryton_password,
-        )
-        return TrytonErp(rpc, web_shop=settings.tryton_web_shop)
+        tryton = TrytonSettings.from_env(settings.env)
+        rpc = TrytonRpc(tryton.base_url, tryton.database, tryton.user, tryton.password)
+        return TrytonErp(rpc, web_shop=tryton.web_shop)
     if settings.erp != "netsuite":
         raise ValueError(f"ERP={settings.erp!r}: expected netsuite or tryton")
     netsuite = NetSuiteSettings.from_env(settings.env)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field
+
+from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.tryton_rpc import SYSTEM, TrytonRpc
 from canonical import (
@@ -36,6 +39,20 @@ STATE_AFTER = {"assign_force": "assigned", "pick": "picked", "pack": "packed"}
 
 def _street(address: Address) -> str:
     return "\n".join(part for part in (address.line1, address.line2) if part)
+
+
+class TrytonSettings(PartnerSettings):
+    """A Tryton 8.2 over JSON-RPC: TRYTON_*."""
+
+    url: str = Field("http://127.0.0.1:8010", validation_alias="TRYTON_URL")
+    database: str = Field("retail", validation_alias="TRYTON_DATABASE")
+    user: str = Field("admin", validation_alias="TRYTON_USER")
+    password: str = Field("admin", validation_alias="TRYTON_PASSWORD")
+    web_shop: str = Field("Retail Orchestrator", validation_alias="TRYTON_WEB_SHOP")
+
+    @property
+    def base_url(self) -> str:
+        return self.url.rstrip("/")
 
 
 class TrytonErp:

@@ -14,6 +14,7 @@ from rich.live import Live
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from adapters.tryton import TrytonSettings
 from canonical import SagaView
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
@@ -67,7 +68,8 @@ async def run_stack(
     settings: Settings, orders: int, exit_when_done: bool, timeout: float, scenario: str = "ship"
 ) -> int:
     stack = LocalStack(settings, autoship_seconds=2.0 if orders else None)
-    erp = f"Tryton at {settings.tryton_url}" if settings.erp == "tryton" else "NetSuite"
+    tryton = TrytonSettings.from_env(settings.env).base_url
+    erp = f"Tryton at {tryton}" if settings.erp == "tryton" else "NetSuite"
     console.print(f"Starting Temporal, sandbox, webhooks and worker; ERP: {erp}…")
     await asyncio.to_thread(stack.start)
     try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from adapters.tryton import TrytonSettings
 from infra.processes import Service, binary, http_ok, port_open, wait_until
 from infra.settings import DATA_DIR, PROJECT_ROOT, Settings
 from tryton_local.instance import TrytonInstance, local_instance
@@ -152,11 +153,12 @@ class LocalStack:
     def _ensure_tryton(self) -> None:
         """Use the Tryton on TRYTON_URL; when none answers there and it is local, start ours
         (and stop it again with the stack)."""
-        url = urlsplit(self.settings.tryton_url)
+        tryton_url = TrytonSettings.from_env(self.settings.env).base_url
+        url = urlsplit(tryton_url)
         if port_open(url.hostname or "127.0.0.1", url.port or 80):
             return
         if url.hostname not in ("127.0.0.1", "localhost"):
-            raise ConnectionError(f"TRYTON_URL {self.settings.tryton_url} is not reachable")
+            raise ConnectionError(f"TRYTON_URL {tryton_url} is not reachable")
         self.tryton = local_instance(self.settings)
         self.tryton.start()
 

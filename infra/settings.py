@@ -63,12 +63,8 @@ class Settings:
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
     # ERP: which one (netsuite = the sandbox's NetSuite, tryton = a real Tryton), and its quota
+    # (each ERP's own settings are its adapter's: NetSuiteSettings, TrytonSettings)
     erp: str
-    tryton_url: str
-    tryton_database: str
-    tryton_user: str
-    tryton_password: str
-    tryton_web_shop: str
     erp_max_concurrent_calls: int
     erp_calls_per_second: float
     # Order workflow
@@ -167,11 +163,6 @@ class Settings:
                 "walmart": float(get("WALMART_CALLS_PER_SECOND", "5")),
             },
             erp=erp,
-            tryton_url=get("TRYTON_URL", "http://127.0.0.1:8010").rstrip("/"),
-            tryton_database=get("TRYTON_DATABASE", "retail"),
-            tryton_user=get("TRYTON_USER", "admin"),
-            tryton_password=get("TRYTON_PASSWORD", "admin"),
-            tryton_web_shop=get("TRYTON_WEB_SHOP", "Retail Orchestrator"),
             # Per worker process; calls per second are enforced for all workers together.
             erp_max_concurrent_calls=int(get("ERP_MAX_CONCURRENT_CALLS", "4")),
             erp_calls_per_second=float(get("ERP_CALLS_PER_SECOND", "10")),

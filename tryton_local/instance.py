@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.tryton import DISCOUNT_PRODUCT, SHIPPING_PRODUCT
+from adapters.tryton import DISCOUNT_PRODUCT, SHIPPING_PRODUCT, TrytonSettings
 from infra.postgres import PostgresCluster
 from infra.processes import Service, free_port, wait_until
 from infra.settings import DATA_DIR, Settings
@@ -174,6 +174,6 @@ def local_instance(settings: Settings) -> TrytonInstance:
     `.data/tryton/run/` (kept between runs, like any ERP's), PostgreSQL on TRYTON_PG_PORT."""
     return TrytonInstance(
         ROOT / "run",
-        port=urlsplit(settings.tryton_url).port or 80,
+        port=urlsplit(TrytonSettings.from_env(settings.env).base_url).port or 80,
         pg_port=int(os.environ.get("TRYTON_PG_PORT", "5439")),
     )
