@@ -13,7 +13,7 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -43,14 +43,11 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class AmazonSettings(PartnerSettings):
     """Amazon Selling Partner API: AMAZON_*."""
 
-    sp_api_url: str | None = Field(None, validation_alias="AMAZON_SP_API_URL")
+    sandbox_path: ClassVar[str] = "/amazon"
+    configured_url: str | None = Field(None, validation_alias="AMAZON_SP_API_URL")
     access_token: str = Field("Atza|sandbox", validation_alias="AMAZON_ACCESS_TOKEN")
     marketplace_id: str = Field("ATVPDKIKX0DER", validation_alias="AMAZON_MARKETPLACE_ID")
     seller_id: str = Field("A1EXAMPLESELLERZ", validation_alias="AMAZON_SELLER_ID")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.sp_api_url, "/amazon")
 
 
 SYSTEM = "amazon"

@@ -7,7 +7,7 @@ cancel; returned units are a committed `ReturnInvoice` of their own code."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -22,15 +22,12 @@ from canonical.returns import TaxRefund
 class AvaTaxSettings(PartnerSettings):
     """AvaTax REST v2: AVATAX_*."""
 
-    base_url: str | None = Field(None, validation_alias="AVATAX_BASE_URL")
+    sandbox_path: ClassVar[str] = "/avatax"
+    configured_url: str | None = Field(None, validation_alias="AVATAX_BASE_URL")
     account_id: str = Field("1100000000", validation_alias="AVATAX_ACCOUNT_ID")
     license_key: str = Field("sandbox-license", validation_alias="AVATAX_LICENSE_KEY")
     company_code: str = Field("NORTHWICK", validation_alias="AVATAX_COMPANY_CODE")
     ship_from: str = Field("75 Grove St|Worcester|MA|01605|US", validation_alias="AVATAX_SHIP_FROM")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.base_url, "/avatax")
 
 
 SYSTEM = "avatax"

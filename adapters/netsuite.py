@@ -6,7 +6,7 @@ an invoice once."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -30,15 +30,12 @@ from canonical.pos import ErpSaleRef, PosSale
 class NetSuiteSettings(PartnerSettings):
     """NetSuite REST record API: NETSUITE_*."""
 
-    base_url: str | None = Field(None, validation_alias="NETSUITE_BASE_URL")
+    sandbox_path: ClassVar[str] = "/netsuite/services/rest"
+    configured_url: str | None = Field(None, validation_alias="NETSUITE_BASE_URL")
     token: str = Field("sandbox-token", validation_alias="NETSUITE_TOKEN")
     customer_id: str = Field("2231", validation_alias="NETSUITE_CUSTOMER_ID")
     subsidiary_id: str = Field("1", validation_alias="NETSUITE_SUBSIDIARY_ID")
     location_id: str = Field("3", validation_alias="NETSUITE_LOCATION_ID")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.base_url, "/netsuite/services/rest")
 
 
 SYSTEM = "netsuite"

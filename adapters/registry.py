@@ -69,7 +69,7 @@ def build_erp(settings: Settings) -> ErpPort:
     """`ERP=netsuite` (the sandbox's NetSuite, or a real account) or `ERP=tryton`."""
     if settings.erp == "tryton":
         tryton = TrytonSettings.from_env(settings.env)
-        rpc = TrytonRpc(tryton.base_url, tryton.database, tryton.user, tryton.password)
+        rpc = TrytonRpc(tryton.url, tryton.database, tryton.user, tryton.password)
         return TrytonErp(rpc, web_shop=tryton.web_shop)
     if settings.erp != "netsuite":
         raise ValueError(f"ERP={settings.erp!r}: expected netsuite or tryton")

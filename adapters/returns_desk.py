@@ -4,6 +4,8 @@ sandbox/returns_desk.py)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from adapters.config import PartnerSettings
@@ -15,12 +17,9 @@ from canonical import ExceptionCode
 class ReturnsDeskSettings(PartnerSettings):
     """The returns desks: RETURNS_DESK_URL, RETURNS_DESK_KEY."""
 
-    desk_url: str | None = Field(None, validation_alias="RETURNS_DESK_URL")
+    sandbox_path: ClassVar[str] = "/returns/v1"
+    configured_url: str | None = Field(None, validation_alias="RETURNS_DESK_URL")
     key: str = Field("sandbox-returns-desk-key", validation_alias="RETURNS_DESK_KEY")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.desk_url, "/returns/v1")
 
 
 SYSTEM = "returns"

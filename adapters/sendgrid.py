@@ -5,6 +5,8 @@ in SendGrid's event webhook."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import httpx
 from pydantic import Field
 
@@ -18,15 +20,12 @@ from canonical.notification import Notification, NotificationTemplate
 class SendGridSettings(PartnerSettings):
     """Twilio SendGrid v3 mail send: SENDGRID_*, NOTIFY_FROM_*."""
 
-    api_url: str | None = Field(None, validation_alias="SENDGRID_API_URL")
+    sandbox_path: ClassVar[str] = "/sendgrid"
+    configured_url: str | None = Field(None, validation_alias="SENDGRID_API_URL")
     api_key: str = Field("SG.sandbox", validation_alias="SENDGRID_API_KEY")
     template_ids: str = Field("", validation_alias="SENDGRID_TEMPLATE_IDS")
     from_email: str = Field("orders@northwick-candle.example", validation_alias="NOTIFY_FROM_EMAIL")
     from_name: str = Field("Northwick Candle Co.", validation_alias="NOTIFY_FROM_NAME")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.api_url, "/sendgrid")
 
 
 SYSTEM = "sendgrid"

@@ -9,7 +9,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -23,13 +23,10 @@ from canonical import ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
 class ShipBobSettings(PartnerSettings):
     """The drop-ship supplier's ShipBob-shaped API: DROPSHIP_*."""
 
-    api_url: str | None = Field(None, validation_alias="DROPSHIP_API_URL")
+    sandbox_path: ClassVar[str] = "/shipbob/2026-07"
+    configured_url: str | None = Field(None, validation_alias="DROPSHIP_API_URL")
     api_token: str = Field("sandbox-shipbob-token", validation_alias="DROPSHIP_API_TOKEN")
     channel_id: str = Field("184402", validation_alias="DROPSHIP_CHANNEL_ID")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.api_url, "/shipbob/2026-07")
 
 
 SYSTEM = "shipbob"

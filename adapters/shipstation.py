@@ -6,7 +6,7 @@ RMA as `external_shipment_id`) go over ShipStation API v2."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -29,16 +29,13 @@ class ShipStationSettings(PartnerSettings):
     """ShipStation V1 (orders, shipments, webhooks) and API v2 (inventory, return labels):
     SHIPSTATION_*."""
 
-    base_url: str | None = Field(None, validation_alias="SHIPSTATION_BASE_URL")
+    sandbox_path: ClassVar[str] = "/shipstation"
+    configured_url: str | None = Field(None, validation_alias="SHIPSTATION_BASE_URL")
     api_key: str = Field("sandbox-key", validation_alias="SHIPSTATION_API_KEY")
     api_secret: str = Field("sandbox-secret", validation_alias="SHIPSTATION_API_SECRET")
     store_id: str = Field("402211", validation_alias="SHIPSTATION_STORE_ID")
     v2_base_url: str | None = Field(None, validation_alias="SHIPSTATION_V2_URL")
     v2_api_key: str = Field("sandbox-v2-key", validation_alias="SHIPSTATION_V2_API_KEY")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.base_url, "/shipstation")
 
     @property
     def v2_url(self) -> str:

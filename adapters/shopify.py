@@ -9,7 +9,7 @@ import hmac
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -37,13 +37,10 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class ShopifySettings(PartnerSettings):
     """Shopify Admin GraphQL: SHOPIFY_ADMIN_URL, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION."""
 
-    admin_url: str | None = Field(None, validation_alias="SHOPIFY_ADMIN_URL")
+    sandbox_path: ClassVar[str] = "/shopify/northwick-candle-co.myshopify.com"
+    configured_url: str | None = Field(None, validation_alias="SHOPIFY_ADMIN_URL")
     access_token: str = Field("shpat_sandbox", validation_alias="SHOPIFY_ACCESS_TOKEN")
     api_version: str = Field("2026-01", validation_alias="SHOPIFY_API_VERSION")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.admin_url, "/shopify/northwick-candle-co.myshopify.com")
 
 
 SYSTEM = "shopify"

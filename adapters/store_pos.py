@@ -3,6 +3,8 @@ cancelled, handed over once per handover id; store events are pushed to our webh
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import httpx
 from pydantic import Field
 
@@ -16,12 +18,9 @@ from canonical.pickup import Handover, PickTask
 class StorePosSettings(PartnerSettings):
     """The stores' POS pickup API: POS_API_URL, POS_CLIENT_KEY."""
 
-    api_url: str | None = Field(None, validation_alias="POS_API_URL")
+    sandbox_path: ClassVar[str] = "/pos/v1"
+    configured_url: str | None = Field(None, validation_alias="POS_API_URL")
     client_key: str = Field("sandbox-pos-client-key", validation_alias="POS_CLIENT_KEY")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.api_url, "/pos/v1")
 
 
 SYSTEM = "pos"

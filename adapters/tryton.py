@@ -44,15 +44,11 @@ def _street(address: Address) -> str:
 class TrytonSettings(PartnerSettings):
     """A Tryton 8.2 over JSON-RPC: TRYTON_*."""
 
-    url: str = Field("http://127.0.0.1:8010", validation_alias="TRYTON_URL")
+    configured_url: str | None = Field("http://127.0.0.1:8010", validation_alias="TRYTON_URL")
     database: str = Field("retail", validation_alias="TRYTON_DATABASE")
     user: str = Field("admin", validation_alias="TRYTON_USER")
     password: str = Field("admin", validation_alias="TRYTON_PASSWORD")
     web_shop: str = Field("Retail Orchestrator", validation_alias="TRYTON_WEB_SHOP")
-
-    @property
-    def base_url(self) -> str:
-        return self.url.rstrip("/")
 
 
 class TrytonErp:

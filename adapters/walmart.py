@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -39,14 +39,11 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class WalmartSettings(PartnerSettings):
     """Walmart Marketplace API: WALMART_*."""
 
-    api_url: str | None = Field(None, validation_alias="WALMART_API_URL")
+    sandbox_path: ClassVar[str] = "/walmart"
+    configured_url: str | None = Field(None, validation_alias="WALMART_API_URL")
     client_id: str = Field("sandbox-client", validation_alias="WALMART_CLIENT_ID")
     client_secret: str = Field("sandbox-secret", validation_alias="WALMART_CLIENT_SECRET")
     ship_node: str = Field("721407", validation_alias="WALMART_SHIP_NODE")
-
-    @property
-    def url(self) -> str:
-        return self.on_sandbox(self.api_url, "/walmart")
 
 
 SYSTEM = "walmart"

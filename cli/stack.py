@@ -153,7 +153,7 @@ class LocalStack:
     def _ensure_tryton(self) -> None:
         """Use the Tryton on TRYTON_URL; when none answers there and it is local, start ours
         (and stop it again with the stack)."""
-        tryton_url = TrytonSettings.from_env(self.settings.env).base_url
+        tryton_url = TrytonSettings.from_env(self.settings.env).url
         url = urlsplit(tryton_url)
         if port_open(url.hostname or "127.0.0.1", url.port or 80):
             return

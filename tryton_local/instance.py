@@ -174,6 +174,6 @@ def local_instance(settings: Settings) -> TrytonInstance:
     `.data/tryton/run/` (kept between runs, like any ERP's), PostgreSQL on TRYTON_PG_PORT."""
     return TrytonInstance(
         ROOT / "run",
-        port=urlsplit(TrytonSettings.from_env(settings.env).base_url).port or 80,
+        port=urlsplit(TrytonSettings.from_env(settings.env).url).port or 80,
         pg_port=int(os.environ.get("TRYTON_PG_PORT", "5439")),
     )
