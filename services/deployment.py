@@ -13,8 +13,18 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from infra.settings import Settings
 
-# The server refuses a version no worker of it polls yet (or whose deployment it has not seen).
-NOT_POLLED_YET = {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.NOT_FOUND}
+# Answers worth asking again: no worker of the version polls yet (or the server has not seen
+# its deployment), or the server's own deployment bookkeeping was busy or cancelled the call
+# (seen as CANCELLED "operation was canceled" while several deployments changed at once).
+TRY_AGAIN = {
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+}
 
 
 async def make_current(client: Client, settings: Settings, timeout: float = 60) -> None:
@@ -32,6 +42,6 @@ async def make_current(client: Client, settings: Settings, timeout: float = 60) 
             await client.workflow_service.set_worker_deployment_current_version(request)
             return
         except RPCError as exc:
-            if exc.status not in NOT_POLLED_YET or time.monotonic() > deadline:
+            if exc.status not in TRY_AGAIN or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.2)
