@@ -65,8 +65,27 @@ class SendGridNotifier:
         self._from = {"email": from_email, "name": from_name}
         self._template_ids = template_ids
 
+    async def _sent(self, notification_id: str) -> str | None:
+        """The message id of what was already sent under `notification_id` (Email Activity,
+        searched by the custom argument every message carries), None when nothing was."""
+        response = await self._http.request(
+            "GET",
+            "/v3/messages",
+            params={"query": f"unique_args['notification_id']=\"{notification_id}\"", "limit": 1},
+        )
+        self._raise_for_error(response)
+        messages = response.json().get("messages") or []
+        # Activity's msg_id is the X-Message-Id followed by the relay's suffix.
+        return str(messages[0]["msg_id"]).split(".", 1)[0] if messages else None
+
     async def send(self, notification: Notification) -> str:
-        """Returns SendGrid's message id (`X-Message-Id`)."""
+        """Returns SendGrid's message id (`X-Message-Id`). A message already sent under the
+        notification's id (the answer to an earlier attempt was lost) is not sent again; the
+        search cannot see a message SendGrid has not indexed yet (seconds), so a retry within
+        that window may still send twice."""
+        sent = await self._sent(notification.notification_id)
+        if sent is not None:
+            return sent
         recipient = {"email": notification.to_email}
         if notification.to_name:
             recipient["name"] = notification.to_name

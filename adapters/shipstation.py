@@ -175,11 +175,17 @@ class ShipStationWms:
         return orders[0] if orders else None
 
     async def create_fulfillment(self, request: FulfillmentRequest) -> str:
+        """A refusal because the order already shipped answers a retry whose first attempt
+        reached the warehouse: that order is the one asked for, so its id comes back."""
         response = await self._http.request(
             "POST",
             "/orders/createorder",
             json=order_body(request, self._store_id, "awaiting_shipment"),
         )
+        if response.status_code == 400:
+            existing = await self._find(request.order_key)
+            if existing is not None and existing.get("orderStatus") == "shipped":
+                return str(existing["orderId"])
         self._raise_for_error(response)
         return str(response.json()["orderId"])
 

@@ -119,6 +119,7 @@ def create_app(
         return {
             "requests": injector.requests,
             "faults_injected": injector.injected,
+            "answers_lost": injector.lost,
             "erp_sales_orders": len(ns.orders),
             "erp_invoices": len(ns.invoices),
             "tax_documents": len(tax.documents),

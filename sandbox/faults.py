@@ -1,6 +1,8 @@
 """Fault injection per sandbox system: latency, random or counted 5xx / 429 / business errors,
-a token-bucket rate limit, full outage. Set through `PUT /_sandbox/faults/{system}` or the
-`SANDBOX_FAULTS` env (JSON: {"netsuite": {"fail_next": 2}, ...})."""
+a token-bucket rate limit, full outage, and lost answers (the request takes effect, then the
+connection is cut before the caller hears back: what idempotency exists for). Set through
+`PUT /_sandbox/faults/{system}` or the `SANDBOX_FAULTS` env (JSON:
+{"netsuite": {"fail_next": 2}, ...})."""
 
 from __future__ import annotations
 
@@ -31,6 +33,12 @@ class FaultProfile(BaseModel):
     fail_next: int = Field(0, ge=0, description="the next N matching requests get a 5xx")
     throttle_next: int = Field(0, ge=0, description="the next N matching requests get a 429")
     reject_next: int = Field(0, ge=0, description="the next N matching requests get a 400")
+    lose_response_next: int = Field(
+        0, ge=0, description="the next N matching requests take effect, then the answer is cut"
+    )
+    lose_response_rate: float = Field(
+        0.0, ge=0, le=1, description="share of requests that take effect and lose their answer"
+    )
     match: str | None = Field(None, description="regex on 'METHOD /path' the counters apply to")
 
 
@@ -85,6 +93,25 @@ MESSAGES = {
 }
 
 
+class CutConnection(Response):
+    """Announces a body and ends the connection before sending it: the caller's HTTP client
+    fails with an incomplete answer (httpx `RemoteProtocolError`), whatever the route did."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1024"), (b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        # Returning with the body unfinished makes the server close the connection.
+
+
 class _Bucket:
     def __init__(self, rate: float) -> None:
         self.rate, self.tokens, self.at = rate, rate, time.monotonic()
@@ -106,6 +133,7 @@ class FaultInjector:
         self.buckets: dict[str, _Bucket] = {}
         self.requests: dict[str, int] = dict.fromkeys(SYSTEMS, 0)
         self.injected: dict[str, int] = dict.fromkeys(SYSTEMS, 0)
+        self.lost: dict[str, int] = dict.fromkeys(SYSTEMS, 0)
         self.random = random.Random(7)
         for system, profile in (initial or {}).items():
             self.set(system, FaultProfile.model_validate(profile))
@@ -141,6 +169,14 @@ class FaultInjector:
             return 429, p.retry_after_s
         return None
 
+    def _lose(self, system: str, request_line: str) -> bool:
+        """Whether the answer to this request (already carried out) is cut."""
+        p = self.profiles[system]
+        if p.lose_response_next and (not p.match or re.search(p.match, request_line)):
+            p.lose_response_next -= 1
+            return True
+        return bool(p.lose_response_rate) and self.random.random() < p.lose_response_rate
+
     async def middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -151,9 +187,16 @@ class FaultInjector:
         profile = self.profiles[system]
         if profile.latency_ms:
             await asyncio.sleep(profile.latency_ms / 1000)
-        fault = self._decide(system, f"{request.method} {request.url.path}")
+        request_line = f"{request.method} {request.url.path}"
+        fault = self._decide(system, request_line)
         if fault is None:
-            return await call_next(request)
+            response = await call_next(request)
+            if not self._lose(system, request_line):
+                return response
+            async for _ in response.body_iterator:  # type: ignore[attr-defined]
+                pass  # the route ran to its end: the effect is there, only the answer is lost
+            self.lost[system] += 1
+            return CutConnection()
         self.injected[system] += 1
         status, retry_after = fault
         headers = {"Retry-After": f"{retry_after:g}"} if status in (429, 503) else {}

@@ -1,9 +1,12 @@
 """SendGrid-shaped mail API: `POST /sendgrid/v3/mail/send` checks a dynamic-template message
-the way SendGrid does and answers 202 with `X-Message-Id`; the sandbox keeps every message
-(`GET /_sandbox/sendgrid/messages`): it plays the customer's inbox."""
+the way SendGrid does and answers 202 with `X-Message-Id`; `GET /sendgrid/v3/messages` is the
+Email Activity API, searched by a custom argument (SendGrid indexes a message within seconds;
+the sandbox at once). The sandbox keeps every message (`GET /_sandbox/sendgrid/messages`): it
+plays the customer's inbox."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
@@ -39,8 +42,40 @@ def _problem(body: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+# The one Email Activity query form the sandbox understands: unique_args['name']="value".
+CUSTOM_ARG_QUERY = re.compile(r"""^unique_args\['(\w+)'\]="([^"]*)"$""")
+
+
 def router(state: SendGridState) -> APIRouter:
     api = APIRouter(prefix="/sendgrid/v3")
+
+    @api.get("/messages")
+    async def activity(query: str, limit: int = 10) -> Response:
+        """Email Activity: messages whose custom argument matches, newest first."""
+        found = CUSTOM_ARG_QUERY.match(query)
+        if found is None:
+            return error(400, "invalid query", "query")
+        name, value = found.groups()
+        matching = [m for m in state.messages if m["custom_args"].get(name) == value]
+        return JSONResponse(
+            {
+                "messages": [
+                    {
+                        "from_email": m["from"]["email"],
+                        "msg_id": f"{m['message_id']}.filterdrecv-p3mdw1-7f4d6b-1-0",
+                        "subject": "",
+                        "to_email": m["to"][0]["email"],
+                        "status": "delivered",
+                        "opens_count": 0,
+                        "clicks_count": 0,
+                        "last_event_time": time.strftime(
+                            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(m["at"])
+                        ),
+                    }
+                    for m in reversed(matching)
+                ][:limit]
+            }
+        )
 
     @api.post("/mail/send")
     async def send(request: Request) -> Response:
