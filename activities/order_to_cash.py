@@ -33,6 +33,7 @@ def order_activities(
         tax.refund_tax,
         wms.request_fulfillment,
         wms.cancel_fulfillment,
+        wms.order_shipments,
         wms.wms_stock_levels,
         wms.create_return_label,
         wms.void_return_label,

@@ -4,7 +4,7 @@ from temporalio import activity
 
 from activities.errors import partner_call
 from adapters.ports import WmsPort
-from canonical import FulfillmentRequest, StockLevel
+from canonical import FulfillmentRequest, Shipment, StockLevel
 from canonical.returns import ReturnLabel, ReturnLabelRequest
 
 
@@ -21,6 +21,13 @@ class WmsActivities:
     async def cancel_fulfillment(self, order_key: str) -> None:
         with partner_call():
             await self._wms.cancel_fulfillment(order_key)
+
+    @activity.defn
+    async def order_shipments(self, order_key: str) -> list[Shipment]:
+        """What the warehouse shipped of an order (the saga reads it when a withdrawal is
+        refused because the goods left)."""
+        with partner_call():
+            return await self._wms.shipments_of(order_key)
 
     @activity.defn
     async def wms_stock_levels(self) -> list[StockLevel]:

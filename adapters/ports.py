@@ -91,7 +91,14 @@ class WmsPort(Protocol):
         """Upsert on `order_key`; returns the WMS order id."""
         ...
 
-    async def cancel_fulfillment(self, order_key: str) -> None: ...
+    async def cancel_fulfillment(self, order_key: str) -> None:
+        """Idempotent; an order the WMS never had counts as cancelled.
+        `BusinessError(ALREADY_SHIPPED)` once the warehouse shipped it."""
+        ...
+
+    async def shipments_of(self, order_key: str) -> list[Shipment]:
+        """Every shipment the WMS made for the order (voided ones included)."""
+        ...
 
     async def fetch_shipments(self, resource_url: str) -> list[Shipment]:
         """Resolve a thin shipment notification into shipments."""

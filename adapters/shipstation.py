@@ -193,9 +193,25 @@ class ShipStationWms:
         existing = await self._find(order_key)
         if existing is None or existing.get("orderStatus") == "cancelled":
             return
-        body = {**existing, "orderStatus": "cancelled"}
-        response = await self._http.request("POST", "/orders/createorder", json=body)
+        if existing.get("orderStatus") != "shipped":
+            body = {**existing, "orderStatus": "cancelled"}
+            response = await self._http.request("POST", "/orders/createorder", json=body)
+            if response.status_code != 400:
+                self._raise_for_error(response)
+                return
+            existing = await self._find(order_key) or existing  # shipped meanwhile?
+            if existing.get("orderStatus") != "shipped":
+                self._raise_for_error(response)
+        raise BusinessError(
+            SYSTEM, ExceptionCode.ALREADY_SHIPPED, f"order {order_key} has already shipped"
+        )
+
+    async def shipments_of(self, order_key: str) -> list[Shipment]:
+        response = await self._http.request(
+            "GET", "/shipments", params={"orderKey": order_key, "includeShipmentItems": "true"}
+        )
         self._raise_for_error(response)
+        return [shipment_from(raw) for raw in response.json().get("shipments", [])]
 
     async def fetch_shipments(self, resource_url: str) -> list[Shipment]:
         # The notification names an absolute URL on the WMS; only follow our WMS's own.

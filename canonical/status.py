@@ -86,6 +86,9 @@ class ExceptionCode(StrEnum):
     PARTNER_UNAVAILABLE = "PARTNER_UNAVAILABLE"
     STEP_FAILED = "STEP_FAILED"
     COMPENSATION_FAILED = "COMPENSATION_FAILED"
+    # The partner cannot withdraw what it was asked because the goods already left: the
+    # order goes on to completion instead of unwinding.
+    ALREADY_SHIPPED = "ALREADY_SHIPPED"
 
     @property
     def holdable(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -55,10 +57,37 @@ class TemporalUnavailable(Exception):
     """Temporal could not be reached: the delivery is kept and re-driven later."""
 
 
+@dataclass
+class TemporalCalls:
+    """How many Temporal calls made within a piece of work went through."""
+
+    succeeded: int = 0
+
+
+_OBSERVED: ContextVar[TemporalCalls | None] = ContextVar("temporal_calls", default=None)
+
+
+@contextmanager
+def observed_calls() -> Iterator[TemporalCalls]:
+    """Count the `temporal_call`s made inside (in this task and the tasks it starts): only
+    a call that went through proves Temporal is back."""
+    calls = TemporalCalls()
+    token = _OBSERVED.set(calls)
+    try:
+        yield calls
+    finally:
+        _OBSERVED.reset(token)
+
+
 @contextmanager
 def temporal_call() -> Iterator[None]:
+    """A call to Temporal: unreachable becomes `TemporalUnavailable`; one that went through
+    is counted by the enclosing `observed_calls`."""
     try:
         yield
+        observed = _OBSERVED.get()
+        if observed is not None:
+            observed.succeeded += 1
     except RPCError as exc:
         if exc.status in UNAVAILABLE:
             raise TemporalUnavailable(exc.message) from exc

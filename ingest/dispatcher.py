@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from inbox.outcome import Answer, Outcome
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
-from infra.temporal import TemporalUnavailable
+from infra.temporal import TemporalUnavailable, observed_calls
 
 log = logging.getLogger("ingest")
 P = TypeVar("P")
@@ -70,7 +70,9 @@ class Dispatcher:
         self.writer = writer
         self._handlers = handlers
         self._background: dict[int, asyncio.Task[Outcome]] = {}  # inbox id -> being acted on
-        self.temporal_down = False  # set by the last Temporal call that failed or worked
+        # Set when a Temporal call found it unreachable; cleared only by one that went through
+        # (a handler that returned without reaching Temporal proves nothing).
+        self.temporal_down = False
 
     async def receive(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], raw: bytes
@@ -156,8 +158,10 @@ class Dispatcher:
     async def _act(self, entry_id: int, act: Callable[[], Awaitable[Outcome]]) -> Outcome:
         """Run a handler's action; whatever comes of it is recorded on the entry."""
         try:
-            outcome = await act()
-            self.temporal_down = False
+            with observed_calls() as calls:
+                outcome = await act()
+            if calls.succeeded:
+                self.temporal_down = False
         except TemporalUnavailable as exc:
             self.temporal_down = True
             outcome = Outcome(InboxStatus.DEFERRED, 503, detail=f"Temporal unavailable: {exc}")

@@ -34,6 +34,7 @@ class ShipLine(BaseModel):
 class ShipAction(BaseModel):
     lines: list[ShipLine] | None = Field(None, description="default: everything not yet shipped")
     carrier: str | None = None
+    notify: bool = Field(True, description="False: the SHIP_NOTIFY webhook is lost on the way")
 
 
 class AutoShip(BaseModel):
@@ -255,7 +256,8 @@ def control_router(state: ShipStationState) -> APIRouter:
             shipment = state.ship(order, action or ShipAction())
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=409)
-        state.notify(shipment)
+        if action is None or action.notify:
+            state.notify(shipment)
         return JSONResponse(shipment)
 
     @api.post("/shipments/{shipment_id}/void")

@@ -26,6 +26,7 @@ from canonical import (
     ItemRef,
     Order,
     OrderReduction,
+    Shipment,
     TaxQuote,
 )
 from canonical.cancellation import LineCancellation
@@ -55,6 +56,7 @@ class FakePartners:
         self.down: dict[str, Exception] = {}
         self.plans: list[SourcingPlan] = []  # what the next allocations answer
         self.refunds: dict[str, ChannelRefund] = {}  # refund id -> what was paid
+        self.wms_shipments: list[Shipment] = []  # what the WMS says it shipped
 
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
@@ -258,6 +260,11 @@ class FakePartners:
     async def cancel_fulfillment(self, key: str) -> None:
         self._record("cancel_fulfillment", key)
 
+    @activity.defn(name="order_shipments")
+    async def order_shipments(self, key: str) -> list[Shipment]:
+        self._record("order_shipments", key)
+        return [s for s in self.wms_shipments if s.order_key == key]
+
     @activity.defn(name="acknowledge_order")
     async def acknowledge_order(self, order: Order) -> None:
         self._record("acknowledge_order", order)
@@ -279,7 +286,8 @@ class FakePartners:
             self.cancel_pick_task, self.hand_over, self.notify_customer,
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
-            self.cancel_fulfillment, self.acknowledge_order, self.confirm_shipment,
+            self.cancel_fulfillment, self.order_shipments, self.acknowledge_order,
+            self.confirm_shipment,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
             self.claim_return, self.release_return, self.create_return_label,

@@ -126,6 +126,20 @@ async def cancelled_by_support(h: Harness) -> Handle:
     return handle
 
 
+async def cancel_refused_goods_left(h: Harness) -> Handle:
+    """The warehouse shipped but its notification was lost; support cancels, the WMS refuses
+    (already shipped): the order reads the shipment back and completes instead of unwinding."""
+    handle = await _start(h)
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    order_key = handle.id.removeprefix("order:").replace(":", "-", 1)
+    httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shipstation/orders/{order_key}/ship",
+        json={"notify": False},
+    ).raise_for_status()
+    await handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="too late"))
+    return handle
+
+
 async def hold_resumed(h: Harness) -> Handle:
     """An unknown SKU holds the order; support resumes it with the right SKU; it completes."""
     handle = await _start(h, [("CANDLE-CEDAR-8OZ-OLD", 1)])
@@ -530,6 +544,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "split_shipment_after_delay": split_shipment_after_delay,
     "cancelled_by_support": cancelled_by_support,
     "compensation_failed_resumed": compensation_failed_resumed,
+    "cancel_refused_goods_left": cancel_refused_goods_left,
     "hold_resumed": hold_resumed,
     "erp_rejected": erp_rejected,
     "cancelled_by_channel_before_create": cancelled_by_channel_before_create,

@@ -1,14 +1,17 @@
 """The dispatcher's answer path, without Temporal: what is stored and answered when a source's
-own check fails in an unexpected way."""
+own check fails in an unexpected way, and when Temporal counts as down."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from temporalio.service import RPCError, RPCStatusCode
+
 from inbox.database import engine_for
 from inbox.outcome import Outcome
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from inbox.writer import InboxWriter
+from infra.temporal import temporal_call
 from ingest.dispatcher import ANY_TOPIC, Checked, Dispatcher
 
 
@@ -40,3 +43,39 @@ async def test_a_check_that_crashes_keeps_the_delivery(tmp_path: Path) -> None:
         b'{"id": 1}',
         "ZeroDivisionError: a bug",
     )
+
+
+class Source:
+    """A source that reaches Temporal (or not) as told: `temporal` is what its next delivery's
+    handling does there: 'down', 'works', or None (it never gets that far, e.g. a partner's
+    re-fetch failed)."""
+
+    def __init__(self) -> None:
+        self.temporal: str | None = None
+
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        if self.temporal is not None:
+            with temporal_call():
+                if self.temporal == "down":
+                    raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+        return Outcome(InboxStatus.ACCEPTED, 202)
+
+
+async def test_only_a_temporal_call_that_went_through_ends_the_outage(tmp_path: Path) -> None:
+    """The outage contract: once Temporal was found down, deliveries are answered 503 until a
+    call to it succeeds; a delivery handled without reaching Temporal proves nothing."""
+    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"))
+    source = Source()
+    dispatcher = Dispatcher(InboxWriter(inbox), {("wms", ANY_TOPIC): source})
+    try:
+        source.temporal = "down"
+        first = await dispatcher.receive("wms", "SHIP_NOTIFY", "d-1", {}, b"{}")
+        assert first.http_status == 503 and dispatcher.temporal_down
+        source.temporal = None  # its re-fetch from the WMS failed before Temporal
+        await dispatcher.receive("wms", "SHIP_NOTIFY", "d-2", {}, b"{}")
+        assert dispatcher.temporal_down
+        source.temporal = "works"
+        await dispatcher.receive("wms", "SHIP_NOTIFY", "d-3", {}, b"{}")
+        assert not dispatcher.temporal_down
+    finally:
+        await dispatcher.drain()

@@ -417,3 +417,61 @@ async def test_failure_after_shipment_needs_attention_not_rollback(saga: Saga) -
     result = await saga.handle.result()
     assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
     assert saga.partners.calls.count("invoice_sales_order") == 2
+
+
+async def test_a_refused_request_after_the_warehouse_shipped_goes_on(saga: Saga) -> None:
+    """The chaos run's case: the WMS took the order and shipped it, the retried request was
+    refused. The shipment reported meanwhile moves the order forward, never into compensation."""
+    saga.partners.fail("resolve_items", business(ExceptionCode.UNKNOWN_SKU, "held"))
+    saga.partners.fail(
+        "request_fulfillment", business(ExceptionCode.WMS_REJECTED, "has already shipped")
+    )
+    await saga.start()
+    await saga.held(ExceptionCode.UNKNOWN_SKU)
+    # While the order is held, the warehouse reports the shipment (a lost answer before).
+    await saga.handle.signal(OrderToCashWorkflow.shipment_received, saga.shipment())
+    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="ok"))
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.compensations_done == [] and "cancel_fulfillment" not in saga.partners.calls
+    assert saga.partners.calls.count("invoice_sales_order") == 1
+
+
+async def test_a_cancel_refused_because_the_goods_left_completes_the_order(saga: Saga) -> None:
+    """Support cancels; the WMS says the order already shipped: the order is not unwound but
+    completed with what the warehouse shipped (read back from it), invoiced once."""
+    saga.partners.fail(
+        "cancel_fulfillment", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
+    )
+    saga.partners.wms_shipments = [saga.shipment()]
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    view = await saga.handle.execute_update(
+        OrderToCashWorkflow.cancel, CancelRequest(reason="customer changed mind")
+    )
+    assert view.status is OrderStatus.COMPLETED and view.compensations_done == []
+    assert [s.shipment_id for s in (await saga.view()).shipments] == ["500112987"]
+    assert saga.partners.calls.count("confirm_shipment") == 1
+    assert saga.partners.calls[-3:] == ["fulfil_sales_order", "commit_tax", "invoice_sales_order"]
+    assert "cancel_sales_order" not in saga.partners.calls
+
+
+async def test_resume_of_an_order_stuck_on_a_refused_cancel_completes_it(saga: Saga) -> None:
+    """An order left in COMPENSATION_FAILED by a refusal the WMS now reports as 'already
+    shipped': resume retries the withdrawal, hears the goods left, and completes the order."""
+    saga.partners.fail(
+        "cancel_fulfillment",
+        business(ExceptionCode.WMS_REJECTED, "Order has already shipped."),
+        business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped"),
+    )
+    saga.partners.wms_shipments = [saga.shipment()]
+    await saga.start()
+    await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    view = await saga.handle.execute_update(
+        OrderToCashWorkflow.cancel, CancelRequest(reason="support")
+    )
+    assert view.exception is not None and view.exception.code is ExceptionCode.COMPENSATION_FAILED
+    await saga.handle.execute_update(OrderToCashWorkflow.resume, ResumeRequest(note="retry"))
+    result = await saga.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
+    assert saga.partners.calls.count("invoice_sales_order") == 1

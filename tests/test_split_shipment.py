@@ -271,3 +271,30 @@ async def test_a_group_past_its_shipment_sla_is_delayed_and_still_ships(split: S
     await split.ship_group("g2", 1)
     result = await split.handle.result()
     assert result.status is OrderStatus.COMPLETED
+
+
+async def test_a_group_whose_warehouse_shipped_before_the_cancel_ships_after_all(
+    split: Split,
+) -> None:
+    """Support cancels the order; the warehouse of one group answers it already shipped. That
+    group completes with the shipment read back from the WMS, the other is cancelled, and the
+    order bills what shipped and cancels the rest on the channel."""
+    split.plan(split.group(EAST, NodeKind.WAREHOUSE, 0), split.group(BOS, NodeKind.STORE, 1))
+    split.partners.fail(
+        "cancel_fulfillment", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
+    )
+    candles = split.shipment("sh-g1", [(0, split.order.lines[0].quantity)])
+    split.partners.wms_shipments = [
+        candles.model_copy(update={"order_key": f"{split.order.key}~g1"})
+    ]
+    await split.start()
+    await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
+    await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)
+    await split.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="late"))
+    result = await split.handle.result()
+    assert [g.status for g in result.groups] == ["shipped", "cancelled"], result.timeline
+    assert result.status is OrderStatus.COMPLETED
+    assert [s.shipment_id for s in result.shipments] == ["sh-g1"]
+    (cancellation,) = split.args("cancel_channel_lines")
+    assert cancellation.lines == {split.order.lines[1].line_id: 1}
+    assert split.partners.calls.count("invoice_sales_order") == 1

@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         OrderToCashInput,
         ShipmentGroupInput,
     )
-    from workflows.saga import OrderCancelled, OrderSaga, StepFailed
+    from workflows.saga import GoodsLeft, OrderCancelled, OrderSaga, StepFailed
     from workflows.shipment_group import GROUP_SHIPPED, ShipmentGroupWorkflow, group_key
 
 
@@ -59,6 +59,8 @@ class OrderToCashWorkflow(OrderSaga):
     @workflow.init
     def __init__(self, input: OrderToCashInput) -> None:
         self._start_saga(input.order, input.retry, input.publish_search_attributes)
+        self._input = input
+        self._quote: TaxQuote | None = None
         self._shipments: dict[str, Shipment] = {}
         self._unconfirmed: list[Shipment] = []
         self._erp_order: ErpOrderRef | None = None
@@ -173,7 +175,7 @@ class OrderToCashWorkflow(OrderSaga):
     async def _forward(self, input: OrderToCashInput) -> None:
         self._set_status(OrderStatus.IN_PROGRESS)
         items = await self._validate()
-        quote = await self._run_step(
+        self._quote = quote = await self._run_step(
             Step.TAX_QUOTE,
             lambda: self._activity(TaxActivities.quote_tax, self._order),
             compensation=("void_tax", lambda: self._undo(TaxActivities.void_tax, self._key)),
@@ -199,23 +201,21 @@ class OrderToCashWorkflow(OrderSaga):
             ),
         )
         self._note(f"ERP sales order {self._erp_order.number or self._erp_order.erp_id}")
-        erp_order = self._erp_order
         if ours and self._ships_in_groups():
-            quote = await self._ship_in_groups(input) or quote
+            self._quote = await self._ship_in_groups(input) or quote
         elif ours:
-            await self._run_step(
-                Step.FULFILLMENT_REQUEST,
-                lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
-                compensation=(
-                    "cancel_fulfillment",
-                    lambda: self._undo(WmsActivities.cancel_fulfillment, self._key),
-                ),
-            )
+            await self._request_fulfillment()
             await self._await_shipments(input.shipment_sla)
         else:
             self._set_status(OrderStatus.SHIPPED, f"fulfilled by {self._order.channel.value}")
-        # Shipped: nothing can be undone any more; failures from here need attention, not rollback.
+        await self._complete(ours)
+
+    async def _complete(self, ours: bool) -> None:
+        """Shipped: nothing can be undone any more; failures from here need attention, not
+        rollback. The ERP records the delivery (of our goods), tax is committed, invoiced."""
         self._compensations.clear()
+        erp_order, quote = self._erp_order, self._quote
+        assert erp_order is not None and quote is not None
         if ours:
             await self._settle(
                 Step.ERP_DELIVERY,
@@ -229,6 +229,31 @@ class OrderToCashWorkflow(OrderSaga):
         )
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, f"invoiced as {invoice.erp_id}")
+
+    async def _request_fulfillment(self) -> None:
+        """A refusal after the warehouse reported a shipment is moot: the goods left, so the
+        order goes on instead of unwinding."""
+        try:
+            await self._run_step(
+                Step.FULFILLMENT_REQUEST,
+                lambda: self._activity(WmsActivities.request_fulfillment, self._fulfillment()),
+                compensation=(
+                    "cancel_fulfillment",
+                    lambda: self._undo(WmsActivities.cancel_fulfillment, self._key),
+                ),
+            )
+        except StepFailed as failure:
+            if not self._shipped_lines():
+                raise
+            self._note(f"{failure.message}; but the warehouse shipped it: going on")
+
+    async def _goods_left(self, left: GoodsLeft) -> None:
+        """The warehouse refused to cancel because it shipped: confirm what it shipped, wait
+        for the rest, and complete the order."""
+        for shipment in await self._shipped_after_all(left, self._key):
+            self.shipment_received(shipment)
+        await self._await_shipments(self._input.shipment_sla)
+        await self._complete(ours=True)
 
     async def _allocate(self, backorder_retry: timedelta) -> None:
         """Source and reserve through the inventory service. Missing units that are on their
@@ -309,6 +334,8 @@ class OrderToCashWorkflow(OrderSaga):
                     del self._group_runs[group_id]
         self._checkpoint()  # a cancel of the whole order unwinds it now
         shipped = self._shipped_lines()
+        if shipped and self._cancel is not None:
+            await self._cancel_unshipped(shipped)
         if not shipped:
             reasons = "; ".join(g.reason for g in self._groups.values() if g.reason)
             self._cancel = CancelRequest(reason=f"no node could ship it: {reasons}")
@@ -414,6 +441,22 @@ class OrderToCashWorkflow(OrderSaga):
                 out_of_stock=out_of_stock,
             ),
         )
+
+    async def _cancel_unshipped(self, shipped: dict[str, int]) -> None:
+        """A cancel that came too late for a group that shipped: the order keeps what shipped
+        and cancels the rest (the other groups' lines) on the ERP and the channel."""
+        left = {
+            line.line_id: units
+            for line in self._order.lines
+            if (
+                units := line.quantity
+                - shipped.get(line.line_id, 0)
+                - self._cancelled_lines.get(line.line_id, 0)
+            )
+            > 0
+        }
+        if left:
+            await self._cancel_lines(left, f"cancelled: {self._cancel_reason()}", False)
 
     def _running_groups(self) -> list[str]:
         return [gid for gid, view in self._groups.items() if view.status == "running"]

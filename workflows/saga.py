@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import RATE_LIMITED, TRANSIENT
     from activities.models import ChannelCancel
     from activities.notification import NotificationActivities
+    from activities.wms import WmsActivities
     from canonical import (
         ExceptionCode,
         ItemRef,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         OrderException,
         OrderStatus,
         SagaView,
+        Shipment,
         StatusChange,
         Step,
     )
@@ -89,6 +91,11 @@ class SagaEnded(Exception):
         self.status, self.note, self.cancel_reason, self.then = status, note, cancel_reason, then
 
 
+class GoodsLeft(Exception):
+    """A compensation was refused because the goods it would withdraw already left the
+    warehouse: the saga cannot unwind, so it stops unwinding and completes the order."""
+
+
 class StepFailed(Exception):
     def __init__(self, step: Step, code: ExceptionCode, message: str) -> None:
         super().__init__(message)
@@ -127,6 +134,7 @@ class OrderSaga:
         self._compensations_done: list[str] = []
         self._cancel: CancelRequest | None = None
         self._resume: ResumeRequest | None = None
+        self._goods_gone = False  # an unwinding found the goods shipped: no cancel applies
 
     # --- the skeleton every saga runs --------------------------------------------------------
 
@@ -140,6 +148,13 @@ class OrderSaga:
             sa.EXTERNAL_ORDER_ID.value_set(external_id),
         )
         self._set_status(OrderStatus.RECEIVED, received)
+        try:
+            await self._forward_or_unwind(forward)
+        except GoodsLeft as left:
+            await self._goods_left(left)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _forward_or_unwind(self, forward: Callable[[], Awaitable[None]]) -> None:
         try:
             await forward()
         except OrderCancelled:
@@ -158,7 +173,22 @@ class OrderSaga:
             await self._compensate(
                 self._failed(failure), f"{failure.step.value}: {failure.message}"
             )
-        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    # How the saga completes once an unwinding found the goods gone (only sagas that ask a
+    # warehouse to ship have a compensation the WMS can refuse so).
+    _goods_left: Callable[[GoodsLeft], Awaitable[None]]
+
+    async def _shipped_after_all(self, left: GoodsLeft, wms_key: str) -> list[Shipment]:
+        """Stop unwinding: nothing is undone any more, a cancel no longer applies, and what the
+        warehouse shipped under `wms_key` is read back."""
+        self._compensations.clear()
+        self._goods_gone = True
+        self._exception = None
+        self._set_search_exception(None)
+        self._set_status(OrderStatus.IN_PROGRESS, f"{left}: the goods left, the order goes on")
+        return await self._settle(
+            Step.AWAIT_SHIPMENT, lambda: self._activity(WmsActivities.order_shipments, wms_key)
+        )
 
     def _failed(self, failure: StepFailed) -> OrderStatus:
         """How the saga closes when a step failed for good."""
@@ -245,7 +275,7 @@ class OrderSaga:
 
     def _checkpoint(self) -> None:
         """Raise `OrderCancelled` when a cancel was asked and may still unwind the order."""
-        if self._cancel is not None:
+        if self._cancel is not None and not self._goods_gone:
             raise OrderCancelled()
 
     async def _validate(self) -> list[ItemRef]:
@@ -457,7 +487,9 @@ class OrderSaga:
             try:
                 undone = await undo()
             except ActivityError as err:
-                _, message = business_failure(err)
+                code, message = business_failure(err)
+                if code is ExceptionCode.ALREADY_SHIPPED:
+                    raise GoodsLeft(f"compensation {name} refused: {message}") from err
                 await self._needs_attention(
                     Step.COMPENSATE,
                     ExceptionCode.COMPENSATION_FAILED,

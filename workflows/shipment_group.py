@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         NodeRejection,
         ShipmentGroupInput,
     )
-    from workflows.saga import OrderCancelled, OrderSaga, SagaEnded, StepFailed
+    from workflows.saga import GoodsLeft, OrderCancelled, OrderSaga, SagaEnded, StepFailed
 
 # The order's signal a group sends each shipment it confirmed to.
 GROUP_SHIPPED = "group_shipped"
@@ -58,6 +58,7 @@ class ShipmentGroupWorkflow(OrderSaga):
         self._start_saga(input.order, input.retry, input.publish_search_attributes)
         self._group = input.group
         self._group_id = input.group_id
+        self._sla = input.shipment_sla
         self._shipments: dict[str, Shipment] = {}
         self._unconfirmed: list[Shipment] = []
         self._rejection: NodeRejection | None = None
@@ -121,15 +122,35 @@ class ShipmentGroupWorkflow(OrderSaga):
     async def _ship(self, input: ShipmentGroupInput) -> None:
         node = self._group.node
         try:
-            await self._run_step(Step.FULFILLMENT_REQUEST, self._request, self._withdrawal())
+            await self._ask_node()
             await self._await_shipments(input.shipment_sla)
         except OrderCancelled:
             self._exception = None  # a hold cancelled: nothing is wrong any more
             raise
         except StepFailed as failure:
             raise self._rejects(f"{node}: {failure.message}") from failure
+        self._shipped_its_part()
+
+    async def _ask_node(self) -> None:
+        """A refusal after the node reported a shipment is moot: the goods left."""
+        try:
+            await self._run_step(Step.FULFILLMENT_REQUEST, self._request, self._withdrawal())
+        except StepFailed as failure:
+            if not self._shipments:
+                raise
+            self._note(f"{failure.message}; but {self._group.node} shipped: going on")
+
+    def _shipped_its_part(self) -> None:
         self._step = Step.DONE
-        self._set_status(OrderStatus.COMPLETED, f"{node} shipped its part")
+        self._set_status(OrderStatus.COMPLETED, f"{self._group.node} shipped its part")
+
+    async def _goods_left(self, left: GoodsLeft) -> None:
+        """The warehouse refused to cancel because it shipped: the group ships after all."""
+        self._rejection, self._rejected = None, ""
+        for shipment in await self._shipped_after_all(left, self._group_key):
+            self.shipment_received(shipment)
+        await self._await_shipments(self._sla)
+        self._shipped_its_part()
 
     def _rejects(self, reason: str) -> SagaEnded:
         """The node cannot ship (the rest of) its part: the group unwinds as rejected."""
