@@ -25,10 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sys
 
 from cli import demo, inbox, inventory, support
 from cli.demo_traffic import SCENARIOS
+from infra.processes import exit_process
 from infra.settings import Settings
 
 
@@ -195,4 +195,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # SIGTERM stops the stack the way Ctrl-C does: children are stopped in `finally`.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    sys.exit(main())
+    exit_process(main())

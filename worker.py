@@ -12,19 +12,31 @@ import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
 from bootstrap.workers import running_workers  # noqa: E402
+from infra.processes import exit_process  # noqa: E402
 from infra.settings import Settings  # noqa: E402
-from infra.temporal import connect  # noqa: E402
+from infra.temporal import connect_when_up  # noqa: E402
+
+log = logging.getLogger("worker")
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per partner call is noise
     settings = Settings.from_env()
-    client = await connect(settings)
-    adapters = build_adapters(settings)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    # Started before Temporal (or while it restarts): wait for it instead of exiting.
+    connecting = asyncio.create_task(connect_when_up(settings, log))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        connecting.cancel()
+        return
+    stopping.cancel()
+    client = connecting.result()
+    log.info("connected to Temporal at %s", settings.temporal_target)
+    adapters = build_adapters(settings)
     try:
         async with running_workers(client, settings, adapters):
             await stop.wait()
@@ -34,3 +46,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    exit_process(0)

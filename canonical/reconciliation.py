@@ -29,6 +29,12 @@ class ReconciliationReport(BaseModel):
     lines: list[DriftLine]
     unmapped: list[str] = []  # snapshot locations no node names
 
+    @property
+    def drift(self) -> list[DriftLine]:
+        """Where the ERP's and the WMS's counts disagree: no adjustment of ours settles it
+        (goods shipped but not delivered in the ERP, a count in one system only), ops must."""
+        return [x for x in self.lines if x.erp is not None and x.wms is not None and x.erp != x.wms]
+
     def render(self) -> str:
         head = (
             f"reconciliation {self.run_id} at {self.at:%Y-%m-%d %H:%M:%S} UTC: "
@@ -42,6 +48,8 @@ class ReconciliationReport(BaseModel):
             for line in self.lines
         ]
         tail = [f"  unmapped locations: {', '.join(self.unmapped)}"] if self.unmapped else []
+        if self.drift:
+            tail.append(f"  STOCK_DRIFT: ERP and WMS disagree on {len(self.drift)} position(s)")
         return "\n".join([head, *rows, *tail])
 
 

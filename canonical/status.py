@@ -89,6 +89,9 @@ class ExceptionCode(StrEnum):
     # The partner cannot withdraw what it was asked because the goods already left: the
     # order goes on to completion instead of unwinding.
     ALREADY_SHIPPED = "ALREADY_SHIPPED"
+    # A reconciliation found the ERP's and the WMS's counts apart (not an order's exception:
+    # the reconciliation run carries it, so ops find it where they find stuck orders).
+    STOCK_DRIFT = "STOCK_DRIFT"
 
     @property
     def holdable(self) -> bool:

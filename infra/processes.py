@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -10,10 +12,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 
 BIN_DIR = Path(sys.executable).parent
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a process that used a Temporal client, once everything is closed, without the
+    interpreter's finalization: the SDK's Rust core keeps Tokio threads that can still call
+    into Python while it finalizes, which aborts with `Fatal Python error: PyGILState_Release
+    ... finalizing` and exit 134 (temporalio/sdk-python#300). Buffered output is flushed first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed, or a pipe whose reader left
+            stream.flush()
+    os._exit(code)
 
 
 def bound_socket() -> socket.socket:

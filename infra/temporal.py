@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +29,32 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+
+
+def unreachable(exc: RuntimeError) -> bool:
+    """Whether `Client.connect` failed because the server could not be reached."""
+    return "connect" in str(exc).lower()
+
+
+async def connect_when_up(
+    settings: Settings, log: logging.Logger, first_wait: float = 1.0, longest_wait: float = 30.0
+) -> Client:
+    """Connect, waiting for a Temporal that is down (a worker started before its server, or
+    while it restarts): one log line per attempt, the wait doubling up to `longest_wait`."""
+    wait = first_wait
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError as exc:
+            if not unreachable(exc):
+                raise
+            log.warning(
+                "Temporal at %s is not reachable; trying again in %.0f s",
+                settings.temporal_target,
+                wait,
+            )
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, longest_wait)
 
 
 async def ensure_search_attributes(client: Client, keys: Iterable[SearchAttributeKey[Any]]) -> None:
@@ -93,6 +121,6 @@ def temporal_call() -> Iterator[None]:
             raise TemporalUnavailable(exc.message) from exc
         raise
     except RuntimeError as exc:  # Client.connect failed
-        if "connect" in str(exc).lower():
+        if unreachable(exc):
             raise TemporalUnavailable(str(exc)) from exc
         raise

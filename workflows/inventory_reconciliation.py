@@ -1,6 +1,8 @@
 """Stock reconciliation, run by a Temporal schedule (and `starter.py inventory reconcile
 --now`): the WMS's and the ERP's counts against the inventory positions; drift is booked as
-adjustments and the report kept (and returned)."""
+adjustments and the report kept (and returned). Where the ERP and the WMS disagree, the run
+is marked `ExceptionCode = STOCK_DRIFT` (search attribute), lists the positions in its
+details and logs a warning for each: ops find it beside the orders that need attention."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, ReconcileRequest
     from activities.wms import WmsActivities
+    from canonical import ExceptionCode
     from canonical.reconciliation import ReconciliationReport
+    from workflows import search_attributes as sa
     from workflows.task_queues import erp_task_queue
 
 T = TypeVar("T")
@@ -35,6 +39,7 @@ async def _call(fn: Callable[..., Awaitable[T]], *args: Any, task_queue: str | N
 
 class ReconcileInput(BaseModel):
     settle: timedelta = timedelta(minutes=10)
+    publish_search_attributes: bool = True  # off on a test server without ours
 
 
 @workflow.defn(versioning_behavior=VersioningBehavior.PINNED)  # minutes: stays on its build
@@ -57,7 +62,18 @@ class InventoryReconciliationWorkflow:
                 at=workflow.now(),
             ),
         )
-        workflow.set_current_details(
-            f"{report.positions_checked} positions checked, {report.adjustments} adjusted"
-        )
+        details = [f"{report.positions_checked} positions checked, {report.adjustments} adjusted"]
+        for line in report.drift:
+            workflow.logger.warning(
+                "STOCK_DRIFT %s at %s: ERP %s, WMS %s, ours %s",
+                line.sku, line.node, line.erp, line.wms, line.position,
+            )  # fmt: skip
+            details.append(
+                f"⚠ STOCK_DRIFT {line.sku} at {line.node}: ERP {line.erp}, WMS {line.wms}"
+            )
+        if report.drift and input.publish_search_attributes:
+            workflow.upsert_search_attributes(
+                [sa.EXCEPTION_CODE.value_set(ExceptionCode.STOCK_DRIFT.value)]
+            )
+        workflow.set_current_details("\n\n".join(details))
         return report
