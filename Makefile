@@ -7,10 +7,11 @@ RATE ?= 100
 SECONDS ?= 30
 DRAIN ?= 120
 BURST ?= 300
+SCENARIO ?= mixed
 PACKAGES := infra canonical adapters inbox inventory returns sandbox activities workflows services \
 	ingest tryton_local bootstrap cli webhooks testing bench tests
 
-.PHONY: install demo run test bench bench-ingest bench-erp bench-inventory tryton tryton-stop record-histories lint format clean
+.PHONY: install demo run test bench bench-ingest bench-erp bench-inventory chaos tryton tryton-stop record-histories lint format clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +45,9 @@ bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
 
 bench-erp: install  ## a burst of orders against a real Tryton held to 4 concurrent calls
 	$(BIN)/python bench/erp_backlog.py --orders $(BURST)
+
+chaos: install  ## faults, lost answers, worker kills, a Temporal restart, then the invariants (SCENARIO=mixed ORDERS=200)
+	$(BIN)/python bench/chaos.py --scenario $(SCENARIO) --orders $(ORDERS)
 
 tryton: install  ## a real Tryton ERP on :8010 (first run ~2 min; `ERP=tryton make demo` uses it)
 	$(BIN)/python -m tryton_local start

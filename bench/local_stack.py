@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from cli.stack import LocalStack
 from infra.processes import free_port
+from infra.settings import Settings
 from infra.temporal import connect
 from services.deployment import make_current
 from services.schedules import reconcile_now
@@ -70,6 +71,18 @@ def add_shared_cpus_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def stack_settings(**env: str) -> Settings:
+    """A throwaway stack's settings: ports the OS gives, its own task queue and data."""
+    return harness_settings(
+        f"127.0.0.1:{free_port()}",
+        free_port(),
+        free_port(),
+        ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}",
+        TEMPORAL_UI_PORT=str(free_port()),
+        **env,
+    )
+
+
 @asynccontextmanager
 async def bench_stack(
     autoship_seconds: float,
@@ -80,13 +93,7 @@ async def bench_stack(
     """`env` settings reach the service processes through the environment they inherit.
     `webhooks_cpus`: from `reserve_ingestion_cpu`, where the webhooks service runs."""
     os.environ.update({"WALMART_POLL_SECONDS": "0", **env})
-    settings = harness_settings(
-        f"127.0.0.1:{free_port()}",
-        free_port(),
-        free_port(),
-        ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}",
-        TEMPORAL_UI_PORT=str(free_port()),
-    )
+    settings = stack_settings()
     stack = LocalStack(
         settings, autoship_seconds=autoship_seconds, persist=False, webhooks_cpus=webhooks_cpus
     )

@@ -9,7 +9,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from temporalio.client import Client
@@ -23,6 +23,7 @@ from services.orders import result_once_started
 from services.returns import book_support_return
 from services.schedules import poll_channels_now
 
+T = TypeVar("T")
 SCENARIOS = ("ship", "bopis", "split", "returns", "mixed")
 PICKUP_SKU = "CANDLE-FIG-12OZ"
 # Split: the tray only in the east warehouse, the mug only at a store and the supplier.
@@ -50,6 +51,10 @@ class DemoTraffic:
         self._http = http
         self._network = configured_network(settings.inventory_network, settings.erp)
         self.watched: list[str] = []
+
+    async def _temporal(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A call to Temporal (the chaos run's traffic asks again while Temporal is down)."""
+        return await call()
 
     async def _sandbox(self, method: str, path: str, body: Any = None) -> Any:
         response = await self._http.request(
@@ -112,20 +117,23 @@ class DemoTraffic:
     def _stores(self) -> list[Any]:
         return [n for n in self._network.nodes if n.kind is NodeKind.STORE]
 
-    async def _deliver(self, topic: str, body: dict[str, Any]) -> str:
-        """A signed Shopify webhook, as Shopify sends it; the workflow it started or reached."""
-        raw = json.dumps(body).encode()
-        response = await self._http.post(
+    async def _post_shopify(self, topic: str, raw: bytes, webhook_id: str) -> httpx.Response:
+        """One signed Shopify webhook delivery, as Shopify sends it."""
+        return await self._http.post(
             f"http://127.0.0.1:{self._settings.webhooks_port}/webhooks/shopify",
             content=raw,
             headers={
                 "Content-Type": "application/json",
                 "X-Shopify-Topic": topic,
                 "X-Shopify-Hmac-Sha256": sign(raw, self._settings.shopify_webhook_secrets[0]),
-                "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+                "X-Shopify-Webhook-Id": webhook_id,
                 "X-Shopify-Shop-Domain": "northwick-candle-co.myshopify.com",
             },
         )
+
+    async def _deliver(self, topic: str, body: dict[str, Any]) -> str:
+        """A Shopify webhook; the workflow it started or reached."""
+        response = await self._post_shopify(topic, json.dumps(body).encode(), str(uuid.uuid4()))
         response.raise_for_status()
         workflow_id: str = response.json()["workflow_id"]
         self.watched.append(workflow_id)
@@ -170,7 +178,9 @@ class DemoTraffic:
         )
 
     async def _delivered(self, workflow_id: str) -> bool:
-        view = await result_once_started(self._client, workflow_id, timeout=None)
+        view = await self._temporal(
+            lambda: result_once_started(self._client, workflow_id, timeout=None)
+        )
         return view.status is OrderStatus.COMPLETED
 
     async def _order_then_return(
@@ -184,7 +194,7 @@ class DemoTraffic:
         po = await self._sandbox("POST", "/_sandbox/walmart/orders", {"skus": [(RETURNED_SKU, 2)]})
         po_id = po["purchaseOrderId"]
         self.watched.append(f"order:walmart:{po_id}")
-        await poll_channels_now(self._client)
+        await self._temporal(lambda: poll_channels_now(self._client))
         if not await self._delivered(f"order:walmart:{po_id}"):
             return
         opened = await self._sandbox(
@@ -193,7 +203,7 @@ class DemoTraffic:
             {"lines": ["1"], "reason": "Scent too strong"},
         )
         self.watched.append(f"return:walmart:{po_id}:{opened['returnOrderId']}")
-        await poll_channels_now(self._client)
+        await self._temporal(lambda: poll_channels_now(self._client))
 
     async def _returned_on_shopify(self, body: dict[str, Any]) -> None:
         line = body["line_items"][0]
@@ -206,12 +216,14 @@ class DemoTraffic:
 
     async def _returned_by_support(self, body: dict[str, Any]) -> None:
         line = body["line_items"][0]
-        handle = await book_support_return(
-            self._client,
-            self._settings,
-            f"order:shopify:{body['id']}",
-            {str(line["id"]): 2},
-            "customer phoned: wrong colour",
+        handle = await self._temporal(
+            lambda: book_support_return(
+                self._client,
+                self._settings,
+                f"order:shopify:{body['id']}",
+                {str(line["id"]): 2},
+                "customer phoned: wrong colour",
+            )
         )
         self.watched.append(handle.id)
 

@@ -148,7 +148,13 @@ class LocalStack:
         )
         # Ingestion first: on a shared machine a burst's processing (Temporal's included) must
         # not slow the webhook answers (in production, give the webhooks service CPU of its own).
-        self._start("worker", [sys.executable, str(PROJECT_ROOT / "worker.py")], nice=WORKER_NICE)
+        self.start_worker("worker")
+
+    def start_worker(self, name: str) -> Service:
+        """One more worker process of the stack (several share the task queues)."""
+        return self._start(
+            name, [sys.executable, str(PROJECT_ROOT / "worker.py")], nice=WORKER_NICE
+        )
 
     def _ensure_tryton(self) -> None:
         """Use the Tryton on TRYTON_URL; when none answers there and it is local, start ours

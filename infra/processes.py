@@ -87,7 +87,7 @@ class Service:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        self._spawn = lambda: subprocess.Popen(
             args,
             env={**os.environ, **env},
             stdout=self._log,
@@ -95,6 +95,19 @@ class Service:
             start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             preexec_fn=(lambda: _place(nice, cpus)) if nice or cpus else None,
         )
+        self.process = self._spawn()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or an OOM kill: nothing is shut down in order."""
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def respawn(self) -> None:
+        """Start the process again, the same way, logging to the same file."""
+        if self._log.closed:
+            self._log = self.log_path.open("ab")
+        self.process = self._spawn()
 
     def alive(self) -> bool:
         return self.process.poll() is None

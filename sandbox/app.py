@@ -44,7 +44,7 @@ def create_app(
     shop, amzn, mail = shopify.ShopifyState(), amazon.AmazonState(), sendgrid.SendGridState()
     wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
     supplier = shipbob.ShipBobState(SANDBOX_DROPSHIP_SECRET)
-    desk = returns_desk.ReturnsDeskState()
+    desk = returns_desk.ReturnsDeskState(wms.restock, shipstation.WAREHOUSES[0])
     reports = amazon_returns.AmazonReturnsState(amzn, desk)
     wms.base_url = reports.base_url = public_url.rstrip("/")
 
@@ -142,6 +142,10 @@ def create_app(
     @app.get("/_sandbox/netsuite/salesOrders")
     async def erp_orders() -> list[dict[str, Any]]:
         return list(ns.orders.values())
+
+    @app.get("/_sandbox/avatax/documents")
+    async def tax_documents() -> list[dict[str, Any]]:
+        return list(tax.documents.values())
 
     @app.get("/_sandbox/avatax/documents/{code}")
     async def tax_document(code: str) -> dict[str, Any]:

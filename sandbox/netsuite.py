@@ -224,6 +224,10 @@ def router(state: NetSuiteState) -> APIRouter:
             )
         existing = state.credit_memos.get(external_id)
         record_id = existing["id"] if existing else state.new_id()
+        if existing is None:  # a credit memo for inventory items puts them back on hand
+            for line in (body.get("item") or {}).get("items", []):
+                item_id = str(line["item"]["id"])
+                state.shipped[item_id] = state.shipped.get(item_id, 0) - int(line["quantity"])
         state.credit_memos[external_id] = {**body, "id": record_id, "externalId": external_id}
         location = f"{request.base_url}netsuite{RECORD}/creditMemo/{record_id}"
         return Response(status_code=204, headers={"Location": location})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +42,14 @@ class CounterReturn(BaseModel):
     reason: str = ""
 
 
+# A warehouse's desk puts resalable goods back on its shelves: (warehouse, SKU, units).
+Restock = Callable[[str, str, int], None]
+
+
 class ReturnsDeskState:
-    def __init__(self) -> None:
+    def __init__(self, restock: Restock | None = None, warehouse: str = "") -> None:
+        self.restock = restock
+        self.warehouse = warehouse  # where parcels without a warehouse of their own arrive
         self.labels: dict[str, dict[str, Any]] = {}  # by label id
         self.returns: dict[str, dict[str, Any]] = {}  # by RMA
         self.autopilot = DeskAutopilot()
@@ -91,6 +98,12 @@ class ReturnsDeskState:
             }
             for line in parcel.get("lines") or []
         ]
+        if self.restock is not None and not parcel.get("store"):
+            skus = {line["line_id"]: line.get("sku") for line in parcel.get("lines") or []}
+            warehouse = str(parcel.get("warehouse_id") or self.warehouse)
+            for line in lines:
+                if line["condition"] == "resalable" and skus.get(line["line_id"]):
+                    self.restock(warehouse, str(skus[line["line_id"]]), int(line["quantity"]))
         self.event("inspected", parcel, lines=lines)
 
     async def run_autopilot(self, parcel: dict[str, Any], received: bool) -> None:

@@ -117,6 +117,11 @@ class ShipStationState:
         for item in shipment["shipmentItems"]:
             stock[item["sku"]] = stock.get(item["sku"], 0) + sign * item["quantity"]
 
+    def restock(self, warehouse: str, sku: str, units: int) -> None:
+        """Returned goods the warehouse's desk found resalable go back on hand."""
+        stock = self.stock.setdefault(warehouse, {})
+        stock[sku] = stock.get(sku, 0) + units
+
     def allocated(self, warehouse: str, sku: str) -> int:
         """Units of open orders not yet shipped."""
         total = 0
@@ -278,6 +283,11 @@ def control_router(state: ShipStationState) -> APIRouter:
         """Count a SKU in a warehouse (drift the orchestrator's positions do not know of)."""
         state.stock.setdefault(warehouse, {})[sku] = level.on_hand
         return {"warehouse": warehouse, "sku": sku, "on_hand": level.on_hand}
+
+    @api.get("/shipments")
+    async def shipments() -> list[dict[str, Any]]:
+        """Every shipment the warehouse made (voided ones included)."""
+        return list(state.shipments.values())
 
     @api.put("/autoship")
     async def autoship(settings: AutoShip) -> AutoShip:
