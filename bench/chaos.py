@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chaos_checks import Run, check, print_checks
 from bench.local_stack import stack_settings
-from cli.demo import watch
+from canonical import SagaView
+from cli.demo import saga_view
 from cli.demo_traffic import SCENARIOS, DemoTraffic, share
 from cli.stack import LocalStack, dev_server_args
 from infra.processes import Service, exit_process, port_open, wait_until
@@ -124,6 +125,32 @@ class ChaosTraffic(DemoTraffic):
     async def _later(self, delay: float, topic: str, raw: bytes, webhook_id: str) -> None:
         await asyncio.sleep(delay)
         await self._post(topic, raw, webhook_id)
+
+
+SAGAS = (
+    "('OrderToCashWorkflow', 'ClickAndCollectWorkflow', 'ShipmentGroupWorkflow', 'ReturnWorkflow')"
+)
+WAITING_FOR_SUPPORT = "('ON_HOLD', 'NEEDS_ATTENTION')"
+
+
+async def settled(
+    client: Any, settings: Settings, ids: list[str], timeout: float
+) -> list[tuple[str, SagaView | None]]:
+    """Wait (through the visibility store, not a query per workflow) until no saga of the run
+    is still moving: each closed, or waiting for support. Then every workflow's view."""
+    moving = (
+        f"TaskQueue = '{settings.task_queue}' AND WorkflowType IN {SAGAS} "
+        f"AND ExecutionStatus = 'Running' AND OrderStatus NOT IN {WAITING_FOR_SUPPORT}"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = (await client.count_workflows(moving)).count
+        if not left:
+            break
+        console.print(f"{left} workflows still moving")
+        await asyncio.sleep(10)
+    views = [await saga_view(client.get_workflow_handle(i)) for i in ids]
+    return list(zip(ids, views, strict=True))
 
 
 @dataclass
@@ -247,7 +274,7 @@ async def main(args: argparse.Namespace) -> int:
                 f"sent in {time.monotonic() - started:.0f} s; {chaos.kills} worker kills; "
                 "waiting for every workflow to settle"
             )
-            views = await watch(client, settings, traffic.watched, None, args.timeout)
+            views = await settled(client, settings, traffic.watched, args.timeout)
             await http.delete(f"{settings.sandbox_url}/_sandbox/faults")
             run = Run(
                 settings=settings,

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
 
-from canonical import OrderStatus, OrderView, PickupView, SagaView
+from canonical import OrderStatus, OrderView, PickupView, ReturnView, SagaView
 from canonical.fulfillment import shipped_quantities
 from infra.settings import Settings
 from services.schedules import reconcile_now
@@ -79,6 +79,7 @@ async def check(run: Run) -> list[Check]:
         )
     )
     checks += await _partner_effects(run, orders)
+    checks += await _refunds(run, {i: v for i, v in found.items() if isinstance(v, ReturnView)})
     checks += await _stock(run)
     return checks
 
@@ -151,6 +152,38 @@ async def _partner_effects(run: Run, orders: dict[str, OrderView | PickupView]) 
         _listing("channel: one fulfilment per shipment", double_fulfilments, "doubled"),
         _listing("customer: one message per notification", double_messages, "sent twice"),
         _listing("every order's ERP, tax and WMS state matches how it ended", wrong, "mismatches"),
+    ]
+
+
+async def _refunds(run: Run, returns: dict[str, ReturnView]) -> list[Check]:
+    """Each return refunded once on Shopify (every unit Shopify refunded as returned is a unit
+    a return refunded, whoever paid it) and credited once in the ERP."""
+    expected: dict[str, Counter[str]] = {}
+    credited = 0
+    for workflow_id, view in returns.items():
+        _, channel, order_id, _ = workflow_id.split(":", 3)
+        if view.status is OrderStatus.COMPLETED and view.return_details.refunded:
+            credited += 1
+            if channel == "shopify":
+                expected.setdefault(order_id, Counter()).update(view.return_details.refunded)
+    twice = []
+    for order_id, units in expected.items():
+        channel = await _sandbox(run, f"/_sandbox/shopify/orders/{order_id}")
+        paid: Counter[str] = Counter()
+        for refund in channel["refunds"]:
+            for item in refund["refundLineItems"]:
+                if item.get("restockType") != "CANCEL":
+                    paid[item["lineItemId"].rsplit("/", 1)[-1]] += item["quantity"]
+        if paid != units:
+            twice.append(f"shopify-{order_id}: refunded {dict(paid)}, returned {dict(units)}")
+    memos = len(await _sandbox(run, "/_sandbox/netsuite/creditMemos"))
+    return [
+        _listing("channel: each return refunded once", twice, "orders refunded otherwise"),
+        Check(
+            "ERP: one credit memo per refunded return",
+            f"{memos} credit memos for {credited} refunded returns",
+            memos == credited,
+        ),
     ]
 
 

@@ -29,7 +29,7 @@ from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 console = Console()
 
 
-async def _view(handle: WorkflowHandle[Any, object]) -> SagaView | None:
+async def saga_view(handle: WorkflowHandle[Any, object]) -> SagaView | None:
     try:
         view: SagaView = await handle.query("status", result_type=ANY_VIEW)
     except RPCError:
@@ -54,7 +54,7 @@ async def watch(
             current = list(ids)
             handles = [client.get_workflow_handle(i) for i in current]
             views = list(
-                zip(current, await asyncio.gather(*(_view(h) for h in handles)), strict=True)
+                zip(current, await asyncio.gather(*(saga_view(h) for h in handles)), strict=True)
             )
             live.update(orders_table(views, ui, title))
             sent = sending is None or sending.done()

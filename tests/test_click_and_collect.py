@@ -205,3 +205,19 @@ async def test_a_store_short_of_stock_holds_and_support_moves_the_order(pickup: 
         ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP, "STORE-NYC")
     )
     assert (await pickup.handle.result()).status is OrderStatus.COMPLETED
+
+
+async def test_a_pickup_reported_before_ready_counts_as_ready(pickup: Pickup) -> None:
+    """The chaos run's race: the store's `picked_up` reached the order before its
+    `ready_for_pickup` was taken (or that one was lost). Refused, it left the order waiting at
+    the counter for good; now the collection counts as ready and the order completes, without a
+    'ready for pickup' message to a customer who has the goods."""
+    await pickup.start()
+    await pickup.wait_for(OrderStatus.AWAITING_SHIPMENT)
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+    )
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert pickup.partners.templates() == []
+    assert pickup.partners.calls.count("hand_over") == 1

@@ -43,6 +43,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.saga import OrderSaga, SagaEnded
 
 
+# While the store has the pick task, or the goods wait at its counter, a collection counts.
+PICK_TASK_SENT = {
+    OrderStatus.AWAITING_SHIPMENT,
+    OrderStatus.DELAYED,
+    OrderStatus.READY_FOR_PICKUP,
+}
+
+
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
 class ClickAndCollectWorkflow(OrderSaga):
     @workflow.init
@@ -75,12 +83,16 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @workflow.update
     def picked_up(self, event: StoreEvent) -> PickupView:
+        """The customer collected. Reported before the store's `ready_for_pickup` was taken
+        (the events raced, or that one was lost), the collection counts as it."""
+        if self._ready is None:
+            self._ready = event
         self._collected = event
         return self.status()
 
     @picked_up.validator
     def _validate_picked_up(self, event: StoreEvent) -> None:
-        if self._status is not OrderStatus.READY_FOR_PICKUP:
+        if self._status not in PICK_TASK_SENT:
             raise ValueError(f"order {self._order.order_number} is {self._status.value}")
         if event.store != self._store:
             raise ValueError(f"order {self._order.order_number} waits at {self._store}")
@@ -159,7 +171,8 @@ class ClickAndCollectWorkflow(OrderSaga):
         )
         await self._await_ready(input.pick_sla)
         self._set_status(OrderStatus.READY_FOR_PICKUP, f"ready at {self._store}")
-        await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP, store=self._store)
+        if self._collected is None:  # no "ready" message to a customer who has the goods
+            await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP, store=self._store)
         await self._await_collection(input.pickup_window)
         # Collected: nothing is undone any more; failures from here need attention.
         self._compensations.clear()
