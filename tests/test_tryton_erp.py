@@ -4,6 +4,7 @@ answers lost on the wire come from a proxy that cuts the connection after the re
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -136,6 +137,48 @@ async def test_a_lost_create_answer_still_makes_exactly_one_confirmed_sale(
     # lines + shipping - order discount, at the channel's net prices
     assert sale["total_amount"] == Decimal("45.00") + Decimal("15.00") + 5 - 2
     assert len(sale["shipments"]) == 1
+
+
+async def lost_then_retried(proxy: LossyProxy, method: str, call: Any) -> None:
+    """`call(lossy_erp)` once with the answer to `method` cut after Tryton carried it out,
+    then again: the retry must take Tryton's state for done."""
+    lossy = TrytonErp(rpc_to(proxy.url), web_shop=WEB_SHOP)
+    proxy.cut_after_request(rf'"model\.{re.escape(method)}"')
+    with pytest.raises(TransientError):
+        await call(lossy)
+    assert proxy.cut == 1, f"no answer to {method} was cut"
+    await call(lossy)
+    await lossy.aclose()
+
+
+async def test_a_lost_cancel_answer(erp: TrytonErp, proxy: LossyProxy) -> None:
+    order = an_order()
+    await erp.upsert_sales_order(order, await erp.resolve_items(order.skus()))
+    await lost_then_retried(
+        proxy, "stock.shipment.out.cancel", lambda lossy: lossy.cancel_sales_order(order.key)
+    )
+    (sale,) = await sales_for(erp, order.key)
+    assert sale["shipment_state"] == "none"
+
+
+async def test_a_lost_delivery_answer_drops_stock_once(erp: TrytonErp, proxy: LossyProxy) -> None:
+    order = an_order()
+    ref = await erp.upsert_sales_order(order, await erp.resolve_items(order.skus()))
+    candles = await on_hand(erp, CANDLE)
+    await lost_then_retried(
+        proxy, "stock.shipment.out.do", lambda lossy: lossy.fulfil_sales_order(ref)
+    )
+    assert await on_hand(erp, CANDLE) == candles - 2
+
+
+async def test_a_lost_invoice_answer_posts_one_invoice(erp: TrytonErp, proxy: LossyProxy) -> None:
+    order = an_order()
+    ref = await erp.upsert_sales_order(order, await erp.resolve_items(order.skus()))
+    await erp.fulfil_sales_order(ref)
+    await lost_then_retried(
+        proxy, "account.invoice.post", lambda lossy: lossy.invoice_sales_order(ref)
+    )
+    assert [i["state"] for i in await invoices_of(erp, int(ref.erp_id))] == ["posted"]
 
 
 async def test_a_draft_or_quoted_sale_is_cancelled(erp: TrytonErp) -> None:
