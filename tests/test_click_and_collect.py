@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,7 +17,7 @@ from adapters.shopify import order_from_webhook
 from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, PickupView
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
-from testing.eventually import reaches
+from testing.eventually import eventually, reaches
 from tests.fake_partners import FakePartners
 from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
@@ -221,3 +222,18 @@ async def test_a_pickup_reported_before_ready_counts_as_ready(pickup: Pickup) ->
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert pickup.partners.templates() == []
     assert pickup.partners.calls.count("hand_over") == 1
+
+
+async def test_a_pickup_reported_while_the_pick_task_request_is_retried(pickup: Pickup) -> None:
+    """The pick task reached the store but its answer was lost: while the request is retried
+    the store picks, the customer collects. The collection counts; the order completes."""
+    pickup.partners.outage("create_pick_task", ApplicationError("cut", type="Transient"))
+    await pickup.start()
+    await eventually(lambda: "create_pick_task" in pickup.partners.calls, what="pick task asked")
+    await pickup.handle.execute_update(
+        ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+    )
+    pickup.partners.recover("create_pick_task")
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert pickup.partners.templates() == []

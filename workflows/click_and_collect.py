@@ -92,7 +92,10 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @picked_up.validator
     def _validate_picked_up(self, event: StoreEvent) -> None:
-        if self._status not in PICK_TASK_SENT:
+        # The task may have reached the store while its request is still being retried (its
+        # answer was lost): the store can have it picked and collected by then.
+        asking = self._step is Step.STORE_PICK and self._status is OrderStatus.IN_PROGRESS
+        if self._status not in PICK_TASK_SENT and not asking:
             raise ValueError(f"order {self._order.order_number} is {self._status.value}")
         if event.store != self._store:
             raise ValueError(f"order {self._order.order_number} waits at {self._store}")
