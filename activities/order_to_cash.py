@@ -39,6 +39,7 @@ def order_activities(
         wms.void_return_label,
         supplier.request_dropship,
         supplier.cancel_dropship,
+        supplier.dropship_shipments,
         stores.create_pick_task,
         stores.cancel_pick_task,
         stores.hand_over,

@@ -156,8 +156,12 @@ class DropShipPort(Protocol):
         ...
 
     async def cancel_order(self, order_key: str) -> None:
-        """Idempotent; an order the supplier never had counts as cancelled. `BusinessError`
-        once it shipped."""
+        """Idempotent; an order the supplier never had counts as cancelled.
+        `BusinessError(ALREADY_SHIPPED)` once it shipped."""
+        ...
+
+    async def shipments_of(self, order_key: str) -> list[Shipment]:
+        """Every shipment the supplier made for the order."""
         ...
 
 

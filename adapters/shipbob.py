@@ -17,6 +17,7 @@ from pydantic import Field
 from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
+from adapters.withdrawal import Withdrawal
 from canonical import ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
 
 
@@ -120,11 +121,17 @@ class ShipBobDropShip:
         return str(response.json()["id"])
 
     async def cancel_order(self, order_key: str) -> None:
+        withdrawal = Withdrawal(SYSTEM, "status", "Cancelled", "Fulfilled", 422,
+                                self._raise_for_error)  # fmt: skip
+        await withdrawal.cancel(
+            order_key,
+            lambda: self._find(order_key),
+            lambda existing: self._http.request("POST", f"/order/{existing['id']}/cancel"),
+        )
+
+    async def shipments_of(self, order_key: str) -> list[Shipment]:
         existing = await self._find(order_key)
-        if existing is None or existing.get("status") == "Cancelled":
-            return
-        response = await self._http.request("POST", f"/order/{existing['id']}/cancel")
-        self._raise_for_error(response)
+        return [shipment_from(raw) for raw in (existing or {}).get("shipments") or []]
 
     async def subscribe(self, target_url: str, topics: tuple[str, ...]) -> None:
         """`POST /webhook` per topic (ShipBob answers an existing subscription again)."""

@@ -14,6 +14,7 @@ from pydantic import Field
 from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
+from adapters.withdrawal import Withdrawal
 from canonical import (
     Address,
     ExceptionCode,
@@ -190,20 +191,15 @@ class ShipStationWms:
         return str(response.json()["orderId"])
 
     async def cancel_fulfillment(self, order_key: str) -> None:
-        existing = await self._find(order_key)
-        if existing is None or existing.get("orderStatus") == "cancelled":
-            return
-        if existing.get("orderStatus") != "shipped":
-            body = {**existing, "orderStatus": "cancelled"}
-            response = await self._http.request("POST", "/orders/createorder", json=body)
-            if response.status_code != 400:
-                self._raise_for_error(response)
-                return
-            existing = await self._find(order_key) or existing  # shipped meanwhile?
-            if existing.get("orderStatus") != "shipped":
-                self._raise_for_error(response)
-        raise BusinessError(
-            SYSTEM, ExceptionCode.ALREADY_SHIPPED, f"order {order_key} has already shipped"
+        """Cancelling is the same upsert with status `cancelled`."""
+        withdrawal = Withdrawal(SYSTEM, "orderStatus", "cancelled", "shipped", 400,
+                                self._raise_for_error)  # fmt: skip
+        await withdrawal.cancel(
+            order_key,
+            lambda: self._find(order_key),
+            lambda existing: self._http.request(
+                "POST", "/orders/createorder", json={**existing, "orderStatus": "cancelled"}
+            ),
         )
 
     async def shipments_of(self, order_key: str) -> list[Shipment]:

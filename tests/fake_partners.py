@@ -265,6 +265,11 @@ class FakePartners:
         self._record("order_shipments", key)
         return [s for s in self.wms_shipments if s.order_key == key]
 
+    @activity.defn(name="dropship_shipments")
+    async def dropship_shipments(self, key: str) -> list[Shipment]:
+        self._record("dropship_shipments", key)
+        return [s for s in self.wms_shipments if s.order_key == key]
+
     @activity.defn(name="acknowledge_order")
     async def acknowledge_order(self, order: Order) -> None:
         self._record("acknowledge_order", order)
@@ -286,7 +291,8 @@ class FakePartners:
             self.cancel_pick_task, self.hand_over, self.notify_customer,
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
-            self.cancel_fulfillment, self.order_shipments, self.acknowledge_order,
+            self.cancel_fulfillment, self.order_shipments, self.dropship_shipments,
+            self.acknowledge_order,
             self.confirm_shipment,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,

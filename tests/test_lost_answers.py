@@ -521,3 +521,19 @@ async def test_notify_customer(partners: Partners) -> None:
     )
     [sent] = partners.get("/_sandbox/sendgrid/messages")
     assert sent["message_id"] == message_id
+
+
+async def test_cancel_dropship_once_it_shipped_reads_the_shipment_back(
+    partners: Partners,
+) -> None:
+    """A supplier that shipped refuses the cancel: that is 'the goods left' (the saga completes
+    the group), not a refusal to support, and its shipments are read back."""
+    order = partners.shopify_order()
+    supplier = DropShipActivities(partners.adapters.supplier)
+    await partners.adapters.supplier.create_order(fulfillment_of(order))
+    partners.post(f"/_sandbox/shipbob/orders/{order.key}/ship")
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(supplier.cancel_dropship, order.key)
+    assert refused.value.type == "ALREADY_SHIPPED" and refused.value.non_retryable
+    (shipment,) = await ActivityEnvironment().run(supplier.dropship_shipments, order.key)
+    assert shipment.order_key == order.key and shipment.tracking_number

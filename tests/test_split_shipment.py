@@ -298,3 +298,26 @@ async def test_a_group_whose_warehouse_shipped_before_the_cancel_ships_after_all
     (cancellation,) = split.args("cancel_channel_lines")
     assert cancellation.lines == {split.order.lines[1].line_id: 1}
     assert split.partners.calls.count("invoice_sales_order") == 1
+
+
+async def test_a_supplier_that_shipped_before_the_cancel_ships_its_group_after_all(
+    split: Split,
+) -> None:
+    split.plan(
+        split.group(EAST, NodeKind.WAREHOUSE, 0), split.group("DS-LUMEN", NodeKind.DROPSHIP, 1)
+    )
+    split.partners.fail(
+        "cancel_dropship", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
+    )
+    mug = split.shipment("shipbob-1", [(1, split.order.lines[1].quantity)])
+    split.partners.wms_shipments = [mug.model_copy(update={"order_key": f"{split.order.key}~g2"})]
+    await split.start()
+    await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
+    await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)
+    await split.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="late"))
+    result = await split.handle.result()
+    assert sorted(g.status for g in result.groups) == ["cancelled", "shipped"], result.timeline
+    assert result.status is OrderStatus.COMPLETED
+    assert split.args("dropship_shipments") == [f"{split.order.key}~g2"]
+    (cancellation,) = split.args("cancel_channel_lines")
+    assert cancellation.lines == {split.order.lines[0].line_id: split.order.lines[0].quantity}

@@ -20,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import RATE_LIMITED, TRANSIENT
     from activities.models import ChannelCancel
     from activities.notification import NotificationActivities
-    from activities.wms import WmsActivities
     from canonical import (
         ExceptionCode,
         ItemRef,
@@ -175,20 +174,20 @@ class OrderSaga:
             )
 
     # How the saga completes once an unwinding found the goods gone (only sagas that ask a
-    # warehouse to ship have a compensation the WMS can refuse so).
+    # warehouse or a supplier to ship have a compensation that can be refused so).
     _goods_left: Callable[[GoodsLeft], Awaitable[None]]
 
-    async def _shipped_after_all(self, left: GoodsLeft, wms_key: str) -> list[Shipment]:
+    async def _shipped_after_all(
+        self, left: GoodsLeft, read: Callable[[], Awaitable[list[Shipment]]]
+    ) -> list[Shipment]:
         """Stop unwinding: nothing is undone any more, a cancel no longer applies, and what the
-        warehouse shipped under `wms_key` is read back."""
+        node shipped is read back (`read`: its shipments, from the WMS or the supplier)."""
         self._compensations.clear()
         self._goods_gone = True
         self._exception = None
         self._set_search_exception(None)
         self._set_status(OrderStatus.IN_PROGRESS, f"{left}: the goods left, the order goes on")
-        return await self._settle(
-            Step.AWAIT_SHIPMENT, lambda: self._activity(WmsActivities.order_shipments, wms_key)
-        )
+        return await self._settle(Step.AWAIT_SHIPMENT, read)
 
     def _failed(self, failure: StepFailed) -> OrderStatus:
         """How the saga closes when a step failed for good."""

@@ -145,9 +145,15 @@ class ShipmentGroupWorkflow(OrderSaga):
         self._set_status(OrderStatus.COMPLETED, f"{self._group.node} shipped its part")
 
     async def _goods_left(self, left: GoodsLeft) -> None:
-        """The warehouse refused to cancel because it shipped: the group ships after all."""
+        """The warehouse or the supplier refused to cancel because it shipped: the group ships
+        after all."""
         self._rejection, self._rejected = None, ""
-        for shipment in await self._shipped_after_all(left, self._group_key):
+        key = self._group_key
+        if self._group.node_kind is NodeKind.DROPSHIP:
+            read = lambda: self._activity(DropShipActivities.dropship_shipments, key)  # noqa: E731
+        else:
+            read = lambda: self._activity(WmsActivities.order_shipments, key)  # noqa: E731
+        for shipment in await self._shipped_after_all(left, read):
             self.shipment_received(shipment)
         await self._await_shipments(self._sla)
         self._shipped_its_part()
