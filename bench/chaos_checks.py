@@ -27,9 +27,6 @@ class Run:
     http: httpx.AsyncClient
     views: list[tuple[str, SagaView | None]]  # every workflow the traffic started
     deliveries: int
-    orders: int
-    worker_kills: int
-    events: list[str]
 
 
 @dataclass

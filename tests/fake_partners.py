@@ -56,7 +56,7 @@ class FakePartners:
         self.down: dict[str, Exception] = {}
         self.plans: list[SourcingPlan] = []  # what the next allocations answer
         self.refunds: dict[str, ChannelRefund] = {}  # refund id -> what was paid
-        self.wms_shipments: list[Shipment] = []  # what the WMS says it shipped
+        self.shipped: list[Shipment] = []  # what the WMS or the supplier says it shipped
 
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
@@ -260,15 +260,17 @@ class FakePartners:
     async def cancel_fulfillment(self, key: str) -> None:
         self._record("cancel_fulfillment", key)
 
+    def _shipped_of(self, name: str, key: str) -> list[Shipment]:
+        self._record(name, key)
+        return [s for s in self.shipped if s.order_key == key]
+
     @activity.defn(name="order_shipments")
     async def order_shipments(self, key: str) -> list[Shipment]:
-        self._record("order_shipments", key)
-        return [s for s in self.wms_shipments if s.order_key == key]
+        return self._shipped_of("order_shipments", key)
 
     @activity.defn(name="dropship_shipments")
     async def dropship_shipments(self, key: str) -> list[Shipment]:
-        self._record("dropship_shipments", key)
-        return [s for s in self.wms_shipments if s.order_key == key]
+        return self._shipped_of("dropship_shipments", key)
 
     @activity.defn(name="acknowledge_order")
     async def acknowledge_order(self, order: Order) -> None:

@@ -443,7 +443,7 @@ async def test_a_cancel_refused_because_the_goods_left_completes_the_order(saga:
     saga.partners.fail(
         "cancel_fulfillment", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
     )
-    saga.partners.wms_shipments = [saga.shipment()]
+    saga.partners.shipped = [saga.shipment()]
     await saga.start()
     await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
     view = await saga.handle.execute_update(
@@ -464,7 +464,7 @@ async def test_resume_of_an_order_stuck_on_a_refused_cancel_completes_it(saga: S
         business(ExceptionCode.WMS_REJECTED, "Order has already shipped."),
         business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped"),
     )
-    saga.partners.wms_shipments = [saga.shipment()]
+    saga.partners.shipped = [saga.shipment()]
     await saga.start()
     await saga.wait_for(OrderStatus.AWAITING_SHIPMENT)
     view = await saga.handle.execute_update(

@@ -284,9 +284,7 @@ async def test_a_group_whose_warehouse_shipped_before_the_cancel_ships_after_all
         "cancel_fulfillment", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
     )
     candles = split.shipment("sh-g1", [(0, split.order.lines[0].quantity)])
-    split.partners.wms_shipments = [
-        candles.model_copy(update={"order_key": f"{split.order.key}~g1"})
-    ]
+    split.partners.shipped = [candles.model_copy(update={"order_key": f"{split.order.key}~g1"})]
     await split.start()
     await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
     await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)
@@ -310,7 +308,7 @@ async def test_a_supplier_that_shipped_before_the_cancel_ships_its_group_after_a
         "cancel_dropship", business(ExceptionCode.ALREADY_SHIPPED, "order has already shipped")
     )
     mug = split.shipment("shipbob-1", [(1, split.order.lines[1].quantity)])
-    split.partners.wms_shipments = [mug.model_copy(update={"order_key": f"{split.order.key}~g2"})]
+    split.partners.shipped = [mug.model_copy(update={"order_key": f"{split.order.key}~g2"})]
     await split.start()
     await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
     await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)

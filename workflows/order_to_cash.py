@@ -250,8 +250,8 @@ class OrderToCashWorkflow(OrderSaga):
     async def _goods_left(self, left: GoodsLeft) -> None:
         """The warehouse refused to cancel because it shipped: confirm what it shipped, wait
         for the rest, and complete the order."""
-        shipped = lambda: self._activity(WmsActivities.order_shipments, self._key)  # noqa: E731
-        for shipment in await self._shipped_after_all(left, shipped):
+        read = WmsActivities.order_shipments
+        for shipment in await self._shipped_after_all(left, read, self._key):
             self.shipment_received(shipment)
         await self._await_shipments(self._input.shipment_sla)
         await self._complete(ours=True)

@@ -178,16 +178,16 @@ class OrderSaga:
     _goods_left: Callable[[GoodsLeft], Awaitable[None]]
 
     async def _shipped_after_all(
-        self, left: GoodsLeft, read: Callable[[], Awaitable[list[Shipment]]]
+        self, left: GoodsLeft, read: Callable[[Any, str], Awaitable[list[Shipment]]], key: str
     ) -> list[Shipment]:
         """Stop unwinding: nothing is undone any more, a cancel no longer applies, and what the
-        node shipped is read back (`read`: its shipments, from the WMS or the supplier)."""
+        node shipped under `key` is read back (`read`: the WMS's or the supplier's activity)."""
         self._compensations.clear()
         self._goods_gone = True
         self._exception = None
         self._set_search_exception(None)
         self._set_status(OrderStatus.IN_PROGRESS, f"{left}: the goods left, the order goes on")
-        return await self._settle(Step.AWAIT_SHIPMENT, read)
+        return await self._settle(Step.AWAIT_SHIPMENT, lambda: self._activity(read, key))
 
     def _failed(self, failure: StepFailed) -> OrderStatus:
         """How the saga closes when a step failed for good."""

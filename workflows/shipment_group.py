@@ -148,12 +148,9 @@ class ShipmentGroupWorkflow(OrderSaga):
         """The warehouse or the supplier refused to cancel because it shipped: the group ships
         after all."""
         self._rejection, self._rejected = None, ""
-        key = self._group_key
-        if self._group.node_kind is NodeKind.DROPSHIP:
-            read = lambda: self._activity(DropShipActivities.dropship_shipments, key)  # noqa: E731
-        else:
-            read = lambda: self._activity(WmsActivities.order_shipments, key)  # noqa: E731
-        for shipment in await self._shipped_after_all(left, read):
+        dropship = self._group.node_kind is NodeKind.DROPSHIP
+        read = DropShipActivities.dropship_shipments if dropship else WmsActivities.order_shipments
+        for shipment in await self._shipped_after_all(left, read, self._group_key):
             self.shipment_received(shipment)
         await self._await_shipments(self._sla)
         self._shipped_its_part()
