@@ -1,8 +1,9 @@
 """ERP activities: items, sales order, cancel or reduce it, delivery, invoice, credit note for
-a return, store sales, stock levels."""
+a return and its goods back on hand, store sales, stock levels."""
 
+import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio import activity
 
@@ -13,6 +14,8 @@ from canonical import (
     CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
+    ErpRestock,
+    ErpStockMove,
     ItemRef,
     Order,
     OrderReduction,
@@ -21,9 +24,18 @@ from canonical import (
 from canonical.pos import ErpSaleRef, PosSale
 
 
+class ErpLocations(Protocol):
+    """Where our nodes are in the ERP's books (the inventory store knows)."""
+
+    def location(self, node: str) -> str | None: ...
+
+    def shipped_from(self, order_id: str) -> list[ErpStockMove]: ...
+
+
 class ErpActivities:
-    def __init__(self, erp: ErpPort) -> None:
+    def __init__(self, erp: ErpPort, locations: ErpLocations) -> None:
         self._erp = erp
+        self._locations = locations
 
     @activity.defn
     async def resolve_items(self, order: Order) -> list[ItemRef]:
@@ -47,8 +59,10 @@ class ErpActivities:
 
     @activity.defn
     async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
+        """The delivery, booked at the locations our ledger says the goods left."""
+        shipped_from = await asyncio.to_thread(self._locations.shipped_from, ref.external_id)
         with partner_call():
-            await self._erp.fulfil_sales_order(ref)
+            await self._erp.fulfil_sales_order(ref, shipped_from)
 
     @activity.defn
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
@@ -61,10 +75,21 @@ class ErpActivities:
             return await self._erp.credit_return(request)
 
     @activity.defn
+    async def erp_restock_return(self, restock: ErpRestock) -> None:
+        location = await asyncio.to_thread(self._locations.location, restock.node)
+        moves = [
+            ErpStockMove(sku=sku, quantity=units, location=location)
+            for sku, units in sorted(restock.lines.items())
+        ]
+        with partner_call():
+            await self._erp.restock_return(restock.restock_key, restock.order_key, moves)
+
+    @activity.defn
     async def post_cash_sale(self, sale: PosSale) -> ErpSaleRef:
+        location = await asyncio.to_thread(self._locations.location, sale.store_id)
         with partner_call():
             items = await self._erp.resolve_items(sorted({line.sku for line in sale.lines}))
-            return await self._erp.post_cash_sale(sale, items)
+            return await self._erp.post_cash_sale(sale, items, location)
 
     @activity.defn
     async def erp_stock_levels(self, skus: list[str]) -> list[StockLevel]:
@@ -83,6 +108,7 @@ class ErpActivities:
             self.fulfil_sales_order,
             self.invoice_sales_order,
             self.credit_return,
+            self.erp_restock_return,
             self.post_cash_sale,
             self.erp_stock_levels,
         ]

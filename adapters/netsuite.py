@@ -6,6 +6,7 @@ an invoice once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -18,6 +19,7 @@ from canonical import (
     CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
+    ErpStockMove,
     ExceptionCode,
     ItemRef,
     Order,
@@ -36,6 +38,7 @@ class NetSuiteSettings(PartnerSettings):
     customer_id: str = Field("2231", validation_alias="NETSUITE_CUSTOMER_ID")
     subsidiary_id: str = Field("1", validation_alias="NETSUITE_SUBSIDIARY_ID")
     location_id: str = Field("3", validation_alias="NETSUITE_LOCATION_ID")
+    adjustment_account_id: str = Field("58", validation_alias="NETSUITE_ADJUSTMENT_ACCOUNT_ID")
 
 
 SYSTEM = "netsuite"
@@ -106,6 +109,7 @@ class NetSuiteErp:
         customer_id: str,
         subsidiary_id: str,
         location_id: str,
+        adjustment_account_id: str = "58",
         calls_per_second: float | None = None,
     ) -> None:
         self._http = PartnerHttp(
@@ -117,6 +121,7 @@ class NetSuiteErp:
         self._customer_id = customer_id
         self._subsidiary_id = subsidiary_id
         self._location_id = location_id
+        self._adjustment_account_id = adjustment_account_id
 
     async def _suiteql(self, query: str) -> list[dict[str, Any]]:
         response = await self._http.request(
@@ -174,15 +179,85 @@ class NetSuiteErp:
         record = await self._read(order_key)
         return self._ref(record) if record else None
 
-    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
-        """Transform the order into an item fulfillment once (a retry finds it fulfilled)."""
+    async def fulfil_sales_order(
+        self, ref: ErpOrderRef, shipped_from: Sequence[ErpStockMove] = ()
+    ) -> None:
+        """Transform the order into an item fulfillment once (a retry finds it fulfilled),
+        each line taken from the locations its units left."""
         record = await self._read(ref.external_id)
         if record and (record.get("orderStatus") or {}).get("id") in FULFILLED_STATUSES:
             return
+        body: dict[str, Any] = {"shipStatus": {"id": SHIPPED}}
+        if shipped_from and record:
+            body["item"] = {"items": await self._picks(record, shipped_from)}
         response = await self._http.request(
             "POST",
             f"/record/v1/salesOrder/{ref.erp_id}/!transform/itemFulfillment",
-            json={"shipStatus": {"id": SHIPPED}},
+            json=body,
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+
+    async def _picks(
+        self, record: dict[str, Any], shipped_from: Sequence[ErpStockMove]
+    ) -> list[dict[str, Any]]:
+        """Fulfillment lines: each open order line's units from the locations they left,
+        what no location covers from the order's own."""
+        items = await self.resolve_items(sorted({move.sku for move in shipped_from}))
+        skus = {item.erp_item_id: item.sku for item in items}
+        remaining: dict[tuple[str, str], int] = {}
+        for move in shipped_from:
+            key = (move.sku, move.location or self._location_id)
+            remaining[key] = remaining.get(key, 0) + move.quantity
+        picks: list[dict[str, Any]] = []
+        for line in (record.get("item") or {}).get("items", []):
+            if line.get("isClosed"):
+                continue
+            sku, need = skus.get(str(line["item"]["id"])), int(line["quantity"])
+            for (moved, location), units in remaining.items():
+                take = min(need, units) if moved == sku else 0
+                if take:
+                    remaining[moved, location] -= take
+                    need -= take
+                    picks.append(self._pick(line["line"], location, take))
+            if need:
+                picks.append(self._pick(line["line"], self._location_id, need))
+        return picks
+
+    @staticmethod
+    def _pick(order_line: int, location: str, quantity: int) -> dict[str, Any]:
+        return {
+            "orderLine": order_line,
+            "location": {"id": location},
+            "quantity": quantity,
+            "itemReceive": True,
+        }
+
+    async def restock_return(
+        self, restock_key: str, order_key: str, moves: Sequence[ErpStockMove]
+    ) -> None:
+        """`PUT inventoryAdjustment/eid:{key}`: returned goods back on hand at their location,
+        once per key (NetSuite's credit memo moves no stock)."""
+        items = await self.resolve_items(sorted({move.sku for move in moves}))
+        item_ids = {item.sku: item.erp_item_id for item in items}
+        location = moves[0].location or self._location_id
+        body = {
+            "subsidiary": {"id": self._subsidiary_id},
+            "account": {"id": self._adjustment_account_id},
+            "adjLocation": {"id": location},
+            "memo": f"Returned goods fit to sell, order {order_key}",
+            "inventory": {
+                "items": [
+                    {
+                        "item": {"id": item_ids[move.sku]},
+                        "location": {"id": move.location or self._location_id},
+                        "adjustQtyBy": move.quantity,
+                    }
+                    for move in moves
+                ]
+            },
+        }
+        response = await self._http.request(
+            "PUT", f"/record/v1/inventoryAdjustment/eid:{restock_key}", json=body
         )
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
 
@@ -328,7 +403,9 @@ class NetSuiteErp:
             SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {ref.erp_id} not billed"
         )
 
-    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
+    async def post_cash_sale(
+        self, sale: PosSale, items: list[ItemRef], location: str | None = None
+    ) -> ErpSaleRef:
         """`PUT cashSale/eid:{key}`: a store sale is recorded once however often it is posted."""
         item_ids = {item.sku: item.erp_item_id for item in items}
         body = {
@@ -336,7 +413,7 @@ class NetSuiteErp:
             "subsidiary": {"id": self._subsidiary_id},
             "tranDate": sale.business_day.isoformat(),
             "memo": f"POS store {sale.store_id} transaction {sale.transaction_id} ({sale.tender})",
-            "location": {"id": self._location_id},
+            "location": {"id": location or self._location_id},
             "item": {
                 "items": [
                     {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from canonical import (
     CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
+    ErpStockMove,
     FulfillmentRequest,
     ItemRef,
     Order,
@@ -48,9 +50,12 @@ class ErpPort(Protocol):
         order was delivered or billed."""
         ...
 
-    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
-        """Our warehouse shipped the order: record the delivery so the ERP's stock drops.
-        Idempotent."""
+    async def fulfil_sales_order(
+        self, ref: ErpOrderRef, shipped_from: Sequence[ErpStockMove] = ()
+    ) -> None:
+        """Our nodes shipped the order: record the delivery so the ERP's stock drops at the
+        locations the goods left (`shipped_from`; what it does not cover, at the ERP's
+        default one). Idempotent."""
         ...
 
     async def invoice_sales_order(self, ref: ErpOrderRef) -> ErpInvoiceRef:
@@ -61,12 +66,21 @@ class ErpPort(Protocol):
         """Credit returned goods once per `request.credit_key`; returns the credit note."""
         ...
 
+    async def restock_return(
+        self, restock_key: str, order_key: str, moves: Sequence[ErpStockMove]
+    ) -> None:
+        """Returned goods fit to sell are back on hand at these locations, once per key."""
+        ...
+
     async def stock_levels(self, skus: list[str]) -> list[StockLevel]:
         """What the ERP's books hold per SKU and warehouse, for reconciliation."""
         ...
 
-    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
-        """Record a store sale once per `sale.key`, whatever the number of calls."""
+    async def post_cash_sale(
+        self, sale: PosSale, items: list[ItemRef], location: str | None = None
+    ) -> ErpSaleRef:
+        """Record a store sale once per `sale.key`, whatever the number of calls; its goods
+        leave the store's `location` (the ERP's default one when None)."""
         ...
 
 

@@ -80,6 +80,7 @@ def build_erp(settings: Settings) -> ErpPort:
         customer_id=netsuite.customer_id,
         subsidiary_id=netsuite.subsidiary_id,
         location_id=netsuite.location_id,
+        adjustment_account_id=netsuite.adjustment_account_id,
         calls_per_second=settings.erp_calls_per_second,
     )
 

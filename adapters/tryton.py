@@ -7,6 +7,7 @@ confirmed). Canonical items map to Tryton products by code; customers to parties
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from canonical import (
     CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
+    ErpStockMove,
     ExceptionCode,
     ItemRef,
     Money,
@@ -375,10 +377,13 @@ class TrytonErp:
         """What Tryton's 'handle exception' wizards do when told to re-create nothing: the
         cancelled moves and invoices are ignored, and processing closes the sale."""
         lines = await self.rpc.search_read("sale.line", [["sale", "=", sale_id]], ["id", "moves"])
+        moves = [m for line in lines for m in line["moves"]]
+        states = await self.rpc.model("stock.move", "read", moves, ["state"]) if moves else []
+        cancelled = {row["id"] for row in states if row["state"] == "cancelled"}
         pairs: list[Any] = []
         for line in lines:
-            if line["moves"]:
-                pairs += [[line["id"]], {"moves_ignored": [["add", line["moves"]]]}]
+            if ignored := [m for m in line["moves"] if m in cancelled]:
+                pairs += [[line["id"]], {"moves_ignored": [["add", ignored]]}]
         if pairs:
             await self.rpc.model("sale.line", "write", *pairs)
         if invoices:
@@ -387,10 +392,13 @@ class TrytonErp:
             )
         await self.rpc.model("sale.sale", "process", [sale_id])
 
-    async def fulfil_sales_order(self, ref: ErpOrderRef) -> None:
-        """Our warehouse shipped: walk the sale's customer shipments to done, so Tryton's stock
+    async def fulfil_sales_order(
+        self, ref: ErpOrderRef, shipped_from: Sequence[ErpStockMove] = ()
+    ) -> None:
+        """Our nodes shipped: walk the sale's customer shipments to done, so Tryton's stock
         drops. Goods that left are a fact, so the assignment is forced: a shortage in Tryton's
-        books shows in reconciliation rather than holding the order."""
+        books shows in reconciliation rather than holding the order. Tryton books the web
+        shop's one warehouse, so `shipped_from` is not used."""
         shipments = await self._shipments(int(ref.erp_id))
         by_state = {s["id"]: s["state"] for s in shipments}
         # Tryton only offers each button in its state: waiting -> assigned -> picked -> packed.
@@ -476,11 +484,66 @@ class TrytonErp:
             erp_id=str(invoice["id"]), order_erp_id=str(original["id"]), number=invoice["number"]
         )
 
+    async def restock_return(
+        self, restock_key: str, order_key: str, moves: Sequence[ErpStockMove]
+    ) -> None:
+        """The return sale `credit_return` made under the same key waits for its goods: its
+        return shipment keeps the units fit to sell and is received and done, into the web
+        shop's one warehouse. Tryton then asks for the rest again in a new return shipment:
+        that is cancelled and ignored (the 'handle exception' wizard's answer), so the return
+        sale ends. A retry finishes what an earlier attempt began."""
+        sale = await self._required_sale(restock_key)
+        shipments = await self._return_shipments(sale["id"])
+        if not any(s["state"] in ("received", "done") for s in shipments):
+            drafts = [s for s in shipments if s["state"] == "draft"]
+            await self._keep_fit([m for s in drafts for m in s["moves"]], moves)
+            await self.rpc.model("stock.shipment.out.return", "receive", [s["id"] for s in drafts])
+            shipments = await self._return_shipments(sale["id"])
+        received = [s["id"] for s in shipments if s["state"] == "received"]
+        if received:
+            await self.rpc.model("stock.shipment.out.return", "do", received)
+        leftovers = [s["id"] for s in shipments if s["state"] == "draft"]
+        if leftovers:
+            await self.rpc.model("stock.shipment.out.return", "cancel", leftovers)
+            await self._ignore_exceptions(sale["id"], [])
+
+    async def _return_shipments(self, sale_id: int) -> list[dict[str, Any]]:
+        (sale,) = await self.rpc.model("sale.sale", "read", [sale_id], ["shipment_returns"])
+        rows: list[dict[str, Any]] = await self.rpc.model(
+            "stock.shipment.out.return", "read", sale["shipment_returns"], ["state", "moves"]
+        )
+        return rows
+
+    async def _keep_fit(self, move_ids: list[int], moves: Sequence[ErpStockMove]) -> None:
+        """A return shipment's draft moves keep the units fit to sell; the others go."""
+        fit: dict[str, int] = {}
+        for move in moves:
+            fit[move.sku] = fit.get(move.sku, 0) + move.quantity
+        incoming = await self.rpc.model(
+            "stock.move", "read", move_ids, ["product.code", "quantity"]
+        )
+        unfit, pairs = [], []
+        for move in incoming:
+            code, quantity = move["product."]["code"], int(move["quantity"])
+            keep = min(quantity, fit.get(code, 0))
+            fit[code] = fit.get(code, 0) - keep
+            if keep == 0:
+                unfit.append(move["id"])
+            elif keep != quantity:
+                pairs += [[move["id"]], {"quantity": keep}]
+        if pairs:
+            await self.rpc.model("stock.move", "write", *pairs)
+        if unfit:
+            await self.rpc.model("stock.move", "delete", unfit)
+
     # --- store sales ------------------------------------------------------------------------
 
-    async def post_cash_sale(self, sale: PosSale, items: list[ItemRef]) -> ErpSaleRef:
+    async def post_cash_sale(
+        self, sale: PosSale, items: list[ItemRef], location: str | None = None
+    ) -> ErpSaleRef:
         """A store sale is a Tryton sale of the store's walk-in party, keyed by `sale.key`;
-        the goods left over the counter, so its shipment is done and its invoice posted."""
+        the goods left over the counter, so its shipment is done and its invoice posted (from
+        the web shop's one warehouse: `location` is not used)."""
 
         async def build() -> dict[str, Any]:
             code = f"pos:{sale.store_id}"

@@ -22,6 +22,7 @@ from bootstrap.ingestion import ingestion
 from bootstrap.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
 from ingest.dispatcher import Dispatcher
+from inventory.erp_locations import ErpLocations
 from returns.ledger import ReturnLedger
 from workflows.all import WORKFLOWS
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
@@ -83,7 +84,7 @@ def build_workers(
             ledger.release_return,
         ],
     )
-    erp = ErpActivities(adapters.erp)
+    erp = ErpActivities(adapters.erp, ErpLocations(service.store))
     # At most `erp_max_concurrent_calls` at once in this worker, and `erp_calls_per_second`
     # for all workers together (the server enforces the rate per task queue).
     erp_worker = Worker(

@@ -47,6 +47,27 @@ class CreditNoteRequest(BaseModel):
     reason: str = ""
 
 
+class ErpStockMove(BaseModel):
+    """Units of a SKU that left or came back at one of the ERP's locations, so its books move
+    stock where the goods did."""
+
+    sku: str
+    quantity: int = Field(gt=0)
+    location: str | None = Field(
+        default=None, description="The ERP's id of the location; None: the ERP's default one"
+    )
+
+
+class ErpRestock(BaseModel):
+    """Returned goods found fit to sell again, back on the shelf of the node that received
+    them: booked in the ERP once per `restock_key`."""
+
+    restock_key: str = Field(min_length=1)
+    order_key: str
+    node: str
+    lines: dict[str, int] = Field(description="SKU -> units back on the shelf")
+
+
 class OrderReduction(BaseModel):
     """Units taken off an order's lines before delivery (not collected, or no node could ship
     them): the ERP will neither ship nor bill them. The quantities are what each line keeps,

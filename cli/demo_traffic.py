@@ -88,6 +88,12 @@ class DemoTraffic:
                         f"/_sandbox/shipstation/inventory/{node.wms_warehouse}/{sku}",
                         {"on_hand": units},
                     )
+                    if self._books_in_sandbox_erp and node.erp_location:  # the same count
+                        await self._sandbox(
+                            "PUT",
+                            f"/_sandbox/netsuite/inventory/{node.erp_location}/{sku}",
+                            {"on_hand": units},
+                        )
 
     async def stock(self, counts: dict[str, int]) -> None:
         """After reconciliation: the stores and the supplier report the goods they received."""
@@ -113,6 +119,21 @@ class DemoTraffic:
             headers={"Authorization": f"Bearer {self._settings.inventory_api_key}"},
         )
         response.raise_for_status()
+        if self._books_in_sandbox_erp:  # the ERP books the receipts too, where they arrived
+            await self._erp_receipts(receipts)
+
+    async def _erp_receipts(self, receipts: list[tuple[str, str, int]]) -> None:
+        locations = {node.code: node.erp_location for node in self._network.nodes}
+        for sku, node, units in receipts:
+            if location := locations.get(node):
+                await self._sandbox(
+                    "POST", f"/_sandbox/netsuite/inventory/{location}/{sku}", {"received": units}
+                )
+
+    @property
+    def _books_in_sandbox_erp(self) -> bool:
+        """The sandbox's NetSuite is the ERP: the demo plays its stock clerks too."""
+        return self._settings.erp == "netsuite"
 
     def _stores(self) -> list[Any]:
         return [n for n in self._network.nodes if n.kind is NodeKind.STORE]

@@ -62,6 +62,7 @@ def create_app(
     app.middleware("http")(injector.middleware)
     app.add_exception_handler(VendorError, vendor_error_handler)
     app.include_router(netsuite.router(ns))
+    app.include_router(netsuite.control_router(ns))
     app.include_router(avatax.router(tax))
     app.include_router(shipstation.router(wms))
     app.include_router(shipstation.control_router(wms))

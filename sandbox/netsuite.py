@@ -1,7 +1,9 @@
 """NetSuite-shaped ERP: REST record API for sales orders (upsert by `eid:`, close lines,
-`!transform/itemFulfillment`, `!transform/invoice`), credit memos, cash sales and the SuiteQL
-forms the adapter sends. Its stock book is the catalogue's opening stock less what was
-fulfilled."""
+`!transform/itemFulfillment`, `!transform/invoice`), credit memos, inventory adjustments, cash
+sales and the SuiteQL forms the adapter sends. Its stock book is kept per location: the two
+warehouses open with the catalogue's stock; a fulfillment line (or a cash sale) takes from its
+location, the order's when it names none; an adjustment adds to or takes from its location; a
+credit memo moves no stock (returned goods come back through an adjustment)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from sandbox.catalog import BY_ERP_ID, BY_SKU, INITIAL_STOCK
+from sandbox.catalog import BY_ERP_ID, BY_SKU, CATALOG, INITIAL_STOCK
 from sandbox.vendor_errors import VendorError
 
 STATUS_NAMES = {"B": "Pending Fulfillment", "F": "Pending Billing", "G": "Billed", "H": "Closed"}
 BILLABLE = {"B", "F"}
 RECORD = "/services/rest/record/v1"
-LOCATION_ID = "3"  # the one warehouse location of the sandbox account
+WAREHOUSE_LOCATIONS = ("3", "4")  # the account's stocked warehouses (East, West)
 
 
 def error(status: int, code: str, detail: str, path: str | None = None) -> JSONResponse:
@@ -40,12 +43,29 @@ class NetSuiteState:
         self.invoices: dict[str, dict[str, Any]] = {}
         self.cash_sales: dict[str, dict[str, Any]] = {}  # by externalId
         self.credit_memos: dict[str, dict[str, Any]] = {}  # by externalId
-        self.shipped: dict[str, int] = {}  # item id -> units fulfilled (the books' stock drop)
+        self.adjustments: dict[str, dict[str, Any]] = {}  # by externalId
+        # location -> item id -> on hand; other locations get a balance when stock moves there
+        self.stock: dict[str, dict[str, int]] = {
+            location: {item.erp_item_id: INITIAL_STOCK for item in CATALOG}
+            for location in WAREHOUSE_LOCATIONS
+        }
         self.next_id = 88200
 
     def new_id(self) -> str:
         self.next_id += 1
         return str(self.next_id)
+
+    def move(self, location: str, item_id: str, units: int) -> None:
+        on_hand = self.stock.setdefault(location, {})
+        on_hand[item_id] = on_hand.get(item_id, 0) + units
+
+
+class Count(BaseModel):
+    on_hand: int
+
+
+class Received(BaseModel):
+    received: int
 
 
 def router(state: NetSuiteState) -> APIRouter:
@@ -76,16 +96,12 @@ def router(state: NetSuiteState) -> APIRouter:
             rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
         elif m := re.search(r"FROM inventorybalance .*itemid IN \((.*)\)", query, re.I):
             skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
-            on_hand = {
-                sku: INITIAL_STOCK - state.shipped.get(BY_SKU[sku].erp_item_id, 0)
-                for sku in skus
-                if sku in BY_SKU
-            }
             rows = [
-                {"itemid": sku, "location": LOCATION_ID, "quantityonhand": n,
-                 "quantityavailable": n}
-                for sku, n in on_hand.items()
-            ]  # fmt: skip
+                {"itemid": sku, "location": location, "quantityonhand": n, "quantityavailable": n}
+                for location, on_hand in state.stock.items()
+                for sku in skus
+                if sku in BY_SKU and (n := on_hand.get(BY_SKU[sku].erp_item_id)) is not None
+            ]
         else:
             return error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
         items = [{"links": []} | row for row in rows]
@@ -147,6 +163,10 @@ def router(state: NetSuiteState) -> APIRouter:
                 )
         existing = state.cash_sales.get(external_id)
         record_id = existing["id"] if existing else state.new_id()
+        if existing is None:  # the goods left over the store's counter
+            location = str((body.get("location") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
+            for line in body.get("item", {}).get("items", []):
+                state.move(location, str(line["item"]["id"]), -int(line["quantity"]))
         state.cash_sales[external_id] = {**body, "id": record_id, "externalId": external_id}
         location = f"{request.base_url}netsuite{RECORD}/cashSale/{record_id}"
         return Response(status_code=204, headers={"Location": location})
@@ -205,10 +225,22 @@ def router(state: NetSuiteState) -> APIRouter:
                 "USER_ERROR",
                 f"Sales order is {record['orderStatus']['refName']}; nothing to fulfill.",
             )
-        for line in record["item"]["items"]:
-            if not line["isClosed"]:
-                item_id = str(line["item"]["id"])
-                state.shipped[item_id] = state.shipped.get(item_id, 0) + int(line["quantity"])
+        default = str((record.get("location") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
+        lines = {line["line"]: line for line in record["item"]["items"] if not line["isClosed"]}
+        picked = ((await request.json()) or {}).get("item", {}).get("items")
+        if picked is None:  # everything open, from the order's location
+            picked = [{"orderLine": n, "quantity": line["quantity"]} for n, line in lines.items()]
+        for n, pick in enumerate(picked):
+            line = lines.get(pick.get("orderLine"))
+            if line is None:
+                return error(
+                    400, "INVALID_CONTENT", "Invalid Field Value for orderLine",
+                    f"item.items[{n}].orderLine",
+                )  # fmt: skip
+        for pick in picked:
+            location = str((pick.get("location") or {}).get("id", default))
+            item_id = str(lines[pick["orderLine"]]["item"]["id"])
+            state.move(location, item_id, -int(pick["quantity"]))
         record["orderStatus"] = {"id": "F", "refName": STATUS_NAMES["F"]}
         fulfillment_id = state.new_id()
         location = f"{request.base_url}netsuite{RECORD}/itemFulfillment/{fulfillment_id}"
@@ -224,12 +256,60 @@ def router(state: NetSuiteState) -> APIRouter:
             )
         existing = state.credit_memos.get(external_id)
         record_id = existing["id"] if existing else state.new_id()
-        if existing is None:  # a credit memo for inventory items puts them back on hand
-            for line in (body.get("item") or {}).get("items", []):
-                item_id = str(line["item"]["id"])
-                state.shipped[item_id] = state.shipped.get(item_id, 0) - int(line["quantity"])
         state.credit_memos[external_id] = {**body, "id": record_id, "externalId": external_id}
         location = f"{request.base_url}netsuite{RECORD}/creditMemo/{record_id}"
         return Response(status_code=204, headers={"Location": location})
+
+    @api.put(RECORD + "/inventoryAdjustment/eid:{external_id}")
+    async def upsert_adjustment(external_id: str, request: Request) -> Response:
+        """Stock found or lost at a location; an adjustment moves stock once, however often
+        it is upserted."""
+        body = await request.json()
+        lines = (body.get("inventory") or {}).get("items", [])
+        for n, line in enumerate(lines):
+            if str((line.get("item") or {}).get("id")) not in BY_ERP_ID:
+                return error(
+                    400, "INVALID_CONTENT", "Invalid Field Value for item",
+                    f"inventory.items[{n}].item",
+                )  # fmt: skip
+        if not body.get("account"):
+            return error(400, "USER_ERROR", "Please enter value(s) for: Adjustment Account")
+        existing = state.adjustments.get(external_id)
+        record_id = existing["id"] if existing else state.new_id()
+        if existing is None:
+            default = str((body.get("adjLocation") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
+            for line in lines:
+                location = str((line.get("location") or {}).get("id", default))
+                state.move(location, str(line["item"]["id"]), int(line["adjustQtyBy"]))
+        state.adjustments[external_id] = {**body, "id": record_id, "externalId": external_id}
+        location = f"{request.base_url}netsuite{RECORD}/inventoryAdjustment/{record_id}"
+        return Response(status_code=204, headers={"Location": location})
+
+    return api
+
+
+def control_router(state: NetSuiteState) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/netsuite", tags=["sandbox control"])
+
+    @api.put("/inventory/{location}/{sku}")
+    async def set_stock(location: str, sku: str, count: Count) -> Response:
+        """Count a SKU at a location (the books change without a transaction of ours)."""
+        if sku not in BY_SKU:
+            return JSONResponse({"detail": f"unknown SKU {sku}"}, status_code=404)
+        state.stock.setdefault(location, {})[BY_SKU[sku].erp_item_id] = count.on_hand
+        return JSONResponse({"location": location, "sku": sku, "on_hand": count.on_hand})
+
+    @api.post("/inventory/{location}/{sku}")
+    async def receive(location: str, sku: str, goods: Received) -> Response:
+        """Goods received at a location, booked by the location's own staff."""
+        if sku not in BY_SKU:
+            return JSONResponse({"detail": f"unknown SKU {sku}"}, status_code=404)
+        state.move(location, BY_SKU[sku].erp_item_id, goods.received)
+        on_hand = state.stock[location][BY_SKU[sku].erp_item_id]
+        return JSONResponse({"location": location, "sku": sku, "on_hand": on_hand})
+
+    @api.get("/inventoryAdjustments")
+    async def adjustments() -> list[dict[str, Any]]:
+        return list(state.adjustments.values())
 
     return api

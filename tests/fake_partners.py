@@ -21,6 +21,7 @@ from canonical import (
     CreditNoteRequest,
     ErpInvoiceRef,
     ErpOrderRef,
+    ErpRestock,
     ExceptionCode,
     FulfillmentRequest,
     ItemRef,
@@ -256,6 +257,10 @@ class FakePartners:
     async def restock_return(self, request: ReturnRestock) -> None:
         self._record("restock_return", request)
 
+    @activity.defn(name="erp_restock_return")
+    async def erp_restock_return(self, request: ErpRestock) -> None:
+        self._record("erp_restock_return", request)
+
     @activity.defn(name="cancel_fulfillment")
     async def cancel_fulfillment(self, key: str) -> None:
         self._record("cancel_fulfillment", key)
@@ -300,7 +305,7 @@ class FakePartners:
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
             self.claim_return, self.release_return, self.create_return_label,
             self.void_return_label, self.refund_return, self.credit_return, self.refund_tax,
-            self.restock_return,
+            self.restock_return, self.erp_restock_return,
         ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from canonical import StockLevel
+from inventory.erp_locations import ErpLocations
 from inventory.network import AllocationConfig, Network, NodeConfig
 from inventory.reconciliation import reconcile
 from inventory.store import Reserve
@@ -100,3 +101,21 @@ def test_an_allocation_naming_an_unknown_node_is_refused() -> None:
     else:
         raise AssertionError("accepted an allocation to an unknown node")
     assert NodeConfig(code="X", name="X", kind="store").safety_stock == 0
+
+
+def test_the_erp_is_told_where_an_orders_goods_left(database_url: str) -> None:
+    store = new_store(database_url)
+    store.apply_network(MAPPED)
+    store.record([receipt("A", "EAST", 5), receipt("A", "STORE", 5), receipt("B", "WEST", 5)])
+    store.reserve(
+        "o1",
+        [Reserve("1", "A", "EAST", 2), Reserve("1", "A", "STORE", 1), Reserve("2", "B", "WEST", 3)],
+    )
+    locations = ErpLocations(store)
+    assert locations.shipped_from("o1") == []  # nothing left yet
+    store.commit("o1", "s1", {"1": 3})
+    store.commit("o1", "s2", {"2": 2}, node="WEST")
+    moves = {(m.sku, m.location): m.quantity for m in locations.shipped_from("o1")}
+    # WEST has no ERP location: the ERP books those units at its default one.
+    assert moves == {("A", "3"): 2, ("A", "7"): 1, ("B", None): 2}
+    assert (locations.location("STORE"), locations.location("WEST")) == ("7", None)

@@ -7,7 +7,7 @@ the saga needs, with exactly one effect at the partner."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -34,6 +34,8 @@ from canonical import (
     CreditLine,
     CreditNoteRequest,
     Customer,
+    ErpRestock,
+    ErpStockMove,
     FulfillmentLine,
     FulfillmentRequest,
     Money,
@@ -54,6 +56,20 @@ CANDLE, MUG = "CANDLE-CEDAR-8OZ", "MUG-STONE-350"
 
 
 @dataclass
+class Locations:
+    """Our nodes in the sandbox NetSuite's books, and where each order's goods left."""
+
+    shipped: dict[str, list[ErpStockMove]] = field(default_factory=dict)
+    nodes = {"WH-EAST": "3", "WH-WEST": "4", "S01": "7"}
+
+    def location(self, node: str) -> str | None:
+        return self.nodes.get(node)
+
+    def shipped_from(self, order_id: str) -> list[ErpStockMove]:
+        return self.shipped.get(order_id, [])
+
+
+@dataclass
 class Partners:
     """The sandbox, the adapters on it and the activities over them."""
 
@@ -68,6 +84,11 @@ class Partners:
         response = httpx.get(f"{self.url}{path}")
         response.raise_for_status()
         return response.json()
+
+    async def erp_stock(self, sku: str) -> dict[str, int]:
+        """On hand per NetSuite location."""
+        levels = await self.adapters.erp.stock_levels([sku])
+        return {level.warehouse: level.on_hand for level in levels}
 
     def tax_status(self, document_code: str) -> str:
         status: str = self.get(f"/_sandbox/avatax/documents/{document_code}")["status"]
@@ -238,7 +259,7 @@ async def test_void_return_label(partners: Partners) -> None:
 
 async def test_create_sales_order(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     items = await partners.adapters.erp.resolve_items(order.skus())
     ref = await partners.lost_then_retried(
         "netsuite",
@@ -251,7 +272,7 @@ async def test_create_sales_order(partners: Partners) -> None:
 
 async def test_cancel_sales_order(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     await partners.erp_order(order)
     await partners.lost_then_retried("netsuite", "PATCH", run(erp.cancel_sales_order, order.key))
     [record] = partners.get("/_sandbox/netsuite/salesOrders")
@@ -260,7 +281,7 @@ async def test_cancel_sales_order(partners: Partners) -> None:
 
 async def test_reduce_sales_order(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     await partners.erp_order(order)
     candle, mug = order.lines
     reduction = OrderReduction(order=order, keep={candle.line_id: 1, mug.line_id: 0})
@@ -272,19 +293,21 @@ async def test_reduce_sales_order(partners: Partners) -> None:
 
 async def test_fulfil_sales_order(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    mug_west = ErpStockMove(sku=MUG, quantity=1, location="4")  # the west warehouse shipped it
+    erp = ErpActivities(partners.adapters.erp, Locations({order.key: [mug_west]}))
     ref = await partners.erp_order(order)
-    (before,) = await partners.adapters.erp.stock_levels([MUG])
+    before = await partners.erp_stock(MUG)
     await partners.lost_then_retried(
         "netsuite", "itemFulfillment", run(erp.fulfil_sales_order, ref)
     )
-    (after,) = await partners.adapters.erp.stock_levels([MUG])
-    assert before.on_hand - after.on_hand == 1  # one delivery, not two
+    after = await partners.erp_stock(MUG)
+    # One delivery, not two, and from where the goods left.
+    assert (before["4"] - after["4"], before["3"] - after["3"]) == (1, 0)
 
 
 async def test_invoice_sales_order(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     ref = await partners.erp_order(order)
     await partners.adapters.erp.fulfil_sales_order(ref)
     invoice = await partners.lost_then_retried(
@@ -296,7 +319,7 @@ async def test_invoice_sales_order(partners: Partners) -> None:
 
 async def test_credit_return(partners: Partners) -> None:
     order = partners.shopify_order()
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     ref = await partners.erp_order(order)
     await partners.adapters.erp.fulfil_sales_order(ref)
     await partners.adapters.erp.invoice_sales_order(ref)
@@ -311,7 +334,7 @@ async def test_credit_return(partners: Partners) -> None:
 
 
 async def test_post_cash_sale(partners: Partners) -> None:
-    erp = ErpActivities(partners.adapters.erp)
+    erp = ErpActivities(partners.adapters.erp, Locations())
     usd = lambda amount: Money.of(amount, "USD")  # noqa: E731
     sale = PosSale(
         transaction_id="T-1", store_id="S01", occurred_at=datetime.now(UTC), currency="USD",
@@ -321,6 +344,21 @@ async def test_post_cash_sale(partners: Partners) -> None:
     ref = await partners.lost_then_retried("netsuite", "cashSale", run(erp.post_cash_sale, sale))
     [record] = partners.get("/_sandbox/netsuite/cashSales")
     assert str(record["id"]) == ref.erp_id
+    assert (await partners.erp_stock(MUG))["7"] == -2  # over the store's counter, once
+
+
+async def test_erp_restock_return(partners: Partners) -> None:
+    order = partners.shopify_order()
+    erp = ErpActivities(partners.adapters.erp, Locations())
+    await partners.adapters.erp.fulfil_sales_order(await partners.erp_order(order))
+    restock = ErpRestock(restock_key="r-1", order_key=order.key, node="WH-WEST", lines={MUG: 1})
+    before = await partners.erp_stock(MUG)
+    await partners.lost_then_retried(
+        "netsuite", "inventoryAdjustment", run(erp.erp_restock_return, restock)
+    )
+    after = await partners.erp_stock(MUG)
+    assert (after["4"] - before["4"], after["3"] - before["3"]) == (1, 0)
+    assert len(partners.get("/_sandbox/netsuite/inventoryAdjustments")) == 1
 
 
 # --- tax -------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from canonical import (
     CreditLine,
     CreditNoteRequest,
     Customer,
+    ErpStockMove,
     ExceptionCode,
     Money,
     Order,
@@ -284,6 +285,31 @@ async def test_a_return_is_credited_once(erp: TrytonErp) -> None:
     assert credit.order_erp_id == ref.erp_id
     with pytest.raises(BusinessError, match="no Tryton sale"):
         await erp.credit_return(request.model_copy(update={"order_key": "shopify-nope"}))
+
+
+async def test_returned_goods_fit_to_sell_come_back_once(erp: TrytonErp, proxy: LossyProxy) -> None:
+    order = an_order()
+    ref = await erp.upsert_sales_order(order, await erp.resolve_items(order.skus()))
+    await erp.fulfil_sales_order(ref)
+    await erp.invoice_sales_order(ref)
+    key = f"return-{order.key}-2"
+    request = CreditNoteRequest(
+        credit_key=key,
+        order_key=order.key,
+        lines=[CreditLine(sku=CANDLE, quantity=2), CreditLine(sku=MUG, quantity=1)],
+    )
+    await erp.credit_return(request)
+    candles, mugs = await on_hand(erp, CANDLE), await on_hand(erp, MUG)
+    fit = [ErpStockMove(sku=CANDLE, quantity=1)]  # one candle resalable, the rest damaged
+    await lost_then_retried(
+        proxy,
+        "stock.shipment.out.return.do",
+        lambda lossy: lossy.restock_return(key, order.key, fit),
+    )
+    await erp.restock_return(key, order.key, fit)  # a retry after success changes nothing
+    assert (await on_hand(erp, CANDLE), await on_hand(erp, MUG)) == (candles + 1, mugs)
+    (returned,) = await sales_for(erp, key)  # no goods awaited any more
+    assert returned["shipment_state"] == "sent"
 
 
 async def test_a_store_sale_is_posted_once_with_its_goods_gone(erp: TrytonErp) -> None:

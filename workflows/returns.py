@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical import (
         CreditLine,
         CreditNoteRequest,
+        ErpRestock,
         OrderStatus,
         ReturnDetails,
         ReturnView,
@@ -302,6 +303,7 @@ class ReturnWorkflow(OrderSaga):
             )
         if restocked:
             receipt = self._receipt
+            skus = {line_id: by_id[line_id].sku for line_id in restocked}
             await self._settle(
                 Step.RESTOCK,
                 lambda: self._activity(
@@ -311,10 +313,23 @@ class ReturnWorkflow(OrderSaga):
                         order_id=self._key,
                         node=receipt.node,
                         lines=restocked,
-                        skus={line_id: by_id[line_id].sku for line_id in restocked},
+                        skus=skus,
                     ),
                 ),
             )
+            if workflow.patched("erp-restock"):  # the ERP's books too, at the receiving node
+                units: dict[str, int] = {}
+                for line_id, quantity in restocked.items():
+                    units[skus[line_id]] = units.get(skus[line_id], 0) + quantity
+                await self._settle(
+                    Step.RESTOCK,
+                    lambda: self._activity(
+                        ErpActivities.erp_restock_return,
+                        ErpRestock(
+                            restock_key=key, order_key=self._key, node=receipt.node, lines=units
+                        ),
+                    ),
+                )
         await self._tell_customer(NotificationTemplate.REFUND_ISSUED, self._rma)
         self._step = Step.DONE
         self._set_status(

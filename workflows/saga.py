@@ -66,6 +66,7 @@ ERP_CALLS = {
     ErpActivities.fulfil_sales_order,
     ErpActivities.invoice_sales_order,
     ErpActivities.credit_return,
+    ErpActivities.erp_restock_return,
 }
 
 
