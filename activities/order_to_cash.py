@@ -42,6 +42,7 @@ def order_activities(
         supplier.dropship_shipments,
         stores.create_pick_task,
         stores.cancel_pick_task,
+        stores.store_shipments,
         stores.hand_over,
         notifications.notify_customer,
     ]

@@ -1,10 +1,12 @@
-"""Store activities for click-and-collect: pick task, its cancellation, the handover."""
+"""Store activities: pick task, its cancellation, the handover at the counter, and what the
+store shipped (ship from store)."""
 
 from pydantic import BaseModel
 from temporalio import activity
 
 from activities.errors import partner_call
 from adapters.ports import StorePort
+from canonical import Shipment
 from canonical.pickup import Handover, PickTask
 
 
@@ -26,6 +28,11 @@ class StoreActivities:
     async def cancel_pick_task(self, pickup: PickupRef) -> None:
         with partner_call():
             await self._stores.cancel_pick_task(pickup.store, pickup.order_key)
+
+    @activity.defn
+    async def store_shipments(self, pickup: PickupRef) -> list[Shipment]:
+        with partner_call():
+            return await self._stores.shipments(pickup.store, pickup.order_key)
 
     @activity.defn
     async def hand_over(self, handover: Handover) -> str:

@@ -194,7 +194,12 @@ class StorePort(Protocol):
         ...
 
     async def cancel_pick_task(self, store: str, order_key: str) -> None:
-        """Idempotent; a task the POS never had counts as cancelled."""
+        """Idempotent; a task the POS never had counts as cancelled. `BusinessError
+        (ALREADY_SHIPPED)` once its parcel left the store."""
+        ...
+
+    async def shipments(self, store: str, order_key: str) -> list[Shipment]:
+        """What the store shipped for the task (ship from store)."""
         ...
 
     async def hand_over(self, handover: Handover) -> str:

@@ -3,7 +3,8 @@ cancelled, handed over once per handover id; store events are pushed to our webh
 
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -11,8 +12,8 @@ from pydantic import Field
 from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
-from canonical import ExceptionCode
-from canonical.pickup import Handover, PickTask
+from canonical import ExceptionCode, Shipment
+from canonical.pickup import Handover, PickLine, PickTask, store_parcel
 
 
 class StorePosSettings(PartnerSettings):
@@ -26,6 +27,18 @@ class StorePosSettings(PartnerSettings):
 SYSTEM = "pos"
 
 
+def _error_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        return {"error": str(response.status_code), "message": response.text[:200]}
+    return body
+
+
+def _error_code(response: httpx.Response) -> str:
+    return str(_error_body(response).get("error", ""))
+
+
 class StorePos:
     def __init__(self, base_url: str, api_key: str) -> None:
         self._http = PartnerHttp(SYSTEM, base_url, headers={"Authorization": f"Bearer {api_key}"})
@@ -34,10 +47,7 @@ class StorePos:
     def _raise_for_error(response: httpx.Response, missing_ok: bool = False) -> None:
         if response.is_success or (missing_ok and response.status_code == 404):
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"error": str(response.status_code), "message": response.text[:200]}
+        body = _error_body(response)
         message = f"{body.get('error')}: {body.get('message')}"
         if response.status_code in (401, 403):
             raise TransientError(SYSTEM, message)  # credentials: fixed by ops, not by the order
@@ -59,8 +69,35 @@ class StorePos:
         return str(response.json()["id"])
 
     async def cancel_pick_task(self, store: str, order_key: str) -> None:
+        """A task whose parcel left is `ALREADY_SHIPPED` (the group ships after all); one
+        collected at the counter, or refused otherwise, is the store's refusal."""
         response = await self._http.request("DELETE", f"/stores/{store}/pickups/{order_key}")
+        if response.status_code == 409 and _error_code(response) == "shipped":
+            raise BusinessError(
+                SYSTEM, ExceptionCode.ALREADY_SHIPPED, f"{order_key} was already shipped"
+            )
         self._raise_for_error(response, missing_ok=True)
+
+    async def shipments(self, store: str, order_key: str) -> list[Shipment]:
+        """The parcel the store shipped for the task, read back from it (none until then)."""
+        response = await self._http.request("GET", f"/stores/{store}/pickups/{order_key}")
+        if response.status_code == 404:
+            return []
+        self._raise_for_error(response)
+        task = response.json()
+        if task.get("status") != "shipped":
+            return []
+        shipped_at = task.get("shipped_at")
+        return [
+            store_parcel(
+                store,
+                order_key,
+                [PickLine.model_validate(line) for line in task["lines"]],
+                task.get("carrier"),
+                task["tracking_number"],
+                datetime.fromisoformat(shipped_at).date() if shipped_at else None,
+            )
+        ]
 
     async def hand_over(self, handover: Handover) -> str:
         response = await self._http.request(

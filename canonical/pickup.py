@@ -4,12 +4,13 @@ back, and the handover at the counter."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from canonical.address import Address, Customer
+from canonical.fulfillment import Shipment, ShipmentLine
 
 
 class PickLine(BaseModel):
@@ -62,3 +63,24 @@ class Handover(BaseModel):
     store: str
     order_key: str
     lines: list[PickLine] = Field(min_length=1)
+
+
+def store_parcel(
+    store: str,
+    order_key: str,
+    lines: list[PickLine],
+    carrier: str | None,
+    tracking_number: str,
+    shipped_on: date | None,
+) -> Shipment:
+    """A parcel shipped from a store, as a shipment of the group it belongs to. Its id is the
+    store and the tracking number: the `shipped` event and the task read back from the POS
+    name the same parcel alike."""
+    return Shipment(
+        shipment_id=f"{store}-{tracking_number}",
+        order_key=order_key,
+        carrier=carrier or "other",
+        tracking_number=tracking_number,
+        ship_date=shipped_on,
+        lines=[ShipmentLine(**line.model_dump()) for line in lines],
+    )

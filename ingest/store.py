@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from canonical import Shipment, ShipmentLine
+from canonical import Shipment
 from canonical.order import order_workflow_id, parse_order_key
-from canonical.pickup import StoreEvent, StoreEventKind
+from canonical.pickup import StoreEvent, StoreEventKind, store_parcel
 from inbox.outcome import Outcome, accepted, refused, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.temporal import temporal_call
@@ -26,14 +26,14 @@ SOURCE = "store"
 
 
 def shipment_of(event: StoreEvent) -> Shipment:
-    """A parcel shipped from the store, as a shipment of the group it belongs to."""
-    return Shipment(
-        shipment_id=f"{event.store}-{event.event_id}",
-        order_key=event.order_key,
-        carrier=event.carrier or "other",
-        tracking_number=event.tracking_number or "",
-        ship_date=event.occurred_at.date(),
-        lines=[ShipmentLine(**line.model_dump()) for line in event.lines],
+    """A parcel shipped from the store (one without a tracking number named by the event)."""
+    return store_parcel(
+        event.store,
+        event.order_key,
+        event.lines,
+        event.carrier,
+        event.tracking_number or event.event_id,
+        event.occurred_at.date(),
     )
 
 

@@ -69,12 +69,14 @@ class PosStoreState:
 
     def ship(self, pickup: dict[str, Any]) -> None:
         pickup["status"] = "shipped"
+        pickup["carrier"] = "usps"
         pickup["tracking_number"] = f"9400{uuid.uuid4().int % 10**18:018d}"
+        pickup["shipped_at"] = datetime.now(UTC).isoformat()
         self.event(
             pickup,
             "shipped",
             pickup["lines"],
-            carrier="usps",
+            carrier=pickup["carrier"],
             tracking_number=pickup["tracking_number"],
         )
 
@@ -155,6 +157,16 @@ def router(state: PosStoreState) -> APIRouter:
         state.pickups[store, order_key] = pickup
         state.start_autopilot(pickup)
         return JSONResponse(pickup, status_code=201)
+
+    @api.get("/stores/{store}/pickups/{order_key}")
+    async def read_task(store: str, order_key: str) -> Response:
+        """The task as the store's staff left it (a shipped one names its parcel)."""
+        if refusal := known(store):
+            return refusal
+        pickup = state.pickups.get((store, order_key))
+        if pickup is None:
+            return error(404, "pickup_not_found", f"no pickup for {order_key}")
+        return JSONResponse(pickup)
 
     @api.delete("/stores/{store}/pickups/{order_key}")
     async def cancel(store: str, order_key: str) -> Response:

@@ -277,6 +277,10 @@ class FakePartners:
     async def dropship_shipments(self, key: str) -> list[Shipment]:
         return self._shipped_of("dropship_shipments", key)
 
+    @activity.defn(name="store_shipments")
+    async def store_shipments(self, pickup: PickupRef) -> list[Shipment]:
+        return self._shipped_of("store_shipments", pickup.order_key)
+
     @activity.defn(name="acknowledge_order")
     async def acknowledge_order(self, order: Order) -> None:
         self._record("acknowledge_order", order)
@@ -299,6 +303,7 @@ class FakePartners:
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.order_shipments, self.dropship_shipments,
+            self.store_shipments,
             self.acknowledge_order,
             self.confirm_shipment,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,

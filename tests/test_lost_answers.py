@@ -46,9 +46,10 @@ from canonical import (
 )
 from canonical.cancellation import LineCancellation
 from canonical.notification import Notification, NotificationTemplate
-from canonical.pickup import Handover, PickLine, PickTask
+from canonical.pickup import Handover, PickLine, PickTask, StoreEvent, StoreEventKind
 from canonical.pos import PosSale, PosSaleLine
 from canonical.returns import ChannelRefund, ReturnLabelRequest, ReturnLine, TaxRefund
+from ingest.store import shipment_of as parcel_of
 from tests.conftest import SandboxHandle
 
 T = TypeVar("T")
@@ -531,6 +532,30 @@ async def test_cancel_pick_task(partners: Partners) -> None:
     assert (
         partners.get("/_sandbox/pos/stores/STORE-BOS/pickups/shopify-5001")["status"] == "cancelled"
     )
+
+
+async def test_cancel_pick_task_once_the_store_shipped_reads_the_parcel_back(
+    partners: Partners,
+) -> None:
+    """Ship from store: a store whose parcel left refuses the cancel with 'the goods left' (the
+    group ships after all), and the parcel read back is the one its `shipped` event names."""
+    stores = StoreActivities(partners.adapters.stores)
+    ship_to = partners.shopify_order().ship_to
+    await partners.adapters.stores.create_pick_task(TASK.model_copy(update={"ship_to": ship_to}))
+    pickup = PickupRef(store="STORE-BOS", order_key="shopify-5001")
+    assert await ActivityEnvironment().run(stores.store_shipments, pickup) == []
+    task = partners.post("/_sandbox/pos/stores/STORE-BOS/pickups/shopify-5001/ship")
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(stores.cancel_pick_task, pickup)
+    assert refused.value.type == "ALREADY_SHIPPED" and refused.value.non_retryable
+    (parcel,) = await ActivityEnvironment().run(stores.store_shipments, pickup)
+    event = StoreEvent(
+        event_id="ev-1", store="STORE-BOS", order_key="shopify-5001",
+        kind=StoreEventKind.SHIPPED, lines=TASK.lines, occurred_at=datetime.now(UTC),
+        carrier=task["carrier"], tracking_number=task["tracking_number"],
+    )  # fmt: skip
+    assert parcel == parcel_of(event).model_copy(update={"ship_date": parcel.ship_date})
+    assert parcel.lines[0].quantity == 2
 
 
 async def test_hand_over(partners: Partners) -> None:

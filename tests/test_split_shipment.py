@@ -298,6 +298,29 @@ async def test_a_group_whose_warehouse_shipped_before_the_cancel_ships_after_all
     assert split.partners.calls.count("invoice_sales_order") == 1
 
 
+async def test_a_store_that_shipped_before_the_cancel_ships_its_group_after_all(
+    split: Split,
+) -> None:
+    """Ship from store: the store's parcel left before support's cancel reached it, and its
+    `shipped` event is late. The store refuses the cancel with 'the goods left': the group
+    reads the parcel back from the POS and ships, instead of waiting for attention."""
+    split.plan(split.group(EAST, NodeKind.WAREHOUSE, 0), split.group(BOS, NodeKind.STORE, 1))
+    split.partners.fail(
+        "cancel_pick_task", business(ExceptionCode.ALREADY_SHIPPED, "was already shipped")
+    )
+    mug = split.shipment("STORE-BOS-9400", [(1, split.order.lines[1].quantity)])
+    split.partners.shipped = [mug.model_copy(update={"order_key": f"{split.order.key}~g2"})]
+    await split.start()
+    await split.group_status("g1", OrderStatus.AWAITING_SHIPMENT)
+    await split.group_status("g2", OrderStatus.AWAITING_SHIPMENT)
+    await split.handle.execute_update(OrderToCashWorkflow.cancel, CancelRequest(reason="late"))
+    result = await split.handle.result()
+    assert sorted(g.status for g in result.groups) == ["cancelled", "shipped"], result.timeline
+    assert result.status is OrderStatus.COMPLETED
+    assert split.args("store_shipments") == [f"{split.order.key}~g2"]
+    assert [s.shipment_id for s in result.shipments] == ["STORE-BOS-9400"]
+
+
 async def test_a_supplier_that_shipped_before_the_cancel_ships_its_group_after_all(
     split: Split,
 ) -> None:

@@ -179,10 +179,11 @@ class OrderSaga:
     _goods_left: Callable[[GoodsLeft], Awaitable[None]]
 
     async def _shipped_after_all(
-        self, left: GoodsLeft, read: Callable[[Any, str], Awaitable[list[Shipment]]], key: str
+        self, left: GoodsLeft, read: Callable[[Any, Any], Awaitable[list[Shipment]]], key: Any
     ) -> list[Shipment]:
         """Stop unwinding: nothing is undone any more, a cancel no longer applies, and what the
-        node shipped under `key` is read back (`read`: the WMS's or the supplier's activity)."""
+        node shipped under `key` is read back (`read`: the node's activity: the WMS's, the
+        supplier's, the store's)."""
         self._compensations.clear()
         self._goods_gone = True
         self._exception = None

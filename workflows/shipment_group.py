@@ -145,12 +145,16 @@ class ShipmentGroupWorkflow(OrderSaga):
         self._set_status(OrderStatus.COMPLETED, f"{self._group.node} shipped its part")
 
     async def _goods_left(self, left: GoodsLeft) -> None:
-        """The warehouse or the supplier refused to cancel because it shipped: the group ships
-        after all."""
+        """The node refused to cancel because it shipped: the group ships after all."""
         self._rejection, self._rejected = None, ""
-        dropship = self._group.node_kind is NodeKind.DROPSHIP
-        read = DropShipActivities.dropship_shipments if dropship else WmsActivities.order_shipments
-        for shipment in await self._shipped_after_all(left, read, self._group_key):
+        kind = self._group.node_kind
+        read: Any = WmsActivities.order_shipments
+        key: Any = self._group_key
+        if kind is NodeKind.DROPSHIP:
+            read = DropShipActivities.dropship_shipments
+        elif kind is NodeKind.STORE:
+            read, key = StoreActivities.store_shipments, self._pickup()
+        for shipment in await self._shipped_after_all(left, read, key):
             self.shipment_received(shipment)
         await self._await_shipments(self._sla)
         self._shipped_its_part()
@@ -213,7 +217,7 @@ class ShipmentGroupWorkflow(OrderSaga):
         """How the request is withdrawn from the node again."""
         key, kind = self._group_key, self._group.node_kind
         if kind is NodeKind.STORE:
-            pickup = PickupRef(store=self._group.node, order_key=key)
+            pickup = self._pickup()
             return "cancel_pick_task", lambda: self._undo(StoreActivities.cancel_pick_task, pickup)
         if kind is NodeKind.DROPSHIP:
             return "cancel_dropship", lambda: self._undo(DropShipActivities.cancel_dropship, key)
@@ -280,6 +284,10 @@ class ShipmentGroupWorkflow(OrderSaga):
     @property
     def _group_key(self) -> str:
         return group_key(self._key, self._group_id)
+
+    def _pickup(self) -> PickupRef:
+        """The group's task at its store (ship from store)."""
+        return PickupRef(store=self._group.node, order_key=self._group_key)
 
     def _lines(self) -> dict[str, int]:
         lines: dict[str, int] = {}
