@@ -202,14 +202,15 @@ class NetSuiteErp:
     ) -> list[dict[str, Any]]:
         """Fulfillment lines: each open order line's units from the locations they left,
         what no location covers from the order's own."""
-        items = await self.resolve_items(sorted({move.sku for move in shipped_from}))
-        skus = {item.erp_item_id: item.sku for item in items}
+        lines = list((record.get("item") or {}).get("items", []))
+        item_ids = await self._item_ids(record, {move.sku for move in shipped_from})
+        skus = {item_id: sku for sku, item_id in item_ids.items()}
         remaining: dict[tuple[str, str], int] = {}
         for move in shipped_from:
             key = (move.sku, move.location or self._location_id)
             remaining[key] = remaining.get(key, 0) + move.quantity
         picks: list[dict[str, Any]] = []
-        for line in (record.get("item") or {}).get("items", []):
+        for line in lines:
             if line.get("isClosed"):
                 continue
             sku, need = skus.get(str(line["item"]["id"])), int(line["quantity"])
@@ -222,6 +223,17 @@ class NetSuiteErp:
             if need:
                 picks.append(self._pick(line["line"], self._location_id, need))
         return picks
+
+    async def _item_ids(self, record: dict[str, Any], skus: set[str]) -> dict[str, str]:
+        """SKU -> item id, from the order's lines (an item reference's `refName` is the item's
+        name, its `itemid`); resolved by a query where those do not cover `skus`."""
+        named = {
+            line["item"].get("refName"): str(line["item"]["id"])
+            for line in (record.get("item") or {}).get("items", [])
+        }
+        if skus <= named.keys():
+            return {sku: named[sku] for sku in skus}
+        return {item.sku: item.erp_item_id for item in await self.resolve_items(sorted(skus))}
 
     @staticmethod
     def _pick(order_line: int, location: str, quantity: int) -> dict[str, Any]:
@@ -300,8 +312,7 @@ class NetSuiteErp:
             raise BusinessError(
                 SYSTEM, ExceptionCode.ERP_REJECTED, f"sales order {record['tranId']} not billed"
             )
-        items = await self.resolve_items(sorted({line.sku for line in request.lines}))
-        item_ids = {item.sku: item.erp_item_id for item in items}
+        item_ids = await self._item_ids(record, {line.sku for line in request.lines})
         rates = {
             str(line["item"]["id"]): line.get("rate")
             for line in (record.get("item") or {}).get("items", [])

@@ -57,11 +57,13 @@ async def check(run: Run) -> list[Check]:
     views = {workflow_id: view for workflow_id, view in run.views}
     found = {i: v for i, v in views.items() if v is not None}
     orders = {i: v for i, v in found.items() if isinstance(v, OrderView | PickupView)}
+    missing = [i for i, v in views.items() if v is None]
     checks = [
         Check(
             "deliveries = workflows (0 lost)",
-            f"{run.deliveries} deliveries taken; {len(found)}/{len(views)} workflows found",
-            len(found) == len(views),
+            f"{run.deliveries} deliveries taken; {len(found)}/{len(views)} workflows found"
+            + (f"; missing {_few(missing)}" if missing else ""),
+            not missing,
         ),
         await _one_run_each(run, list(views)),
     ]

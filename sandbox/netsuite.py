@@ -146,7 +146,13 @@ def router(state: NetSuiteState) -> APIRouter:
             "orderStatus": {"id": "B", "refName": STATUS_NAMES["B"]},
             "item": {
                 "items": [
-                    {"line": n + 1, "isClosed": False, **line} for n, line in enumerate(lines)
+                    {
+                        "line": n + 1,
+                        "isClosed": False,
+                        **line,
+                        "item": {**line["item"], "refName": BY_ERP_ID[str(line["item"]["id"])].sku},
+                    }
+                    for n, line in enumerate(lines)
                 ]
             },
         }
