@@ -15,6 +15,8 @@ python starter.py inspect RMA --line LINE=QTY:resalable|damaged|wrong_item ...
 python starter.py list [--status S] [--channel C]
 python starter.py inbox list [--status failed] [--source shopify]
 python starter.py inbox replay ID
+python starter.py inbox purge [--older-than-days N]   empty settled deliveries (retention)
+python starter.py inbox erase --email ADDRESS    empty every delivery naming a customer
 python starter.py inventory show SKU             positions, reservations, per-channel ATP
 python starter.py inventory reconcile [--now]    latest report, or run one now and print it
 python starter.py inventory network              nodes and channel allocation
@@ -115,6 +117,12 @@ def parser() -> argparse.ArgumentParser:
     il.add_argument("--limit", type=int, default=50)
     ir = inbox_commands.add_parser("replay", help="act on a stored delivery again")
     ir.add_argument("id", type=int)
+    ip = inbox_commands.add_parser(
+        "purge", help="empty settled deliveries older than the retention (outcome, hash kept)"
+    )
+    ip.add_argument("--older-than-days", type=float, help="default: INBOX_RETENTION_DAYS")
+    ie = inbox_commands.add_parser("erase", help="empty every delivery naming a customer")
+    ie.add_argument("--email", required=True)
     inventory_commands = sub.add_parser("inventory", help="the inventory service").add_subparsers(
         dest="inventory_command", required=True
     )
@@ -163,6 +171,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await support.list_orders(settings, args.status, args.channel, args.limit)
         case "inbox" if args.inbox_command == "list":
             inbox.list_entries(settings, args.status, args.source, args.limit)
+        case "inbox" if args.inbox_command == "purge":
+            inbox.purge(settings, args.older_than_days)
+        case "inbox" if args.inbox_command == "erase":
+            inbox.erase(settings, args.email)
         case "inbox":
             await inbox.replay(settings, args.id)
         case "inventory" if args.inventory_command == "show":

@@ -11,6 +11,8 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
+from bootstrap.probe import worker_probe  # noqa: E402
+from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings  # noqa: E402
 from bootstrap.workers import running_workers  # noqa: E402
 from infra.processes import exit_process  # noqa: E402
 from infra.settings import Settings  # noqa: E402
@@ -19,10 +21,15 @@ from infra.temporal import connect_when_up  # noqa: E402
 log = logging.getLogger("worker")
 
 
-async def main() -> None:
+async def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per partner call is noise
     settings = Settings.from_env()
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as exc:
+        log.error("%s", exc)
+        return 1
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -32,18 +39,24 @@ async def main() -> None:
     await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if not connecting.done():
         connecting.cancel()
-        return
+        return 0
     stopping.cancel()
     client = connecting.result()
     log.info("connected to Temporal at %s", settings.temporal_target)
     adapters = build_adapters(settings)
     try:
-        async with running_workers(client, settings, adapters):
+        async with (
+            running_workers(client, settings, adapters),
+            worker_probe(client, settings.probe_host, settings.worker_probe_port),
+        ):
             await stop.wait()
+    except OSError as exc:  # the probe's port is taken
+        log.error("%s", exc)
+        return 1
     finally:
         await adapters.aclose()
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
-    exit_process(0)
+    exit_process(asyncio.run(main()))

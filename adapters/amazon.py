@@ -43,6 +43,7 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class AmazonSettings(PartnerSettings):
     """Amazon Selling Partner API: AMAZON_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_token",)
     sandbox_path: ClassVar[str] = "/amazon"
     configured_url: str | None = Field(None, validation_alias="AMAZON_SP_API_URL")
     access_token: str = Field("Atza|sandbox", validation_alias="AMAZON_ACCESS_TOKEN")

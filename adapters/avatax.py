@@ -22,6 +22,7 @@ from canonical.returns import TaxRefund
 class AvaTaxSettings(PartnerSettings):
     """AvaTax REST v2: AVATAX_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("license_key",)
     sandbox_path: ClassVar[str] = "/avatax"
     configured_url: str | None = Field(None, validation_alias="AVATAX_BASE_URL")
     account_id: str = Field("1100000000", validation_alias="AVATAX_ACCOUNT_ID")

@@ -20,6 +20,8 @@ class PartnerSettings(BaseSettings):
     # sandbox plays it.
     configured_url: str | None = None
     sandbox_path: ClassVar[str] = ""
+    # The fields holding credentials: outside the local demo, never empty or the sandbox's.
+    secret_fields: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Self:
@@ -30,6 +32,21 @@ class PartnerSettings(BaseSettings):
     def url(self) -> str:
         """The configured URL, or the partner's path on the sandbox."""
         return self.on_sandbox(self.configured_url, self.sandbox_path)
+
+    @property
+    def real(self) -> bool:
+        """Whether it points at a partner's system rather than the sandbox (or a local one)."""
+        default = type(self).model_fields["configured_url"].default
+        return self.configured_url not in (None, default)
+
+    def unsafe_secrets(self) -> list[str]:
+        """The variables of its credentials left empty or at the sandbox's value."""
+        unsafe = []
+        for name in self.secret_fields:
+            field = type(self).model_fields[name]
+            if getattr(self, name) in ("", field.default):
+                unsafe.append(str(field.validation_alias))
+        return unsafe
 
     def on_sandbox(self, configured: str | None, path: str) -> str:
         """`configured`, or `path` on the sandbox."""

@@ -32,6 +32,7 @@ from canonical.pos import ErpSaleRef, PosSale
 class NetSuiteSettings(PartnerSettings):
     """NetSuite REST record API: NETSUITE_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     sandbox_path: ClassVar[str] = "/netsuite/services/rest"
     configured_url: str | None = Field(None, validation_alias="NETSUITE_BASE_URL")
     token: str = Field("sandbox-token", validation_alias="NETSUITE_TOKEN")

@@ -9,6 +9,7 @@ from functools import partial
 
 from adapters.amazon import AmazonMarketplace, AmazonSettings, SpApiClient
 from adapters.avatax import AvaTax, AvaTaxSettings, parse_ship_from
+from adapters.config import PartnerSettings
 from adapters.netsuite import NetSuiteErp, NetSuiteSettings
 from adapters.ports import (
     DropShipPort,
@@ -63,6 +64,17 @@ class Adapters:
     async def aclose(self) -> None:
         for adapter in self._closers:
             await adapter.aclose()  # type: ignore[attr-defined]
+
+
+def partner_settings(settings: Settings) -> list[PartnerSettings]:
+    """The settings of every partner this configuration talks to (the chosen ERP only)."""
+    env = settings.env
+    erp = TrytonSettings if settings.erp == "tryton" else NetSuiteSettings
+    kinds: list[type[PartnerSettings]] = [
+        erp, AvaTaxSettings, ShipStationSettings, ShopifySettings, AmazonSettings,
+        WalmartSettings, SendGridSettings, StorePosSettings, ShipBobSettings, ReturnsDeskSettings,
+    ]  # fmt: skip
+    return [kind.from_env(env) for kind in kinds]
 
 
 def build_erp(settings: Settings) -> ErpPort:

@@ -17,6 +17,7 @@ from canonical import ExceptionCode
 class ReturnsDeskSettings(PartnerSettings):
     """The returns desks: RETURNS_DESK_URL, RETURNS_DESK_KEY."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("key",)
     sandbox_path: ClassVar[str] = "/returns/v1"
     configured_url: str | None = Field(None, validation_alias="RETURNS_DESK_URL")
     key: str = Field("sandbox-returns-desk-key", validation_alias="RETURNS_DESK_KEY")

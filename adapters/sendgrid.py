@@ -20,6 +20,7 @@ from canonical.notification import Notification, NotificationTemplate
 class SendGridSettings(PartnerSettings):
     """Twilio SendGrid v3 mail send: SENDGRID_*, NOTIFY_FROM_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_key",)
     sandbox_path: ClassVar[str] = "/sendgrid"
     configured_url: str | None = Field(None, validation_alias="SENDGRID_API_URL")
     api_key: str = Field("SG.sandbox", validation_alias="SENDGRID_API_KEY")

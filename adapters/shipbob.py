@@ -24,6 +24,7 @@ from canonical import ExceptionCode, FulfillmentRequest, Shipment, ShipmentLine
 class ShipBobSettings(PartnerSettings):
     """The drop-ship supplier's ShipBob-shaped API: DROPSHIP_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_token",)
     sandbox_path: ClassVar[str] = "/shipbob/2026-07"
     configured_url: str | None = Field(None, validation_alias="DROPSHIP_API_URL")
     api_token: str = Field("sandbox-shipbob-token", validation_alias="DROPSHIP_API_TOKEN")

@@ -30,6 +30,7 @@ class ShipStationSettings(PartnerSettings):
     """ShipStation V1 (orders, shipments, webhooks) and API v2 (inventory, return labels):
     SHIPSTATION_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("api_key", "api_secret", "v2_api_key")
     sandbox_path: ClassVar[str] = "/shipstation"
     configured_url: str | None = Field(None, validation_alias="SHIPSTATION_BASE_URL")
     api_key: str = Field("sandbox-key", validation_alias="SHIPSTATION_API_KEY")

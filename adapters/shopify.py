@@ -37,6 +37,7 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class ShopifySettings(PartnerSettings):
     """Shopify Admin GraphQL: SHOPIFY_ADMIN_URL, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("access_token",)
     sandbox_path: ClassVar[str] = "/shopify/northwick-candle-co.myshopify.com"
     configured_url: str | None = Field(None, validation_alias="SHOPIFY_ADMIN_URL")
     access_token: str = Field("shpat_sandbox", validation_alias="SHOPIFY_ACCESS_TOKEN")

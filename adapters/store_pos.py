@@ -19,6 +19,7 @@ from canonical.pickup import Handover, PickLine, PickTask, store_parcel
 class StorePosSettings(PartnerSettings):
     """The stores' POS pickup API: POS_API_URL, POS_CLIENT_KEY."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("client_key",)
     sandbox_path: ClassVar[str] = "/pos/v1"
     configured_url: str | None = Field(None, validation_alias="POS_API_URL")
     client_key: str = Field("sandbox-pos-client-key", validation_alias="POS_CLIENT_KEY")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -46,6 +46,7 @@ def _street(address: Address) -> str:
 class TrytonSettings(PartnerSettings):
     """A Tryton 8.2 over JSON-RPC: TRYTON_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("password",)
     configured_url: str | None = Field("http://127.0.0.1:8010", validation_alias="TRYTON_URL")
     database: str = Field("retail", validation_alias="TRYTON_DATABASE")
     user: str = Field("admin", validation_alias="TRYTON_USER")

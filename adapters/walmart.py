@@ -39,6 +39,7 @@ from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSo
 class WalmartSettings(PartnerSettings):
     """Walmart Marketplace API: WALMART_*."""
 
+    secret_fields: ClassVar[tuple[str, ...]] = ("client_secret",)
     sandbox_path: ClassVar[str] = "/walmart"
     configured_url: str | None = Field(None, validation_alias="WALMART_API_URL")
     client_id: str = Field("sandbox-client", validation_alias="WALMART_CLIENT_ID")

@@ -227,7 +227,7 @@ async def main(args: argparse.Namespace) -> int:
     temporal = Service(
         "temporal",
         dev_server_args(host, int(port), settings.temporal_ui_port, settings.temporal_namespace,
-                        data_dir / "temporal.db"),
+                        data_dir / "temporal.db", settings.codec_endpoint),
         {},
         data_dir / "logs",
     )  # fmt: skip

@@ -79,6 +79,7 @@ def stack_settings(**env: str) -> Settings:
         free_port(),
         ORDER_TASK_QUEUE=f"orders-{uuid.uuid4()}",
         TEMPORAL_UI_PORT=str(free_port()),
+        CODEC_PORT=str(free_port()),
         **env,
     )
 

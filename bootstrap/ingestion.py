@@ -11,7 +11,6 @@ from adapters.amazon import return_from_amazon_rows
 from adapters.registry import Adapters
 from adapters.walmart import order_from_walmart, returns_from_walmart
 from bootstrap.inventory import open_inventory, publisher_signals
-from inbox.database import engine_for
 from inbox.keys import AMAZON_RETURN, WALMART_PO, WALMART_RETURN
 from inbox.store import Inbox
 from inbox.writer import InboxWriter
@@ -54,5 +53,5 @@ def build_dispatcher(
 def ingestion(settings: Settings, adapters: Adapters, client: Client | None = None) -> Dispatcher:
     """The ingest service of a process, on the settings' inbox, and on `client` or a Temporal
     connection made when first needed."""
-    inbox = Inbox(engine_for(settings.database_url))
+    inbox = Inbox.of(settings)
     return build_dispatcher(settings, inbox, TemporalLink(settings, client), adapters)

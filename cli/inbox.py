@@ -1,13 +1,15 @@
-"""`starter.py inbox list|replay`: see every stored delivery and re-drive any of them."""
+"""`starter.py inbox list|replay|purge|erase`: see every stored delivery, re-drive any of them,
+empty those past retention or those naming a customer who asked to be forgotten."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
 
 from adapters.registry import build_adapters
 from bootstrap.ingestion import build_dispatcher
-from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus
 from infra.settings import Settings
 from ingest.temporal_link import TemporalLink
@@ -20,7 +22,7 @@ class InboxError(Exception):
 
 
 def _inbox(settings: Settings) -> Inbox:
-    return Inbox(engine_for(settings.database_url))
+    return Inbox.of(settings)
 
 
 def list_entries(settings: Settings, status: str | None, source: str | None, limit: int) -> None:
@@ -63,4 +65,27 @@ async def replay(settings: Settings, entry_id: int) -> None:
     target = f" → {outcome.workflow_id}" if outcome.workflow_id else ""
     console.print(
         f"inbox {entry_id} ({entry.source} {entry.topic}): {outcome.status.value}{target}{detail}"
+    )
+
+
+def purge(settings: Settings, older_than_days: float | None) -> None:
+    days = settings.inbox_retention_days if older_than_days is None else older_than_days
+    if days < 0:
+        raise InboxError("--older-than-days must be 0 or more.")
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    emptied = _inbox(settings).purge(cutoff)
+    console.print(
+        f"Emptied {emptied} settled deliver{'y' if emptied == 1 else 'ies'} received before "
+        f"{cutoff:%Y-%m-%d %H:%M} UTC; their outcome and hash are kept."
+    )
+
+
+def erase(settings: Settings, email: str) -> None:
+    if "@" not in email.strip(" @"):
+        raise InboxError(f"'{email}' is not an e-mail address.")
+    emptied = _inbox(settings).erase(email)
+    ids = ", ".join(map(str, emptied)) or "none"
+    console.print(
+        f"Emptied {len(emptied)} deliver{'y' if len(emptied) == 1 else 'ies'} naming {email} "
+        f"(ids: {ids}); their outcome and hash are kept."
     )

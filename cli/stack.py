@@ -1,6 +1,7 @@
 """The local stack `make run` and `make demo` start: Temporal dev server (unless
-TEMPORAL_ADDRESS points at a reachable server), with ERP=tryton a local Tryton (unless one
-answers on TRYTON_URL), partner sandbox, webhooks service, worker."""
+TEMPORAL_ADDRESS points at a reachable server) whose Web UI decodes payloads through the codec
+server, with ERP=tryton a local Tryton (unless one answers on TRYTON_URL), partner sandbox,
+webhooks service, codec server, worker."""
 
 from __future__ import annotations
 
@@ -31,13 +32,21 @@ DEV_SERVER_CONFIG = [
 
 
 def dev_server_args(
-    host: str, port: int, ui_port: int, namespace: str, db_file: Path | None
+    host: str,
+    port: int,
+    ui_port: int,
+    namespace: str,
+    db_file: Path | None,
+    codec_endpoint: str | None = None,
 ) -> list[str]:
+    """`codec_endpoint`: where the Web UI decodes payloads (the codec server)."""
     args = [
         binary("temporal"), "server", "start-dev", "--ip", host, "--port", str(port),
         "--ui-port", str(ui_port), "--namespace", namespace, "--log-level", "warn",
         *DEV_SERVER_CONFIG,
     ]  # fmt: skip
+    if codec_endpoint:
+        args += ["--ui-codec-endpoint", codec_endpoint]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--db-filename", str(db_file), "--sqlite-pragma", "journal_mode=wal",
@@ -79,6 +88,8 @@ class LocalStack:
             "SANDBOX_URL": s.sandbox_url,
             "WEBHOOKS_PORT": str(s.webhooks_port),
             "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
+            "PAYLOAD_KEYS": s.keyring.config(),  # one set of keys for the whole stack
+            "CODEC_PORT": str(s.codec_port),
             "PYTHONPATH": str(PROJECT_ROOT),
         }
 
@@ -112,7 +123,8 @@ class LocalStack:
             temporal = self._start(
                 "temporal",
                 dev_server_args("127.0.0.1", int(port), self.settings.temporal_ui_port,
-                                self.settings.temporal_namespace, db),
+                                self.settings.temporal_namespace, db,
+                                self.settings.codec_endpoint),
                 nice=WORKER_NICE,
             )  # fmt: skip
             self.started_temporal = True
@@ -136,6 +148,12 @@ class LocalStack:
             wait_until(
                 lambda: http_ok(f"{self.settings.sandbox_url}/_sandbox/health"), "sandbox", sandbox
             )
+        codec = self._start(
+            "codec",
+            self._uvicorn("codec_server.app:app_from_env", self.settings.codec_port),
+            nice=WORKER_NICE,
+        )
+        wait_until(lambda: http_ok(f"{self.settings.codec_endpoint}/healthz"), "codec", codec)
         webhooks = self._start(
             "webhooks",
             self._uvicorn("webhooks.app:app_from_env", self.settings.webhooks_port),
@@ -151,9 +169,14 @@ class LocalStack:
         self.start_worker("worker")
 
     def start_worker(self, name: str) -> Service:
-        """One more worker process of the stack (several share the task queues)."""
+        """One more worker process of the stack (several share the task queues); the first
+        serves the probe on `WORKER_PROBE_PORT` when set."""
+        port = self.settings.worker_probe_port if name == "worker" else None
         return self._start(
-            name, [sys.executable, str(PROJECT_ROOT / "worker.py")], nice=WORKER_NICE
+            name,
+            [sys.executable, str(PROJECT_ROOT / "worker.py")],
+            {"WORKER_PROBE_PORT": str(port or "")},
+            nice=WORKER_NICE,
         )
 
     def _ensure_tryton(self) -> None:

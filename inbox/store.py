@@ -1,9 +1,16 @@
 """Inbox entries: source, topic, dedupe key, headers that matter, the raw body, and what became
-of it. Unique per (source, dedupe key): a redelivery finds the first entry."""
+of it. Unique per (source, dedupe key): a redelivery finds the first entry.
+
+Raw bodies hold customers' names, e-mails and addresses: they are stored sealed with the
+payload keys (AES-256-GCM, bound to the entry's source and dedupe key), with the SHA-256 of
+the plain body beside them. A purge (retention) or an erasure (a customer's request) empties
+an entry's body and headers and keeps what became of it and the hash."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -22,7 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
+from inbox.database import engine_for
 from infra.database import write_lock
+from infra.keyring import Keyring
+from infra.settings import Settings
 
 
 class InboxStatus(StrEnum):
@@ -37,6 +47,10 @@ class InboxStatus(StrEnum):
     @property
     def redrivable(self) -> bool:
         return self in (InboxStatus.RECEIVED, InboxStatus.DEFERRED, InboxStatus.FAILED)
+
+
+# What a purge may empty: entries whose outcome is final (a failed one may still be replayed).
+SETTLED = (InboxStatus.ACCEPTED, InboxStatus.REJECTED, InboxStatus.REFUSED, InboxStatus.IGNORED)
 
 
 def _now() -> datetime:
@@ -64,10 +78,22 @@ class InboxEntry(SQLModel, table=True):
     workflow_id: str | None = Field(default=None, index=True)
     attempts: int = 0
     updated_at: datetime = Field(default_factory=_now)
+    body_key: str | None = None  # the key that sealed the body; None: stored plain, or emptied
+    body_sha256: str | None = None  # of the plain body, kept when the body is emptied
+    emptied_at: datetime | None = None  # purged or erased
 
     def header_map(self) -> dict[str, str]:
         result: dict[str, str] = json.loads(self.headers)
         return result
+
+
+class Heartbeat(SQLModel, table=True):
+    """One row per service: written by its readiness probe, proving the database takes writes."""
+
+    __tablename__ = "service_heartbeat"
+
+    service: str = Field(primary_key=True)
+    at: datetime = Field(default_factory=_now)
 
 
 def new_entry(
@@ -123,8 +149,9 @@ class Inbox:
     times the statement. The `*_on` forms take a connection inside a caller's transaction (the
     group-commit writer); the plain forms are one transaction each."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keyring: Keyring) -> None:
         self.engine = engine
+        self.keyring = keyring
         self.write_lock = write_lock(engine)
         dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
         self._insert = (
@@ -132,6 +159,11 @@ class Inbox:
             .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
             .returning(TABLE.c.id)
         )
+
+    @classmethod
+    def of(cls, settings: Settings) -> Inbox:
+        """The settings' inbox, its bodies sealed with their keys."""
+        return cls(engine_for(settings.database_url), settings.keyring)
 
     def add(
         self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], body: bytes
@@ -141,33 +173,41 @@ class Inbox:
             return self.add_on(connection, new_entry(source, topic, dedupe_key, headers, body))
 
     def add_on(self, connection: Connection, entry: InboxEntry) -> tuple[InboxEntry, bool]:
+        """The entry as given (plain) when new; the first entry (opened) for a redelivery."""
         values = entry.model_dump(exclude={"id"})
+        key_id, sealed = self.keyring.seal(entry.body, _bound(entry))
+        values |= {
+            "body": sealed,
+            "body_key": key_id,
+            "body_sha256": hashlib.sha256(entry.body).hexdigest(),
+        }
         inserted = connection.execute(self._insert, values).scalar()
         if inserted is not None:
             entry.id = inserted
             return entry, True
         key = {"source": entry.source, "dedupe_key": entry.dedupe_key}
-        existing = _first(connection, _BY_KEY, **key)
+        existing = self._first(connection, _BY_KEY, **key)
         if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
             raise RuntimeError(f"inbox conflict on {key} without a row")
         return existing, False
 
     def find(self, source: str, dedupe_key: str) -> InboxEntry | None:
         with self.engine.connect() as connection:
-            return _first(connection, _BY_KEY, source=source, dedupe_key=dedupe_key)
+            return self._first(connection, _BY_KEY, source=source, dedupe_key=dedupe_key)
 
     def accepted_for(self, source: str, workflow_id: str) -> InboxEntry | None:
         with self.engine.connect() as connection:
             return self.accepted_for_on(connection, source, workflow_id)
 
-    @staticmethod
-    def accepted_for_on(connection: Connection, source: str, workflow_id: str) -> InboxEntry | None:
+    def accepted_for_on(
+        self, connection: Connection, source: str, workflow_id: str
+    ) -> InboxEntry | None:
         """An earlier delivery of `source` that already started or reached this workflow."""
-        return _first(connection, _ACCEPTED_FOR, source=source, workflow_id=workflow_id)
+        return self._first(connection, _ACCEPTED_FOR, source=source, workflow_id=workflow_id)
 
     def get(self, entry_id: int) -> InboxEntry | None:
         with self.engine.connect() as connection:
-            return _first(connection, _BY_ID, entry_id=entry_id)
+            return self._first(connection, _BY_ID, entry_id=entry_id)
 
     def record(
         self,
@@ -219,11 +259,77 @@ class Inbox:
         )
         return self._entries(statement)
 
+    def write_problem(self, service: str) -> str | None:
+        """Why the inbox's database does not take writes now; None when it does."""
+        heartbeat = Heartbeat.__table__  # type: ignore[attr-defined]
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        statement = (
+            dialect.insert(heartbeat)
+            .values(service=service, at=_now())
+            .on_conflict_do_update(index_elements=["service"], set_={"at": _now()})
+        )
+        try:
+            with self.write_lock, self.engine.begin() as connection:
+                connection.execute(statement)
+        except Exception as exc:  # any failure means "not ready"; the reason is reported
+            return f"not writable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        return None
+
+    def purge(self, received_before: datetime) -> int:
+        """Empty the settled entries received before the cutoff (retention); how many."""
+        statement = (
+            update(TABLE)
+            .where(
+                TABLE.c.received_at < received_before,
+                TABLE.c.status.in_(SETTLED),
+                TABLE.c.emptied_at.is_(None),
+            )
+            .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
+        )
+        with self.write_lock, self.engine.begin() as connection:
+            return int(connection.execute(statement).rowcount)
+
+    def erase(self, email: str) -> list[int]:
+        """Empty every entry whose body names this e-mail address (a customer's request to be
+        forgotten); the ids emptied. Bodies are sealed, so each is opened to be searched."""
+        wanted = email.strip().lower().encode()
+        found: list[int] = []
+        statement = select(TABLE).where(TABLE.c.emptied_at.is_(None)).order_by(TABLE.c.id)
+        with self.engine.connect() as connection:
+            for row in connection.execute(statement):
+                if wanted in self._opened(row._mapping).body.lower():
+                    found.append(row.id)
+        self._empty(found)
+        return found
+
+    def _empty(self, entry_ids: Iterable[int]) -> None:
+        ids = list(entry_ids)
+        if not ids:
+            return
+        statement = (
+            update(TABLE)
+            .where(TABLE.c.id.in_(ids))
+            .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
+        )
+        with self.write_lock, self.engine.begin() as connection:
+            connection.execute(statement)
+
     def _entries(self, statement: Any) -> list[InboxEntry]:
         with self.engine.connect() as connection:
-            return [InboxEntry(**row._mapping) for row in connection.execute(statement)]
+            return [self._opened(row._mapping) for row in connection.execute(statement)]
+
+    def _first(self, connection: Connection, statement: Any, **values: Any) -> InboxEntry | None:
+        row = connection.execute(statement, values).first()
+        return self._opened(row._mapping) if row is not None else None
+
+    def _opened(self, row: Any) -> InboxEntry:
+        """The entry with its body as it arrived."""
+        entry = InboxEntry(**row)
+        if entry.body_key:
+            entry.body = self.keyring.open(entry.body_key, entry.body, _bound(entry))
+        return entry
 
 
-def _first(connection: Connection, statement: Any, **values: Any) -> InboxEntry | None:
-    row = connection.execute(statement, values).first()
-    return InboxEntry(**row._mapping) if row is not None else None
+def _bound(entry: InboxEntry) -> bytes:
+    """What a sealed body is bound to: it opens only as the body of its own entry."""
+    return f"{entry.source}\x00{entry.dedupe_key}".encode()

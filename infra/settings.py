@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from dotenv import load_dotenv
 
 from infra.build import PROJECT_ROOT, build_id
+from infra.keyring import Keyring, load_keyring
 
 DATA_DIR = PROJECT_ROOT / ".data"
 
@@ -17,6 +19,18 @@ ORDER_TASK_QUEUE = "orders"
 
 # Standard Webhooks secret the sandbox supplier signs with: "whsec_" + base64 of the key.
 SANDBOX_DROPSHIP_SECRET = "whsec_c2FuZGJveC1kcm9wc2hpcC1zaWduaW5nLWtleQ=="
+
+# Our own secrets and the local demo's values of them (public: never for production).
+DEMO_SECRETS = {
+    "SHOPIFY_WEBHOOK_SECRET": "dev-shopify-webhook-secret",
+    "WMS_WEBHOOK_TOKEN": "change-me-wms-token",
+    "POS_API_KEY": "change-me-pos-key",
+    "INVENTORY_API_KEY": "change-me-inventory-key",
+    "RETURNS_API_KEY": "change-me-returns-key",
+    "AMAZON_WEBHOOK_TOKEN": "change-me-amazon-token",
+    "DROPSHIP_WEBHOOK_SECRET": SANDBOX_DROPSHIP_SECRET,
+    "CODEC_AUTH_TOKEN": "",
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,7 @@ class Settings:
     pos_api_key: str
     inventory_api_key: str
     inbox_redrive_seconds: float
+    inbox_retention_days: float  # settled deliveries' bodies are emptied after this long
     # Drop-ship suppliers: the Standard Webhooks secret they sign with
     dropship_webhook_secret: str
     # Returns: the policy, where parcels go, the returns desks' key to our webhook
@@ -72,8 +87,34 @@ class Settings:
     # Click-and-collect: the store's time to pick, the customer's to collect
     pick_sla_hours: float
     pickup_window_days: float
+    # Where it runs: local (the demo stack's defaults allowed) or production
+    app_env: str
+    # The codec server: its port, the Web UI origins it answers, the bearer token it wants
+    codec_port: int
+    codec_cors_origins: list[str]
+    codec_auth_token: str
+    # The worker's probe (/healthz, /readyz): its port (None: none) and address
+    worker_probe_port: int | None
+    probe_host: str
     # Every variable as read, for the adapters' own settings (adapters/config.py).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        """The payload encryption keys (`infra/keyring.py`); read on first use."""
+        return load_keyring(self.env, DATA_DIR / "payload-keys")
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    def unsafe_secrets(self) -> list[str]:
+        """Our secrets' variables left empty or at the local demo's value."""
+        return [name for name, demo in DEMO_SECRETS.items() if self.env.get(name, "") in ("", demo)]
+
+    @property
+    def codec_endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.codec_port}"
 
     @property
     def temporal_target(self) -> str:
@@ -92,10 +133,11 @@ class Settings:
         erp = get("ERP", "netsuite").lower()
         database_url = get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'orchestrator.db'}")
         webhooks_port = int(get("WEBHOOKS_PORT", "8000"))
+        ui_port = int(get("TEMPORAL_UI_PORT", "8233"))
         return cls(
             temporal_address=env.get("TEMPORAL_ADDRESS") or None,
             temporal_namespace=get("TEMPORAL_NAMESPACE", "default"),
-            temporal_ui_port=int(get("TEMPORAL_UI_PORT", "8233")),
+            temporal_ui_port=ui_port,
             task_queue=get("ORDER_TASK_QUEUE", ORDER_TASK_QUEUE),
             worker_deployment_name=get("WORKER_DEPLOYMENT_NAME", "retail-orchestrator"),
             worker_build_id=env.get("WORKER_BUILD_ID") or build_id(),
@@ -103,11 +145,11 @@ class Settings:
             sandbox_url=sandbox,
             webhooks_port=webhooks_port,
             webhooks_public_url=get("WEBHOOKS_PUBLIC_URL", f"http://127.0.0.1:{webhooks_port}"),
-            wms_webhook_token=get("WMS_WEBHOOK_TOKEN", "change-me-wms-token"),
+            wms_webhook_token=get("WMS_WEBHOOK_TOKEN", DEMO_SECRETS["WMS_WEBHOOK_TOKEN"]),
             shopify_webhook_secrets=[
                 secret
                 for secret in (
-                    get("SHOPIFY_WEBHOOK_SECRET", "dev-shopify-webhook-secret"),
+                    get("SHOPIFY_WEBHOOK_SECRET", DEMO_SECRETS["SHOPIFY_WEBHOOK_SECRET"]),
                     env.get("SHOPIFY_WEBHOOK_SECRET_PREVIOUS", ""),
                 )
                 if secret
@@ -121,9 +163,12 @@ class Settings:
                 )
             ),
             inbox_redrive_seconds=float(get("INBOX_REDRIVE_SECONDS", "5")),
-            pos_api_key=get("POS_API_KEY", "change-me-pos-key"),
-            inventory_api_key=get("INVENTORY_API_KEY", "change-me-inventory-key"),
-            dropship_webhook_secret=get("DROPSHIP_WEBHOOK_SECRET", SANDBOX_DROPSHIP_SECRET),
+            inbox_retention_days=float(get("INBOX_RETENTION_DAYS", "30")),
+            pos_api_key=get("POS_API_KEY", DEMO_SECRETS["POS_API_KEY"]),
+            inventory_api_key=get("INVENTORY_API_KEY", DEMO_SECRETS["INVENTORY_API_KEY"]),
+            dropship_webhook_secret=get(
+                "DROPSHIP_WEBHOOK_SECRET", DEMO_SECRETS["DROPSHIP_WEBHOOK_SECRET"]
+            ),
             return_window_days=int(get("RETURN_WINDOW_DAYS", "30")),
             return_receipt_days=int(get("RETURN_RECEIPT_DAYS", "14")),
             return_non_returnable_skus=[
@@ -132,7 +177,7 @@ class Settings:
                 if sku.strip()
             ],
             returns_node=get("RETURNS_NODE", "WH-EAST"),
-            returns_api_key=get("RETURNS_API_KEY", "change-me-returns-key"),
+            returns_api_key=get("RETURNS_API_KEY", DEMO_SECRETS["RETURNS_API_KEY"]),
             inventory_database_url=get("INVENTORY_DATABASE_URL", database_url),
             inventory_network=Path(env["INVENTORY_NETWORK"])
             if env.get("INVENTORY_NETWORK")
@@ -151,7 +196,7 @@ class Settings:
                 get("INVENTORY_RECONCILE_SETTLE_MINUTES", "10")
             ),
             backorder_retry_minutes=float(get("BACKORDER_RETRY_MINUTES", "60")),
-            amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", "change-me-amazon-token"),
+            amazon_webhook_token=get("AMAZON_WEBHOOK_TOKEN", DEMO_SECRETS["AMAZON_WEBHOOK_TOKEN"]),
             amazon_returns_poll_minutes=float(get("AMAZON_RETURNS_POLL_MINUTES", "30")),
             amazon_returns_lookback_days=float(get("AMAZON_RETURNS_LOOKBACK_DAYS", "3")),
             walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
@@ -169,5 +214,19 @@ class Settings:
             shipment_sla_hours=float(get("SHIPMENT_SLA_HOURS", "48")),
             pick_sla_hours=float(get("PICK_SLA_HOURS", "2")),
             pickup_window_days=float(get("PICKUP_WINDOW_DAYS", "5")),
+            app_env=get("APP_ENV", "local").lower(),
+            codec_port=int(get("CODEC_PORT", "8234")),
+            codec_cors_origins=[
+                origin.strip()
+                for origin in get(
+                    "CODEC_CORS_ORIGINS", f"http://localhost:{ui_port},http://127.0.0.1:{ui_port}"
+                ).split(",")
+                if origin.strip()
+            ],
+            codec_auth_token=env.get("CODEC_AUTH_TOKEN", ""),
+            worker_probe_port=int(env["WORKER_PROBE_PORT"])
+            if env.get("WORKER_PROBE_PORT")
+            else None,
+            probe_host=get("PROBE_HOST", "127.0.0.1"),
             env=dict(env),
         )

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -17,18 +18,28 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.codec import encrypted_converter
 from infra.settings import Settings
 
 
 async def connect(settings: Settings, target: str | None = None) -> Client:
+    """A client whose payloads are sealed with the settings' keys (so are its workers')."""
     return await Client.connect(
         target or settings.temporal_target,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(settings.keyring),
     )
+
+
+async def temporal_problem(client: Client, timeout: float = 2.0) -> str | None:
+    """Why Temporal cannot take calls now (for readiness probes); None when it can."""
+    try:
+        await client.service_client.check_health(timeout=timedelta(seconds=timeout))
+    except Exception as exc:  # any failure means "not ready"; the reason is reported
+        return f"unreachable: {exc}"
+    return None
 
 
 def unreachable(exc: RuntimeError) -> bool:

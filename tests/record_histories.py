@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
@@ -36,7 +35,15 @@ from services.returns import book_support_return
 from services.schedules import reconcile_now
 from testing.eventually import eventually, reaches
 from testing.harness import Harness, order_harness
-from tests.histories_catalog import AUTO_UPGRADE, HISTORIES, recorded, replay, workflow_type
+from tests.histories_catalog import (
+    AUTO_UPGRADE,
+    HISTORIES,
+    HISTORY_CONVERTER,
+    HISTORY_KEYS,
+    recorded,
+    replay,
+    workflow_type,
+)
 from tests.inventory_fixtures import receipt
 from tests.split_orders import split_order
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
@@ -592,7 +599,7 @@ async def record(only: set[str] | None = None) -> list[Path]:
     files of the other types are kept."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=HISTORY_CONVERTER,
         search_attributes=SEARCH_ATTRIBUTES,
     )
     written = []
@@ -603,7 +610,9 @@ async def record(only: set[str] | None = None) -> list[Path]:
             ids.pop(stale.stem, None)
     try:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
-        async with order_harness(env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0") as harness:
+        async with order_harness(
+            env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0", PAYLOAD_KEYS=HISTORY_KEYS.config()
+        ) as harness:
             for prefix, scenarios in SCENARIOS.items():
                 if only and prefix not in only:
                     continue

@@ -4,7 +4,6 @@ service's dispatch of a stored entry), on the test's stack."""
 from __future__ import annotations
 
 from bootstrap.ingestion import build_dispatcher
-from inbox.database import engine_for
 from inbox.outcome import Outcome
 from inbox.store import Inbox
 from ingest.temporal_link import TemporalLink
@@ -13,7 +12,7 @@ from testing.harness import Harness
 
 async def replay_latest(h: Harness, source: str, topic: str, key: str | None = None) -> Outcome:
     """Replay the newest entry of this kind (with this dedupe key)."""
-    inbox = Inbox(engine_for(h.settings.database_url))
+    inbox = Inbox.of(h.settings)
     entry = next(
         e
         for e in inbox.latest(source=source, limit=500)

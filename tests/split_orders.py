@@ -22,6 +22,10 @@ def put(h: Harness, path: str, body: Any) -> None:
     httpx.put(f"{h.settings.sandbox_url}{path}", json=body).raise_for_status()
 
 
+def post(h: Harness, path: str, body: Any) -> None:
+    httpx.post(f"{h.settings.sandbox_url}{path}", json=body).raise_for_status()
+
+
 def get(h: Harness, path: str) -> Any:
     return httpx.get(f"{h.settings.sandbox_url}{path}").json()
 
@@ -32,9 +36,12 @@ async def split_order(h: Harness, mug_at: tuple[str, ...]) -> Order:
         for warehouse, units in (("101", east), ("102", 0)):
             put(h, f"/_sandbox/shipstation/inventory/{warehouse}/{sku}", {"on_hand": units})
     await reconcile_now(h.client, h.settings)
-    open_inventory(h.settings).store.record(
-        [receipt(MUG, node, 5, uuid.uuid4().hex) for node in mug_at]
-    )
+    store = open_inventory(h.settings).store
+    store.record([receipt(MUG, node, 5, uuid.uuid4().hex) for node in mug_at])
+    nodes = store.nodes()
+    for node in mug_at:  # the ERP counts the stores' and the supplier's stock: it hears too
+        if location := nodes[node].erp_location:
+            post(h, f"/_sandbox/netsuite/inventory/{location}/{MUG}", {"received": 5})
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
         json={"count": 1, "skus": [(CANDLE, 2), (MUG, 1)]},

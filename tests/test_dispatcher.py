@@ -11,8 +11,11 @@ from inbox.database import engine_for
 from inbox.outcome import Outcome
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from inbox.writer import InboxWriter
+from infra.keyring import Keyring, new_key_line
 from infra.temporal import temporal_call
 from ingest.dispatcher import ANY_TOPIC, Checked, Dispatcher
+
+KEYRING = Keyring.parse(new_key_line("test"), "test")
 
 
 class BrokenCheck:
@@ -29,7 +32,7 @@ class BrokenCheck:
 
 
 async def test_a_check_that_crashes_keeps_the_delivery(tmp_path: Path) -> None:
-    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"))
+    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"), KEYRING)
     dispatcher = Dispatcher(InboxWriter(inbox), {("shop", ANY_TOPIC): BrokenCheck()})
     try:
         answer = await dispatcher.receive("shop", "orders/create", "d-1", {}, b'{"id": 1}')
@@ -64,7 +67,7 @@ class Source:
 async def test_only_a_temporal_call_that_went_through_ends_the_outage(tmp_path: Path) -> None:
     """The outage contract: once Temporal was found down, deliveries are answered 503 until a
     call to it succeeds; a delivery handled without reaching Temporal proves nothing."""
-    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"))
+    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"), KEYRING)
     source = Source()
     dispatcher = Dispatcher(InboxWriter(inbox), {("wms", ANY_TOPIC): source})
     try:

@@ -14,7 +14,10 @@ import pytest
 from inbox.database import engine_for
 from inbox.store import Inbox, InboxStatus, new_entry
 from inbox.writer import InboxWriter
+from infra.keyring import Keyring, new_key_line
 from testing.eventually import eventually
+
+KEYRING = Keyring.parse(new_key_line("test"), "test")
 
 
 def _delivery(key: str, workflow: str = "order:shopify:1") -> tuple[str, str, str, dict, bytes]:
@@ -22,7 +25,7 @@ def _delivery(key: str, workflow: str = "order:shopify:1") -> tuple[str, str, st
 
 
 def test_a_redelivery_finds_the_first_entry(database_url: str) -> None:
-    inbox = Inbox(engine_for(database_url))
+    inbox = Inbox(engine_for(database_url), KEYRING)
     first, new = inbox.add(*_delivery("w-1"))
     again, new_again = inbox.add(*_delivery("w-1"))
     assert new and not new_again
@@ -43,7 +46,7 @@ def test_a_redelivery_finds_the_first_entry(database_url: str) -> None:
 
 
 async def test_writer_batches_and_answers_each_caller(database_url: str) -> None:
-    inbox = Inbox(engine_for(database_url))
+    inbox = Inbox(engine_for(database_url), KEYRING)
     writer = InboxWriter(inbox)
     try:
         stored = await asyncio.gather(
@@ -65,7 +68,7 @@ async def test_writer_batches_and_answers_each_caller(database_url: str) -> None
 
 
 async def test_a_failing_statement_fails_alone(database_url: str) -> None:
-    inbox = Inbox(engine_for(database_url))
+    inbox = Inbox(engine_for(database_url), KEYRING)
     writer = InboxWriter(inbox)
     try:
         kept = new_entry(*_delivery("kept"))
@@ -87,7 +90,7 @@ async def test_sqlite_log_is_checkpointed_by_the_writer(tmp_path: Path) -> None:
     checkpoints would have copied only up to the last 1,000 pages, none at all would leave the
     database file empty."""
     database = tmp_path / "inbox.db"
-    writer = InboxWriter(Inbox(engine_for(f"sqlite:///{database}")))
+    writer = InboxWriter(Inbox(engine_for(f"sqlite:///{database}"), KEYRING))
     try:
         for n in range(300):
             await writer.add(new_entry("shopify", "orders/create", str(n), {}, b"x" * 4096))

@@ -16,7 +16,6 @@ from adapters.payload import PayloadError
 from adapters.walmart import order_from_walmart, returns_from_walmart
 from canonical import Money, OrderStatus, ReturnView
 from canonical.validation import order_problems
-from inbox.database import engine_for
 from inbox.keys import WALMART_PO, WALMART_RETURN
 from inbox.store import Inbox, InboxStatus
 from sandbox.shipstation import AutoShip
@@ -81,7 +80,7 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
     async with polling(stack):
         workflow_id = f"order:walmart:{po['purchaseOrderId']}"
         entries = await eventually(
-            lambda: Inbox(engine_for(stack.settings.database_url)).latest(source="walmart"),
+            lambda: Inbox.of(stack.settings).latest(source="walmart"),
             lambda entries: bool(entries) and entries[0].status is InboxStatus.ACCEPTED,
             what="the PO accepted",
         )

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
-from inbox.database import engine_for
 from inbox.store import Inbox
 from testing.harness import Harness, order_harness
 from tests.signing import shopify_headers
@@ -61,7 +60,7 @@ async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
 
 def fuzz(h: Harness) -> None:
     base = f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks"
-    inbox = Inbox(engine_for(h.settings.database_url))
+    inbox = Inbox.of(h.settings)
     client = httpx.Client(timeout=30)
 
     @BOUNDED

@@ -10,19 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import sign
 from canonical import OrderStatus, ReturnView
-from inbox.database import engine_for
 from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.processes import binary, bound_socket, free_port, port_of
 from sandbox.shipstation import AutoShip
 from services.orders import result_once_started
 from testing.eventually import eventually
 from testing.harness import Harness, UvicornThread, harness_settings, order_harness
+from tests.conftest import CONVERTER
 from tests.payloads import fixture_bytes, payload
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
@@ -57,7 +56,7 @@ def url(h: Harness) -> str:
 
 
 def inbox(h: Harness) -> Inbox:
-    return Inbox(engine_for(h.settings.database_url))
+    return Inbox.of(h.settings)
 
 
 async def post(h: Harness, raw: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -263,7 +262,7 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
                 headers=CREATE_HEADERS,
             )
         # The first finds Temporal down in the background; the next is answered 503 at once.
-        store = Inbox(engine_for(settings.database_url))
+        store = Inbox.of(settings)
         await eventually(
             lambda: store.latest()[0].status is InboxStatus.DEFERRED, what="the delivery deferred"
         )
@@ -285,7 +284,7 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
             port=port,
             dev_server_existing_path=binary("temporal"),
             search_attributes=ALL,
-            data_converter=pydantic_data_converter,
+            data_converter=CONVERTER,
             dev_server_log_level="error",
         )
         try:

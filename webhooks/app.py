@@ -1,4 +1,5 @@
-"""The webhooks FastAPI app: `GET /healthz`, OpenAPI at `/docs` and `/openapi.json`."""
+"""The webhooks FastAPI app: `GET /healthz` and `/readyz`, OpenAPI at `/docs` and
+`/openapi.json` (not in production)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from fastapi import FastAPI
 from adapters.errors import PartnerError
 from adapters.registry import Subscription, build_adapters
 from bootstrap.ingestion import ingestion
+from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
+from inbox.retention import purge_forever
 from infra.settings import Settings
-from webhooks import amazon, dropship, inventory, pos, returns, shopify, store, wms
+from ingest.temporal_link import TemporalLink
+from webhooks import amazon, dropship, health, inventory, pos, returns, shopify, store, wms
 
 log = logging.getLogger("webhooks")
 
@@ -43,7 +47,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(dispatcher.redrive_forever(settings.inbox_redrive_seconds))]
+        tasks = [
+            asyncio.create_task(dispatcher.redrive_forever(settings.inbox_redrive_seconds)),
+            asyncio.create_task(
+                purge_forever(dispatcher.writer.inbox, settings.inbox_retention_days)
+            ),
+        ]
         for subscription in adapters.subscriptions:
             tasks.append(asyncio.create_task(_subscribe(subscription)))
         yield
@@ -54,7 +63,14 @@ def create_app(settings: Settings) -> FastAPI:
                 await task
         await adapters.aclose()
 
-    app = FastAPI(title="Retail orchestrator webhooks", lifespan=lifespan)
+    docs = not settings.production  # no API documentation served in production
+    app = FastAPI(
+        title="Retail orchestrator webhooks",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.include_router(shopify.router(dispatcher, settings.shopify_webhook_secrets))
     app.include_router(wms.router(dispatcher, settings.wms_webhook_token))
     app.include_router(amazon.router(dispatcher, settings.amazon_webhook_token))
@@ -64,10 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dropship.router(dispatcher, settings.dropship_webhook_secret))
     app.include_router(returns.router(dispatcher, settings.returns_api_key))
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router(dispatcher.writer.inbox, TemporalLink(settings)))
     return app
 
 
@@ -76,7 +89,13 @@ def app_from_env() -> FastAPI:
     alive is kept out of the collector's full passes (one such pass paused answers for 90 ms),
     and threads switch every millisecond instead of five (the inbox writer hands each delivery
     back sooner)."""
-    app = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as exc:
+        log.error("%s", exc)
+        raise SystemExit(1) from None
+    app = create_app(settings)
     gc.freeze()
     sys.setswitchinterval(0.001)
     return app

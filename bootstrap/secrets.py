@@ -1,0 +1,31 @@
+"""Outside the local demo (`APP_ENV=production`, or any partner URL pointing at a real system)
+a service refuses to start on a default or empty secret, or without encryption keys, and names
+what to set."""
+
+from __future__ import annotations
+
+from adapters.registry import partner_settings
+from infra.keyring import KeyringError
+from infra.settings import Settings
+
+
+class UnsafeSettings(ValueError):
+    """The sentence to print before exiting."""
+
+
+def refuse_unsafe_settings(settings: Settings) -> None:
+    partners = partner_settings(settings)
+    real = [type(p).__name__.removesuffix("Settings") for p in partners if p.real]
+    if not settings.production and not real:
+        return
+    why = "APP_ENV=production" if settings.production else f"real {', '.join(real)}"
+    unsafe = settings.unsafe_secrets() + [v for p in partners for v in p.unsafe_secrets()]
+    if unsafe:
+        raise UnsafeSettings(
+            f"Refusing to start ({why}): set {', '.join(unsafe)} — each is empty or the "
+            "local demo's public value."
+        )
+    try:
+        settings.keyring  # noqa: B018 - loaded now, so a missing key stops the start
+    except KeyringError as exc:
+        raise UnsafeSettings(f"Refusing to start ({why}): {exc}.") from None

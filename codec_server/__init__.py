@@ -1,0 +1,1 @@
+"""The codec server: the Temporal Web UI and CLI decode (and encode) payloads through it."""

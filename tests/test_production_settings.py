@@ -1,0 +1,82 @@
+"""Outside the local demo nothing starts on a public default secret or without keys, and the
+webhooks service serves no API documentation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
+from infra.build import PROJECT_ROOT
+from infra.keyring import new_key_line
+from infra.settings import DEMO_SECRETS, Settings
+from webhooks.app import create_app
+
+PARTNER_SECRETS = [
+    "NETSUITE_TOKEN", "AVATAX_LICENSE_KEY", "SHIPSTATION_API_KEY", "SHIPSTATION_API_SECRET",
+    "SHIPSTATION_V2_API_KEY", "SHOPIFY_ACCESS_TOKEN", "AMAZON_ACCESS_TOKEN",
+    "WALMART_CLIENT_SECRET", "SENDGRID_API_KEY", "POS_CLIENT_KEY", "DROPSHIP_API_TOKEN",
+    "RETURNS_DESK_KEY",
+]  # fmt: skip
+
+
+def production(**env: str) -> dict[str, str]:
+    """Every secret set to a value of its own, keys given, APP_ENV=production; then `env`."""
+    secrets = {name: f"{name.lower()}-from-the-vault" for name in [*DEMO_SECRETS, *PARTNER_SECRETS]}
+    return {**secrets, "PAYLOAD_KEYS": new_key_line("prod-1"), "APP_ENV": "production", **env}
+
+
+def test_the_local_demo_starts_on_its_defaults() -> None:
+    refuse_unsafe_settings(Settings.from_env({}))
+
+
+def test_production_names_every_default_or_empty_secret() -> None:
+    refuse_unsafe_settings(Settings.from_env(production()))
+    env = production(
+        WMS_WEBHOOK_TOKEN="change-me-wms-token", NETSUITE_TOKEN="", CODEC_AUTH_TOKEN=""
+    )
+    with pytest.raises(UnsafeSettings) as refused:
+        refuse_unsafe_settings(Settings.from_env(env))
+    assert str(refused.value).startswith("Refusing to start (APP_ENV=production): set ")
+    for name in ("WMS_WEBHOOK_TOKEN", "NETSUITE_TOKEN", "CODEC_AUTH_TOKEN"):
+        assert name in str(refused.value)
+    assert "POS_API_KEY" not in str(refused.value)
+
+
+def test_a_real_partner_is_production_too() -> None:
+    real = {"NETSUITE_BASE_URL": "https://1234567.suitetalk.api.netsuite.com/services/rest"}
+    with pytest.raises(UnsafeSettings, match=r"\(real NetSuite\): set .*SHOPIFY_WEBHOOK_SECRET"):
+        refuse_unsafe_settings(Settings.from_env(real))
+
+
+def test_production_without_keys_is_refused() -> None:
+    env = production()
+    del env["PAYLOAD_KEYS"]
+    with pytest.raises(UnsafeSettings, match="needs PAYLOAD_KEYS or PAYLOAD_KEYS_FILE"):
+        refuse_unsafe_settings(Settings.from_env(env))
+
+
+def test_the_worker_refuses_in_one_sentence() -> None:
+    result = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "worker.py")],
+        env={"PATH": "/usr/bin:/bin", "APP_ENV": "production", "TEMPORAL_ADDRESS": "127.0.0.1:9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode == 1
+    assert "Refusing to start (APP_ENV=production): set SHOPIFY_WEBHOOK_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_no_api_documentation_in_production() -> None:
+    for env, served in ((production(), False), ({}, True)):
+        app = create_app(Settings.from_env(env))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://webhooks") as http:
+            for path in ("/docs", "/openapi.json"):
+                assert ((await http.get(path)).status_code == 200) is served, (env, path)
