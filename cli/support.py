@@ -224,6 +224,8 @@ async def start_support_return(
         )
     except UnknownOrder as exc:
         raise SupportError(str(exc)) from exc
+    except RPCError as exc:  # the order's workflow could not answer now
+        raise _explain(exc, order_id) from exc
     console.print(f"return started: {handle.id}")
 
 

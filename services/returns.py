@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import ReturnView
 from canonical.order import Channel, order_workflow_id, parse_order_key
@@ -35,13 +36,20 @@ class UnknownOrder(LookupError):
 async def returnable_order(
     client: Client, channel: Channel, external_order_id: str
 ) -> ReturnableOrder:
+    """What the order's workflow knows of the order. `UnknownOrder` only when there is no such
+    order to return against; a query that could not be answered now (Temporal restarting, no
+    worker in time) is raised as it is, so the return is tried again rather than refused."""
     order_id = order_workflow_id(channel, external_order_id)
     try:
         returnable: ReturnableOrder = await client.get_workflow_handle(order_id).query(
             "returnable", result_type=ReturnableOrder
         )
-    except Exception as exc:  # not found, or a type without the query
-        raise UnknownOrder(f"no order workflow {order_id} to return against: {exc}") from exc
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise UnknownOrder(f"no order workflow {order_id} to return against") from exc
+    except WorkflowQueryFailedError as exc:  # a workflow type without the query
+        raise UnknownOrder(f"{order_id} is not an order to return against: {exc}") from exc
     return returnable
 
 
