@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 
 from cli import demo, inbox, inventory, support
 from cli.demo_traffic import SCENARIOS
+from infra.logs import configure_logging
 from infra.processes import exit_process
 from infra.settings import Settings
 
@@ -207,4 +209,5 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # SIGTERM stops the stack the way Ctrl-C does: children are stopped in `finally`.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    configure_logging("cli", os.environ.get("LOG_LEVEL") or "WARNING")
     exit_process(main())

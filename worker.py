@@ -14,6 +14,7 @@ from adapters.registry import build_adapters  # noqa: E402
 from bootstrap.probe import worker_probe  # noqa: E402
 from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings  # noqa: E402
 from bootstrap.workers import running_workers  # noqa: E402
+from infra.logs import configure_process_logging  # noqa: E402
 from infra.processes import exit_process  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect_when_up  # noqa: E402
@@ -22,9 +23,8 @@ log = logging.getLogger("worker")
 
 
 async def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per partner call is noise
     settings = Settings.from_env()
+    configure_process_logging("worker", settings.env)
     try:
         refuse_unsafe_settings(settings)
     except UnsafeSettings as exc:

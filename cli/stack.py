@@ -101,7 +101,10 @@ class LocalStack:
         nice: int = 0,
         cpus: frozenset[int] | None = None,
     ) -> Service:
-        service = Service(name, args, {**self._env(), **(env or {})}, self.log_dir, nice, cpus)
+        logs = {"LOG_FILE": str(self.log_dir / f"{name}.log")}  # our services' JSON log, rotated
+        service = Service(
+            name, args, {**self._env(), **logs, **(env or {})}, self.log_dir, nice, cpus
+        )
         self.services.append(service)
         return service
 

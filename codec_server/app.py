@@ -20,6 +20,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
 from infra.codec import EncryptionCodec
 from infra.keyring import Keyring, KeyringError
+from infra.logs import configure_process_logging
 from infra.settings import Settings
 
 Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
@@ -68,6 +69,7 @@ def create_app(keyring: Keyring, cors_origins: list[str], token: str = "") -> Fa
 def app_from_env() -> FastAPI:
     """The service process (`uvicorn --factory codec_server.app:app_from_env`)."""
     settings = Settings.from_env()
+    configure_process_logging("codec", settings.env)
     try:
         refuse_unsafe_settings(settings)
     except UnsafeSettings as exc:

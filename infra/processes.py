@@ -71,8 +71,10 @@ def binary(name: str) -> str:
 
 
 class Service:
-    """One child process with its log file; stopped with SIGTERM, then SIGKILL. `nice` and
-    `cpus` (the CPUs it may run on) give the process its share of a shared machine."""
+    """One child process and what it prints (`{name}.out`: a service of ours logs to its own
+    rotated `{name}.log`, so this holds what a crash prints); stopped with SIGTERM, then
+    SIGKILL. `nice` and `cpus` (the CPUs it may run on) give the process its share of a shared
+    machine."""
 
     def __init__(
         self,
@@ -85,7 +87,7 @@ class Service:
     ) -> None:
         self.name = name
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_dir / f"{name}.out"
         self._log = self.log_path.open("ab")
         self._spawn = lambda: subprocess.Popen(
             args,

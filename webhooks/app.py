@@ -18,6 +18,7 @@ from adapters.registry import Subscription, build_adapters
 from bootstrap.ingestion import ingestion
 from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
 from inbox.retention import purge_forever
+from infra.logs import configure_process_logging
 from infra.settings import Settings
 from ingest.temporal_link import TemporalLink
 from webhooks import amazon, dropship, health, inventory, pos, returns, shopify, store, wms
@@ -90,6 +91,7 @@ def app_from_env() -> FastAPI:
     and threads switch every millisecond instead of five (the inbox writer hands each delivery
     back sooner)."""
     settings = Settings.from_env()
+    configure_process_logging("webhooks", settings.env)
     try:
         refuse_unsafe_settings(settings)
     except UnsafeSettings as exc:
