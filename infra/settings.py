@@ -89,6 +89,10 @@ class Settings:
     pickup_window_days: float
     # Where it runs: local (the demo stack's defaults allowed) or production
     app_env: str
+    # Temporal Cloud: an API key, or the paths of an mTLS client certificate and its key
+    temporal_api_key: str
+    temporal_tls_cert: Path | None
+    temporal_tls_key: Path | None
     # The codec server: its port, the Web UI origins it answers, the bearer token it wants
     codec_port: int
     codec_cors_origins: list[str]
@@ -215,6 +219,11 @@ class Settings:
             pick_sla_hours=float(get("PICK_SLA_HOURS", "2")),
             pickup_window_days=float(get("PICKUP_WINDOW_DAYS", "5")),
             app_env=get("APP_ENV", "local").lower(),
+            temporal_api_key=env.get("TEMPORAL_API_KEY", ""),
+            temporal_tls_cert=Path(env["TEMPORAL_TLS_CERT"])
+            if env.get("TEMPORAL_TLS_CERT")
+            else None,
+            temporal_tls_key=Path(env["TEMPORAL_TLS_KEY"]) if env.get("TEMPORAL_TLS_KEY") else None,
             codec_port=int(get("CODEC_PORT", "8234")),
             codec_cors_origins=[
                 origin.strip()

@@ -18,10 +18,26 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from infra.codec import encrypted_converter
 from infra.settings import Settings
+
+
+def security(settings: Settings) -> dict[str, Any]:
+    """How to authenticate to the server: an API key (over TLS), an mTLS client certificate,
+    or nothing (a local or private server)."""
+    if settings.temporal_tls_cert or settings.temporal_tls_key:
+        if not (settings.temporal_tls_cert and settings.temporal_tls_key):
+            raise ValueError("mTLS needs both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY")
+        tls = TLSConfig(
+            client_cert=settings.temporal_tls_cert.read_bytes(),
+            client_private_key=settings.temporal_tls_key.read_bytes(),
+        )
+        return {"tls": tls}
+    if settings.temporal_api_key:
+        return {"api_key": settings.temporal_api_key, "tls": True}
+    return {}
 
 
 async def connect(settings: Settings, target: str | None = None) -> Client:
@@ -30,6 +46,7 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
         target or settings.temporal_target,
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(settings.keyring),
+        **security(settings),
     )
 
 
