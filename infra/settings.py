@@ -29,7 +29,6 @@ DEMO_SECRETS = {
     "RETURNS_API_KEY": "change-me-returns-key",
     "AMAZON_WEBHOOK_TOKEN": "change-me-amazon-token",
     "DROPSHIP_WEBHOOK_SECRET": SANDBOX_DROPSHIP_SECRET,
-    "CODEC_AUTH_TOKEN": "",
 }
 
 

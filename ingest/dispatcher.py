@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -17,6 +18,7 @@ from inbox.outcome import Answer, Outcome
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
 from infra.temporal import TemporalUnavailable, observed_calls
+from ingest.metrics import ACK_SECONDS, DELIVERIES
 
 log = logging.getLogger("ingest")
 P = TypeVar("P")
@@ -80,6 +82,16 @@ class Dispatcher:
         """Store an authenticated delivery, answer a redelivery with the first one's result,
         act on the rest. A source that can check a delivery on its own is answered as soon as
         it is stored, and acted on in the background (its outcome is kept on the entry)."""
+        started = time.perf_counter()
+        answer = await self._receive(source, topic, dedupe_key, headers, raw)
+        ACK_SECONDS.labels(source).observe(time.perf_counter() - started)
+        outcome = str(answer.body.get("status") or answer.http_status)
+        DELIVERIES.labels(source, topic, outcome).inc()
+        return answer
+
+    async def _receive(
+        self, source: str, topic: str, dedupe_key: str, headers: dict[str, str], raw: bytes
+    ) -> Answer:
         entry = new_entry(source, topic, dedupe_key, headers, raw)
         handler = self._handler(source, topic)
         fast = handler if isinstance(handler, FastSourceHandler) else None

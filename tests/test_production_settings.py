@@ -35,15 +35,13 @@ def test_the_local_demo_starts_on_its_defaults() -> None:
 
 def test_production_names_every_default_or_empty_secret() -> None:
     refuse_unsafe_settings(Settings.from_env(production()))
-    env = production(
-        WMS_WEBHOOK_TOKEN="change-me-wms-token", NETSUITE_TOKEN="", CODEC_AUTH_TOKEN=""
-    )
+    env = production(WMS_WEBHOOK_TOKEN="change-me-wms-token", NETSUITE_TOKEN="", POS_API_KEY="")
     with pytest.raises(UnsafeSettings) as refused:
         refuse_unsafe_settings(Settings.from_env(env))
     assert str(refused.value).startswith("Refusing to start (APP_ENV=production): set ")
-    for name in ("WMS_WEBHOOK_TOKEN", "NETSUITE_TOKEN", "CODEC_AUTH_TOKEN"):
+    for name in ("WMS_WEBHOOK_TOKEN", "NETSUITE_TOKEN", "POS_API_KEY"):
         assert name in str(refused.value)
-    assert "POS_API_KEY" not in str(refused.value)
+    assert "INVENTORY_API_KEY" not in str(refused.value)
 
 
 def test_a_real_partner_is_production_too() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from temporalio.testing import WorkflowEnvironment
 
 import starter
@@ -296,3 +297,29 @@ async def test_temporal_down_answers_503_keeps_and_redrives(
             assert description.workflow_type == OrderToCashWorkflow.__name__
         finally:
             await back.shutdown()
+
+
+def scraped(h: Harness) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """The webhooks service's /metrics, as Prometheus scrapes it: (sample name, labels) -> value."""
+    text = httpx.get(f"http://127.0.0.1:{h.settings.webhooks_port}/metrics").text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_deliveries_are_counted_for_prometheus(stack: Harness) -> None:
+    def count(outcome: str) -> float:
+        labels = {"source": "shopify", "topic": "orders/create", "outcome": outcome}
+        return metrics.get(("orchestrator_deliveries_total", frozenset(labels.items())), 0.0)
+
+    answered = ("orchestrator_delivery_ack_seconds_count", frozenset({("source", "shopify")}))
+    metrics = scraped(stack)
+    accepted, duplicates, acks = count("accepted"), count("duplicate"), metrics.get(answered, 0.0)
+    raw, headers = signed(new_order_body(stack), "orders/create")
+    assert (await post(stack, raw, headers)).status_code == 202
+    assert (await post(stack, raw, headers)).json()["status"] == "duplicate"
+    metrics = scraped(stack)
+    assert (count("accepted"), count("duplicate")) == (accepted + 1, duplicates + 1)
+    assert metrics[answered] == acks + 2

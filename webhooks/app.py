@@ -11,7 +11,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.errors import PartnerError
 from adapters.registry import Subscription, build_adapters
@@ -82,6 +83,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(returns.router(dispatcher, settings.returns_api_key))
 
     app.include_router(health.router(dispatcher.writer.inbox, TemporalLink(settings)))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus: deliveries by source, topic and outcome; answer latency."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     return app
 
 
