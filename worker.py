@@ -24,7 +24,10 @@ log = logging.getLogger("worker")
 
 async def main() -> int:
     settings = Settings.from_env()
-    configure_process_logging("worker", settings.env)
+    metrics = settings.worker_metrics_port
+    configure_process_logging(
+        "worker", settings.env, f"{settings.probe_host}:{metrics}" if metrics else None
+    )
     try:
         refuse_unsafe_settings(settings)
     except UnsafeSettings as exc:

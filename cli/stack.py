@@ -173,12 +173,14 @@ class LocalStack:
 
     def start_worker(self, name: str) -> Service:
         """One more worker process of the stack (several share the task queues); the first
-        serves the probe on `WORKER_PROBE_PORT` when set."""
-        port = self.settings.worker_probe_port if name == "worker" else None
+        serves the probe and the metrics (`WORKER_PROBE_PORT`, `WORKER_METRICS_PORT`) when set."""
+        first = name == "worker"
+        probe = self.settings.worker_probe_port if first else None
+        metrics = self.settings.worker_metrics_port if first else None
         return self._start(
             name,
             [sys.executable, str(PROJECT_ROOT / "worker.py")],
-            {"WORKER_PROBE_PORT": str(port or "")},
+            {"WORKER_PROBE_PORT": str(probe or ""), "WORKER_METRICS_PORT": str(metrics or "")},
             nice=WORKER_NICE,
         )
 

@@ -19,6 +19,7 @@ from temporalio import activity, workflow
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -84,23 +85,30 @@ def configure_logging(
     activity.logger.activity_info_on_message = False
 
 
-def forward_core_logs() -> None:
-    """The Temporal core's warnings, through Python logging (JSON, no colour codes) instead of
-    straight to stderr. Call once, before the first client connects."""
-    Runtime.set_default(
-        Runtime(
-            telemetry=TelemetryConfig(
-                logging=LoggingConfig(
-                    filter=TelemetryFilter(core_level="WARN", other_level="WARN"),
-                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporal.core")),
-                )
-            )
-        ),
-        error_if_already_set=False,
+def sdk_runtime(metrics_address: str | None = None) -> Runtime:
+    """The Temporal SDK's runtime: its core's warnings through Python logging (JSON, no colour
+    codes) instead of straight to stderr; with `metrics_address` (host:port) its metrics — the
+    SDK's and the workflows' own (`orchestrator_sagas_total`) — served for Prometheus."""
+    metrics = (
+        PrometheusConfig(bind_address=metrics_address, counters_total_suffix=True)
+        if metrics_address
+        else None
+    )
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="WARN"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporal.core")),
+            ),
+            metrics=metrics,
+        )
     )
 
 
-def configure_process_logging(service: str, env: Mapping[str, str]) -> None:
-    """A service process's logging from its settings: `LOG_LEVEL`, `LOG_FILE`."""
+def configure_process_logging(
+    service: str, env: Mapping[str, str], metrics_address: str | None = None
+) -> None:
+    """A service process's logging from its settings (`LOG_LEVEL`, `LOG_FILE`), and the SDK's
+    runtime; call before the first Temporal client connects."""
     configure_logging(service, env.get("LOG_LEVEL") or "INFO", env.get("LOG_FILE") or None)
-    forward_core_logs()
+    Runtime.set_default(sdk_runtime(metrics_address), error_if_already_set=False)

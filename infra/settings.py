@@ -98,6 +98,7 @@ class Settings:
     codec_auth_token: str
     # The worker's probe (/healthz, /readyz): its port (None: none) and address
     worker_probe_port: int | None
+    worker_metrics_port: int | None  # Prometheus: the SDK's metrics and the sagas' counts
     probe_host: str
     # Every variable as read, for the adapters' own settings (adapters/config.py).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -236,5 +237,8 @@ class Settings:
             if env.get("WORKER_PROBE_PORT")
             else None,
             probe_host=get("PROBE_HOST", "127.0.0.1"),
+            worker_metrics_port=(
+                int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None
+            ),
             env=dict(env),
         )

@@ -50,6 +50,16 @@ SHIPPED_STATUSES = {
     OrderStatus.SHIPPED,
     OrderStatus.COMPLETED,
 }
+# Statuses counted for Prometheus (`orchestrator_sagas_total{kind, channel, status, code}`):
+# where a saga starts, ends, or waits for people.
+COUNTED = {
+    OrderStatus.RECEIVED,
+    OrderStatus.COMPLETED,
+    OrderStatus.CANCELLED,
+    OrderStatus.FAILED,
+    OrderStatus.ON_HOLD,
+    OrderStatus.NEEDS_ATTENTION,
+}
 # Calls held to a partner's rate: each channel's on its own queue, the ERP's on the ERP's.
 CHANNEL_CALLS = {
     ChannelActivities.acknowledge_order,
@@ -525,12 +535,28 @@ class OrderSaga:
             self._step.value,
             f": {note}" if note else "",
         )
+        if status in COUNTED and (status is not self._status or not self._timeline):
+            self._count(status)
         self._status = status
         self._timeline.append(
             StatusChange(at=workflow.now(), status=status, step=self._step, note=note)
         )
         self._upsert(sa.ORDER_STATUS.value_set(status.value))
         self._publish_details()
+
+    def _count(self, status: OrderStatus) -> None:
+        """One count per saga reaching `status` (the SDK's meter: never counted on replay)."""
+        code = self._exception.code.value if self._exception else ""
+        workflow.metric_meter().create_counter(
+            "orchestrator_sagas", "Sagas reaching a status, by kind, channel and exception code"
+        ).with_additional_attributes(
+            {
+                "kind": workflow.info().workflow_type,
+                "channel": self._order.channel.value,
+                "status": status.value,
+                "code": code,
+            }
+        ).add(1)
 
     def _note(self, note: str) -> None:
         self._timeline.append(
