@@ -13,21 +13,28 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 
 from adapters.registry import Adapters, build_adapters
+from adapters.shopify import order_from_webhook
 from bootstrap.workers import running_workers
+from canonical import Order, OrderStatus, OrderView
 from infra.processes import bound_socket, port_of
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
 from services.deployment import make_current
+from services.orders import start_order
 from services.schedules import reconcile_now
 from webhooks.app import create_app as create_webhooks
+from workflows.order_inputs import OrderToCashInput, RetryBudget
 
 
 class UvicornThread:
@@ -117,3 +124,18 @@ async def order_harness(
         finally:
             await adapters.aclose()
             shutil.rmtree(Path(settings.database_url.removeprefix("sqlite:///")).parent)
+
+
+async def completed_sandbox_order(h: Harness) -> tuple[Order, WorkflowHandle[Any, OrderView]]:
+    """A new storefront order of the sandbox Shopify run to its end on the harness (the
+    sandbox warehouse ships it, when autoship is on): the order and its workflow."""
+    body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
+    order = order_from_webhook(body.json()[0])
+    retry = RetryBudget(initial_interval=timedelta(milliseconds=200))
+    handle = await start_order(
+        h.client, h.settings, order, OrderToCashInput(order=order, retry=retry)
+    )
+    result = await asyncio.wait_for(handle.result(), 60)
+    if result.status is not OrderStatus.COMPLETED:
+        raise AssertionError(f"{order.key} ended {result.status.value}: {result.timeline}")
+    return order, handle

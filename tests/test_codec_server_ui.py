@@ -5,32 +5,24 @@ browser does, through the codec server)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.shopify import order_from_webhook
-from canonical import OrderStatus
 from cli.stack import DEV_SERVER_CONFIG
 from codec_server.app import create_app as create_codec
 from infra.processes import binary, bound_socket, free_port, port_of
 from infra.settings import Settings
 from sandbox.shipstation import AutoShip
-from services.orders import start_order
-from testing.harness import UvicornThread, order_harness
+from testing.harness import UvicornThread, completed_sandbox_order, order_harness
 from tests.conftest import CONVERTER
-from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
-
-QUICK = RetryBudget(initial_interval=timedelta(milliseconds=200))
 
 
 @pytest.fixture
@@ -61,16 +53,10 @@ async def test_the_history_holds_no_customer_data_and_the_ui_decodes_it(
 ) -> None:
     env, ui_url, codec_url = ui
     async with order_harness(env.client, autoship=AutoShip(after_seconds=0.3)) as h:
-        body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
-        order = order_from_webhook(body.json()[0])
-        assert order.ship_to is not None and order.customer.email
-        secrets = [order.customer.email, order.customer.name, order.ship_to.line1]
-        secrets += [order.customer.phone] if order.customer.phone else []
-        handle = await start_order(
-            h.client, h.settings, order, OrderToCashInput(order=order, retry=QUICK)
-        )
-        result = await asyncio.wait_for(handle.result(), 60)
-        assert result.status is OrderStatus.COMPLETED, result.timeline
+        order, handle = await completed_sandbox_order(h)
+    assert order.ship_to is not None and order.customer.email
+    secrets = [order.customer.email, order.customer.name, order.ship_to.line1]
+    secrets += [order.customer.phone] if order.customer.phone else []
 
     # What the CLI shows (and the server stores): sealed payloads, plain search attributes.
     shown = subprocess.run(

@@ -4,16 +4,13 @@ no colour codes, files that rotate."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from temporalio import activity, workflow
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -21,13 +18,9 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.errors import partner_call
 from adapters.errors import TransientError
-from adapters.shopify import order_from_webhook
-from canonical import OrderStatus
 from infra.logs import configure_logging
 from sandbox.shipstation import AutoShip
-from services.orders import start_order
-from testing.harness import order_harness
-from workflows.order_inputs import OrderToCashInput, RetryBudget
+from testing.harness import completed_sandbox_order, order_harness
 
 
 @pytest.fixture
@@ -81,13 +74,7 @@ async def test_an_order_can_be_followed_by_its_id(
 ) -> None:
     configure_logging("worker", log_file=str(log_file))
     async with order_harness(dev_env.client, autoship=AutoShip(after_seconds=0.2)) as h:
-        body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
-        order = order_from_webhook(body.json()[0])
-        retry = RetryBudget(initial_interval=timedelta(milliseconds=200))
-        handle = await start_order(
-            h.client, h.settings, order, OrderToCashInput(order=order, retry=retry)
-        )
-        assert (await asyncio.wait_for(handle.result(), 60)).status is OrderStatus.COMPLETED
+        order, handle = await completed_sandbox_order(h)
     text = log_file.read_text()
     assert "\x1b[" not in text  # no colour codes
     mine = [line for line in lines(log_file) if line.get("workflow_id") == handle.id]

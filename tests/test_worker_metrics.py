@@ -4,23 +4,16 @@ SDK's meter, so a replay never counts twice)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.shopify import order_from_webhook
-from canonical import OrderStatus
 from infra.logs import sdk_runtime
 from infra.processes import free_port
 from sandbox.shipstation import AutoShip
-from services.orders import start_order
-from testing.harness import order_harness
+from testing.harness import completed_sandbox_order, order_harness
 from tests.conftest import CONVERTER
-from workflows.order_inputs import OrderToCashInput, RetryBudget
 
 
 def sagas(text: str) -> dict[tuple[str, str, str], float]:
@@ -42,13 +35,7 @@ async def test_the_worker_counts_sagas_for_prometheus(dev_env: WorkflowEnvironme
         runtime=sdk_runtime(f"127.0.0.1:{port}"),
     )
     async with order_harness(client, autoship=AutoShip(after_seconds=0.2)) as h:
-        body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
-        order = order_from_webhook(body.json()[0])
-        retry = RetryBudget(initial_interval=timedelta(milliseconds=200))
-        handle = await start_order(
-            h.client, h.settings, order, OrderToCashInput(order=order, retry=retry)
-        )
-        assert (await asyncio.wait_for(handle.result(), 60)).status is OrderStatus.COMPLETED
+        await completed_sandbox_order(h)
         text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
     counted = sagas(text)
     assert counted[("OrderToCashWorkflow", "shopify", "RECEIVED")] == 1
