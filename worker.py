@@ -12,9 +12,8 @@ import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
 from bootstrap.probe import worker_probe  # noqa: E402
-from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings  # noqa: E402
+from bootstrap.secrets import may_start  # noqa: E402
 from bootstrap.workers import running_workers  # noqa: E402
-from infra.logs import configure_process_logging  # noqa: E402
 from infra.processes import exit_process  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect_when_up  # noqa: E402
@@ -25,13 +24,7 @@ log = logging.getLogger("worker")
 async def main() -> int:
     settings = Settings.from_env()
     metrics = settings.worker_metrics_port
-    configure_process_logging(
-        "worker", settings.env, f"{settings.probe_host}:{metrics}" if metrics else None
-    )
-    try:
-        refuse_unsafe_settings(settings)
-    except UnsafeSettings as exc:
-        log.error("%s", exc)
+    if not may_start("worker", settings, f"{settings.probe_host}:{metrics}" if metrics else None):
         return 1
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -4,8 +4,11 @@ what to set."""
 
 from __future__ import annotations
 
+import logging
+
 from adapters.registry import partner_settings
 from infra.keyring import KeyringError
+from infra.logs import configure_process_logging
 from infra.settings import Settings
 
 
@@ -29,3 +32,15 @@ def refuse_unsafe_settings(settings: Settings) -> None:
         settings.keyring  # noqa: B018 - loaded now, so a missing key stops the start
     except KeyringError as exc:
         raise UnsafeSettings(f"Refusing to start ({why}): {exc}.") from None
+
+
+def may_start(service: str, settings: Settings, metrics_address: str | None = None) -> bool:
+    """A service process's logging set up (`configure_process_logging`), and whether it may
+    start: an unsafe setting is logged in one line and refused."""
+    configure_process_logging(service, settings.env, metrics_address)
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as exc:
+        logging.getLogger(service).error("%s", exc)
+        return False
+    return True

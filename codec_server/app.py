@@ -7,7 +7,6 @@ The keys stay on this server: the browser and Temporal never hold them."""
 from __future__ import annotations
 
 import hmac
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request, Response
@@ -17,10 +16,9 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload, Payloads
 
-from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
+from bootstrap.secrets import may_start
 from infra.codec import EncryptionCodec
 from infra.keyring import Keyring, KeyringError
-from infra.logs import configure_process_logging
 from infra.settings import Settings
 
 Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
@@ -69,10 +67,6 @@ def create_app(keyring: Keyring, cors_origins: list[str], token: str = "") -> Fa
 def app_from_env() -> FastAPI:
     """The service process (`uvicorn --factory codec_server.app:app_from_env`)."""
     settings = Settings.from_env()
-    configure_process_logging("codec", settings.env)
-    try:
-        refuse_unsafe_settings(settings)
-    except UnsafeSettings as exc:
-        logging.getLogger("codec").error("%s", exc)
-        raise SystemExit(1) from None
+    if not may_start("codec", settings):
+        raise SystemExit(1)
     return create_app(settings.keyring, settings.codec_cors_origins, settings.codec_auth_token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -277,17 +276,7 @@ class Inbox:
 
     def purge(self, received_before: datetime) -> int:
         """Empty the settled entries received before the cutoff (retention); how many."""
-        statement = (
-            update(TABLE)
-            .where(
-                TABLE.c.received_at < received_before,
-                TABLE.c.status.in_(SETTLED),
-                TABLE.c.emptied_at.is_(None),
-            )
-            .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
-        )
-        with self.write_lock, self.engine.begin() as connection:
-            return int(connection.execute(statement).rowcount)
+        return self._empty(TABLE.c.received_at < received_before, TABLE.c.status.in_(SETTLED))
 
     def erase(self, email: str) -> list[int]:
         """Empty every entry whose body names this e-mail address (a customer's request to be
@@ -299,20 +288,20 @@ class Inbox:
             for row in connection.execute(statement):
                 if wanted in self._opened(row._mapping).body.lower():
                     found.append(row.id)
-        self._empty(found)
+        if found:
+            self._empty(TABLE.c.id.in_(found))
         return found
 
-    def _empty(self, entry_ids: Iterable[int]) -> None:
-        ids = list(entry_ids)
-        if not ids:
-            return
+    def _empty(self, *where: Any) -> int:
+        """Empty the body and headers of the entries not emptied yet that match `where`;
+        how many."""
         statement = (
             update(TABLE)
-            .where(TABLE.c.id.in_(ids))
+            .where(*where, TABLE.c.emptied_at.is_(None))
             .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
         )
         with self.write_lock, self.engine.begin() as connection:
-            connection.execute(statement)
+            return int(connection.execute(statement).rowcount)
 
     def _entries(self, statement: Any) -> list[InboxEntry]:
         with self.engine.connect() as connection:

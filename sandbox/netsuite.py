@@ -37,6 +37,26 @@ def error(status: int, code: str, detail: str, path: str | None = None) -> JSONR
     )
 
 
+def invalid_item(lines: list[dict[str, Any]], field: str) -> JSONResponse | None:
+    """NetSuite's answer to a line naming an item the account does not have; None if none."""
+    for n, line in enumerate(lines):
+        item_id = str((line.get("item") or {}).get("id"))
+        if item_id not in BY_ERP_ID:
+            return error(
+                400,
+                "INVALID_CONTENT",
+                "Error while accessing resource: You have entered an Invalid Field Value "
+                f"{item_id} for the following field: item",
+                f"{field}[{n}].item",
+            )
+    return None
+
+
+def location_of(reference: dict[str, Any] | None, default: str = WAREHOUSE_LOCATIONS[0]) -> str:
+    """The location a record or line names, else `default` (the order's, or the first)."""
+    return str((reference or {}).get("id", default))
+
+
 class NetSuiteState:
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}  # by externalId
@@ -120,16 +140,8 @@ def router(state: NetSuiteState) -> APIRouter:
     async def upsert(external_id: str, request: Request) -> Response:
         body = await request.json()
         lines = body.get("item", {}).get("items", [])
-        for n, line in enumerate(lines):
-            item_id = str(line.get("item", {}).get("id"))
-            if item_id not in BY_ERP_ID:
-                return error(
-                    400,
-                    "INVALID_CONTENT",
-                    "Error while accessing resource: You have entered an Invalid Field Value "
-                    f"{item_id} for the following field: item",
-                    f"item.items[{n}].item",
-                )
+        if refusal := invalid_item(lines, "item.items"):
+            return refusal
         if not lines:
             return error(
                 400, "USER_ERROR", "You must enter at least one line item for this transaction."
@@ -159,23 +171,33 @@ def router(state: NetSuiteState) -> APIRouter:
         location = f"{request.base_url}netsuite{RECORD}/salesOrder/{record_id}"
         return Response(status_code=204, headers={"Location": location})
 
+    def upserted(
+        records: dict[str, dict[str, Any]],
+        record_type: str,
+        external_id: str,
+        body: dict[str, Any],
+        request: Request,
+    ) -> tuple[bool, Response]:
+        """The record kept under its external id (its first internal id kept): whether it is
+        new, and NetSuite's 204 naming it."""
+        existing = records.get(external_id)
+        record_id = existing["id"] if existing else state.new_id()
+        records[external_id] = {**body, "id": record_id, "externalId": external_id}
+        location = f"{request.base_url}netsuite{RECORD}/{record_type}/{record_id}"
+        return existing is None, Response(status_code=204, headers={"Location": location})
+
     @api.put(RECORD + "/cashSale/eid:{external_id}")
     async def upsert_cash_sale(external_id: str, request: Request) -> Response:
         body = await request.json()
-        for n, line in enumerate(body.get("item", {}).get("items", [])):
-            if str(line.get("item", {}).get("id")) not in BY_ERP_ID:
-                return error(
-                    400, "INVALID_CONTENT", "Invalid Field Value for item", f"item.items[{n}].item"
-                )
-        existing = state.cash_sales.get(external_id)
-        record_id = existing["id"] if existing else state.new_id()
-        if existing is None:  # the goods left over the store's counter
-            location = str((body.get("location") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
-            for line in body.get("item", {}).get("items", []):
+        lines = body.get("item", {}).get("items", [])
+        if refusal := invalid_item(lines, "item.items"):
+            return refusal
+        new, answer = upserted(state.cash_sales, "cashSale", external_id, body, request)
+        if new:  # the goods left over the store's counter
+            location = location_of(body.get("location"))
+            for line in lines:
                 state.move(location, str(line["item"]["id"]), -int(line["quantity"]))
-        state.cash_sales[external_id] = {**body, "id": record_id, "externalId": external_id}
-        location = f"{request.base_url}netsuite{RECORD}/cashSale/{record_id}"
-        return Response(status_code=204, headers={"Location": location})
+        return answer
 
     @api.get(RECORD + "/salesOrder/eid:{external_id}")
     async def read(external_id: str, request: Request) -> Response:
@@ -231,7 +253,7 @@ def router(state: NetSuiteState) -> APIRouter:
                 "USER_ERROR",
                 f"Sales order is {record['orderStatus']['refName']}; nothing to fulfill.",
             )
-        default = str((record.get("location") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
+        default = location_of(record.get("location"))
         lines = {line["line"]: line for line in record["item"]["items"] if not line["isClosed"]}
         picked = ((await request.json()) or {}).get("item", {}).get("items")
         if picked is None:  # everything open, from the order's location
@@ -244,9 +266,8 @@ def router(state: NetSuiteState) -> APIRouter:
                     f"item.items[{n}].orderLine",
                 )  # fmt: skip
         for pick in picked:
-            location = str((pick.get("location") or {}).get("id", default))
             item_id = str(lines[pick["orderLine"]]["item"]["id"])
-            state.move(location, item_id, -int(pick["quantity"]))
+            state.move(location_of(pick.get("location"), default), item_id, -int(pick["quantity"]))
         record["orderStatus"] = {"id": "F", "refName": STATUS_NAMES["F"]}
         fulfillment_id = state.new_id()
         location = f"{request.base_url}netsuite{RECORD}/itemFulfillment/{fulfillment_id}"
@@ -260,11 +281,7 @@ def router(state: NetSuiteState) -> APIRouter:
             return error(
                 400, "INVALID_CONTENT", f"Invalid Field Value {invoice_id} for createdFrom"
             )
-        existing = state.credit_memos.get(external_id)
-        record_id = existing["id"] if existing else state.new_id()
-        state.credit_memos[external_id] = {**body, "id": record_id, "externalId": external_id}
-        location = f"{request.base_url}netsuite{RECORD}/creditMemo/{record_id}"
-        return Response(status_code=204, headers={"Location": location})
+        return upserted(state.credit_memos, "creditMemo", external_id, body, request)[1]
 
     @api.put(RECORD + "/inventoryAdjustment/eid:{external_id}")
     async def upsert_adjustment(external_id: str, request: Request) -> Response:
@@ -272,24 +289,17 @@ def router(state: NetSuiteState) -> APIRouter:
         it is upserted."""
         body = await request.json()
         lines = (body.get("inventory") or {}).get("items", [])
-        for n, line in enumerate(lines):
-            if str((line.get("item") or {}).get("id")) not in BY_ERP_ID:
-                return error(
-                    400, "INVALID_CONTENT", "Invalid Field Value for item",
-                    f"inventory.items[{n}].item",
-                )  # fmt: skip
+        if refusal := invalid_item(lines, "inventory.items"):
+            return refusal
         if not body.get("account"):
             return error(400, "USER_ERROR", "Please enter value(s) for: Adjustment Account")
-        existing = state.adjustments.get(external_id)
-        record_id = existing["id"] if existing else state.new_id()
-        if existing is None:
-            default = str((body.get("adjLocation") or {}).get("id", WAREHOUSE_LOCATIONS[0]))
+        new, answer = upserted(state.adjustments, "inventoryAdjustment", external_id, body, request)
+        if new:
+            default = location_of(body.get("adjLocation"))
             for line in lines:
-                location = str((line.get("location") or {}).get("id", default))
+                location = location_of(line.get("location"), default)
                 state.move(location, str(line["item"]["id"]), int(line["adjustQtyBy"]))
-        state.adjustments[external_id] = {**body, "id": record_id, "externalId": external_id}
-        location = f"{request.base_url}netsuite{RECORD}/inventoryAdjustment/{record_id}"
-        return Response(status_code=204, headers={"Location": location})
+        return answer
 
     return api
 

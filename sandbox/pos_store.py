@@ -131,6 +131,15 @@ def router(state: PosStoreState) -> APIRouter:
             return error(404, "store_not_found", f"no store {store}")
         return None
 
+    def task(store: str, order_key: str) -> dict[str, Any] | JSONResponse:
+        """The store's task for the order, or the POS's 404 saying why there is none."""
+        if refusal := known(store):
+            return refusal
+        pickup = state.pickups.get((store, order_key))
+        if pickup is None:
+            return error(404, "pickup_not_found", f"no pickup for {order_key}")
+        return pickup
+
     @api.put("/stores/{store}/pickups/{order_key}")
     async def upsert(store: str, order_key: str, request: Request) -> Response:
         if refusal := known(store):
@@ -161,20 +170,14 @@ def router(state: PosStoreState) -> APIRouter:
     @api.get("/stores/{store}/pickups/{order_key}")
     async def read_task(store: str, order_key: str) -> Response:
         """The task as the store's staff left it (a shipped one names its parcel)."""
-        if refusal := known(store):
-            return refusal
-        pickup = state.pickups.get((store, order_key))
-        if pickup is None:
-            return error(404, "pickup_not_found", f"no pickup for {order_key}")
-        return JSONResponse(pickup)
+        pickup = task(store, order_key)
+        return pickup if isinstance(pickup, JSONResponse) else JSONResponse(pickup)
 
     @api.delete("/stores/{store}/pickups/{order_key}")
     async def cancel(store: str, order_key: str) -> Response:
-        if refusal := known(store):
-            return refusal
-        pickup = state.pickups.get((store, order_key))
-        if pickup is None:
-            return error(404, "pickup_not_found", f"no pickup for {order_key}")
+        pickup = task(store, order_key)
+        if isinstance(pickup, JSONResponse):
+            return pickup
         if pickup["status"] in ("collected", "shipped"):
             return error(409, pickup["status"], f"{order_key} was already {pickup['status']}")
         pickup["status"] = "cancelled"

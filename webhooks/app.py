@@ -17,9 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.errors import PartnerError
 from adapters.registry import Subscription, build_adapters
 from bootstrap.ingestion import ingestion
-from bootstrap.secrets import UnsafeSettings, refuse_unsafe_settings
+from bootstrap.secrets import may_start
 from inbox.retention import purge_forever
-from infra.logs import configure_process_logging
 from infra.settings import Settings
 from ingest.temporal_link import TemporalLink
 from webhooks import amazon, dropship, health, inventory, pos, returns, shopify, store, wms
@@ -98,12 +97,8 @@ def app_from_env() -> FastAPI:
     and threads switch every millisecond instead of five (the inbox writer hands each delivery
     back sooner)."""
     settings = Settings.from_env()
-    configure_process_logging("webhooks", settings.env)
-    try:
-        refuse_unsafe_settings(settings)
-    except UnsafeSettings as exc:
-        log.error("%s", exc)
-        raise SystemExit(1) from None
+    if not may_start("webhooks", settings):
+        raise SystemExit(1)
     app = create_app(settings)
     gc.freeze()
     sys.setswitchinterval(0.001)
