@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from temporalio import activity
@@ -13,6 +14,7 @@ from activities.errors import partner_call
 from adapters.ports import MarketplacePort
 from canonical import Channel
 from canonical.inventory import AvailableToSell
+from infra import worker_metrics
 from inventory.service import InventoryService
 
 
@@ -20,6 +22,7 @@ class PushRequest(BaseModel):
     channel: Channel
     skus: list[str]
     last_pushed: dict[str, int] = {}  # what the channel holds already: not sent again
+    changed_at: datetime | None = None  # the earliest change this push carries (for its lag)
 
 
 class PushResult(BaseModel):
@@ -48,6 +51,9 @@ class InventoryPushActivities:
         updates = [AvailableToSell(sku=s, quantity=q, push_id=push_id) for s, q in changed.items()]
         with partner_call():
             unlisted = await self._marketplace(request.channel).set_available(updates)
+        if request.changed_at is not None:
+            lag = datetime.now(UTC) - request.changed_at
+            worker_metrics.inventory_push_lag(request.channel.value, lag.total_seconds())
         return PushResult(
             values=values, pushed=[s for s in changed if s not in unlisted], unlisted=unlisted
         )

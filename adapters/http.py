@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 
 from adapters.errors import RateLimitedError, TransientError
 from adapters.pacing import Pacer
+from infra import worker_metrics
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 1.0
@@ -38,6 +40,14 @@ def error_list(response: httpx.Response) -> list[dict[str, Any]]:
     return errors
 
 
+def _outcome(status: int) -> str:
+    if status == 429:
+        return "rate_limited"
+    if status >= 500:
+        return "server_error"
+    return "client_error" if status >= 400 else "ok"
+
+
 class PartnerHttp:
     """Sends requests and raises `TransientError`/`RateLimitedError`; other 4xx come back
     to the adapter, which knows the vendor's error envelope. With `calls_per_second` the
@@ -66,10 +76,15 @@ class PartnerHttp:
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self._pacer is not None:
             await self._pacer.wait()
+        started = time.perf_counter()
         try:
             response = await self._client.request(method, path, **kwargs)
         except httpx.TransportError as exc:
+            worker_metrics.partner_call(self.system, "unreachable", time.perf_counter() - started)
             raise TransientError(self.system, f"{method} {path}: {exc!r}") from exc
+        worker_metrics.partner_call(
+            self.system, _outcome(response.status_code), time.perf_counter() - started
+        )
         if response.status_code == 429:
             raise RateLimitedError(
                 self.system,

@@ -18,6 +18,7 @@ from activities.order_to_cash import order_activities
 from activities.polled_imports import PollActivities
 from activities.returns import ReturnLedgerActivities
 from adapters.registry import Adapters
+from bootstrap.erp_queue import erp_queue_gauges
 from bootstrap.ingestion import ingestion
 from bootstrap.inventory import open_inventory, publisher_signals
 from infra.settings import Settings
@@ -43,6 +44,9 @@ async def running_workers(
         async with contextlib.AsyncExitStack() as running:
             for worker in build_workers(client, settings, adapters, intake):
                 await running.enter_async_context(worker)
+            await running.enter_async_context(
+                erp_queue_gauges(client, erp_task_queue(settings.task_queue))
+            )
             yield
     finally:
         await intake.drain()

@@ -18,7 +18,7 @@ def create_engine_for(url: str, *, immediate: bool = False, pool_size: int = 5) 
     another writer got there first, instead of waiting its turn."""
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

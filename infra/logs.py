@@ -25,6 +25,8 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 
+from infra import worker_metrics
+
 # What the SDK's logger adapters put on a record, and the names they are logged under.
 _WORKFLOW = {"workflow_id": "workflow_id", "run_id": "run_id", "workflow_type": "workflow_type"}
 _ACTIVITY = {
@@ -90,7 +92,12 @@ def sdk_runtime(metrics_address: str | None = None) -> Runtime:
     codes) instead of straight to stderr; with `metrics_address` (host:port) its metrics — the
     SDK's and the workflows' own (`orchestrator_sagas_total`) — served for Prometheus."""
     metrics = (
-        PrometheusConfig(bind_address=metrics_address, counters_total_suffix=True)
+        PrometheusConfig(
+            bind_address=metrics_address,
+            counters_total_suffix=True,
+            durations_as_seconds=True,
+            histogram_bucket_overrides=worker_metrics.BUCKETS,
+        )
         if metrics_address
         else None
     )

@@ -1,6 +1,7 @@
-"""The worker's Prometheus endpoint: the SDK's own metrics and one count per saga reaching a
+"""The worker's Prometheus endpoint: the SDK's own metrics; one count per saga reaching a
 status, by kind, channel, status and exception code (emitted from the workflow through the
-SDK's meter, so a replay never counts twice)."""
+SDK's meter, so a replay never counts twice); partner calls by system and outcome with their
+latency; inventory push lag by channel; the ERP queue's backlog."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from testing.harness import completed_sandbox_order, order_harness
 from tests.conftest import CONVERTER
 
 
-def sagas(text: str) -> dict[tuple[str, str, str], float]:
-    """(kind, channel, status) -> count, from the scraped text."""
-    return {
-        (s.labels["kind"], s.labels["channel"], s.labels["status"]): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "orchestrator_sagas_total"
-    }
+def samples(text: str, name: str, *labels: str) -> dict[tuple[str, ...], float]:
+    """The series `name` from the scraped text, summed by the values of `labels`."""
+    found: dict[tuple[str, ...], float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name:
+                key = tuple(s.labels[label] for label in labels)
+                found[key] = found.get(key, 0.0) + s.value
+    return found
 
 
 async def test_the_worker_counts_sagas_for_prometheus(dev_env: WorkflowEnvironment) -> None:
@@ -37,7 +39,17 @@ async def test_the_worker_counts_sagas_for_prometheus(dev_env: WorkflowEnvironme
     async with order_harness(client, autoship=AutoShip(after_seconds=0.2)) as h:
         await completed_sandbox_order(h)
         text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    counted = sagas(text)
-    assert counted[("OrderToCashWorkflow", "shopify", "RECEIVED")] == 1
-    assert counted[("OrderToCashWorkflow", "shopify", "COMPLETED")] == 1
+    sagas = samples(text, "orchestrator_sagas_total", "kind", "channel", "status")
+    assert sagas[("OrderToCashWorkflow", "shopify", "RECEIVED")] == 1
+    assert sagas[("OrderToCashWorkflow", "shopify", "COMPLETED")] == 1
     assert "temporal_workflow_completed" in text  # the SDK's own metrics beside ours
+
+    calls = samples(text, "orchestrator_partner_calls_total", "system", "outcome")
+    for system in ("shopify", "netsuite", "avatax", "shipstation"):
+        assert calls[(system, "ok")] >= 1, calls
+    timed = samples(text, "orchestrator_partner_call_seconds_count", "system")
+    assert timed[("netsuite",)] == sum(n for (s, _), n in calls.items() if s == "netsuite")
+    # The order took stock: its channels were told, and how long that took is measured.
+    lag = samples(text, "orchestrator_inventory_push_lag_seconds_count", "channel")
+    assert lag[("shopify",)] >= 1
+    assert "orchestrator_erp_queue_depth" in text

@@ -34,6 +34,7 @@ class PublisherInput(BaseModel):
     batch_size: int = 1
     # Carried over continue-as-new:
     pending: list[str] = []
+    pending_since: dict[str, datetime] = {}  # when each pending SKU's change arrived
     last_tick: datetime | None = None
     channel_holds: dict[str, int] = {}
     pushes: dict[str, int] = {}
@@ -60,6 +61,7 @@ class InventoryPublisherWorkflow:
     def __init__(self, input: PublisherInput) -> None:
         self._input = input
         self._pending: set[str] = set(input.pending)
+        self._since = dict(input.pending_since)
         self._last_tick = input.last_tick
         self._holds = dict(input.channel_holds)
         self._pushes = dict(input.pushes)
@@ -71,6 +73,8 @@ class InventoryPublisherWorkflow:
     @workflow.signal
     def changed(self, changes: SkuChanges) -> None:
         self._pending.update(changes.skus)
+        for sku in changes.skus:
+            self._since.setdefault(sku, workflow.now())
         if changes.resync:
             for sku in changes.skus:
                 self._holds.pop(sku, None)
@@ -119,6 +123,7 @@ class InventoryPublisherWorkflow:
                 interval=input.interval,
                 batch_size=input.batch_size,
                 pending=sorted(self._pending),
+                pending_since={s: t for s, t in self._since.items() if s in self._pending},
                 last_tick=self._last_tick,
                 channel_holds=self._holds,
                 pushes=self._pushes,
@@ -148,6 +153,9 @@ class InventoryPublisherWorkflow:
                 PushRequest(
                     channel=self._input.channel,
                     skus=skus,
+                    changed_at=min(
+                        (self._since.pop(s) for s in skus if s in self._since), default=None
+                    ),
                     last_pushed={s: self._holds[s] for s in skus if s in self._holds},
                 ),
                 task_queue=inventory_task_queue(workflow.info().task_queue, self._input.channel),
