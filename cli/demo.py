@@ -67,7 +67,7 @@ async def watch(
 async def run_stack(
     settings: Settings, orders: int, exit_when_done: bool, timeout: float, scenario: str = "ship"
 ) -> int:
-    stack = LocalStack(settings, autoship_seconds=2.0 if orders else None)
+    stack = LocalStack(settings, autoship_seconds=2.0 if orders else None, log_dir=settings.log_dir)
     tryton = TrytonSettings.from_env(settings.env).url
     erp = f"Tryton at {tryton}" if settings.erp == "tryton" else "NetSuite"
     console.print(f"Starting Temporal, sandbox, webhooks and worker; ERP: {erp}…")
@@ -94,6 +94,10 @@ async def run_stack(
                 f"Temporal UI: [link={ui_url(settings)}]{ui_url(settings)}[/link]   "
                 f"Webhooks: http://127.0.0.1:{settings.webhooks_port}/docs   "
                 f"Sandbox: {settings.sandbox_url}/docs   (Ctrl-C stops everything)"
+            )
+            console.print(
+                f"Metrics: http://127.0.0.1:{stack.worker_metrics_port}/metrics (worker)   "
+                f"http://127.0.0.1:{settings.webhooks_port}/metrics (webhooks)"
             )
             if not orders:
                 while True:

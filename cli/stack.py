@@ -56,6 +56,7 @@ def dev_server_args(
     return args
 
 
+LOCAL_METRICS_PORT = 9464
 WORKER_NICE = 10  # Temporal, worker and sandbox yield the CPU to the webhooks service
 
 
@@ -171,12 +172,18 @@ class LocalStack:
         # not slow the webhook answers (in production, give the webhooks service CPU of its own).
         self.start_worker("worker")
 
+    @property
+    def worker_metrics_port(self) -> int | None:
+        """`WORKER_METRICS_PORT`; the local stack of `make run`/`make demo` serves its worker's
+        metrics on 9464 (Prometheus' port for exporters) when it is not set."""
+        return self.settings.worker_metrics_port or (LOCAL_METRICS_PORT if self.persist else None)
+
     def start_worker(self, name: str) -> Service:
         """One more worker process of the stack (several share the task queues); the first
-        serves the probe and the metrics (`WORKER_PROBE_PORT`, `WORKER_METRICS_PORT`) when set."""
+        serves the probe and the metrics (`WORKER_PROBE_PORT`, `worker_metrics_port`)."""
         first = name == "worker"
         probe = self.settings.worker_probe_port if first else None
-        metrics = self.settings.worker_metrics_port if first else None
+        metrics = self.worker_metrics_port if first else None
         return self._start(
             name,
             [sys.executable, str(PROJECT_ROOT / "worker.py")],

@@ -100,6 +100,7 @@ class Settings:
     worker_probe_port: int | None
     worker_metrics_port: int | None  # Prometheus: the SDK's metrics and the sagas' counts
     probe_host: str
+    log_dir: Path  # where the local stack (`make run`/`make demo`) writes its services' logs
     # Every variable as read, for the adapters' own settings (adapters/config.py).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -240,5 +241,6 @@ class Settings:
             worker_metrics_port=(
                 int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None
             ),
+            log_dir=Path(get("LOG_DIR", str(DATA_DIR / "logs"))),
             env=dict(env),
         )

@@ -6,6 +6,7 @@ the client's credentials."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ DOCKERFILE = (PROJECT_ROOT / "Dockerfile").read_text()
 DOCUMENTED = set(
     re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (PROJECT_ROOT / ".env.example").read_text(), re.M)
 )
-PINNED = re.compile(r"^[\w./-]+:\d+(\.\d+)+[\w.-]*$")  # a version, never `latest` or a bare major
+PINNED = re.compile(r"^[\w./-]+:v?\d+(\.\d+)+[\w.-]*$")  # a version, never `latest` or a bare major
 
 
 def services() -> dict[str, dict[str, Any]]:
@@ -68,6 +69,50 @@ def test_every_variable_it_reads_is_documented() -> None:
     ours = {key for s in services().values() if "build" in s for key in s.get("environment", {})}
     assert read - DOCUMENTED == set()
     assert ours - DOCUMENTED == set()  # what compose sets for our services is ours to document
+
+
+def mounts(service: str) -> dict[str, Path]:
+    """Container path -> the repository's file or folder mounted there."""
+    found = {}
+    for volume in services()[service].get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            found[target] = PROJECT_ROOT / source
+    return found
+
+
+def test_the_observability_profile_scrapes_ours_and_shows_the_dashboard() -> None:
+    prometheus, grafana = services()["prometheus"], services()["grafana"]
+    assert prometheus["profiles"] == grafana["profiles"] == ["observability"]
+    config = yaml.safe_load(mounts("prometheus")["/etc/prometheus/prometheus.yml"].read_text())
+    targets = {
+        job["job_name"]: target
+        for job in config["scrape_configs"]
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    worker_port = services()["worker"]["environment"]["WORKER_METRICS_PORT"]
+    webhooks_port = services()["webhooks"]["command"][-3]
+    temporal_port = services()["temporal"]["environment"]["PROMETHEUS_ENDPOINT"].split(":")[1]
+    assert targets == {
+        "worker": f"worker:{worker_port}",
+        "webhooks": f"webhooks:{webhooks_port}",
+        "temporal": f"temporal:{temporal_port}",
+    }
+
+    provisioning = mounts("grafana")["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())[
+        "datasources"
+    ]
+    (provider,) = yaml.safe_load((provisioning / "dashboards/orchestrator.yml").read_text())[
+        "providers"
+    ]
+    dashboards = mounts("grafana")[provider["options"]["path"]]
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    dashboard = json.loads((dashboards / Path(home).name).read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert panels and all(p["datasource"]["uid"] == source["uid"] for p in panels)
+    assert all(t["expr"] for p in panels for t in p["targets"])
 
 
 def test_temporal_cloud_credentials(tmp_path: Path) -> None:
