@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 
 from adapters.registry import partner_settings
+from canonical.order import order_key_of_workflow
 from infra.keyring import KeyringError
 from infra.logs import configure_process_logging
 from infra.settings import Settings
+from infra.tracing import TracingSettingsError, configure_tracing
 
 
 class UnsafeSettings(ValueError):
@@ -35,12 +37,14 @@ def refuse_unsafe_settings(settings: Settings) -> None:
 
 
 def may_start(service: str, settings: Settings, metrics_address: str | None = None) -> bool:
-    """A service process's logging set up (`configure_process_logging`), and whether it may
-    start: an unsafe setting is logged in one line and refused."""
+    """A service process's logging and tracing set up (`configure_process_logging`,
+    `configure_tracing`), and whether it may start: an unsafe or unsupported setting is
+    logged in one line and refused."""
     configure_process_logging(service, settings.env, metrics_address)
     try:
         refuse_unsafe_settings(settings)
-    except UnsafeSettings as exc:
+        configure_tracing(service, settings.env, order_key_of_workflow)
+    except (UnsafeSettings, TracingSettingsError) as exc:
         logging.getLogger(service).error("%s", exc)
         return False
     return True

@@ -155,6 +155,20 @@ def order_workflow_id(channel: Channel | str, external_id: str) -> str:
     return f"order:{Channel(channel).value}:{external_id}"
 
 
+def order_key_of_workflow(workflow_id: str) -> str | None:
+    """The key (`Order.key`) of the order a workflow serves: the order's own, one of its
+    shipment groups' (`order:…~g1`) or one of its returns' (`return:{channel}:{id}:{rma}`)."""
+    kind, _, rest = workflow_id.partition(":")
+    if kind == "order":
+        channel, _, external_id = rest.partition("~")[0].partition(":")
+    elif kind == "return":
+        channel, _, rest = rest.partition(":")
+        external_id = rest.rpartition(":")[0]
+    else:
+        return None
+    return f"{channel}-{external_id}" if channel and external_id else None
+
+
 def parse_order_key(key: str) -> tuple[Channel, str]:
     """Inverse of `Order.key`: channel names contain no dash, external ids may."""
     channel, _, external_id = key.partition("-")

@@ -16,6 +16,8 @@ from typing import NoReturn
 
 import httpx
 
+from infra.tracing import stop_tracing
+
 BIN_DIR = Path(sys.executable).parent
 
 
@@ -24,6 +26,7 @@ def exit_process(code: int) -> NoReturn:
     interpreter's finalization: the SDK's Rust core keeps Tokio threads that can still call
     into Python while it finalizes, which aborts with `Fatal Python error: PyGILState_Release
     ... finalizing` and exit 134 (temporalio/sdk-python#300). Buffered output is flushed first."""
+    stop_tracing()  # the spans still buffered are sent
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed, or a pipe whose reader left

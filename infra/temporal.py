@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from infra.codec import encrypted_converter
 from infra.settings import Settings
+from infra.tracing import temporal_interceptors
 
 
 def security(settings: Settings) -> dict[str, Any]:
@@ -46,6 +47,7 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
         target or settings.temporal_target,
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(settings.keyring),
+        interceptors=temporal_interceptors(),  # traces, when the OTEL_* settings turn them on
         **security(settings),
     )
 

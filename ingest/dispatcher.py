@@ -14,10 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+from opentelemetry import trace
+
+from canonical.order import order_key_of_workflow
 from inbox.outcome import Answer, Outcome
 from inbox.store import InboxEntry, InboxStatus, new_entry
 from inbox.writer import InboxWriter
 from infra.temporal import TemporalUnavailable, observed_calls
+from infra.tracing import ORDER_KEY
 from ingest.metrics import ACK_SECONDS, DELIVERIES
 
 log = logging.getLogger("ingest")
@@ -87,6 +91,10 @@ class Dispatcher:
         ACK_SECONDS.labels(source).observe(time.perf_counter() - started)
         outcome = str(answer.body.get("status") or answer.http_status)
         DELIVERIES.labels(source, topic, outcome).inc()
+        workflow_id = answer.body.get("workflow_id")
+        key = order_key_of_workflow(workflow_id) if isinstance(workflow_id, str) else None
+        if key:  # the request's span (when traced) names the order it brought
+            trace.get_current_span().set_attribute(ORDER_KEY, key)
         return answer
 
     async def _receive(

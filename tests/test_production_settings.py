@@ -1,5 +1,6 @@
-"""Outside the local demo nothing starts on a public default secret or without keys, and the
-webhooks service serves no API documentation."""
+"""Outside the local demo nothing starts on a public default secret or without keys, nothing
+starts on a trace exporter it cannot honour, and the webhooks service serves no API
+documentation."""
 
 from __future__ import annotations
 
@@ -57,17 +58,29 @@ def test_production_without_keys_is_refused() -> None:
         refuse_unsafe_settings(Settings.from_env(env))
 
 
-def test_the_worker_refuses_in_one_sentence() -> None:
+PRODUCTION = "Refusing to start (APP_ENV=production): set SHOPIFY_WEBHOOK_SECRET"
+GRPC = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+
+
+@pytest.mark.parametrize(
+    ("env", "sentence"),
+    [
+        ({"APP_ENV": "production"}, PRODUCTION),
+        ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER=zipkin is not supported"),
+        (GRPC, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: use http/protobuf"),
+    ],
+)
+def test_the_worker_refuses_in_one_sentence(env: dict[str, str], sentence: str) -> None:
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "worker.py")],
-        env={"PATH": "/usr/bin:/bin", "APP_ENV": "production", "TEMPORAL_ADDRESS": "127.0.0.1:9"},
+        env={"PATH": "/usr/bin:/bin", "TEMPORAL_ADDRESS": "127.0.0.1:9", **env},
         capture_output=True,
         text=True,
         timeout=60,
         cwd=PROJECT_ROOT,
     )
     assert result.returncode == 1
-    assert "Refusing to start (APP_ENV=production): set SHOPIFY_WEBHOOK_SECRET" in result.stderr
+    assert sentence in result.stderr
     assert "Traceback" not in result.stderr
 
 

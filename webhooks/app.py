@@ -20,6 +20,7 @@ from bootstrap.ingestion import ingestion
 from bootstrap.secrets import may_start
 from inbox.retention import purge_forever
 from infra.settings import Settings
+from infra.tracing import trace_app
 from ingest.temporal_link import TemporalLink
 from webhooks import amazon, dropship, health, inventory, pos, returns, shopify, store, wms
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         """Prometheus: deliveries by source, topic and outcome; answer latency."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    trace_app(app)
     return app
 
 
