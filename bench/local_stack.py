@@ -91,10 +91,12 @@ async def bench_stack(
     *,
     webhooks_cpus: frozenset[int] | None = None,
 ) -> AsyncIterator[tuple[Client, LocalStack]]:
-    """`env` settings reach the service processes through the environment they inherit.
+    """`env` settings reach the service processes through the environment they inherit
+    (until the stack stops).
     `webhooks_cpus`: from `reserve_ingestion_cpu`, where the webhooks service runs."""
+    before = dict(os.environ)
     os.environ.update({"WALMART_POLL_SECONDS": "0", **env})
-    settings = stack_settings()
+    settings = stack_settings(**env)  # the stack's own settings as its processes read them
     stack = LocalStack(
         settings, autoship_seconds=autoship_seconds, persist=False, webhooks_cpus=webhooks_cpus
     )
@@ -108,3 +110,5 @@ async def bench_stack(
         yield client, stack
     finally:
         stack.stop()
+        os.environ.clear()  # the next stack of the same run starts on its own `env`
+        os.environ.update(before)

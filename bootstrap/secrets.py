@@ -24,6 +24,11 @@ def refuse_unsafe_settings(settings: Settings) -> None:
     if not settings.production and not real:
         return
     why = "APP_ENV=production" if settings.production else f"real {', '.join(real)}"
+    if not settings.payload_encryption:
+        raise UnsafeSettings(
+            f"Refusing to start ({why}): PAYLOAD_ENCRYPTION=off would store customer data "
+            "in Temporal unencrypted; remove it."
+        )
     unsafe = settings.unsafe_secrets() + [v for p in partners for v in p.unsafe_secrets()]
     if unsafe:
         raise UnsafeSettings(

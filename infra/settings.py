@@ -94,6 +94,9 @@ class Settings:
     temporal_tls_key: Path | None
     # The codec server: its port, the Web UI origins it answers, the bearer token it wants
     codec_port: int
+    # PAYLOAD_ENCRYPTION=off: payloads stored plain, for measuring the codec's cost only
+    # (`bench/o2c_throughput.py`); refused outside the local demo
+    payload_encryption: bool
     codec_cors_origins: list[str]
     codec_auth_token: str
     # The worker's probe (/healthz, /readyz): its port (None: none) and address
@@ -226,6 +229,7 @@ class Settings:
             else None,
             temporal_tls_key=Path(env["TEMPORAL_TLS_KEY"]) if env.get("TEMPORAL_TLS_KEY") else None,
             codec_port=int(get("CODEC_PORT", "8234")),
+            payload_encryption=get("PAYLOAD_ENCRYPTION", "on").lower() != "off",
             codec_cors_origins=[
                 origin.strip()
                 for origin in get(

@@ -18,6 +18,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from infra.codec import encrypted_converter
@@ -46,7 +47,9 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
     return await Client.connect(
         target or settings.temporal_target,
         namespace=settings.temporal_namespace,
-        data_converter=encrypted_converter(settings.keyring),
+        data_converter=encrypted_converter(settings.keyring)
+        if settings.payload_encryption
+        else pydantic_data_converter,
         interceptors=temporal_interceptors(),  # traces, when the OTEL_* settings turn them on
         **security(settings),
     )

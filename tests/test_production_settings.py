@@ -51,6 +51,12 @@ def test_a_real_partner_is_production_too() -> None:
         refuse_unsafe_settings(Settings.from_env(real))
 
 
+def test_production_never_stores_payloads_plain() -> None:
+    with pytest.raises(UnsafeSettings, match="PAYLOAD_ENCRYPTION=off would store customer data"):
+        refuse_unsafe_settings(Settings.from_env(production(PAYLOAD_ENCRYPTION="off")))
+    refuse_unsafe_settings(Settings.from_env({"PAYLOAD_ENCRYPTION": "off"}))  # a local benchmark
+
+
 def test_production_without_keys_is_refused() -> None:
     env = production()
     del env["PAYLOAD_KEYS"]
