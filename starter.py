@@ -3,7 +3,7 @@
 python starter.py demo [--orders N] [--exit] [--scenario ship|bopis|split|returns|mixed]
                                                  local stack + sample traffic + live table
 python starter.py run                            local stack, no demo traffic
-python starter.py status ID
+python starter.py status ID [--json]            an order's or a return's state and lines
 python starter.py cancel ID --reason TEXT
 python starter.py resume ID [--note TEXT] [--sku OLD=NEW ...] [--done-by-hand REFERENCE]
 python starter.py change-store ID STORE [--note TEXT]   move a pickup order short of stock
@@ -12,43 +12,55 @@ python starter.py cancel-group ID GROUP --reason TEXT | reject-group ID GROUP --
 python starter.py return ID --line LINE=QTY [--reason TEXT]   customer service books a return
 python starter.py return-received RMA --node NODE
 python starter.py inspect RMA --line LINE=QTY:resalable|damaged|wrong_item ...
-python starter.py list [--status S] [--channel C]
-python starter.py inbox list [--status failed] [--source shopify]
+python starter.py list [--status S] [--channel C] [--limit N] [--json]
+python starter.py inbox list [--status failed] [--source shopify] [--json]
 python starter.py inbox replay ID
 python starter.py inbox purge [--older-than-days N]   empty settled deliveries (retention)
 python starter.py inbox erase --email ADDRESS    empty every delivery naming a customer
-python starter.py inventory show SKU             positions, reservations, per-channel ATP
-python starter.py inventory reconcile [--now]    latest report, or run one now and print it
-python starter.py inventory network              nodes and channel allocation
+python starter.py inventory show SKU [--json]   positions, reservations, per-channel ATP
+python starter.py inventory reconcile [--now] [--json]   latest report, or run one now
+python starter.py inventory network [--json]     nodes and channel allocation
+
+IDs: an order as its key (shopify-1042) or workflow id (order:shopify:1042); a return as its
+workflow id (return:shopify:1042:CS-1a2b3c4d). Exit status: 0 done, 1 refused or failed (one
+sentence on stderr), 2 a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 
+from temporalio.service import RPCError
+
+from cli import args as a
 from cli import demo, inbox, inventory, support
 from cli.demo_traffic import SCENARIOS
+from cli.output import errors
+from inbox.store import InboxStatus
 from infra.logs import configure_logging
 from infra.processes import exit_process
 from infra.settings import Settings
 
+log = logging.getLogger("cli")
+
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = a.Parser(
         prog="starter.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="run the stack and send sample orders")
-    d.add_argument("--orders", type=int, default=10)
+    d.add_argument("--orders", type=a.positive, default=10)
     d.add_argument(
         "--exit",
         action="store_true",
         help="exit once every order settled (0) or after --timeout (1)",
     )
-    d.add_argument("--timeout", type=float, default=300)
+    d.add_argument("--timeout", type=a.positive, default=300, help="seconds")
     d.add_argument(
         "--scenario",
         choices=SCENARIOS,
@@ -57,17 +69,16 @@ def parser() -> argparse.ArgumentParser:
         "returns: delivered then returned; mixed: all four",
     )
     sub.add_parser("run", help="run the stack without demo traffic")
-    s = sub.add_parser("status", help="show one order")
-    s.add_argument("id")
+    s = sub.add_parser("status", help="show one order or return, with its lines")
+    s.add_argument("id", type=a.order_id)
+    s.add_argument("--json", action="store_true")
     c = sub.add_parser("cancel", help="cancel an order (compensations run)")
-    c.add_argument("id")
+    c.add_argument("id", type=a.order_id)
     c.add_argument("--reason", required=True)
     r = sub.add_parser("resume", help="release an order on hold or needing attention")
-    r.add_argument("id")
+    r.add_argument("id", type=a.order_id)
     r.add_argument("--note", default="")
-    r.add_argument(
-        "--sku", action="append", default=[], metavar="OLD=NEW", help="replace a SKU first"
-    )
+    a.repeated(r, "--sku", a.sku_replacement, "OLD=NEW", "replace a SKU first")
     r.add_argument(
         "--done-by-hand",
         metavar="REFERENCE",
@@ -75,54 +86,56 @@ def parser() -> argparse.ArgumentParser:
         "Seller Central): its reference; the step is not tried again",
     )
     cs = sub.add_parser("change-store", help="move a pickup order waiting for stock")
-    cs.add_argument("id")
+    cs.add_argument("id", type=a.order_id)
     cs.add_argument("store")
     cs.add_argument("--note", default="")
     cg = sub.add_parser("cancel-group", help="cancel one shipment group of a split order")
-    cg.add_argument("id")
-    cg.add_argument("group", help="g1, g2, … as `status` shows them")
+    cg.add_argument("id", type=a.order_id)
+    cg.add_argument("group", type=a.group_id, help="g1, g2, … as `status` shows them")
     cg.add_argument("--reason", required=True)
     rg = sub.add_parser("reject-group", help="a node cannot ship its group: re-source it")
-    rg.add_argument("id")
-    rg.add_argument("group")
+    rg.add_argument("id", type=a.order_id)
+    rg.add_argument("group", type=a.group_id)
     rg.add_argument("--reason", required=True)
     rt = sub.add_parser("return", help="book a return of some units of an order")
-    rt.add_argument("id")
-    rt.add_argument("--line", action="append", required=True, metavar="LINE=QTY")
+    rt.add_argument("id", type=a.order_id)
+    a.repeated(rt, "--line", a.line_quantity, "LINE=QTY", "units to return", required=True)
     rt.add_argument("--reason", default="")
     rr = sub.add_parser("return-received", help="a return's parcel arrived at a node")
-    rr.add_argument("id", help="the return's workflow id (its RMA)")
+    rr.add_argument("id", type=a.return_id, help="the return's workflow id (its RMA)")
     rr.add_argument("--node", required=True)
     ir_ = sub.add_parser("inspect", help="record a return's inspection")
-    ir_.add_argument("id", help="the return's workflow id (its RMA)")
-    ir_.add_argument(
-        "--line", action="append", required=True, metavar="LINE=QTY:CONDITION",
-        help="condition: resalable, damaged or wrong_item",
+    ir_.add_argument("id", type=a.return_id, help="the return's workflow id (its RMA)")
+    a.repeated(
+        ir_, "--line", a.inspected_line, "LINE=QTY:CONDITION",
+        "condition: resalable, damaged or wrong_item", required=True,
     )  # fmt: skip
     rp = sub.add_parser("ready", help="a pickup order waits at the store's counter")
-    rp.add_argument("id")
+    rp.add_argument("id", type=a.order_id)
     pu = sub.add_parser("picked-up", help="the customer collected a pickup order")
-    pu.add_argument("id")
-    pu.add_argument(
-        "--line", action="append", default=[], metavar="LINE=QTY", help="only these units"
-    )
-    ls = sub.add_parser("list", help="list orders")
-    ls.add_argument("--status")
-    ls.add_argument("--channel")
-    ls.add_argument("--limit", type=int, default=50)
+    pu.add_argument("id", type=a.order_id)
+    a.repeated(pu, "--line", a.line_quantity, "LINE=QTY", "only these units")
+    ls = sub.add_parser("list", help="list orders and returns, newest first")
+    ls.add_argument("--status", type=a.status)
+    ls.add_argument("--channel", type=a.channel)
+    ls.add_argument("--limit", type=a.positive, default=50)
+    ls.add_argument("--json", action="store_true")
     inbox_commands = sub.add_parser("inbox", help="stored webhook deliveries").add_subparsers(
         dest="inbox_command", required=True
     )
     il = inbox_commands.add_parser("list", help="list deliveries, newest first")
-    il.add_argument("--status")
+    il.add_argument("--status", type=a.one_of(InboxStatus))
     il.add_argument("--source")
-    il.add_argument("--limit", type=int, default=50)
-    ir = inbox_commands.add_parser("replay", help="act on a stored delivery again")
-    ir.add_argument("id", type=int)
+    il.add_argument("--limit", type=a.positive, default=50)
+    il.add_argument("--json", action="store_true")
+    ir = inbox_commands.add_parser(
+        "replay", help="act on a failed, deferred or rejected delivery again"
+    )
+    ir.add_argument("id", type=a.positive)
     ip = inbox_commands.add_parser(
         "purge", help="empty settled deliveries older than the retention (outcome, hash kept)"
     )
-    ip.add_argument("--older-than-days", type=float, help="default: INBOX_RETENTION_DAYS")
+    ip.add_argument("--older-than-days", type=a.days, help="default: INBOX_RETENTION_DAYS")
     ie = inbox_commands.add_parser("erase", help="empty every delivery naming a customer")
     ie.add_argument("--email", required=True)
     inventory_commands = sub.add_parser("inventory", help="the inventory service").add_subparsers(
@@ -130,9 +143,12 @@ def parser() -> argparse.ArgumentParser:
     )
     shown = inventory_commands.add_parser("show", help="positions and ATP of a SKU")
     shown.add_argument("sku")
+    shown.add_argument("--json", action="store_true")
     rc = inventory_commands.add_parser("reconcile", help="stock reconciliation report")
     rc.add_argument("--now", action="store_true", help="run one now (needs the worker)")
-    inventory_commands.add_parser("network", help="nodes and channel allocation")
+    rc.add_argument("--json", action="store_true")
+    nw = inventory_commands.add_parser("network", help="nodes and channel allocation")
+    nw.add_argument("--json", action="store_true")
     return p
 
 
@@ -145,11 +161,11 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "run":
             return await demo.run_stack(settings, 0, False, 0)
         case "status":
-            await support.status(settings, args.id)
+            await support.status(settings, args.id, args.json)
         case "cancel":
             await support.cancel(settings, args.id, args.reason)
         case "resume":
-            overrides = dict(pair.split("=", 1) for pair in args.sku)
+            overrides = dict(args.sku)
             await support.resume(settings, args.id, args.note, overrides, args.done_by_hand)
         case "change-store":
             await support.change_store(settings, args.id, args.store, args.note)
@@ -158,8 +174,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "reject-group":
             await support.reject_group(settings, args.id, args.group, args.reason)
         case "return":
-            lines = {line: int(q) for line, q in (pair.split("=", 1) for pair in args.line)}
-            await support.start_support_return(settings, args.id, lines, args.reason)
+            await support.start_support_return(settings, args.id, dict(args.line), args.reason)
         case "return-received":
             await support.return_received(settings, args.id, args.node)
         case "inspect":
@@ -167,12 +182,11 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "ready":
             await support.ready_for_pickup(settings, args.id)
         case "picked-up":
-            lines = {line: int(q) for line, q in (pair.split("=", 1) for pair in args.line)}
-            await support.picked_up(settings, args.id, lines)
+            await support.picked_up(settings, args.id, dict(args.line))
         case "list":
-            await support.list_orders(settings, args.status, args.channel, args.limit)
+            await support.list_orders(settings, args.status, args.channel, args.limit, args.json)
         case "inbox" if args.inbox_command == "list":
-            inbox.list_entries(settings, args.status, args.source, args.limit)
+            inbox.list_entries(settings, args.status, args.source, args.limit, args.json)
         case "inbox" if args.inbox_command == "purge":
             inbox.purge(settings, args.older_than_days)
         case "inbox" if args.inbox_command == "erase":
@@ -180,30 +194,39 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "inbox":
             await inbox.replay(settings, args.id)
         case "inventory" if args.inventory_command == "show":
-            inventory.show(settings, args.sku)
+            inventory.show(settings, args.sku, args.json)
         case "inventory" if args.inventory_command == "reconcile":
-            await inventory.reconcile(settings, args.now)
+            await inventory.reconcile(settings, args.now, args.json)
         case "inventory":
-            inventory.network(settings)
+            inventory.network(settings, args.json)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (2) or --help (0), said already
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return asyncio.run(dispatch(args, Settings.from_env()))
-    except (
-        support.SupportError,
-        inbox.InboxError,
-        ValueError,
-        ConnectionError,
-        TimeoutError,
-    ) as exc:
-        support.console.print(f"[red]{exc}[/red]")
+    except a.UsageError as exc:
+        return a.usage_error(str(exc))
+    except (support.SupportError, inbox.InboxError, ConnectionError, TimeoutError) as exc:
+        errors.print(str(exc), markup=False)
+        return 1
+    except RPCError as exc:
+        errors.print(f"Temporal refused the request: {exc.message}", markup=False)
         return 1
     except KeyboardInterrupt:
         # Ctrl-C is how `run` and `demo` are meant to end.
         return 0 if args.command in ("run", "demo") else 130
+    except Exception as exc:  # a bug: one sentence here, the traceback at LOG_LEVEL=DEBUG
+        log.debug("starter.py %s failed", args.command, exc_info=True)
+        errors.print(
+            f"{args.command} failed: {type(exc).__name__}: {exc} (LOG_LEVEL=DEBUG shows where)",
+            markup=False,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rich.console import Console
 from rich.table import Table
 
 from adapters.registry import build_adapters
 from bootstrap.ingestion import build_dispatcher
-from inbox.store import Inbox, InboxStatus
+from cli.output import console, print_json, whole_column
+from inbox.store import Inbox, InboxEntry, InboxStatus
 from infra.settings import Settings
 from ingest.temporal_link import TemporalLink
-
-console = Console()
 
 
 class InboxError(Exception):
@@ -25,16 +23,24 @@ def _inbox(settings: Settings) -> Inbox:
     return Inbox.of(settings)
 
 
-def list_entries(settings: Settings, status: str | None, source: str | None, limit: int) -> None:
-    try:
-        wanted = InboxStatus(status.lower()) if status else None
-    except ValueError:
-        choices = ", ".join(s.value for s in InboxStatus)
-        raise InboxError(f"unknown status '{status}'; one of {choices}") from None
+def list_entries(
+    settings: Settings,
+    status: InboxStatus | None,
+    source: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    entries = _inbox(settings).latest(status, source, limit)
+    if as_json:
+        print_json([_summary(entry) for entry in entries])
+        return
     table = Table(title="Inbox", expand=True)
-    for column in ("Id", "Source", "Topic", "Received (UTC)", "Status", "Workflow", "Error"):
+    whole_column(table, "Id", (str(entry.id) for entry in entries))
+    for column in ("Source", "Topic", "Received (UTC)"):
         table.add_column(column, overflow="fold")
-    entries = _inbox(settings).latest(wanted, source, limit)
+    whole_column(table, "Status", (entry.status.value for entry in entries))
+    whole_column(table, "Workflow", (entry.workflow_id or "" for entry in entries))
+    table.add_column("Error", overflow="fold")
     for entry in entries:
         table.add_row(
             str(entry.id),
@@ -49,11 +55,36 @@ def list_entries(settings: Settings, status: str | None, source: str | None, lim
     console.print(f"{len(entries)} deliver{'y' if len(entries) == 1 else 'ies'}.")
 
 
+def _summary(entry: InboxEntry) -> dict[str, object]:
+    """An entry without its body and headers (customer data)."""
+    return {
+        "id": entry.id,
+        "source": entry.source,
+        "topic": entry.topic,
+        "received_at": entry.received_at.isoformat(),
+        "status": entry.status.value,
+        "workflow_id": entry.workflow_id,
+        "error": entry.error,
+        "attempts": entry.attempts,
+        "emptied": entry.emptied_at is not None,
+    }
+
+
+REPLAYABLE = (*(s for s in InboxStatus if s.redrivable), InboxStatus.REJECTED)
+
+
 async def replay(settings: Settings, entry_id: int) -> None:
+    """Act on a delivery again: one that failed, waited or was rejected (a fixed setting may
+    admit it now). What was accepted, ignored or refused stays as it is."""
     inbox = _inbox(settings)
     entry = inbox.get(entry_id)
     if entry is None:
         raise InboxError(f"No inbox entry {entry_id}.")
+    if entry.status not in REPLAYABLE:
+        target = f" (→ {entry.workflow_id})" if entry.workflow_id else ""
+        raise InboxError(f"Inbox {entry_id} was {entry.status.value}{target}; nothing to replay.")
+    if entry.emptied_at is not None:
+        raise InboxError(f"Inbox {entry_id}'s body was emptied on {entry.emptied_at:%Y-%m-%d}.")
     adapters = build_adapters(settings)
     try:
         dispatcher = build_dispatcher(settings, inbox, TemporalLink(settings), adapters)
@@ -63,9 +94,12 @@ async def replay(settings: Settings, entry_id: int) -> None:
         await adapters.aclose()
     detail = f": {outcome.detail}" if outcome.detail else ""
     target = f" → {outcome.workflow_id}" if outcome.workflow_id else ""
-    console.print(
+    said = (
         f"inbox {entry_id} ({entry.source} {entry.topic}): {outcome.status.value}{target}{detail}"
     )
+    if outcome.status not in (InboxStatus.ACCEPTED, InboxStatus.IGNORED):
+        raise InboxError(said)
+    console.print(said)
 
 
 def purge(settings: Settings, older_than_days: float | None) -> None:

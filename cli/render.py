@@ -15,6 +15,8 @@ from canonical import (
     SagaView,
     ShipmentGroupView,
 )
+from canonical.returns import ReturnableOrder
+from cli.output import whole_column
 
 STYLES = {
     OrderStatus.COMPLETED: "green",
@@ -33,7 +35,9 @@ def status_text(status: OrderStatus | str) -> Text:
 
 def orders_table(views: list[tuple[str, SagaView | None]], ui_base: str, title: str) -> Table:
     table = Table(title=title, expand=True)
-    for column in ("Order", "Workflow", "Status", "Step", "Latest", "Exception"):
+    table.add_column("Order", overflow="fold")
+    whole_column(table, "Workflow", (workflow_id for workflow_id, _ in views))
+    for column in ("Status", "Step", "Latest", "Exception"):
         table.add_column(column, overflow="fold")
     for workflow_id, view in views:
         link = f"[link={ui_base}/{workflow_id}]{workflow_id}[/link]"
@@ -119,3 +123,15 @@ def order_detail(view: SagaView, ui_link: str) -> Group:
             change.note,
         )
     return Group(head, timeline)
+
+
+def lines_table(returnable: ReturnableOrder) -> Table:
+    """The order's lines with the ids `return`, `picked-up` and `resume --sku` name."""
+    table = Table(title="Lines", expand=True)
+    whole_column(table, "Line id", (line.line_id for line in returnable.order.lines))
+    for column in ("SKU", "Title", "Quantity", "Shipped"):
+        table.add_column(column, overflow="fold")
+    for line in returnable.order.lines:
+        shipped = returnable.shipped.get(line.line_id, 0)
+        table.add_row(line.line_id, line.sku, line.title, str(line.quantity), str(shipped))
+    return table

@@ -35,7 +35,7 @@ from canonical import (
     PickupView,
     SagaView,
 )
-from canonical.order import order_workflow_id
+from canonical.order import Channel, order_workflow_id
 from inbox.outcome import Outcome, accepted, refused
 from inbox.store import InboxStatus
 from infra.settings import Settings
@@ -221,20 +221,43 @@ async def report_channel_event(client: Client, workflow_id: str, event: ChannelE
     await client.get_workflow_handle(workflow_id).signal(OrderToCashWorkflow.channel_event, event)
 
 
-def order_key_of(workflow_id: str) -> str:
-    """`order:shopify:123` -> `shopify-123`, the key partners know the order by."""
-    _, channel, external_id = workflow_id.split(":", 2)
-    return f"{channel}-{external_id}"
+def _channel(text: str, channel: str) -> Channel:
+    try:
+        return Channel(channel)
+    except ValueError:
+        channels = ", ".join(c.value for c in Channel)
+        raise ValueError(
+            f"'{text}' names no channel: '{channel}' is not one of {channels}"
+        ) from None
 
 
-def workflow_id_from(text: str) -> str:
-    """Accept `order:shopify:123`, `shopify:123` or `shopify-123` (the partner key), and a
-    return's RMA `return:shopify:123:456` as it is."""
-    if text.startswith(("order:", "return:")):
-        return text
-    channel, sep, external_id = text.partition(":")
+def order_ref(text: str) -> str:
+    """The workflow id of what support names: an order as `order:shopify:123`, `shopify:123`
+    or `shopify-123` (the partner key), or a return as `return:shopify:123:CS-1`."""
+    text = text.strip()
+    if text.startswith("return:"):
+        return return_ref(text)
+    kind, sep, rest = text.partition(":")
+    bare = rest if kind == "order" and sep else text
+    channel, sep, external_id = bare.partition(":")
     if not sep:
-        channel, sep, external_id = text.partition("-")
-    if not sep or not external_id:
-        raise ValueError(f"'{text}' is not an order id; use order:<channel>:<external id>")
-    return order_workflow_id(channel, external_id)
+        channel, sep, external_id = bare.partition("-")
+    if not sep or not external_id.strip():
+        raise ValueError(
+            f"'{text}' is not an order: give its key (shopify-1042) or workflow id "
+            "(order:shopify:1042)"
+        )
+    return order_workflow_id(_channel(text, channel), external_id)
+
+
+def return_ref(text: str) -> str:
+    """A return's workflow id, `return:{channel}:{order}:{return id}`, checked."""
+    kind, _, rest = text.strip().partition(":")
+    channel, _, rest = rest.partition(":")
+    order, _, return_id = rest.rpartition(":")
+    if kind != "return" or not order or not return_id:
+        raise ValueError(
+            f"'{text}' is not a return: give its workflow id (return:shopify:1042:CS-1a2b3c4d)"
+        )
+    _channel(text, channel)
+    return text.strip()

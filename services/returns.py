@@ -13,7 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import ReturnView
-from canonical.order import Channel, order_workflow_id, parse_order_key
+from canonical.order import Channel, order_key_of_workflow, order_workflow_id, parse_order_key
 from canonical.returns import (
     ReturnableOrder,
     ReturnLine,
@@ -23,7 +23,6 @@ from canonical.returns import (
 )
 from infra.settings import Settings
 from inventory.network import configured_network
-from services.orders import order_key_of
 from workflows.order_inputs import ReturnInput
 from workflows.returns import ReturnWorkflow
 
@@ -114,7 +113,10 @@ async def book_support_return(
     client: Client, settings: Settings, order_workflow: str, lines: dict[str, int], reason: str
 ) -> WorkflowHandle[Any, ReturnView]:
     """Customer service books a return of these units (line id -> quantity)."""
-    channel, external_id = parse_order_key(order_key_of(order_workflow))
+    key = order_key_of_workflow(order_workflow)
+    if key is None or not order_workflow.startswith("order:"):
+        raise UnknownOrder(f"{order_workflow} is not an order to return against.")
+    channel, external_id = parse_order_key(key)
     returnable = await returnable_order(client, channel, external_id)
     by_id = {line.line_id: line for line in returnable.order.lines}
     unknown = sorted(set(lines) - set(by_id))

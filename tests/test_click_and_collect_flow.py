@@ -187,7 +187,7 @@ async def test_support_reports_ready_and_a_partial_collection_for_the_store(
     (line,) = order.lines
     too_many = ["picked-up", order.workflow_id, "--line", f"{line.line_id}=5"]
     assert await asyncio.to_thread(starter.main, too_many) == 1
-    assert "is not on order" in capsys.readouterr().out
+    assert "is not on order" in capsys.readouterr().err
     one = ["picked-up", order.key, "--line", f"{line.line_id}=1"]
     assert await asyncio.to_thread(starter.main, one) == 0
     assert "collected (partly)" in capsys.readouterr().out
@@ -223,4 +223,6 @@ async def test_support_moves_an_order_to_a_store_that_has_the_stock(
     assert (
         await asyncio.to_thread(starter.main, ["change-store", order.workflow_id, "STORE-SF"]) == 1
     )
-    assert "is already COMPLETED; nothing to change" in capsys.readouterr().out
+    assert "is already COMPLETED; nothing to change" in capsys.readouterr().err
+    assert await asyncio.to_thread(starter.main, ["ready", order.workflow_id]) == 1
+    assert "is already COMPLETED; nothing to change" in capsys.readouterr().err

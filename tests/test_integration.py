@@ -186,11 +186,11 @@ async def test_late_order_is_delayed_then_cancelled_by_support(
             )
             == 1
         )
-        assert "already CANCELLED" in capsys.readouterr().out
+        assert "already CANCELLED" in capsys.readouterr().err
         assert await asyncio.to_thread(starter.main, ["status", "shopify:does-not-exist"]) == 1
-        assert "No order workflow order:shopify:does-not-exist" in capsys.readouterr().out
-        assert await asyncio.to_thread(starter.main, ["resume", "not an id"]) == 1
-        assert "is not an order id" in capsys.readouterr().out
+        assert "No order workflow order:shopify:does-not-exist" in capsys.readouterr().err
+        assert await asyncio.to_thread(starter.main, ["resume", "not an id"]) == 2
+        assert "'not an id' is not an order" in capsys.readouterr().err
 
 
 def test_unreachable_temporal_is_a_sentence(
@@ -200,5 +200,5 @@ def test_unreachable_temporal_is_a_sentence(
 
     monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
     assert starter.main(["list"]) == 1
-    out = capsys.readouterr().out
-    assert "Cannot reach Temporal" in out and "Traceback" not in out
+    err = capsys.readouterr().err
+    assert "Cannot reach Temporal" in err and "Traceback" not in err

@@ -117,14 +117,16 @@ async def test_support_books_receives_and_inspects_a_return(
     (line,) = order.lines
     book = ["return", order.workflow_id, "--line", f"{line.line_id}=2", "--reason", "too big"]
     assert await asyncio.to_thread(starter.main, book) == 0
-    return_id = capsys.readouterr().out.split("return started: ")[1].split()[0]
+    said = capsys.readouterr().out
+    assert f"authorised for 2 x line {line.line_id}" in said
+    return_id = said.split()[1]
     handle = stack.client.get_workflow_handle(return_id)
     await reaches(handle, ReturnWorkflow.status, OrderStatus.AWAITING_RETURN)
     received = ["return-received", return_id, "--node", "WH-WEST"]
     assert await asyncio.to_thread(starter.main, received) == 0
     await reaches(handle, ReturnWorkflow.status, OrderStatus.INSPECTING)
     bad = ["inspect", return_id, "--line", f"{line.line_id}=2:broken"]
-    assert await asyncio.to_thread(starter.main, bad) == 1
+    assert await asyncio.to_thread(starter.main, bad) == 2
     inspect = ["inspect", return_id, "--line", f"{line.line_id}=1:resalable",
                "--line", f"{line.line_id}=1:damaged"]  # fmt: skip
     assert await asyncio.to_thread(starter.main, inspect) == 0

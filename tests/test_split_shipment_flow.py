@@ -166,7 +166,7 @@ async def test_support_cancels_or_rejects_a_group_from_the_command_line(
         await reaches(handle, OrderToCashWorkflow.status, OrderStatus.PARTIALLY_SHIPPED)
         shipped = ["cancel-group", order.workflow_id, "g1", "--reason", "too late"]
         assert await asyncio.to_thread(starter.main, shipped) == 1
-        assert "has shipped" in capsys.readouterr().out
+        assert "has shipped" in capsys.readouterr().err
         args = [command, order.workflow_id, "g2", "--reason", "customer phoned"]
         assert await asyncio.to_thread(starter.main, args) == 0
         result = await asyncio.wait_for(handle.result(), 60)

@@ -1,0 +1,145 @@
+"""The command line's argument checks: each value is read into what the command needs or
+refused with one sentence, and a usage error exits 2 with that sentence alone."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from typing import NoReturn, TypeVar
+
+from canonical import Channel, OrderStatus
+from canonical.returns import Condition, InspectedLine
+from services.orders import order_ref, return_ref
+
+USAGE = 2
+GROUP_ID = re.compile(r"g[1-9][0-9]*")
+
+
+class UsageError(Exception):
+    """An argument the command cannot take, found once the settings are read (an unknown
+    node): said in one sentence, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line on stderr (no usage block) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def order_id(text: str) -> str:
+    """An order's key (`shopify-1042`) or workflow id: its workflow id."""
+    try:
+        return order_ref(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def return_id(text: str) -> str:
+    """A return's workflow id (`return:shopify:1042:R1`)."""
+    try:
+        return return_ref(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def group_id(text: str) -> str:
+    if not GROUP_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a group: g1, g2, … as `status` shows")
+    return text
+
+
+def _quantity(text: str, spec: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{spec}': the quantity must be a whole number ≥ 1")
+    return int(text)
+
+
+def line_quantity(text: str) -> tuple[str, int]:
+    """LINE=QTY: units of one of the order's lines (their ids: `status ID`)."""
+    line, sep, quantity = text.partition("=")
+    if not sep or not line.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not LINE=QTY (line ids: `status ID`)")
+    return line.strip(), _quantity(quantity.strip(), text)
+
+
+def sku_replacement(text: str) -> tuple[str, str]:
+    """OLD=NEW: the SKU a held order names and the one to use instead."""
+    old, sep, new = (part.strip() for part in text.partition("="))
+    if not sep or not old or not new:
+        raise argparse.ArgumentTypeError(f"'{text}' is not OLD=NEW (two SKUs)")
+    return old, new
+
+
+def inspected_line(text: str) -> InspectedLine:
+    """LINE=QTY:CONDITION."""
+    spec, _, condition = text.rpartition(":")
+    conditions = ", ".join(c.value for c in Condition)
+    if not spec:
+        raise argparse.ArgumentTypeError(f"'{text}' is not LINE=QTY:CONDITION ({conditions})")
+    line, quantity = line_quantity(spec)
+    if condition not in {c.value for c in Condition}:
+        raise argparse.ArgumentTypeError(f"'{condition}' is not a condition: one of {conditions}")
+    return InspectedLine(line_id=line, quantity=quantity, condition=Condition(condition))
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def one_of(enum: type[E], upper: bool = False) -> Callable[[str], E]:
+    """A value of `enum`, in any case; refused naming every value."""
+
+    def read(text: str) -> E:
+        value = text.strip().upper() if upper else text.strip().lower()
+        if value not in {e.value for e in enum}:
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not one of {', '.join(e.value for e in enum)}"
+            )
+        return enum(value)
+
+    read.__name__ = enum.__name__
+    return read
+
+
+status = one_of(OrderStatus, upper=True)
+channel = one_of(Channel)
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number ≥ 1")
+    return int(text)
+
+
+def days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days ≥ 0")
+    return value
+
+
+def repeated(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    read: Callable[[str], object],
+    metavar: str,
+    help: str,
+    required: bool = False,
+) -> None:
+    """An option given once per value (`--line A=1 --line B=2`): a list of what `read` made."""
+    parser.add_argument(
+        flag, action="append", default=[], required=required, type=read, metavar=metavar,
+        help=help,
+    )  # fmt: skip
+
+
+def usage_error(message: str) -> int:
+    """Say a `UsageError` as argparse's own are said; the exit code."""
+    print(f"starter.py: {message}", file=sys.stderr)
+    return USAGE
