@@ -11,14 +11,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from canonical import Shipment, StockLevel
+from canonical import ExceptionCode, Shipment, StockLevel
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.reconciliation import ReconciliationReport
 from canonical.sourcing import SourcingPlan, SourcingRequest
 from inventory.reconciliation import reconcile
 from inventory.service import InventoryService
-from inventory.store import Touched
+from inventory.store import Touched, UnknownNode
 
 
 class ChangeNotifier(Protocol):
@@ -110,7 +111,14 @@ class InventoryActivities:
             )
             for line_id, quantity in sorted(request.lines.items())
         ]
-        await asyncio.to_thread(self._service.store.record, events)
+        try:
+            await asyncio.to_thread(self._service.store.record, events)
+        except UnknownNode as exc:  # no retry makes a node exist: support corrects the receipt
+            raise ApplicationError(
+                f"{request.node} is not a node of the network ({exc})",
+                type=ExceptionCode.UNKNOWN_NODE.value,
+                non_retryable=True,
+            ) from exc
         await self._notifier.changed({(event.sku, event.node) for event in events})
 
     @activity.defn

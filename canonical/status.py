@@ -92,6 +92,9 @@ class ExceptionCode(StrEnum):
     # A reconciliation found the ERP's and the WMS's counts apart (not an order's exception:
     # the reconciliation run carries it, so ops find it where they find stuck orders).
     STOCK_DRIFT = "STOCK_DRIFT"
+    # A node the network does not have (a returned parcel booked at a mistyped node): support
+    # corrects it (`return-received` with the right node) and resumes.
+    UNKNOWN_NODE = "UNKNOWN_NODE"
 
     @property
     def holdable(self) -> bool:
@@ -107,6 +110,7 @@ HOLDABLE_CODES = frozenset(
         ExceptionCode.OUT_OF_STOCK,
         ExceptionCode.PARTNER_UNAVAILABLE,
         ExceptionCode.STEP_FAILED,
+        ExceptionCode.UNKNOWN_NODE,
     }
 )
 

@@ -13,7 +13,15 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from canonical import Channel, OrderStatus, OrderView, PickupView, ReturnView, SagaView
+from canonical import (
+    Channel,
+    ExceptionCode,
+    OrderStatus,
+    OrderView,
+    PickupView,
+    ReturnView,
+    SagaView,
+)
 from canonical.order import order_key_of_workflow
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.returns import InspectedLine, Inspection, ReturnableOrder, ReturnReceipt
@@ -297,11 +305,20 @@ def _known_node(settings: Settings, node: str, option: str) -> None:
 async def return_received(settings: Settings, return_id: str, node: str) -> None:
     """The parcel arrived at `node` (when the desk cannot report it)."""
     _known_node(settings, node, "--node")
+    view = await _view(await _client(settings), return_id)
+    earlier = view.return_details.received_at_node if isinstance(view, ReturnView) else None
+    exception = view.exception
+    correcting = exception is not None and exception.code is ExceptionCode.UNKNOWN_NODE
+    if earlier and not correcting and not view.status.is_final:
+        raise SupportError(f"Return {return_id} was received at {earlier} already.")
     receipt = ReturnReceipt(
         event_id=f"support-{uuid.uuid4().hex}", node=node, received_at=datetime.now(UTC)
     )
     await _signal(settings, return_id, ReturnWorkflow.return_received, receipt)
-    console.print(f"{return_id}: received at {node}")
+    if correcting:
+        console.print(f"{return_id}: received at {node} (corrected); `resume {return_id}` books it")
+    else:
+        console.print(f"{return_id}: received at {node}")
 
 
 async def inspect_return(settings: Settings, return_id: str, lines: list[InspectedLine]) -> None:

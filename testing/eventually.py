@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar, overload
 
 from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from canonical import OrderStatus
 
@@ -74,11 +75,22 @@ async def reaches(
     *statuses: OrderStatus,
     timeout: float = 30,
 ) -> V:
-    """The workflow's status view (`query`) once its status is one of `statuses`."""
-    view: V = await eventually(
-        lambda: handle.query(query),
-        lambda view: view.status in statuses,
+    """The workflow's status view (`query`) once its status is one of `statuses`; a workflow
+    started in the background (after a webhook's answer) is waited for too."""
+
+    async def view_once_started() -> V | None:
+        try:
+            return await handle.query(query)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            return None
+
+    view: V | None = await eventually(
+        view_once_started,
+        lambda view: view is not None and view.status in statuses,
         timeout=timeout,
         what=f"{handle.id} in {', '.join(s.value for s in statuses)}",
     )
+    assert view is not None
     return view

@@ -29,6 +29,7 @@ from bootstrap.inventory import open_inventory, publisher_signals
 from canonical import ChannelEvent, ChannelEventKind, FulfillmentMethod, Money, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.pos import PosSale
+from canonical.returns import Condition, InspectedLine, Inspection, ReturnReceipt
 from infra.processes import binary
 from services.orders import cancel_from_channel, report_channel_event, start_order
 from services.returns import book_support_return
@@ -456,6 +457,28 @@ async def return_refused(h: Harness) -> Any:
     return await _returned(h, "not needed", [("MATCH-LONG-50", 1)])
 
 
+async def return_node_corrected(h: Harness) -> Any:
+    """Received at a node the network lacks: the restock holds (UNKNOWN_NODE) until support's
+    receipt names the right node and resumes it."""
+    handle = await _returned(h, "too big", receive_after_seconds=None)  # the desk is silent
+    await reaches(handle, ReturnWorkflow.status, OrderStatus.AWAITING_RETURN)
+
+    def parcel(event_id: str, node: str) -> ReturnReceipt:
+        return ReturnReceipt(event_id=event_id, node=node, received_at=datetime.now(UTC))
+
+    await handle.signal(ReturnWorkflow.return_received, parcel("desk-1", "WH-EAZT"))
+    view = await reaches(handle, ReturnWorkflow.status, OrderStatus.INSPECTING)
+    ((line_id, units),) = view.return_details.accepted.items()
+    inspected = InspectedLine(line_id=line_id, quantity=units, condition=Condition.RESALABLE)
+    await handle.execute_update(
+        ReturnWorkflow.inspection_result, Inspection(event_id="desk-2", lines=[inspected])
+    )
+    await reaches(handle, ReturnWorkflow.status, OrderStatus.NEEDS_ATTENTION)
+    await handle.signal(ReturnWorkflow.return_received, parcel("support-1", "WH-EAST"))
+    await handle.execute_update(ReturnWorkflow.resume, ResumeRequest(note="node corrected"))
+    return handle
+
+
 async def _walmart_return_opened(h: Harness) -> None:
     """A Walmart order imported and shipped; its customer opens a return (Walmart's label)."""
     _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
@@ -582,6 +605,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "refused": return_refused,
         "walmart_label": return_with_walmart_label,
         "refunded_by_hand": return_refunded_by_hand,
+        "node_corrected": return_node_corrected,
     },
     "walmart_return_poll": {"imported": walmart_return_poll},
     "amazon_return_poll": {"imported": amazon_return_poll},

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
-from canonical import Order, OrderStatus, OrderView, ReturnView
+from canonical import ExceptionCode, Order, OrderStatus, OrderView, ReturnView
 from inbox.keys import AMAZON_RETURN
 from inbox.store import InboxStatus
 from sandbox.shipstation import AutoShip
@@ -143,7 +143,9 @@ async def test_support_books_receives_and_inspects_a_return(
     ]
 
 
-async def test_a_return_at_the_store_counter(stack: Harness) -> None:
+async def returned_at_counter(stack: Harness, store: str) -> tuple[str, int]:
+    """A shipped mug brought back to `store`'s counter: the return's id, and STORE-BOS's mugs
+    on hand before."""
     order = await shipped_order(stack)
     before = (
         on_hand(stack, "STORE-BOS")
@@ -152,16 +154,44 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
     )
     (line,) = order.lines
     parcel = sandbox(
-        stack, "POST", "/_sandbox/returns/stores/STORE-BOS",
+        stack, "POST", f"/_sandbox/returns/stores/{store}",
         {"order_key": order.key, "lines": [{"line_id": line.line_id, "sku": MUG, "quantity": 1}],
          "reason": "changed mind"},
     )  # fmt: skip
-    result = await result_once_started(
-        stack.client, f"return:shopify:{order.external_id}:{parcel['return_id']}", ReturnView
-    )
+    return f"return:shopify:{order.external_id}:{parcel['return_id']}", before
+
+
+async def test_a_return_at_the_store_counter(stack: Harness) -> None:
+    return_id, before = await returned_at_counter(stack, "STORE-BOS")
+    result = await result_once_started(stack.client, return_id, ReturnView)
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.label_url is None
     assert on_hand(stack, "STORE-BOS") == before + 1
+
+
+async def test_a_return_booked_at_an_unknown_node_waits_for_support_to_correct_it(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No retry makes a mistyped node exist: the return holds with the reason at once, and
+    support's receipt at the right node, then resume, books the units there."""
+    cli_env(monkeypatch, stack.settings)
+    return_id, before = await returned_at_counter(stack, "STORE-B0S")  # a zero for the O
+    handle = stack.client.get_workflow_handle(return_id)
+    view = await reaches(handle, ReturnWorkflow.status, OrderStatus.NEEDS_ATTENTION, timeout=20)
+    assert view.exception is not None and view.exception.code is ExceptionCode.UNKNOWN_NODE
+    assert "STORE-B0S is not a node of the network" in view.exception.message
+    capsys.readouterr()
+    correct = ["return-received", return_id, "--node", "STORE-BOS"]
+    assert await asyncio.to_thread(starter.main, correct) == 0
+    assert "received at STORE-BOS (corrected)" in capsys.readouterr().out
+    assert await asyncio.to_thread(starter.main, ["resume", return_id]) == 0
+    result = await result_once_started(stack.client, return_id, ReturnView)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.return_details.received_at_node == "STORE-BOS"
+    assert on_hand(stack, "STORE-BOS") == before + 1
+    again = ["return-received", return_id, "--node", "WH-WEST"]
+    assert await asyncio.to_thread(starter.main, again) == 1
+    assert "is already COMPLETED; nothing to change" in capsys.readouterr().err
 
 
 async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_central(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -14,8 +13,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
@@ -30,7 +28,7 @@ from infra.tracing import (
     temporal_interceptors,
 )
 from sandbox.shipstation import AutoShip
-from testing.eventually import eventually
+from services.orders import result_once_started
 from testing.harness import order_harness
 from tests.conftest import CONVERTER
 from tests.signing import shopify_headers
@@ -45,16 +43,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     finally:
         stop_tracing()
     assert temporal_interceptors() == []  # off again for the tests after this one
-
-
-async def started(handle: WorkflowHandle[Any, Any]) -> bool:
-    try:
-        await handle.describe()
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        return False
-    return True
 
 
 def ancestry(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[str]:
@@ -90,10 +78,7 @@ async def test_one_order_is_one_trace_from_webhook_to_partner_http(
                 headers=headers,
             )
         assert answer.status_code == 202, answer.text
-        # 202: stored, the workflow being started behind the answer
-        handle = client.get_workflow_handle(order.workflow_id)
-        await eventually(lambda: started(handle), what=f"{order.workflow_id} started")
-        await handle.result()
+        await result_once_started(client, order.workflow_id)  # 202: started behind the answer
 
     finished = spans.get_finished_spans()
     (request,) = [s for s in finished if s.name == "POST /webhooks/shopify"]

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         CreditLine,
         CreditNoteRequest,
         ErpRestock,
+        ExceptionCode,
         OrderStatus,
         ReturnDetails,
         ReturnView,
@@ -68,9 +69,23 @@ class ReturnWorkflow(OrderSaga):
 
     @workflow.signal
     def return_received(self, receipt: ReturnReceipt) -> None:
-        """The parcel arrived; a redelivery of the event changes nothing."""
+        """The parcel arrived; a redelivery of the event changes nothing. While the restock
+        waits on a node the network does not have, a receipt naming another node corrects it
+        (`resume` then books the units there)."""
         if self._receipt is None:
             self._receipt = receipt
+        elif self._node_refused() and receipt.node != self._receipt.node:
+            self._receipt = receipt
+            self._details.received_at_node = receipt.node
+            self._note(f"received at {receipt.node} (corrected)")
+
+    def _node_refused(self) -> bool:
+        exception = self._exception
+        return (
+            self._status is OrderStatus.NEEDS_ATTENTION
+            and exception is not None
+            and exception.code is ExceptionCode.UNKNOWN_NODE
+        )
 
     @workflow.update
     async def inspection_result(self, inspection: Inspection) -> ReturnView:
@@ -302,7 +317,6 @@ class ReturnWorkflow(OrderSaga):
                 ),
             )
         if restocked:
-            receipt = self._receipt
             skus = {line_id: by_id[line_id].sku for line_id in restocked}
             await self._settle(
                 Step.RESTOCK,
@@ -311,12 +325,13 @@ class ReturnWorkflow(OrderSaga):
                     ReturnRestock(
                         return_id=self._request.return_id,
                         order_id=self._key,
-                        node=receipt.node,
+                        node=self._received_at(),  # as corrected while it waited, if it was
                         lines=restocked,
                         skus=skus,
                     ),
                 ),
             )
+            receipt = self._receipt
             if workflow.patched("erp-restock"):  # the ERP's books too, at the receiving node
                 units: dict[str, int] = {}
                 for line_id, quantity in restocked.items():
@@ -338,6 +353,10 @@ class ReturnWorkflow(OrderSaga):
         )
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _received_at(self) -> str:
+        assert self._receipt is not None
+        return self._receipt.node
 
     def _units(self, lines: dict[str, int]) -> str:
         """'2 x CANDLE-CEDAR-8OZ, 1 x MUG-STONE-350' for a timeline note."""
