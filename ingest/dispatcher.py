@@ -114,7 +114,10 @@ class Dispatcher:
         entry, new, earlier = await self.writer.add(entry, earlier_for)
         assert entry.id is not None
         if not new and (not entry.status.redrivable or entry.id in self._background):
-            body = {"status": "duplicate", "inbox_id": entry.id, "workflow_id": entry.workflow_id}
+            # While the first is still being acted on, its workflow is the one the check named.
+            checked_for = early.workflow_id if isinstance(early, Checked) else None
+            workflow_id = entry.workflow_id or checked_for
+            body = {"status": "duplicate", "inbox_id": entry.id, "workflow_id": workflow_id}
             return Answer(200, body)
         if early is None:
             outcome = await self.dispatch(entry)

@@ -3,6 +3,7 @@ own check fails in an unexpected way, and when Temporal counts as down."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from temporalio.service import RPCError, RPCStatusCode
@@ -82,3 +83,37 @@ async def test_only_a_temporal_call_that_went_through_ends_the_outage(tmp_path: 
         assert not dispatcher.temporal_down
     finally:
         await dispatcher.drain()
+
+
+class SlowStart:
+    """A source whose workflow start takes until `started` is set."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+
+    def precheck(self, entry: InboxEntry) -> Outcome | Checked[None]:
+        return Checked("order:shopify:1042", None, once_per_workflow=True)
+
+    async def act(self, checked: Checked[None]) -> Outcome:
+        await self.started.wait()
+        return Outcome(InboxStatus.ACCEPTED, 202, checked.workflow_id)
+
+    async def handle(self, entry: InboxEntry) -> Outcome:
+        raise AssertionError("acted on through precheck and act")
+
+
+async def test_a_redelivery_names_the_workflow_while_the_first_is_still_starting(
+    tmp_path: Path,
+) -> None:
+    inbox = Inbox(engine_for(f"sqlite:///{tmp_path / 'inbox.db'}"), KEYRING)
+    source = SlowStart()
+    dispatcher = Dispatcher(InboxWriter(inbox), {("shopify", ANY_TOPIC): source})
+    try:
+        first = await dispatcher.receive("shopify", "orders/create", "d-1", {}, b"{}")
+        again = await dispatcher.receive("shopify", "orders/create", "d-1", {}, b"{}")
+        source.started.set()
+    finally:
+        await dispatcher.drain()
+    assert first.http_status == 202
+    assert (again.http_status, again.body["status"]) == (200, "duplicate")
+    assert again.body["workflow_id"] == first.body["workflow_id"] == "order:shopify:1042"

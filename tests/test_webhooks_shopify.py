@@ -101,8 +101,9 @@ async def test_contract_delivery_starts_one_workflow_however_often_delivered(
     first = await post(stack, body, CREATE_HEADERS)
     assert first.status_code == 202, first.text
     assert first.json()["workflow_id"] == ORDER_ID
-    again = await post(stack, body, CREATE_HEADERS)  # the same delivery retried
+    again = await post(stack, body, CREATE_HEADERS)  # the same delivery retried at once
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert again.json()["workflow_id"] == ORDER_ID  # named even while the first is starting
     other = await post(
         stack, body, shopify_headers(body, SECRET, "orders/create")
     )  # a new delivery id
