@@ -1,7 +1,8 @@
 """Imports from channels that push nothing: Walmart's released purchase orders and return
 orders, Amazon's returns report. Each find is handed to the ingest service, which keeps it raw
 and starts its workflow once (one that cannot start yet is kept as failed and taken again by
-the next poll). A Walmart PO is acknowledged only once its order workflow exists."""
+the next poll). A Walmart PO is not acknowledged here: its order workflow acknowledges it once
+the order is validated and its stock reserved, so a held PO stays unacknowledged."""
 
 from __future__ import annotations
 
@@ -55,10 +56,9 @@ class PollActivities:
             async for po in self._walmart.released_orders():
                 po_id = str(po["purchaseOrderId"])
                 activity.heartbeat(po_id)
-                taken = await self._intake.take(*WALMART_PO, po_id, json.dumps(po).encode())
-                if taken[0].status is InboxStatus.ACCEPTED:  # else kept unacknowledged
-                    await self._walmart.acknowledge(po_id)
-                started += _started(taken)
+                started += _started(
+                    await self._intake.take(*WALMART_PO, po_id, json.dumps(po).encode())
+                )
         return started
 
     @activity.defn

@@ -343,7 +343,10 @@ class WalmartMarketplace:
         )
 
     async def acknowledge(self, order: Order) -> None:
-        """The poller acknowledges each PO when it imports it; again here is harmless."""
+        """The saga's acknowledge step: the order is valid and its stock reserved, so the
+        seller commits to ship it (Walmart expects this within hours of the PO's release; a
+        held PO stays `Created` until support resumes or cancels it). Acknowledging twice is
+        harmless."""
         await self._client.acknowledge(order.external_id)
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:

@@ -249,7 +249,7 @@ async def pos_day(h: Harness) -> Any:
 
 
 async def walmart_poll(h: Harness) -> Any:
-    """One poll imports a released PO, starts its order and acknowledges it."""
+    """One poll imports a released PO and starts its order (which acknowledges it)."""
     httpx.post(f"{h.settings.sandbox_url}/_sandbox/walmart/orders", json={}).raise_for_status()
     return await h.client.start_workflow(
         WalmartOrderPollWorkflow.run, id="walmart-poll-recording", task_queue=h.settings.task_queue

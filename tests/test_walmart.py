@@ -14,17 +14,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.payload import PayloadError
 from adapters.walmart import order_from_walmart, returns_from_walmart
-from canonical import Money, OrderStatus, ReturnView
+from canonical import ExceptionCode, Money, OrderStatus, ReturnView
 from canonical.validation import order_problems
 from inbox.keys import WALMART_PO, WALMART_RETURN
 from inbox.store import Inbox, InboxStatus
 from sandbox.shipstation import AutoShip
 from services.orders import order_handle, result_once_started
 from services.schedules import WALMART_POLL, WALMART_RETURN_POLL, ensure_schedules
-from testing.eventually import eventually
+from testing.eventually import eventually, reaches
 from testing.harness import Harness, order_harness
 from tests.payloads import payload
 from tests.replays import replay_latest
+from workflows.order_inputs import ResumeRequest
+from workflows.order_to_cash import OrderToCashWorkflow
 
 PO = payload("walmart_purchase_order")
 
@@ -100,6 +102,27 @@ async def test_schedule_imports_acknowledges_ships_each_line(stack: Harness) -> 
     assert len(runs) == 1  # polled every second, imported once
     replayed = await replay_latest(stack, *WALMART_PO)  # `inbox replay`: the same order
     assert (replayed.status, replayed.workflow_id) == (InboxStatus.ACCEPTED, workflow_id)
+
+
+async def test_a_held_po_is_acknowledged_only_once_support_resumes_it(stack: Harness) -> None:
+    """Acknowledging commits the seller to ship: not while the order waits on an unknown SKU."""
+    po = await sandbox(
+        stack, "POST", "/_sandbox/walmart/orders", json={"skus": [["MUG-STONE-35O", 1]]}
+    )
+    po_id = po["purchaseOrderId"]
+    workflow_id = f"order:walmart:{po_id}"
+    async with polling(stack):
+        handle = order_handle(stack.client, workflow_id)
+        view = await reaches(handle, OrderToCashWorkflow.status, OrderStatus.ON_HOLD)
+        assert view.exception is not None and view.exception.code is ExceptionCode.UNKNOWN_SKU
+        walmart = await sandbox(stack, "GET", f"/_sandbox/walmart/orders/{po_id}")
+        assert set(line_statuses(walmart).values()) == {"Created"}  # polled again and again
+        fix = ResumeRequest(note="typo", sku_overrides={"MUG-STONE-35O": "MUG-STONE-350"})
+        await handle.execute_update(OrderToCashWorkflow.resume, fix)
+        result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    walmart = await sandbox(stack, "GET", f"/_sandbox/walmart/orders/{po_id}")
+    assert set(line_statuses(walmart).values()) == {"Shipped"}
 
 
 async def test_a_customer_return_on_walmart_is_polled_received_and_refunded(
