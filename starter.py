@@ -15,6 +15,9 @@ python starter.py inspect RMA --line LINE=QTY:resalable|damaged|wrong_item ...
 python starter.py list [--status S] [--channel C] [--limit N] [--json]
 python starter.py inbox list [--status failed] [--source shopify] [--json]
 python starter.py inbox replay ID
+python starter.py inbox show ID [--json]          a delivery and its corrections
+python starter.py inbox fix ID [--ship-to JSON] [--sku LINE=SKU ...] [--note TEXT]
+                                                 correct a rejected order delivery, admit it
 python starter.py inbox purge [--older-than-days N]   empty settled deliveries (retention)
 python starter.py inbox erase --email ADDRESS    empty every delivery naming a customer
 python starter.py inventory show SKU [--json]   positions, reservations, per-channel ATP
@@ -36,6 +39,7 @@ import signal
 
 from temporalio.service import RPCError
 
+from canonical.correction import OrderCorrection
 from cli import args as a
 from cli import demo, inbox, inventory, support
 from cli.demo_traffic import SCENARIOS
@@ -132,6 +136,22 @@ def parser() -> argparse.ArgumentParser:
         "replay", help="act on a failed, deferred or rejected delivery again"
     )
     ir.add_argument("id", type=a.positive)
+    ix = inbox_commands.add_parser(
+        "fix", help="correct a rejected or failed order delivery and admit it"
+    )
+    ix.add_argument("id", type=a.positive)
+    ix.add_argument(
+        "--ship-to",
+        type=a.address,
+        metavar="JSON",
+        help='the address, e.g. \'{"name": "Ana Souza", "line1": "1 Main St", "city": "Boston", '
+        '"region": "MA", "postal_code": "02110", "country": "US"}\'',
+    )
+    a.repeated(ix, "--sku", a.line_sku, "LINE=SKU", "the SKU a line should carry")
+    ix.add_argument("--note", default="", help="why, for the entry's history")
+    ish = inbox_commands.add_parser("show", help="one delivery and its corrections")
+    ish.add_argument("id", type=a.positive)
+    ish.add_argument("--json", action="store_true")
     ip = inbox_commands.add_parser(
         "purge", help="empty settled deliveries older than the retention (outcome, hash kept)"
     )
@@ -191,6 +211,13 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             inbox.purge(settings, args.older_than_days)
         case "inbox" if args.inbox_command == "erase":
             inbox.erase(settings, args.email)
+        case "inbox" if args.inbox_command == "show":
+            inbox.show(settings, args.id, args.json)
+        case "inbox" if args.inbox_command == "fix":
+            if not args.ship_to and not args.sku:
+                raise a.UsageError("inbox fix: give --ship-to or --sku (or both)")
+            correction = OrderCorrection(ship_to=args.ship_to, skus=dict(args.sku))
+            await inbox.fix(settings, args.id, correction, args.note)
         case "inbox":
             await inbox.replay(settings, args.id)
         case "inventory" if args.inventory_command == "show":

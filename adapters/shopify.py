@@ -4,6 +4,7 @@ webhook order into the canonical `Order`."""
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import math
@@ -16,7 +17,7 @@ from pydantic import Field
 from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, RateLimitedError
 from adapters.http import PartnerHttp
-from adapters.payload import reads_payload
+from adapters.payload import PayloadError, reads_payload
 from canonical import (
     Address,
     Channel,
@@ -29,6 +30,7 @@ from canonical import (
     Shipment,
 )
 from canonical.cancellation import LineCancellation
+from canonical.correction import OrderCorrection
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
@@ -85,6 +87,24 @@ def pickup_store_of(body: dict[str, Any], pickup_locations: Mapping[str, str]) -
         if store:
             return store
     return None
+
+
+def corrected_order(body: dict[str, Any], correction: OrderCorrection) -> dict[str, Any]:
+    """The `orders/create` body with support's correction in Shopify's own fields."""
+    body = copy.deepcopy(body)
+    if correction.ship_to:
+        a = correction.ship_to
+        body["shipping_address"] = {
+            "name": a.name, "company": a.company, "address1": a.line1, "address2": a.line2,
+            "city": a.city, "province_code": a.region, "zip": a.postal_code,
+            "country_code": a.country, "phone": a.phone,
+        }  # fmt: skip
+    items = {str(item.get("id")): item for item in body.get("line_items") or []}
+    for line_id, sku in correction.skus.items():
+        if line_id not in items:
+            raise PayloadError(f"the order has no line {line_id}; its lines: {', '.join(items)}")
+        items[line_id]["sku"] = sku
+    return body
 
 
 @reads_payload("Shopify order")

@@ -5,6 +5,7 @@ Ship and cancel re-read the PO first and skip lines already in the target status
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from adapters.availability import set_each
 from adapters.config import PartnerSettings
 from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp, error_list
-from adapters.payload import reads_payload
+from adapters.payload import PayloadError, reads_payload
 from canonical import (
     Address,
     Channel,
@@ -31,6 +32,7 @@ from canonical import (
     Shipment,
 )
 from canonical.cancellation import LineCancellation
+from canonical.correction import OrderCorrection
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
@@ -59,6 +61,29 @@ def _amount(charge: dict[str, Any] | None) -> Decimal:
 
 def line_status(line: dict[str, Any]) -> str:
     return str(line["orderLineStatuses"]["orderLineStatus"][-1]["status"])
+
+
+def corrected_po(po: dict[str, Any], correction: OrderCorrection) -> dict[str, Any]:
+    """The purchase order with support's correction in Walmart's own fields (a line id here
+    is the SKU its quantity-1 lines share)."""
+    po = copy.deepcopy(po)
+    if correction.ship_to:
+        a = correction.ship_to
+        info = po.setdefault("shippingInfo", {})
+        info["postalAddress"] = {
+            "name": a.name, "address1": a.line1, "address2": a.line2, "city": a.city,
+            "state": a.region, "postalCode": a.postal_code, "country": a.country,
+            "addressType": "RESIDENTIAL",
+        }  # fmt: skip
+        info["phone"] = a.phone or info.get("phone")
+    lines = (po.get("orderLines") or {}).get("orderLine") or []
+    for line_id, sku in correction.skus.items():
+        named = [line for line in lines if (line.get("item") or {}).get("sku") == line_id]
+        if not named:
+            raise PayloadError(f"the purchase order has no line {line_id}")
+        for line in named:
+            line["item"]["sku"] = sku
+    return po
 
 
 @reads_payload("Walmart purchase order")

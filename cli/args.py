@@ -10,7 +10,10 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import NoReturn, TypeVar
 
+from pydantic import ValidationError
+
 from canonical import Channel, OrderStatus
+from canonical.address import Address
 from canonical.returns import Condition, InspectedLine
 from services.orders import order_ref, return_ref
 
@@ -66,12 +69,33 @@ def line_quantity(text: str) -> tuple[str, int]:
     return line.strip(), _quantity(quantity.strip(), text)
 
 
+def _pair(text: str, form: str) -> tuple[str, str]:
+    left, sep, right = (part.strip() for part in text.partition("="))
+    if not sep or not left or not right:
+        raise argparse.ArgumentTypeError(f"'{text}' is not {form}")
+    return left, right
+
+
 def sku_replacement(text: str) -> tuple[str, str]:
     """OLD=NEW: the SKU a held order names and the one to use instead."""
-    old, sep, new = (part.strip() for part in text.partition("="))
-    if not sep or not old or not new:
-        raise argparse.ArgumentTypeError(f"'{text}' is not OLD=NEW (two SKUs)")
-    return old, new
+    return _pair(text, "OLD=NEW (two SKUs)")
+
+
+def line_sku(text: str) -> tuple[str, str]:
+    """LINE=SKU: the SKU a line of a delivery should carry."""
+    return _pair(text, "LINE=SKU")
+
+
+def address(text: str) -> Address:
+    """A JSON object with Address's fields (name, line1, line2, city, region, postal_code,
+    country as ISO 3166-1 alpha-2, phone)."""
+    try:
+        return Address.model_validate_json(text)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'the value'}: {e['msg']}" for e in exc.errors()
+        )
+        raise argparse.ArgumentTypeError(f"not an address ({problems})") from None
 
 
 def inspected_line(text: str) -> InspectedLine:

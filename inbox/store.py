@@ -86,6 +86,23 @@ class InboxEntry(SQLModel, table=True):
         return result
 
 
+class InboxCorrection(SQLModel, table=True):
+    """One correction support made to an entry's body (`starter.py inbox fix`): what changed
+    (no customer data), by whom and why, and the body as it was before (sealed; emptied with
+    the entry)."""
+
+    __tablename__ = "inbox_correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(index=True)
+    at: datetime = Field(default_factory=_now)
+    by: str
+    summary: str
+    note: str = ""
+    body_before: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    body_key: str | None = None
+
+
 class Heartbeat(SQLModel, table=True):
     """One row per service: written by its readiness probe, proving the database takes writes."""
 
@@ -112,6 +129,7 @@ def new_entry(
 
 
 TABLE = InboxEntry.__table__  # type: ignore[attr-defined]
+CORRECTIONS = InboxCorrection.__table__  # type: ignore[attr-defined]
 # Built once with bound parameters: each call only binds values to a compiled statement.
 _BY_KEY = (
     select(TABLE)
@@ -292,16 +310,62 @@ class Inbox:
             self._empty(TABLE.c.id.in_(found))
         return found
 
-    def _empty(self, *where: Any) -> int:
-        """Empty the body and headers of the entries not emptied yet that match `where`;
-        how many."""
-        statement = (
-            update(TABLE)
-            .where(*where, TABLE.c.emptied_at.is_(None))
-            .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
-        )
+    def correct(self, entry: InboxEntry, body: bytes, summary: str, note: str, by: str) -> None:
+        """Replace the entry's body by support's corrected one, keeping the one before in the
+        entry's history; the entry is `received` again, to be acted on."""
+        assert entry.id is not None
+        before_key, before = self.keyring.seal(entry.body, _bound(entry, "before"))
+        key_id, sealed = self.keyring.seal(body, _bound(entry))
+        history = {
+            "entry_id": entry.id, "at": _now(), "by": by, "summary": summary, "note": note,
+            "body_before": before, "body_key": before_key,
+        }  # fmt: skip
         with self.write_lock, self.engine.begin() as connection:
-            return int(connection.execute(statement).rowcount)
+            connection.execute(CORRECTIONS.insert().values(history))
+            connection.execute(
+                update(TABLE)
+                .where(TABLE.c.id == entry.id)
+                .values(
+                    body=sealed, body_key=key_id, body_sha256=hashlib.sha256(body).hexdigest(),
+                    status=InboxStatus.RECEIVED, error=None, updated_at=_now(),
+                )
+            )  # fmt: skip
+
+    def corrections(self, entry_id: int) -> list[InboxCorrection]:
+        """The entry's history of corrections, oldest first (bodies before, as they were)."""
+        entry = self.get(entry_id)
+        statement = (
+            select(CORRECTIONS).where(CORRECTIONS.c.entry_id == entry_id).order_by(CORRECTIONS.c.id)
+        )
+        with self.engine.connect() as connection:
+            found = [InboxCorrection(**row._mapping) for row in connection.execute(statement)]
+        for correction in found:
+            if correction.body_key and entry is not None:
+                bound = _bound(entry, "before")
+                correction.body_before = self.keyring.open(
+                    correction.body_key, correction.body_before, bound
+                )
+        return found
+
+    def _empty(self, *where: Any) -> int:
+        """Empty the body and headers of the entries not emptied yet that match `where`, and
+        the bodies their corrections kept; how many entries."""
+        matching = select(TABLE.c.id).where(*where, TABLE.c.emptied_at.is_(None))
+        with self.write_lock, self.engine.begin() as connection:
+            ids = [row.id for row in connection.execute(matching)]
+            if not ids:
+                return 0
+            connection.execute(
+                update(TABLE)
+                .where(TABLE.c.id.in_(ids))
+                .values(body=b"", headers="{}", body_key=None, emptied_at=_now())
+            )
+            connection.execute(
+                update(CORRECTIONS)
+                .where(CORRECTIONS.c.entry_id.in_(ids))
+                .values(body_before=b"", body_key=None)
+            )
+            return len(ids)
 
     def _entries(self, statement: Any) -> list[InboxEntry]:
         with self.engine.connect() as connection:
@@ -319,6 +383,8 @@ class Inbox:
         return entry
 
 
-def _bound(entry: InboxEntry) -> bytes:
-    """What a sealed body is bound to: it opens only as the body of its own entry."""
-    return f"{entry.source}\x00{entry.dedupe_key}".encode()
+def _bound(entry: InboxEntry, role: str = "") -> bytes:
+    """What a sealed body is bound to: it opens only as the body of its own entry (in its
+    `role`: a body before a correction is not the entry's body)."""
+    bound = f"{entry.source}\x00{entry.dedupe_key}"
+    return f"{bound}\x00{role}".encode() if role else bound.encode()

@@ -23,7 +23,8 @@ from infra.postgres import PostgresCluster
 from infra.processes import binary, bound_socket, free_port, port_of
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
-from testing.harness import UvicornThread
+from sandbox.shipstation import AutoShip
+from testing.harness import Harness, UvicornThread, order_harness
 from tryton_local.instance import TrytonInstance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -57,6 +58,19 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+SHOPIFY_SECRET = "test-shopify-webhook-secret"
+
+
+@pytest.fixture
+async def shipping_stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
+    """The order harness whose warehouse ships each order at once (0.2 s), its Shopify
+    webhooks signed with `SHOPIFY_SECRET`."""
+    async with order_harness(
+        dev_env.client, autoship=AutoShip(after_seconds=0.2), SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET
+    ) as harness:
+        yield harness
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 import starter
 from adapters.shopify import order_from_webhook
@@ -20,10 +18,10 @@ from bootstrap.inventory import open_inventory
 from canonical import ExceptionCode, Order, OrderStatus, OrderView, ReturnView
 from inbox.keys import AMAZON_RETURN
 from inbox.store import InboxStatus
-from sandbox.shipstation import AutoShip
 from services.orders import result_once_started, start_order
 from testing.eventually import reaches
-from testing.harness import Harness, order_harness
+from testing.harness import Harness
+from tests.conftest import SHOPIFY_SECRET
 from tests.replays import replay_latest
 from tests.signing import shopify_headers
 from tests.support_cli import cli_env
@@ -31,16 +29,12 @@ from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 from workflows.returns import ReturnWorkflow
 
-SECRET = "returns-flow-secret"
 MUG = "MUG-STONE-350"
 
 
 @pytest.fixture
-async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
-    async with order_harness(
-        dev_env.client, autoship=AutoShip(after_seconds=0.2), SHOPIFY_WEBHOOK_SECRET=SECRET
-    ) as harness:
-        yield harness
+def stack(shipping_stack: Harness) -> Harness:
+    return shipping_stack
 
 
 def sandbox(h: Harness, method: str, path: str, body: Any = None) -> Any:
@@ -87,7 +81,7 @@ async def test_a_shopify_refund_of_returned_goods_runs_the_return(stack: Harness
     url = f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify"
     async with httpx.AsyncClient() as client:
         answer = await client.post(
-            url, content=raw, headers=shopify_headers(raw, SECRET, "refunds/create")
+            url, content=raw, headers=shopify_headers(raw, SHOPIFY_SECRET, "refunds/create")
         )
     assert answer.status_code == 202, answer.text
     return_id = f"return:shopify:{order.external_id}:{refund['id']}"
