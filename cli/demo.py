@@ -67,7 +67,7 @@ async def watch(
 async def run_stack(
     settings: Settings, orders: int, exit_when_done: bool, timeout: float, scenario: str = "ship"
 ) -> int:
-    stack = LocalStack(settings, autoship_seconds=2.0 if orders else None, log_dir=settings.log_dir)
+    stack = LocalStack(settings, autoship_seconds=2.0 if orders else None)
     tryton = TrytonSettings.from_env(settings.env).url
     erp = f"Tryton at {tryton}" if settings.erp == "tryton" else "NetSuite"
     console.print(f"Starting Temporal, sandbox, webhooks and worker; ERP: {erp}…")

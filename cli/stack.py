@@ -1,10 +1,17 @@
-"""The local stack `make run` and `make demo` start: Temporal dev server (unless
-TEMPORAL_ADDRESS points at a reachable server) whose Web UI decodes payloads through the codec
-server, with ERP=tryton a local Tryton (unless one answers on TRYTON_URL), partner sandbox,
-webhooks service, codec server, worker."""
+"""The local stack `make run` and `make demo` start: Temporal dev server (on TEMPORAL_ADDRESS
+when that is a free local port; a Temporal server already answering there is used instead)
+whose Web UI decodes payloads through the codec server, with ERP=tryton a local Tryton (unless
+one answers on TRYTON_URL), partner sandbox, webhooks service, codec server, worker.
+
+A stack never uses what is not its own: its files are under DATA_DIR, which one stack holds at
+a time (a lock), and a port another program holds stops the start with one sentence naming the
+port and its setting, so two stacks with their own DATA_DIR and ports run side by side."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +19,7 @@ from urllib.parse import urlsplit
 
 from adapters.tryton import TrytonSettings
 from infra.processes import Service, binary, http_ok, port_open, wait_until
-from infra.settings import DATA_DIR, PROJECT_ROOT, Settings
+from infra.settings import PROJECT_ROOT, Settings
 from tryton_local.instance import TrytonInstance, local_instance
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
@@ -57,6 +64,22 @@ def dev_server_args(
 
 
 LOCAL_METRICS_PORT = 9464
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "")
+
+
+class StackRefused(ConnectionError):
+    """Why this stack cannot start here, in one sentence."""
+
+
+def is_temporal(target: str) -> bool:
+    """Whether a Temporal server answers at `target` (its health check, not just a port)."""
+    check = [binary("temporal"), "operator", "cluster", "health", "--address", target]
+    try:
+        return subprocess.run(check, capture_output=True, timeout=15).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
 WORKER_NICE = 10  # Temporal, worker and sandbox yield the CPU to the webhooks service
 
 
@@ -71,10 +94,15 @@ class LocalStack:
     autoship_seconds: float | None = None
     persist: bool = True
     webhooks_cpus: frozenset[int] | None = None
-    log_dir: Path = DATA_DIR / "logs"
+    log_dir: Path | None = None  # default: the settings' LOG_DIR
     services: list[Service] = field(default_factory=list)
     started_temporal: bool = False
     tryton: TrytonInstance | None = None
+    _lock: int | None = None  # the DATA_DIR lock's file descriptor, while it runs
+
+    @property
+    def logs(self) -> Path:
+        return self.log_dir or self.settings.log_dir
 
     def _env(self) -> dict[str, str]:
         """The settings that make the children one stack; the rest they read as we do."""
@@ -86,6 +114,7 @@ class LocalStack:
             "WORKER_DEPLOYMENT_NAME": s.worker_deployment_name,
             "WORKER_BUILD_ID": s.worker_build_id,
             "DATABASE_URL": s.database_url,
+            "DATA_DIR": str(s.data_dir),
             "SANDBOX_URL": s.sandbox_url,
             "WEBHOOKS_PORT": str(s.webhooks_port),
             "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
@@ -102,10 +131,8 @@ class LocalStack:
         nice: int = 0,
         cpus: frozenset[int] | None = None,
     ) -> Service:
-        logs = {"LOG_FILE": str(self.log_dir / f"{name}.log")}  # our services' JSON log, rotated
-        service = Service(
-            name, args, {**self._env(), **logs, **(env or {})}, self.log_dir, nice, cpus
-        )
+        logs = {"LOG_FILE": str(self.logs / f"{name}.log")}  # our services' JSON log, rotated
+        service = Service(name, args, {**self._env(), **logs, **(env or {})}, self.logs, nice, cpus)
         self.services.append(service)
         return service
 
@@ -116,14 +143,79 @@ class LocalStack:
             self.stop()
             raise
 
-    def _start_all(self) -> None:
+    def _claim_data_dir(self) -> None:
+        """Hold DATA_DIR for this stack (until `stop`): a second stack on it is refused."""
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / "stack.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode().strip() or "?"
+            os.close(fd)
+            raise StackRefused(
+                f"Another local stack (pid {holder}) is running on {data_dir}: stop it, or give "
+                "this one its own DATA_DIR and ports."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock = fd
+
+    def _starts_temporal(self) -> bool:
+        """Whether this stack starts its own dev server: on a free local TEMPORAL_ADDRESS, yes;
+        where a Temporal server already answers, no (it is used); anything else is refused."""
+        address = self.settings.temporal_address
         host, _, port = self.settings.temporal_target.rpartition(":")
+        local = host in LOCAL_HOSTS
         if not port_open(host or "127.0.0.1", int(port)):
-            if self.settings.temporal_address and self.persist:
-                raise ConnectionError(
-                    f"TEMPORAL_ADDRESS {self.settings.temporal_address} is not reachable"
-                )
-            db = DATA_DIR / "temporal.db" if self.persist else None
+            if local:
+                return True
+            raise StackRefused(f"TEMPORAL_ADDRESS {address} is not reachable.")
+        if not address:
+            raise StackRefused(
+                f"Port {port} (TEMPORAL_ADDRESS) is in use: set TEMPORAL_ADDRESS=127.0.0.1:{port} "
+                "to use the Temporal server there, or give this stack its own ports."
+            )
+        if local and not is_temporal(self.settings.temporal_target):
+            raise StackRefused(f"TEMPORAL_ADDRESS {address} answers, but not as a Temporal server.")
+        return False
+
+    def _ports(self, with_temporal: bool) -> dict[int, str]:
+        """The local ports this stack's own services will listen on, and their settings."""
+        s = self.settings
+        ports: dict[int, str] = {}
+        if with_temporal:
+            ports[int(s.temporal_target.rpartition(":")[2])] = "TEMPORAL_ADDRESS"
+            ports[s.temporal_ui_port] = "TEMPORAL_UI_PORT"
+        if self.start_sandbox:
+            ports[urlsplit(s.sandbox_url).port or 80] = "SANDBOX_URL"
+        ports[s.codec_port] = "CODEC_PORT"
+        ports[s.webhooks_port] = "WEBHOOKS_PORT"
+        if s.worker_probe_port:
+            ports[s.worker_probe_port] = "WORKER_PROBE_PORT"
+        if self.worker_metrics_port:
+            ports[self.worker_metrics_port] = "WORKER_METRICS_PORT"
+        return ports
+
+    def _refuse_taken_ports(self, with_temporal: bool) -> None:
+        taken = {
+            p: name for p, name in self._ports(with_temporal).items() if port_open("127.0.0.1", p)
+        }
+        if taken:
+            held = ", ".join(f"{port} ({name})" for port, name in taken.items())
+            raise StackRefused(
+                f"Port{'s' if len(taken) > 1 else ''} {held} in use by another program: stop it, "
+                f"or set {', '.join(taken.values())} to free ports for this stack."
+            )
+
+    def _start_all(self) -> None:
+        if self.persist:
+            self._claim_data_dir()
+        start_temporal = self._starts_temporal()
+        self._refuse_taken_ports(start_temporal)
+        if start_temporal:
+            port = self.settings.temporal_target.rpartition(":")[2]
+            db = self.settings.data_dir / "temporal.db" if self.persist else None
             temporal = self._start(
                 "temporal",
                 dev_server_args("127.0.0.1", int(port), self.settings.temporal_ui_port,
@@ -223,3 +315,6 @@ class LocalStack:
         if self.tryton is not None:
             self.tryton.stop()
             self.tryton = None
+        if self._lock is not None:
+            os.close(self._lock)  # releases the DATA_DIR lock
+            self._lock = None

@@ -104,13 +104,16 @@ class Settings:
     worker_metrics_port: int | None  # Prometheus: the SDK's metrics and the sagas' counts
     probe_host: str
     log_dir: Path  # where the local stack (`make run`/`make demo`) writes its services' logs
+    # The local stack's own files (its Temporal database, the inbox's SQLite database, the
+    # generated payload keys, logs): one per stack, so two stacks never mix
+    data_dir: Path
     # Every variable as read, for the adapters' own settings (adapters/config.py).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def keyring(self) -> Keyring:
         """The payload encryption keys (`infra/keyring.py`); read on first use."""
-        return load_keyring(self.env, DATA_DIR / "payload-keys")
+        return load_keyring(self.env, self.data_dir / "payload-keys")
 
     @property
     def production(self) -> bool:
@@ -139,7 +142,8 @@ class Settings:
 
         sandbox = get("SANDBOX_URL", "http://127.0.0.1:8100").rstrip("/")
         erp = get("ERP", "netsuite").lower()
-        database_url = get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'orchestrator.db'}")
+        data_dir = Path(get("DATA_DIR", str(DATA_DIR))).absolute()
+        database_url = get("DATABASE_URL", f"sqlite:///{data_dir / 'orchestrator.db'}")
         webhooks_port = int(get("WEBHOOKS_PORT", "8000"))
         ui_port = int(get("TEMPORAL_UI_PORT", "8233"))
         return cls(
@@ -245,6 +249,7 @@ class Settings:
             worker_metrics_port=(
                 int(env["WORKER_METRICS_PORT"]) if env.get("WORKER_METRICS_PORT") else None
             ),
-            log_dir=Path(get("LOG_DIR", str(DATA_DIR / "logs"))),
+            log_dir=Path(get("LOG_DIR", str(data_dir / "logs"))),
+            data_dir=data_dir,
             env=dict(env),
         )

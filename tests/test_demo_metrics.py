@@ -64,12 +64,11 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[Service, int, int]]:
     worker_port, webhooks_port = free_port(), free_port()
     env = {
         "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'orchestrator.db'}",
+        "DATA_DIR": str(tmp_path),  # its inbox, keys and logs
         "SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
         "WEBHOOKS_PORT": str(webhooks_port),
         "CODEC_PORT": str(free_port()),
         "WORKER_METRICS_PORT": str(worker_port),
-        "LOG_DIR": str(tmp_path / "logs"),
     }
     command = [sys.executable, str(PROJECT_ROOT / "starter.py"), "demo", "--orders", "4"]
     starter = Service("demo", command, env, tmp_path)
