@@ -293,7 +293,7 @@ class LocalStack:
         if url.hostname not in ("127.0.0.1", "localhost"):
             raise ConnectionError(f"TRYTON_URL {tryton_url} is not reachable")
         self.tryton = local_instance(self.settings)
-        self.tryton.start()
+        self.tryton.start(lambda step: print(f"Tryton: {step}", flush=True))
 
     @staticmethod
     def _uvicorn(app: str, port: int) -> list[str]:

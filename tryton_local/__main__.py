@@ -26,7 +26,7 @@ def main() -> int:
             print(f"something already answers on {instance.url}; `make tryton-stop` first?")
             return 0 if instance.pidfile.exists() else 1
         print(f"starting Tryton on {instance.url} (database in {instance.directory}) …")
-        instance.start()
+        instance.start(lambda step: print(step, flush=True))
         print(f"Tryton is up on {instance.url}, database `retail`, user admin/admin")
         return 0
     instance.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 PACKAGES = [
@@ -25,12 +26,13 @@ def packages_hash() -> str:
     return hashlib.sha256("\n".join(PACKAGES).encode()).hexdigest()[:12]
 
 
-def ensure_venv(venv: Path) -> Path:
+def ensure_venv(venv: Path, progress: Callable[[str], None] = lambda _: None) -> Path:
     """Create or update the environment when the package list changed; returns its bin dir."""
     marker = venv / f".installed-{packages_hash()}"
     bin_dir = venv / "bin"
     if marker.exists():
         return bin_dir
+    progress(f"installing Tryton's packages into {venv} (first run only)…")
     if not (bin_dir / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run(

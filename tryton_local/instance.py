@@ -13,10 +13,12 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -58,12 +60,34 @@ def _config(path: Path, database_url: str, port: int) -> Path:
     return path
 
 
-def seeded_dump(root: Path = ROOT) -> Path:
+Progress = Callable[[str], None]
+TICK = 10.0  # seconds between "still at it" lines of a long step
+
+
+def quiet(_: str) -> None:
+    """No progress lines (tests, benchmarks)."""
+
+
+def run_step(args: list[str], what: str, progress: Progress, **options: Any) -> None:
+    """`subprocess.run(args, check=True)`, saying every `TICK` seconds that `what` goes on."""
+    started = time.monotonic()
+    with subprocess.Popen(args, **options) as process:
+        while True:
+            try:
+                code = process.wait(timeout=TICK)
+                break
+            except subprocess.TimeoutExpired:
+                progress(f"  … {what}: {time.monotonic() - started:.0f} s")
+    if code:
+        raise subprocess.CalledProcessError(code, args)
+
+
+def seeded_dump(root: Path = ROOT, progress: Progress = quiet) -> Path:
     """The cached dump of a created and seeded database; built when missing."""
     dump = root / "cache" / f"seeded-{_cache_key()}.dump"
     if dump.exists():
         return dump
-    bin_dir = ensure_venv(root / "venv")
+    bin_dir = ensure_venv(root / "venv", progress)
     build = root / "build"
     shutil.rmtree(build, ignore_errors=True)
     cluster = PostgresCluster(build / "pg", free_port())
@@ -76,16 +100,20 @@ def seeded_dump(root: Path = ROOT) -> Path:
         env = {**os.environ, "TRYTONPASSFILE": str(build / "passfile")}
         log_path = build / "admin.log"
         with log_path.open("wb") as log, _explained(log_path):
-            subprocess.run(
+            progress("creating the Tryton database with its modules (first run only, ~70 s)…")
+            run_step(
                 [str(bin_dir / "trytond-admin"), "-c", str(config), "-d", DATABASE,
                  "--email", "admin@example.com", "-u", *MODULES, "--activate-dependencies"],
-                check=True, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                "creating the database", progress,
+                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             )  # fmt: skip
-            subprocess.run(
+            progress("seeding the company, items, stock and customers…")
+            run_step(
                 [str(bin_dir / "python"), str(SEED_SCRIPT), DATABASE, str(config),
                  str(build / "catalogue.json")],
-                check=True, env=env, stdout=log, stderr=log,
+                "seeding", progress, env=env, stdout=log, stderr=log,
             )  # fmt: skip
+        progress(f"keeping the seeded database for the next starts ({dump.parent})")
         dump.parent.mkdir(parents=True, exist_ok=True)
         cluster.dump(DATABASE, dump.with_suffix(".tmp"))
         dump.with_suffix(".tmp").rename(dump)
@@ -132,16 +160,19 @@ class TrytonInstance:
     def cluster(self) -> PostgresCluster:
         return PostgresCluster(self.directory / "pg", self.pg_port)
 
-    def start(self) -> None:
-        dump = seeded_dump(self.root)
-        bin_dir = ensure_venv(self.root / "venv")
+    def start(self, progress: Progress = quiet) -> None:
+        dump = seeded_dump(self.root, progress)
+        bin_dir = ensure_venv(self.root / "venv", progress)
         self.directory.mkdir(parents=True, exist_ok=True)
         cluster = self.cluster
         fresh = not (cluster.data / "PG_VERSION").exists()
+        progress(f"starting PostgreSQL on port {self.pg_port}…")
         cluster.start()
         try:
             if fresh:
+                progress("restoring the seeded database…")
                 cluster.restore(DATABASE, dump)
+            progress(f"starting trytond on {self.url}…")
             config = _config(self.directory / "trytond.conf", cluster.url, self.port)
             self.server = Service(
                 "trytond",
