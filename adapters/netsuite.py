@@ -72,14 +72,22 @@ def error_detail(response: httpx.Response) -> tuple[str, str]:
 
 
 def sales_order_body(
-    order: Order, items: list[ItemRef], *, customer_id: str, subsidiary_id: str, location_id: str
+    order: Order,
+    items: list[ItemRef],
+    *,
+    customer_id: str,
+    subsidiary_id: str,
+    location_id: str,
+    currency_id: str,
 ) -> dict[str, Any]:
-    """Canonical order -> NetSuite salesOrder record (money as JSON numbers, as NetSuite wants)."""
+    """Canonical order -> NetSuite salesOrder record (money as JSON numbers, as NetSuite wants,
+    in the order's currency, each amount rounded to its minor unit)."""
     item_ids = {item.sku: item.erp_item_id for item in items}
     return {
         "externalId": order.key,
         "entity": {"id": customer_id},
         "subsidiary": {"id": subsidiary_id},
+        "currency": {"id": currency_id},
         "tranDate": order.placed_at.date().isoformat(),
         "otherRefNum": order.order_number,
         "memo": f"Imported by retail-orchestrator from {order.channel.value} order "
@@ -123,6 +131,21 @@ class NetSuiteErp:
         self._subsidiary_id = subsidiary_id
         self._location_id = location_id
         self._adjustment_account_id = adjustment_account_id
+        self._currency_ids: dict[str, str] = {}
+
+    async def _currency(self, code: str) -> dict[str, str]:
+        """The account's currency record for an ISO code (looked up once): every record that
+        carries money names it, or NetSuite books the amounts in the customer's currency."""
+        if code not in self._currency_ids:
+            rows = await self._suiteql(
+                f"SELECT id, symbol FROM currency WHERE symbol IN ({_quote(code)})"
+            )
+            if not rows:
+                raise BusinessError(
+                    SYSTEM, ExceptionCode.ERP_REJECTED, f"NetSuite has no currency {code}"
+                )
+            self._currency_ids[code] = str(rows[0]["id"])
+        return {"id": self._currency_ids[code]}
 
     async def _suiteql(self, query: str) -> list[dict[str, Any]]:
         response = await self._http.request(
@@ -296,8 +319,9 @@ class NetSuiteErp:
                 )
         if not changes:
             return
+        body = {"currency": await self._currency(order.currency), "item": {"items": changes}}
         response = await self._http.request(
-            "PATCH", f"/record/v1/salesOrder/eid:{order.key}", json={"item": {"items": changes}}
+            "PATCH", f"/record/v1/salesOrder/eid:{order.key}", json=body
         )
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
 
@@ -318,9 +342,13 @@ class NetSuiteErp:
             str(line["item"]["id"]): line.get("rate")
             for line in (record.get("item") or {}).get("items", [])
         }
+        priced = [line.unit_price for line in request.lines if line.unit_price]
+        # The order's currency: the refund's own amounts', else the sales order's.
+        currency = await self._currency(priced[0].currency) if priced else record.get("currency")
         body = {
             "createdFrom": {"id": str(invoices[0]["id"])},
             "entity": {"id": self._customer_id},
+            **({"currency": currency} if currency else {}),
             "memo": request.reason,
             "item": {
                 "items": [
@@ -370,6 +398,7 @@ class NetSuiteErp:
             customer_id=self._customer_id,
             subsidiary_id=self._subsidiary_id,
             location_id=self._location_id,
+            currency_id=(await self._currency(order.currency))["id"],
         )
         del body["externalId"]  # carried by the eid: path
         response = await self._http.request(
@@ -423,6 +452,7 @@ class NetSuiteErp:
         body = {
             "entity": {"id": self._customer_id},
             "subsidiary": {"id": self._subsidiary_id},
+            "currency": await self._currency(sale.currency),
             "tranDate": sale.business_day.isoformat(),
             "memo": f"POS store {sale.store_id} transaction {sale.transaction_id} ({sale.tender})",
             "location": {"id": location or self._location_id},

@@ -222,7 +222,7 @@ SUGGESTED_REFUND = """
 query Suggest($id: ID!, $lines: [RefundLineItemInput!]) { order(id: $id) {
   suggestedRefund(refundLineItems: $lines) { amountSet { shopMoney { amount currencyCode } }
     suggestedTransactions { gateway parentTransaction { id }
-      amountSet { shopMoney { amount } } } } } }
+      amountSet { presentmentMoney { amount currencyCode } } } } } }
 """
 REFUND_CREATE = """
 mutation Refund($input: RefundInput!, $key: String!) {
@@ -393,15 +393,18 @@ class ShopifyMarketplace:
                 SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"order {order.channel_ref} not found"
             )
         suggested = data["order"]["suggestedRefund"]
+        # In the customer's (presentment) currency, named on the refund as Shopify requires
+        # when it is not the shop's.
+        paid = [t["amountSet"]["presentmentMoney"] for t in suggested["suggestedTransactions"]]
         transactions = [
             {
                 "orderId": order.channel_ref,
                 "parentId": t["parentTransaction"]["id"],
                 "gateway": t["gateway"],
                 "kind": "REFUND",
-                "amount": t["amountSet"]["shopMoney"]["amount"],
+                "amount": money["amount"],
             }
-            for t in suggested["suggestedTransactions"]
+            for t, money in zip(suggested["suggestedTransactions"], paid, strict=True)
         ]
         data = await self._graphql(
             REFUND_CREATE,
@@ -412,6 +415,7 @@ class ShopifyMarketplace:
                     "note": note,
                     "notify": True,
                     "refundLineItems": [item | {"restockType": restock} for item in items],
+                    "currency": paid[0]["currencyCode"] if paid else order.currency,
                     "transactions": transactions,
                 },
             },

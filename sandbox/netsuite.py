@@ -17,6 +17,9 @@ from pydantic import BaseModel
 from sandbox.catalog import BY_ERP_ID, BY_SKU, CATALOG, INITIAL_STOCK
 from sandbox.vendor_errors import VendorError
 
+# The account's currency records (internal id by ISO code), as SuiteQL's `currency` table.
+CURRENCIES = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4", "AUD": "5", "JPY": "6", "HKD": "7",
+              "KWD": "8"}  # fmt: skip
 STATUS_NAMES = {"B": "Pending Fulfillment", "F": "Pending Billing", "G": "Billed", "H": "Closed"}
 BILLABLE = {"B", "F"}
 RECORD = "/services/rest/record/v1"
@@ -112,6 +115,9 @@ def router(state: NetSuiteState) -> APIRouter:
         if m := re.search(r"FROM item WHERE itemid IN \((.*)\)", query, re.I):
             skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
             rows = [{"id": BY_SKU[s].erp_item_id, "itemid": s} for s in skus if s in BY_SKU]
+        elif m := re.search(r"FROM currency WHERE symbol IN \((.*)\)", query, re.I):
+            codes = re.findall(r"'([A-Z]{3})'", m.group(1))
+            rows = [{"id": CURRENCIES[c], "symbol": c} for c in codes if c in CURRENCIES]
         elif m := re.search(r"type = 'CustInvc' AND createdfrom = (\d+)", query, re.I):
             rows = [{"id": i} for i, inv in state.invoices.items() if inv["createdFrom"] == m[1]]
         elif m := re.search(r"FROM inventorybalance .*itemid IN \((.*)\)", query, re.I):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from canonical.money import minor_units
 from sandbox.catalog import BY_ERP_ID, BY_SKU
 from sandbox.push_log import PushLog
 from sandbox.shopify_orders import OrderFactory
@@ -222,16 +223,20 @@ class ShopifyState:
             share = Decimal(item["quantity"]) / Decimal(line["quantity"])
             tax = sum((Decimal(t["price"]) for t in line.get("tax_lines") or []), Decimal(0))
             gross = Decimal(line["price"]) * line["quantity"] - Decimal(line["total_discount"])
-            amount += ((gross + tax) * share).quantize(Decimal("0.01"))
-        money = {"amount": f"{amount:.2f}", "currencyCode": body["currency"]}
+            amount += ((gross + tax) * share).quantize(
+                Decimal(1).scaleb(-minor_units(body["currency"]))
+            )
+        money = {"amount": str(amount), "currencyCode": body["currency"]}
+        presentment = body.get("presentment_currency") or body["currency"]
+        paid = {"amount": str(amount), "currencyCode": presentment}  # one rate: the sandbox's
         return {
-            "amountSet": {"shopMoney": money},
+            "amountSet": {"shopMoney": money, "presentmentMoney": paid},
             "suggestedTransactions": [
                 {
                     "gateway": "shopify_payments",
                     "kind": "SUGGESTED_REFUND",
                     "parentTransaction": {"id": f"gid://shopify/OrderTransaction/{body['id']}"},
-                    "amountSet": {"shopMoney": money},
+                    "amountSet": {"shopMoney": money, "presentmentMoney": paid},
                 }
             ],
         }
@@ -245,6 +250,14 @@ class ShopifyState:
             return {
                 "refund": None,
                 "userErrors": [{"field": ["orderId"], "message": "Order does not exist"}],
+            }
+        presentment = order["body"].get("presentment_currency") or order["body"]["currency"]
+        if spec.get("currency", presentment) != presentment:
+            return {
+                "refund": None,
+                "userErrors": [
+                    {"field": ["currency"], "message": f"Currency must be {presentment}"}
+                ],
             }
         remaining = {
             item["lineItem"]["id"]: item for item in order["fulfillmentOrder"]["lineItems"]
@@ -285,7 +298,7 @@ class ShopifyState:
             "note": spec.get("note"),
             "refundLineItems": spec.get("refundLineItems") or [],
             "totalRefundedSet": {
-                "shopMoney": {"amount": f"{amount:.2f}", "currencyCode": order["body"]["currency"]}
+                "shopMoney": {"amount": str(amount), "currencyCode": order["body"]["currency"]}
             },
         }
         order["refunds"].append(refund)

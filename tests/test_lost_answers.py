@@ -26,6 +26,7 @@ from activities.store import PickupRef, StoreActivities
 from activities.tax import TaxActivities
 from activities.wms import WmsActivities
 from adapters.amazon import order_from_sp_api
+from adapters.http import PartnerHttp
 from adapters.registry import Adapters, build_adapters
 from adapters.shopify import order_from_webhook
 from adapters.walmart import order_from_walmart
@@ -51,6 +52,7 @@ from canonical.pos import PosSale, PosSaleLine
 from canonical.returns import ChannelRefund, ReturnLabelRequest, ReturnLine, TaxRefund
 from ingest.store import shipment_of as parcel_of
 from tests.conftest import SandboxHandle
+from tests.money_fields import money_without_currency
 
 T = TypeVar("T")
 CANDLE, MUG = "CANDLE-CEDAR-8OZ", "MUG-STONE-350"
@@ -160,10 +162,31 @@ class Partners:
 
 
 @pytest.fixture
-async def partners(sandbox: SandboxHandle) -> AsyncIterator[Partners]:
+async def partners(
+    sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Partners]:
+    """Adapters on the sandbox; every write they sent is checked for money without a
+    currency when the test ends."""
+    sent: list[tuple[str, str, str, Any]] = []
+    request = PartnerHttp.request
+
+    async def recorded(self: PartnerHttp, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        body = kwargs.get("json")
+        if body is not None and method != "GET":
+            sent.append((self.system, method, path, body))
+        return await request(self, method, path, **kwargs)
+
+    monkeypatch.setattr(PartnerHttp, "request", recorded)
     adapters = build_adapters(sandbox.settings())
     yield Partners(sandbox, adapters)
     await adapters.aclose()
+    # Every amount any of these calls sent names its currency.
+    unnamed = [
+        f"{system} {method} {path}: {where}"
+        for system, method, path, body in sent
+        for where in money_without_currency(body)
+    ]
+    assert not unnamed, unnamed
 
 
 def run(fn: Callable[[Any], Awaitable[T]], arg: Any) -> Callable[[], Awaitable[T]]:
