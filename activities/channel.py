@@ -33,7 +33,9 @@ class ChannelActivities:
     @activity.defn
     async def cancel_channel_order(self, request: ChannelCancel) -> None:
         with partner_call():
-            await self._marketplace(request.order.channel).cancel(request.order, request.reason)
+            await self._marketplace(request.order.channel).cancel(
+                request.order, request.reason, request.by_buyer
+            )
 
     @activity.defn
     async def cancel_channel_lines(self, cancellation: LineCancellation) -> None:

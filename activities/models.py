@@ -18,3 +18,4 @@ class ShipmentConfirmation(BaseModel):
 class ChannelCancel(BaseModel):
     order: Order
     reason: str
+    by_buyer: bool = False  # the buyer asked for it (each channel has its reason code for that)

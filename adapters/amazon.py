@@ -64,6 +64,17 @@ def _money(value: dict[str, Any] | None, currency: str) -> Money:
     return Money(amount=Decimal((value or {}).get("Amount") or "0"), currency=currency)
 
 
+def buyer_cancel_reason(items: list[dict[str, Any]]) -> str | None:
+    """The buyer's reason when they asked to cancel (any item flagged
+    `BuyerRequestedCancel.IsBuyerRequestedCancel`, a string "true" in getOrderItems); None
+    when nobody asked."""
+    for item in items:
+        request = item.get("BuyerRequestedCancel") or {}
+        if str(request.get("IsBuyerRequestedCancel", "")).lower() == "true":
+            return str(request.get("BuyerCancelReason") or "no reason given")
+    return None
+
+
 @reads_payload("Amazon order")
 def order_from_sp_api(order: dict[str, Any], items: list[dict[str, Any]]) -> Order:
     """getOrder + getOrderItems payloads -> canonical order."""
@@ -324,13 +335,16 @@ class AmazonMarketplace:
         )
         return shipment.shipment_id
 
-    async def cancel(self, order: Order, reason: str) -> None:
+    async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
         """Orders v0 cannot cancel a seller's order: it is done in Seller Central (or by an
-        order-acknowledgement feed). Raising keeps the order in NEEDS_ATTENTION with that task."""
+        order-acknowledgement feed), with the cancel reason `BuyerCanceled` when the buyer asked.
+        Raising keeps the order in NEEDS_ATTENTION with that task; support resumes it with
+        `--done-by-hand`."""
+        code = " with reason BuyerCanceled" if by_buyer else ""
         raise BusinessError(
             SYSTEM,
             ExceptionCode.CHANNEL_REJECTED,
-            f"cancel Amazon order {order.external_id} in Seller Central ({reason})",
+            f"cancel Amazon order {order.external_id} in Seller Central{code} ({reason})",
         )
 
     async def refund(self, refund: ChannelRefund) -> str:

@@ -142,8 +142,9 @@ class MarketplacePort(Protocol):
         """Report a shipment with tracking; must not double-fulfil on retry."""
         ...
 
-    async def cancel(self, order: Order, reason: str) -> None:
-        """Cancel on the channel; idempotent."""
+    async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
+        """Cancel on the channel; idempotent. `by_buyer`: the buyer asked (the channel's own
+        reason for that is given)."""
         ...
 
     async def cancel_lines(self, cancellation: LineCancellation) -> None:

@@ -348,12 +348,13 @@ class ShopifyMarketplace:
         self._user_errors(payload)
         return str(payload["fulfillment"]["id"])
 
-    async def cancel(self, order: Order, reason: str) -> None:
+    async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
         data = await self._graphql(ORDER_STATE, {"id": order.channel_ref})
         if data.get("order") is None or data["order"].get("cancelledAt"):
             return
+        why = "CUSTOMER" if by_buyer else "OTHER"  # OrderCancelReason
         data = await self._graphql(
-            ORDER_CANCEL, {"orderId": order.channel_ref, "reason": "OTHER", "staffNote": reason}
+            ORDER_CANCEL, {"orderId": order.channel_ref, "reason": why, "staffNote": reason}
         )
         self._user_errors(data["orderCancel"], "orderCancelUserErrors")
 

@@ -421,10 +421,11 @@ class WalmartMarketplace:
             )
         return shipment.shipment_id
 
-    async def cancel(self, order: Order, reason: str) -> None:
+    async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
         po = await self._client.get_order(order.external_id)
         refs = _open_refs(order, po, {line.line_id: line.quantity for line in order.lines})
-        await self._cancel_refs(order, refs, out_of_stock="stock" in reason.lower())
+        out_of_stock = not by_buyer and "stock" in reason.lower()
+        await self._cancel_refs(order, refs, out_of_stock=out_of_stock)
 
     async def cancel_lines(self, cancellation: LineCancellation) -> None:
         """Units are cancelled from a line's last Walmart lines (shipments take the first),

@@ -11,6 +11,7 @@ from canonical.money import Money
 class ChannelEventKind(StrEnum):
     REFUND = "refund"
     FULFILLMENT = "fulfillment"
+    CANCEL_REQUEST = "cancel request"  # the buyer asked to cancel once it was too late
 
 
 class ChannelEvent(BaseModel):

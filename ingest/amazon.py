@@ -5,16 +5,25 @@ delivery is at-least-once and unordered, so the order is always re-read from the
 from __future__ import annotations
 
 import json
+import logging
+from datetime import UTC, datetime
 
-from adapters.amazon import IMPORTABLE, SpApiClient, order_from_sp_api
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.amazon import IMPORTABLE, SpApiClient, buyer_cancel_reason, order_from_sp_api
 from adapters.errors import BusinessError, PartnerError
 from adapters.payload import PayloadError
+from canonical import ChannelEvent, ChannelEventKind, Order
 from inbox.outcome import Outcome, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
+from infra.temporal import temporal_call
 from ingest.temporal_link import TemporalLink
-from services.orders import order_cancelled, order_started
+from services.orders import order_cancelled, order_started, report_channel_event
+from workflows.order_inputs import CancelSource
 
+log = logging.getLogger("ingest")
 SOURCE = "amazon"
 ORDER_CHANGE = "ORDER_CHANGE"
 
@@ -54,4 +63,29 @@ class AmazonNotifications:
         client = await self._temporal.client()
         if status == "Canceled":
             return await order_cancelled(client, self._settings, canonical, "cancelled on Amazon")
+        asked = buyer_cancel_reason(items)
+        if asked is not None:
+            return await self._buyer_asked_to_cancel(client, canonical, asked)
         return await order_started(client, self._settings, canonical)
+
+    async def _buyer_asked_to_cancel(self, client: Client, order: Order, reason: str) -> Outcome:
+        """Honoured while nothing shipped (the order is cancelled, on Amazon too, with the
+        reason BuyerCanceled); after shipment support gets the request with the reason: the
+        delivery is kept as refused and the order's timeline names it."""
+        asked = f"the buyer asked to cancel on Amazon: {reason}"
+        outcome = await order_cancelled(client, self._settings, order, asked, CancelSource.CUSTOMER)
+        if outcome.status is InboxStatus.REFUSED:
+            event = ChannelEvent(
+                kind=ChannelEventKind.CANCEL_REQUEST,
+                event_id=f"buyer-cancel:{order.key}",
+                occurred_at=datetime.now(UTC),
+                summary=f"{asked} — refused: {outcome.detail}",
+            )
+            try:
+                with temporal_call():
+                    await report_channel_event(client, order.workflow_id, event)
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise  # closed: the refused delivery in the inbox is what support sees
+            log.warning("%s: %s; refused: %s", order.workflow_id, asked, outcome.detail)
+        return outcome

@@ -48,6 +48,10 @@ class NewAmazonOrder(BaseModel):
     fulfillment_channel: str = Field("MFN", pattern="^(MFN|AFN)$")
 
 
+class BuyerCancel(BaseModel):
+    reason: str = "Changed my mind"
+
+
 class StatusChange(BaseModel):
     status: str
 
@@ -107,6 +111,10 @@ class AmazonState:
                         "ResponsibleParty": "Amazon Services, Inc.",
                     },
                     "IsGift": "false",
+                    "BuyerRequestedCancel": {
+                        "IsBuyerRequestedCancel": "false",
+                        "BuyerCancelReason": "",
+                    },
                 }
             )
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -151,7 +159,12 @@ class AmazonState:
             shown["BuyerInfo"] = {}
         return shown
 
-    def notification(self, order: dict[str, Any]) -> dict[str, Any]:
+    def notification(
+        self,
+        order: dict[str, Any],
+        change: str = "OrderStatusChange",
+        reason: str | None = None,
+    ) -> dict[str, Any]:
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {
             "NotificationVersion": "1.0",
@@ -163,10 +176,10 @@ class AmazonState:
                     "NotificationLevel": "OrderLevel",
                     "SellerId": "A1EXAMPLESELLERZ",
                     "AmazonOrderId": order["AmazonOrderId"],
-                    "OrderChangeType": "OrderStatusChange",
+                    "OrderChangeType": change,
                     "OrderChangeTrigger": {
                         "TimeOfOrderChange": now,
-                        "ChangeReason": f"Order status changed to {order['OrderStatus']}",
+                        "ChangeReason": reason or f"Order status changed to {order['OrderStatus']}",
                     },
                     "Summary": {
                         "MarketplaceId": MARKETPLACE,
@@ -261,6 +274,22 @@ def control_router(state: AmazonState) -> APIRouter:
             return JSONResponse({"detail": "unknown order"}, 404)
         order["OrderStatus"] = change.status
         return JSONResponse(state.notification(order))
+
+    @api.post("/orders/{order_id}/buyer-cancel")
+    async def buyer_cancel(order_id: str, request: BuyerCancel) -> Response:
+        """The buyer asks to cancel: every item is flagged, as getOrderItems shows it; returns
+        the BuyerRequestedChange notification."""
+        if order_id not in state.orders:
+            return JSONResponse({"detail": "unknown order"}, 404)
+        for item in state.items[order_id]:
+            item["BuyerRequestedCancel"] = {
+                "IsBuyerRequestedCancel": "true",
+                "BuyerCancelReason": request.reason,
+            }
+        order = state.orders[order_id]
+        return JSONResponse(
+            state.notification(order, "BuyerRequestedChange", "Buyer Requested Cancel")
+        )
 
     @api.get("/inventory")
     async def inventory() -> dict[str, int]:

@@ -132,16 +132,21 @@ async def start_order(
 
 
 async def cancel_from_channel(
-    client: Client, settings: Settings, order: Order, reason: str
+    client: Client,
+    settings: Settings,
+    order: Order,
+    reason: str,
+    source: CancelSource = CancelSource.CHANNEL,
 ) -> WorkflowUpdateHandle[OrderView | PickupView]:
     """Cancel the order's saga, starting it first when the cancellation arrived before the
-    order itself: either way the order ends cancelled. Returns once the cancel is accepted."""
+    order itself: either way the order ends cancelled. Returns once the cancel is accepted.
+    `source`: the channel cancelled it already, or the buyer asks (it is cancelled there too)."""
     run, input, options = _start_options(settings, order, None)
     start = WithStartWorkflowOperation(run, input, **options)
     try:
         return await client.start_update_with_start_workflow(
             "cancel",  # both sagas name it so
-            CancelRequest(reason=reason, source=CancelSource.CHANNEL),
+            CancelRequest(reason=reason, source=source),
             start_workflow_operation=start,
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             result_type=ANY_VIEW,
@@ -202,11 +207,18 @@ async def order_started(client: Client, settings: Settings, order: Order) -> Out
     return accepted(order.workflow_id)
 
 
-async def order_cancelled(client: Client, settings: Settings, order: Order, reason: str) -> Outcome:
-    """Cancelled by the channel, also before the order arrived; refused once shipped or closed."""
+async def order_cancelled(
+    client: Client,
+    settings: Settings,
+    order: Order,
+    reason: str,
+    source: CancelSource = CancelSource.CHANNEL,
+) -> Outcome:
+    """Cancelled by the channel (or asked by the buyer), also before the order arrived;
+    refused once shipped or closed."""
     try:
         with temporal_call():
-            await cancel_from_channel(client, settings, order, reason)
+            await cancel_from_channel(client, settings, order, reason, source)
     except WorkflowUpdateFailedError as exc:
         cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
         return refused(order.workflow_id, cause)

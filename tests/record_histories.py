@@ -518,22 +518,49 @@ async def return_with_walmart_label(h: Harness) -> Any:
     return h.client.get_workflow_handle(started)
 
 
-async def _amazon_shipped(h: Harness) -> Handle:
-    """An Amazon order notified to the webhooks service and shipped by the warehouse."""
-    _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
+async def _amazon_order(h: Harness) -> tuple[Handle, str]:
+    """An Amazon order notified to the webhooks service, awaiting shipment; and its id."""
     notification = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/amazon/orders", json={"skus": [[RETURNED, 1]]}
     ).json()
-    httpx.post(
-        f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon",
-        params={"token": h.settings.amazon_webhook_token},
-        json=notification,
-    ).raise_for_status()
+    await amazon_webhook(h, notification)
     amazon_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
     order: Handle = h.client.get_workflow_handle(f"order:amazon:{amazon_id}")
     await _until(order, OrderStatus.AWAITING_SHIPMENT)
+    return order, amazon_id
+
+
+async def amazon_webhook(h: Harness, notification: dict[str, Any]) -> None:
+    """Without blocking this loop: the worker answering a cancel update runs on it."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        response = await http.post(
+            f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon",
+            params={"token": h.settings.amazon_webhook_token},
+            json=notification,
+        )
+    response.raise_for_status()
+
+
+async def _amazon_shipped(h: Harness) -> Handle:
+    """An Amazon order notified to the webhooks service and shipped by the warehouse."""
+    _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3})
+    order, _ = await _amazon_order(h)
     _ship(h, order)
     await asyncio.wait_for(order.result(), 60)
+    return order
+
+
+async def cancelled_by_buyer(h: Harness) -> Handle:
+    """The Amazon buyer asks to cancel before shipment: compensations run; Amazon's side is
+    Seller Central's (reason BuyerCanceled), confirmed by support by hand."""
+    order, amazon_id = await _amazon_order(h)
+    asked = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/amazon/orders/{amazon_id}/buyer-cancel", json={}
+    ).json()
+    await amazon_webhook(h, asked)
+    await reaches(order, OrderToCashWorkflow.status, OrderStatus.NEEDS_ATTENTION)
+    done = ResumeRequest(note="cancelled in Seller Central", done_by_hand="SC-CANCEL-1")
+    await order.execute_update(OrderToCashWorkflow.resume, done)
     return order
 
 
@@ -585,6 +612,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "split_lines_cancelled": split_lines_cancelled,  # before the supplier has any mugs
     "split_resourced": split_resourced,
     "throttled_past_budget": throttled_past_budget,
+    "cancelled_by_buyer": cancelled_by_buyer,
 }
 # file prefix (the workflow type) -> scenarios
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {

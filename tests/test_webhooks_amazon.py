@@ -12,10 +12,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from bootstrap.inventory import open_inventory
 from canonical import OrderStatus, OrderView
+from inbox.store import Inbox, InboxStatus
 from sandbox.shipstation import AutoShip
 from services.orders import order_handle
 from testing.eventually import reaches
 from testing.harness import Harness, order_harness
+from workflows.order_inputs import ResumeRequest
 from workflows.order_to_cash import OrderToCashWorkflow
 
 TOKEN = "amazon-test-token"
@@ -132,3 +134,51 @@ async def test_cancelled_on_amazon_before_shipment(stack: Harness) -> None:
 async def test_wrong_token_is_refused(stack: Harness) -> None:
     notification = await sandbox(stack, "POST", "/_sandbox/amazon/orders", json={})
     assert (await notify(stack, notification, token="guess")).status_code == 401
+
+
+async def test_a_buyer_cancel_request_before_shipment_cancels_the_order(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """Honoured: compensations run, and the Amazon side is Seller Central's with reason
+    BuyerCanceled (no SP-API call for it), which support confirms by hand."""
+    async with order_harness(dev_env.client, AMAZON_WEBHOOK_TOKEN=TOKEN) as h:  # never ships
+        placed = await sandbox(h, "POST", "/_sandbox/amazon/orders", json={})
+        workflow_id = (await notify(h, placed)).json()["workflow_id"]
+        handle = order_handle(h.client, workflow_id)
+        await reaches(handle, OrderToCashWorkflow.status, OrderStatus.AWAITING_SHIPMENT)
+        path = f"/_sandbox/amazon/orders/{order_id(placed)}/buyer-cancel"
+        request = await sandbox(h, "POST", path, json={"reason": "Ordered the wrong size"})
+        assert request["Payload"]["OrderChangeNotification"]["OrderChangeType"] == (
+            "BuyerRequestedChange"
+        )
+        answer = await notify(h, request)
+        assert answer.status_code in (200, 202) and answer.json()["status"] == "accepted", (
+            answer.text
+        )
+        view = await reaches(handle, OrderToCashWorkflow.status, OrderStatus.NEEDS_ATTENTION)
+        assert view.exception is not None
+        assert "in Seller Central with reason BuyerCanceled" in view.exception.message
+        assert "the buyer asked to cancel on Amazon: Ordered the wrong size" in (
+            view.exception.message
+        )
+        done = ResumeRequest(note="cancelled in Seller Central", done_by_hand="SC-CANCEL-1")
+        await handle.execute_update(OrderToCashWorkflow.resume, done)
+        result = await final(h, workflow_id)
+    assert result.status is OrderStatus.CANCELLED, result.timeline
+    assert "cancel_channel_order" in result.compensations_done
+    assert result.cancel_reason == "the buyer asked to cancel on Amazon: Ordered the wrong size"
+    assert any("done by hand: SC-CANCEL-1" in change.note for change in result.timeline)
+
+
+async def test_a_buyer_cancel_request_after_shipment_goes_to_support(stack: Harness) -> None:
+    placed = await sandbox(stack, "POST", "/_sandbox/amazon/orders", json={})
+    workflow_id = (await notify(stack, placed)).json()["workflow_id"]
+    assert (await final(stack, workflow_id)).status is OrderStatus.COMPLETED
+    path = f"/_sandbox/amazon/orders/{order_id(placed)}/buyer-cancel"
+    request = await sandbox(stack, "POST", path, json={"reason": "Found it cheaper"})
+    answer = await notify(stack, request)
+    assert answer.status_code == 200 and answer.json()["status"] == "refused", answer.text
+    assert "already closed" in answer.json()["detail"]
+    (kept,) = Inbox.of(stack.settings).latest(InboxStatus.REFUSED, "amazon")
+    assert kept.workflow_id == workflow_id  # support's queue: `inbox list --status refused`
+    assert (await final(stack, workflow_id)).status is OrderStatus.COMPLETED

@@ -305,8 +305,10 @@ class OrderSaga:
         if self._cancel and self._cancel.source is CancelSource.CHANNEL:
             return False
         reason = self._cancel_reason() if self._cancel else self._failure_reason()
+        by_buyer = self._cancel is not None and self._cancel.source is CancelSource.CUSTOMER
         await self._undo(
-            ChannelActivities.cancel_channel_order, ChannelCancel(order=self._order, reason=reason)
+            ChannelActivities.cancel_channel_order,
+            ChannelCancel(order=self._order, reason=reason, by_buyer=by_buyer),
         )
         return True
 
@@ -501,12 +503,16 @@ class OrderSaga:
                 code, message = business_failure(err)
                 if code is ExceptionCode.ALREADY_SHIPPED:
                     raise GoodsLeft(f"compensation {name} refused: {message}") from err
-                await self._needs_attention(
+                request = await self._needs_attention(
                     Step.COMPENSATE,
                     ExceptionCode.COMPENSATION_FAILED,
                     f"compensation {name} failed: {message}",
                 )
                 self._set_step(Step.COMPENSATE)
+                if request.done_by_hand:  # e.g. an Amazon order cancelled in Seller Central
+                    self._note(f"{name} done by hand: {request.done_by_hand}")
+                    self._compensations.pop()
+                    self._compensations_done.append(name)
                 continue
             self._compensations.pop()
             if undone is not False:
