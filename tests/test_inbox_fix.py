@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 import starter
+from adapters.payload import PayloadError
 from adapters.shopify import corrected_order
+from adapters.walmart import corrected_po
 from canonical.address import Address
 from canonical.correction import OrderCorrection
 from inbox.database import engine_for
@@ -127,3 +129,18 @@ def test_a_shopify_order_takes_the_corrected_address() -> None:
     assert fixed["shipping_address"]["zip"] == "02110"
     assert fixed["line_items"][0]["sku"] == "MUG-STONE-350"
     assert body["shipping_address"] is None  # the delivery as it came is not touched
+
+
+def test_a_walmart_po_takes_the_corrected_address_and_sku() -> None:
+    line = {"lineNumber": "1", "item": {"sku": "MUG-STONE-35O", "productName": "Mug"}}
+    po = {"purchaseOrderId": "17", "shippingInfo": {"postalAddress": {}}, "orderLines": {
+        "orderLine": [line, {**line, "lineNumber": "2"}]}}  # fmt: skip
+    correction = OrderCorrection(
+        ship_to=Address(**SHIP_TO), skus={"MUG-STONE-35O": "MUG-STONE-350"}
+    )
+    fixed = corrected_po(po, correction)
+    address = fixed["shippingInfo"]["postalAddress"]
+    assert (address["postalCode"], address["state"], address["country"]) == ("02110", "MA", "US")
+    assert [x["item"]["sku"] for x in fixed["orderLines"]["orderLine"]] == ["MUG-STONE-350"] * 2
+    with pytest.raises(PayloadError, match="has no line NOPE"):
+        corrected_po(po, OrderCorrection(skus={"NOPE": "MUG-STONE-350"}))
