@@ -37,7 +37,8 @@ def orders_table(views: list[tuple[str, SagaView | None]], ui_base: str, title: 
     table = Table(title=title, expand=True)
     table.add_column("Order", overflow="fold")
     whole_column(table, "Workflow", (workflow_id for workflow_id, _ in views))
-    for column in ("Status", "Step", "Latest", "Exception"):
+    whole_column(table, "Status", (v.status.value if v else "STARTING" for _, v in views))
+    for column in ("Step", "Latest", "Exception"):
         table.add_column(column, overflow="fold")
     for workflow_id, view in views:
         link = f"[link={ui_base}/{workflow_id}]{workflow_id}[/link]"
