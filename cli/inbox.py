@@ -78,11 +78,16 @@ def _summary(entry: InboxEntry) -> dict[str, object]:
 REPLAYABLE = (*(s for s in InboxStatus if s.redrivable), InboxStatus.REJECTED)
 
 
-def _actionable(inbox: Inbox, entry_id: int, allowed: tuple[InboxStatus, ...]) -> InboxEntry:
-    """The entry, if it may be acted on again (its status is `allowed`, its body kept)."""
+def _entry(inbox: Inbox, entry_id: int) -> InboxEntry:
     entry = inbox.get(entry_id)
     if entry is None:
         raise InboxError(f"No inbox entry {entry_id}.")
+    return entry
+
+
+def _actionable(inbox: Inbox, entry_id: int, allowed: tuple[InboxStatus, ...]) -> InboxEntry:
+    """The entry, if it may be acted on again (its status is `allowed`, its body kept)."""
+    entry = _entry(inbox, entry_id)
     if entry.status not in allowed:
         target = f" (→ {entry.workflow_id})" if entry.workflow_id else ""
         raise InboxError(f"Inbox {entry_id} was {entry.status.value}{target}; nothing to redo.")
@@ -111,9 +116,7 @@ async def fix(settings: Settings, entry_id: int, correction: OrderCorrection, no
     except PayloadError as exc:
         raise InboxError(f"Inbox {entry_id} not corrected: {exc}.") from None
     inbox.correct(entry, body, correction.summary(), note, _operator())
-    corrected = inbox.get(entry_id)
-    assert corrected is not None
-    await _act(settings, inbox, corrected)
+    await _act(settings, inbox, _entry(inbox, entry_id))
 
 
 def _operator() -> str:
@@ -146,12 +149,10 @@ async def _act(settings: Settings, inbox: Inbox, entry: InboxEntry) -> None:
 def show(settings: Settings, entry_id: int, as_json: bool) -> None:
     """One entry and its history of corrections (no bodies: customer data)."""
     inbox = _inbox(settings)
-    entry = inbox.get(entry_id)
-    if entry is None:
-        raise InboxError(f"No inbox entry {entry_id}.")
+    entry = _entry(inbox, entry_id)
     history = [
         {"at": c.at.isoformat(), "by": c.by, "summary": c.summary, "note": c.note}
-        for c in inbox.corrections(entry_id)
+        for c in inbox.corrections(entry)
     ]
     if as_json:
         print_json({**_summary(entry), "corrections": history})

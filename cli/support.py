@@ -113,10 +113,7 @@ async def status(settings: Settings, workflow_id: str, as_json: bool) -> None:
         console.print(lines_table(lines))
 
 
-async def _update(
-    settings: Settings, workflow_id: str, update: object, request: object
-) -> SagaView:
-    client = await _client(settings)
+async def _update(client: Client, workflow_id: str, update: object, request: object) -> SagaView:
     handle = client.get_workflow_handle(workflow_id)
     try:
         result: SagaView = await handle.execute_update(  # type: ignore[call-overload]
@@ -129,8 +126,7 @@ async def _update(
     return result
 
 
-async def _signal(settings: Settings, workflow_id: str, signal: object, arg: object) -> None:
-    client = await _client(settings)
+async def _signal(client: Client, workflow_id: str, signal: object, arg: object) -> None:
     handle = client.get_workflow_handle(workflow_id)
     try:
         await handle.signal(signal, arg)  # type: ignore[call-overload]
@@ -155,7 +151,10 @@ async def _explain_closed(handle: WorkflowHandle[Any, Any]) -> None:
 
 async def cancel(settings: Settings, workflow_id: str, reason: str) -> None:
     view = await _update(
-        settings, workflow_id, OrderToCashWorkflow.cancel, CancelRequest(reason=reason)
+        await _client(settings),
+        workflow_id,
+        OrderToCashWorkflow.cancel,
+        CancelRequest(reason=reason),
     )
     console.print(
         f"{view.order_number}: ",
@@ -174,7 +173,7 @@ async def resume(
     done_by_hand: str | None = None,
 ) -> None:
     view = await _update(
-        settings,
+        await _client(settings),
         workflow_id,
         OrderToCashWorkflow.resume,
         ResumeRequest(note=note, sku_overrides=sku_overrides, done_by_hand=done_by_hand),
@@ -186,7 +185,7 @@ async def change_store(settings: Settings, workflow_id: str, store: str, note: s
     """Move a click-and-collect order that waits for stock to a store that has it."""
     _known_node(settings, store, "--store")
     view = await _update(
-        settings,
+        await _client(settings),
         workflow_id,
         ClickAndCollectWorkflow.change_store,
         ChangeStore(store=store, note=note),
@@ -208,8 +207,8 @@ def _store_event(view: PickupView, kind: StoreEventKind, lines: dict[str, int]) 
     )
 
 
-async def _pickup_view(settings: Settings, workflow_id: str) -> PickupView:
-    view = await _view(await _client(settings), workflow_id)
+async def _pickup_view(client: Client, workflow_id: str) -> PickupView:
+    view = await _view(client, workflow_id)
     if not isinstance(view, PickupView):
         raise SupportError(f"{view.order_number} is not collected in a store.")
     return view
@@ -217,28 +216,26 @@ async def _pickup_view(settings: Settings, workflow_id: str) -> PickupView:
 
 async def ready_for_pickup(settings: Settings, workflow_id: str) -> None:
     """The store says the order waits at the counter (when its POS cannot)."""
-    view = await _pickup_view(settings, workflow_id)
-    if view.status.is_final:
-        raise SupportError(
-            f"Order {workflow_id} is already {view.status.value}; nothing to change."
-        )
+    client = await _client(settings)
+    view = await _pickup_view(client, workflow_id)
     event = _store_event(view, StoreEventKind.READY_FOR_PICKUP, {})
-    await _signal(settings, workflow_id, ClickAndCollectWorkflow.ready_for_pickup, event)
+    await _signal(client, workflow_id, ClickAndCollectWorkflow.ready_for_pickup, event)
     console.print(f"{view.order_number}: ready for pickup at {view.pickup_store}")
 
 
 async def picked_up(settings: Settings, workflow_id: str, lines: dict[str, int]) -> None:
     """The customer collected the order (`lines`: only these units; all when empty)."""
-    view = await _pickup_view(settings, workflow_id)
+    client = await _client(settings)
+    view = await _pickup_view(client, workflow_id)
     event = _store_event(view, StoreEventKind.PICKED_UP, lines)
-    await _update(settings, workflow_id, ClickAndCollectWorkflow.picked_up, event)
+    await _update(client, workflow_id, ClickAndCollectWorkflow.picked_up, event)
     console.print(f"{view.order_number}: collected ({'partly' if lines else 'all lines'})")
 
 
 async def cancel_group(settings: Settings, workflow_id: str, group_id: str, reason: str) -> None:
     """Cancel one shipment group of a split order; its units are refunded, the rest ships."""
     view = await _update(
-        settings,
+        await _client(settings),
         workflow_id,
         OrderToCashWorkflow.cancel_group,
         CancelGroup(group_id=group_id, reason=reason),
@@ -250,7 +247,10 @@ async def reject_group(settings: Settings, order_id: str, group_id: str, reason:
     """A node told support it cannot ship its group: the order re-sources it."""
     workflow_id = f"{order_id}~{group_id}"
     await _signal(
-        settings, workflow_id, ShipmentGroupWorkflow.node_rejected, NodeRejection(reason=reason)
+        await _client(settings),
+        workflow_id,
+        ShipmentGroupWorkflow.node_rejected,
+        NodeRejection(reason=reason),
     )
     console.print(f"{workflow_id}: rejection sent")
 
@@ -305,7 +305,8 @@ def _known_node(settings: Settings, node: str, option: str) -> None:
 async def return_received(settings: Settings, return_id: str, node: str) -> None:
     """The parcel arrived at `node` (when the desk cannot report it)."""
     _known_node(settings, node, "--node")
-    view = await _view(await _client(settings), return_id)
+    client = await _client(settings)
+    view = await _view(client, return_id)
     earlier = view.return_details.received_at_node if isinstance(view, ReturnView) else None
     exception = view.exception
     correcting = exception is not None and exception.code is ExceptionCode.UNKNOWN_NODE
@@ -314,7 +315,7 @@ async def return_received(settings: Settings, return_id: str, node: str) -> None
     receipt = ReturnReceipt(
         event_id=f"support-{uuid.uuid4().hex}", node=node, received_at=datetime.now(UTC)
     )
-    await _signal(settings, return_id, ReturnWorkflow.return_received, receipt)
+    await _signal(client, return_id, ReturnWorkflow.return_received, receipt)
     if correcting:
         console.print(f"{return_id}: received at {node} (corrected); `resume {return_id}` books it")
     else:
@@ -323,7 +324,9 @@ async def return_received(settings: Settings, return_id: str, node: str) -> None
 
 async def inspect_return(settings: Settings, return_id: str, lines: list[InspectedLine]) -> None:
     inspection = Inspection(event_id=f"support-{uuid.uuid4().hex}", lines=lines)
-    view = await _update(settings, return_id, ReturnWorkflow.inspection_result, inspection)
+    view = await _update(
+        await _client(settings), return_id, ReturnWorkflow.inspection_result, inspection
+    )
     console.print(f"{return_id}: inspection recorded ({view.status.value})")
 
 

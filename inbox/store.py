@@ -331,19 +331,17 @@ class Inbox:
                 )
             )  # fmt: skip
 
-    def corrections(self, entry_id: int) -> list[InboxCorrection]:
+    def corrections(self, entry: InboxEntry) -> list[InboxCorrection]:
         """The entry's history of corrections, oldest first (bodies before, as they were)."""
-        entry = self.get(entry_id)
         statement = (
-            select(CORRECTIONS).where(CORRECTIONS.c.entry_id == entry_id).order_by(CORRECTIONS.c.id)
+            select(CORRECTIONS).where(CORRECTIONS.c.entry_id == entry.id).order_by(CORRECTIONS.c.id)
         )
         with self.engine.connect() as connection:
             found = [InboxCorrection(**row._mapping) for row in connection.execute(statement)]
         for correction in found:
-            if correction.body_key and entry is not None:
-                bound = _bound(entry, "before")
+            if correction.body_key:
                 correction.body_before = self.keyring.open(
-                    correction.body_key, correction.body_before, bound
+                    correction.body_key, correction.body_before, _bound(entry, "before")
                 )
         return found
 

@@ -1,10 +1,16 @@
-"""Shopify deliveries signed the way Shopify signs them, for tests and benchmarks."""
+"""Shopify deliveries signed the way Shopify signs them, for tests and benchmarks, and sent
+to a stack's webhooks service."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
+
+import httpx
 
 from adapters.shopify import sign
+from infra.settings import Settings
 
 
 def shopify_headers(
@@ -18,3 +24,18 @@ def shopify_headers(
         "X-Shopify-API-Version": "2026-01",
         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
     }
+
+
+async def deliver_shopify(
+    settings: Settings, body: dict[str, Any], topic: str = "orders/create"
+) -> httpx.Response:
+    """`body` delivered to the stack's webhooks service as Shopify does, signed with its
+    (first) secret."""
+    raw = json.dumps(body).encode()
+    headers = shopify_headers(raw, settings.shopify_webhook_secrets[0], topic)
+    async with httpx.AsyncClient() as http:
+        return await http.post(
+            f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
+            content=raw,
+            headers=headers,
+        )

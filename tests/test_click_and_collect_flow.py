@@ -5,7 +5,6 @@ customer's messages land in the sandbox SendGrid."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -24,7 +23,7 @@ from testing.eventually import reaches
 from testing.harness import Harness, order_harness
 from tests.inventory_fixtures import receipt
 from tests.replays import replay_latest
-from tests.signing import shopify_headers
+from tests.signing import deliver_shopify
 from tests.support_cli import cli_env
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import ClickAndCollectInput, RetryBudget
@@ -65,14 +64,7 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         f"{sandbox}/_sandbox/shopify/orders",
         json={"skus": [("CANDLE-FIG-12OZ", 2)], "pickup_location": "Boston Newbury St store"},
     ).json()[0]
-    raw = json.dumps(body).encode()
-    headers = shopify_headers(raw, stack.settings.shopify_webhook_secrets[0], "orders/create")
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify",
-            content=raw,
-            headers=headers,
-        )
+    answer = await deliver_shopify(stack.settings, body)
     assert answer.status_code == 202, answer.text
     order = order_from_webhook(body, {"Boston Newbury St store": "STORE-BOS"})
     result = await result_once_started(stack.client, answer.json()["workflow_id"], PickupView)

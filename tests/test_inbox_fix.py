@@ -22,8 +22,7 @@ from inbox.store import Inbox, InboxStatus
 from infra.keyring import Keyring, new_key_line
 from services.orders import result_once_started
 from testing.harness import Harness
-from tests.conftest import SHOPIFY_SECRET
-from tests.signing import shopify_headers
+from tests.signing import deliver_shopify
 from tests.support_cli import cli_env
 
 SHIP_TO = {
@@ -45,13 +44,7 @@ async def test_support_corrects_a_rejected_order_and_admits_it(
         f"{stack.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
     ).json()[0]
     body["shipping_address"] = None  # as a draft order converted without one arrives
-    raw = json.dumps(body).encode()
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(
-            f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify",
-            content=raw,
-            headers=shopify_headers(raw, SHOPIFY_SECRET, "orders/create"),
-        )
+    answer = await deliver_shopify(stack.settings, body)
     assert answer.status_code == 422, answer.text
     entry_id = answer.json()["inbox_id"]
     assert "ship-to address" in answer.json()["detail"]
@@ -105,7 +98,7 @@ def test_the_body_before_a_correction_is_sealed_kept_and_emptied_with_the_entry(
     correction = OrderCorrection(skus={"1": "MUG-STONE-350"})
     after = json.dumps(corrected_order(json.loads(before), correction)).encode()
     inbox.correct(entry, after, correction.summary(), "typo", "ops")
-    (history,) = inbox.corrections(entry.id or 0)
+    (history,) = inbox.corrections(entry)
     assert (history.summary, history.by, history.body_before) == (
         "line 1 SKU set to MUG-STONE-350",
         "ops",
@@ -118,7 +111,7 @@ def test_the_body_before_a_correction_is_sealed_kept_and_emptied_with_the_entry(
         stored = connection.exec_driver_sql("SELECT body_before FROM inbox_correction").scalar()
     assert isinstance(stored, bytes) and b"ana@example.com" not in stored
     assert inbox.erase("ana@example.com") == [entry.id]
-    (emptied,) = inbox.corrections(entry.id or 0)
+    (emptied,) = inbox.corrections(entry)
     assert emptied.body_before == b""
 
 

@@ -5,7 +5,6 @@ carrier's label, the warehouse's and the store's returns desks, Shopify, NetSuit
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
@@ -21,9 +20,8 @@ from inbox.store import InboxStatus
 from services.orders import result_once_started, start_order
 from testing.eventually import reaches
 from testing.harness import Harness
-from tests.conftest import SHOPIFY_SECRET
 from tests.replays import replay_latest
-from tests.signing import shopify_headers
+from tests.signing import deliver_shopify
 from tests.support_cli import cli_env
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.order_inputs import OrderToCashInput, RetryBudget
@@ -77,12 +75,7 @@ async def test_a_shopify_refund_of_returned_goods_runs_the_return(stack: Harness
         {"lines": [{"line_item_id": int(line.line_id), "quantity": 1}],
          "note": "Mug arrived chipped"},
     )  # fmt: skip
-    raw = json.dumps(refund).encode()
-    url = f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/shopify"
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            url, content=raw, headers=shopify_headers(raw, SHOPIFY_SECRET, "refunds/create")
-        )
+    answer = await deliver_shopify(stack.settings, refund, "refunds/create")
     assert answer.status_code == 202, answer.text
     return_id = f"return:shopify:{order.external_id}:{refund['id']}"
     result = await result_once_started(stack.client, return_id, ReturnView)

@@ -4,7 +4,6 @@ order. Traced into an in-memory exporter; the settings that turn tracing on are 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -31,7 +30,7 @@ from sandbox.shipstation import AutoShip
 from services.orders import result_once_started
 from testing.harness import order_harness
 from tests.conftest import CONVERTER
-from tests.signing import shopify_headers
+from tests.signing import deliver_shopify
 
 
 @pytest.fixture
@@ -69,14 +68,7 @@ async def test_one_order_is_one_trace_from_webhook_to_partner_http(
         body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
         delivery = body.json()[0]
         order = order_from_webhook(delivery)
-        raw = json.dumps(delivery).encode()
-        headers = shopify_headers(raw, h.settings.shopify_webhook_secrets[0], "orders/create")
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/shopify",
-                content=raw,
-                headers=headers,
-            )
+        answer = await deliver_shopify(h.settings, delivery)
         assert answer.status_code == 202, answer.text
         await result_once_started(client, order.workflow_id)  # 202: started behind the answer
 
