@@ -52,6 +52,16 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its descendants have used so far."""
+    total = 0
+    for each in _descendants(pid):
+        with suppress(OSError):  # gone meanwhile
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def share_ingestion_cpu(reserved: frozenset[int], *detached: int) -> None:
     """Give the reserved CPU back to this process, every process it started and the `detached`
     ones' trees, each of their threads (affinity is per thread): once a burst is answered, its

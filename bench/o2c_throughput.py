@@ -2,21 +2,24 @@
 
 N sandbox orders run through the whole saga (the warehouse ships at once; shipments arrive as
 webhooks) on two stacks of their own: as deployed (payloads sealed by the codec, the worker
-serving its metrics) and plain (neither). On each, N no-op workflows with the same number of
-activities run in batches alternating with the orders' (`--rounds`), so what slows the machine
-meanwhile slows both. Prints workflows/s for each and two ratios: deployed / plain (what
-encryption and metrics cost, target >= 0.9) and order-to-cash / no-op as deployed (target >=
-0.8). Usage: python bench/o2c_throughput.py --orders 200 [--rounds 4]"""
+serving its metrics) and plain (neither). On each, N no-op workflows with a completed order's
+activities, and N with its whole event shape (bench/noop_saga.py), run in batches alternating
+with the orders' (`--rounds`), so what slows the machine meanwhile slows each alike. Prints
+workflows/s and the CPU each group of processes used per workflow, and the ratios: deployed /
+plain (what encryption and metrics cost, target >= 0.9) and order-to-cash / no-op as deployed
+(target >= 0.8). Usage: python bench/o2c_throughput.py --orders 200 [--rounds 4]"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -29,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.dont_write_bytecode = False  # as in worker.py: the no-op worker gets the same sandbox treatment
 
 from adapters.shopify import order_from_webhook  # noqa: E402
-from bench.local_stack import bench_stack  # noqa: E402
-from bench.noop_saga import STEPS, NoopSagaWorkflow, noop_step  # noqa: E402
+from bench.local_stack import bench_stack, cpu_seconds  # noqa: E402
+from bench.noop_saga import NoopSagaWorkflow, NoopShape, noop_step, order_shape  # noqa: E402
 from canonical import OrderStatus  # noqa: E402
 from cli.stack import LocalStack  # noqa: E402
 from infra.processes import free_port  # noqa: E402
@@ -64,52 +67,94 @@ async def run_orders(client: Client, stack: LocalStack, count: int) -> tuple[flo
 
 
 class Noop:
-    """No-op workflows of the saga's shape on the stack's server, run by this process."""
+    """No-op workflows of the order's shape on the stack's server, run by this process."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
         self.task_queue = f"noop-{uuid.uuid4()}"
         self.started = 0
 
-    async def run(self, count: int) -> float:
+    async def run(self, count: int, shape: NoopShape) -> tuple[float, int]:
         gate = asyncio.Semaphore(IN_FLIGHT)
 
         async def one(n: int) -> None:
             async with gate:
                 await self.client.execute_workflow(
-                    NoopSagaWorkflow.run, STEPS, id=f"{self.task_queue}-{n}",
-                    task_queue=self.task_queue,
+                    NoopSagaWorkflow.run, shape, id=f"{self.task_queue}-{n}",
+                    task_queue=self.task_queue, search_attributes=shape.search_attributes(),
                 )  # fmt: skip
 
         first, self.started = self.started, self.started + count
         began = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(first, first + count)))
-        return time.perf_counter() - began
+        return time.perf_counter() - began, count
 
 
 @dataclass
 class Run:
+    stack: str
     name: str
     workflows: int = 0
     completed: int = 0
     seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds per group of processes
 
     @property
     def rate(self) -> float:
         return self.workflows / self.seconds
 
+    def cpu_ms(self, group: str) -> str:
+        return f"{1000 * self.cpu.get(group, 0.0) / self.workflows:.0f}"
+
+
+CPU_GROUPS = {
+    "temporal": "server",
+    "worker": "worker",
+    "sandbox": "partners",
+    "webhooks": "partners",
+}
+CPU_COLUMNS = ("server", "worker", "partners", "bench")  # bench: the client, and no-op worker
+
+
+class CpuMeter:
+    """CPU seconds each group of the stack's processes (and this one) used over a batch."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.pids = {
+            s.process.pid: CPU_GROUPS[s.name] for s in stack.services if s.name in CPU_GROUPS
+        }
+
+    def read(self) -> dict[str, float]:
+        used = dict.fromkeys(CPU_COLUMNS, 0.0)
+        used["bench"] = sum(os.times()[:2])
+        for pid, group in self.pids.items():
+            used[group] += cpu_seconds(pid)
+        return used
+
+    async def measure(self, run: Run, batch: Awaitable[tuple[float, int]], count: int) -> None:
+        before = self.read()
+        seconds, completed = await batch
+        for group, seconds_used in self.read().items():
+            run.cpu[group] = run.cpu.get(group, 0.0) + seconds_used - before[group]
+        run.workflows, run.completed = run.workflows + count, run.completed + completed
+        run.seconds += seconds
+
 
 async def interleaved(count: int, name: str, env: dict[str, str], rounds: int) -> list[Run]:
-    """`count` orders and as many no-op workflows on a stack of their own (as `env` sets it
-    up), in `rounds` alternating batches, so that what slows the machine meanwhile slows both."""
+    """`count` orders and as many no-op workflows of each shape on a stack of their own (as
+    `env` sets it up), in `rounds` alternating batches, so that what slows the machine
+    meanwhile slows each alike."""
     env = {
         "SHOPIFY_CALLS_PER_SECOND": SHOPIFY_PLUS_CALLS_PER_SECOND,  # the worker's queue too
         "ERP_CALLS_PER_SECOND": ERP_CALLS_PER_SECOND,
         **env,
     }
-    saga, noop = Run(f"order-to-cash, {name}"), Run(f"no-op, same shape, {name}")
+    activities, whole = order_shape(whole=False), order_shape(whole=True)
+    saga = Run(name, "order-to-cash")
+    noop = Run(name, f"no-op, {activities.activities} activities")
+    shaped = Run(name, "no-op, all events")
     async with bench_stack(0.0, env) as (client, stack):
-        noops = Noop(client)
+        noops, meter = Noop(client), CpuMeter(stack)
         async with Worker(
             client,
             task_queue=noops.task_queue,
@@ -117,13 +162,10 @@ async def interleaved(count: int, name: str, env: dict[str, str], rounds: int) -
             activities=[noop_step],
         ):
             for batch in (count // rounds + (n < count % rounds) for n in range(rounds)):
-                seconds, completed = await run_orders(client, stack, batch)
-                saga.workflows, saga.completed = saga.workflows + batch, saga.completed + completed
-                saga.seconds += seconds
-                noop.seconds += await noops.run(batch)
-                noop.workflows += batch
-                noop.completed += batch
-    return [saga, noop]
+                await meter.measure(saga, run_orders(client, stack, batch), batch)
+                await meter.measure(noop, noops.run(batch, activities), batch)
+                await meter.measure(shaped, noops.run(batch, whole), batch)
+    return [saga, noop, shaped]
 
 
 def ratio_line(name: str, ratio: float, target: float) -> str:
@@ -134,24 +176,31 @@ def ratio_line(name: str, ratio: float, target: float) -> str:
 async def main(count: int, rounds: int) -> int:
     # As deployed: payloads sealed by the codec, the worker serving its metrics.
     deployed = {"WORKER_METRICS_PORT": str(free_port())}
-    sealed, sealed_noop = await interleaved(count, "codec + metrics", deployed, rounds)
+    sealed, sealed_noop, sealed_shaped = await interleaved(count, "deployed", deployed, rounds)
     # The same without either: what they cost.
     bare = {"PAYLOAD_ENCRYPTION": "off", "WORKER_METRICS_PORT": ""}
-    plain, plain_noop = await interleaved(count, "plain", bare, rounds)
-    title = f"Order-to-cash throughput, {count} orders in {rounds} rounds, {STEPS} activities each"
-    table = Table(title=title)
-    for column in ("run", "workflows", "completed", "seconds", "workflows/s"):
+    plain, plain_noop, plain_shaped = await interleaved(count, "plain", bare, rounds)
+    table = Table(
+        title=f"Order-to-cash throughput, {count} orders in {rounds} rounds",
+        caption="CPU ms per workflow: the Temporal server, the worker, the partners (sandbox +"
+        " webhooks service), this process (the client; the no-op's worker)",
+    )
+    for column in ("stack", "run", "done", "wf/s", *CPU_COLUMNS):
         table.add_column(column, justify="right")
-    for run in (sealed, sealed_noop, plain, plain_noop):
+    for run in (sealed, sealed_noop, sealed_shaped, plain, plain_noop, plain_shaped):
         table.add_row(
-            run.name, str(run.workflows), str(run.completed), f"{run.seconds:.1f}",
-            f"{run.rate:.2f}",
+            run.stack, run.name, f"{run.completed}/{run.workflows}", f"{run.rate:.2f}",
+            *(run.cpu_ms(group) for group in CPU_COLUMNS),
         )  # fmt: skip
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=100)  # the table whole in a log
     console.print(table)
     console.print(ratio_line("ratio codec + metrics / plain", sealed.rate / plain.rate, 0.9))
     console.print(ratio_line("ratio order-to-cash / no-op", sealed.rate / sealed_noop.rate, 0.8))
-    console.print(f"  (plain: {plain.rate / plain_noop.rate:.2f})")
+    console.print(
+        f"  (plain: {plain.rate / plain_noop.rate:.2f}; against the no-op of the order's whole"
+        f" event shape: {sealed.rate / sealed_shaped.rate:.2f} as deployed,"
+        f" {plain.rate / plain_shaped.rate:.2f} plain)"
+    )
     return 0 if sealed.completed == plain.completed == count else 1
 
 
