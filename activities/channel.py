@@ -1,5 +1,5 @@
-"""Marketplace activities: acknowledge, confirm shipment, cancel the order or some of its
-units, refund a return, routed by the order's channel."""
+"""Marketplace activities: acknowledge, confirm a shipment or a collection in store, cancel
+the order or some of its units, refund a return, routed by the order's channel."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,7 +7,7 @@ from typing import Any
 from temporalio import activity
 
 from activities.errors import partner_call
-from activities.models import ChannelCancel, ShipmentConfirmation
+from activities.models import ChannelCancel, CollectionConfirmation, ShipmentConfirmation
 from adapters.ports import MarketplacePort
 from canonical import Channel, Order
 from canonical.cancellation import LineCancellation
@@ -28,6 +28,13 @@ class ChannelActivities:
         with partner_call():
             return await self._marketplace(request.order.channel).confirm_shipment(
                 request.order, request.shipment
+            )
+
+    @activity.defn
+    async def confirm_collected(self, request: CollectionConfirmation) -> str:
+        with partner_call():
+            return await self._marketplace(request.order.channel).confirm_collected(
+                request.order, request.handover
             )
 
     @activity.defn
@@ -52,6 +59,7 @@ class ChannelActivities:
         return [
             self.acknowledge_order,
             self.confirm_shipment,
+            self.confirm_collected,
             self.cancel_channel_order,
             self.cancel_channel_lines,
             self.refund_return,

@@ -3,6 +3,7 @@
 from pydantic import BaseModel
 
 from canonical import ItemRef, Order, Shipment
+from canonical.pickup import Handover
 
 
 class ErpOrderInput(BaseModel):
@@ -13,6 +14,11 @@ class ErpOrderInput(BaseModel):
 class ShipmentConfirmation(BaseModel):
     order: Order
     shipment: Shipment
+
+
+class CollectionConfirmation(BaseModel):
+    order: Order
+    handover: Handover
 
 
 class ChannelCancel(BaseModel):

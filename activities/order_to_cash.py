@@ -43,6 +43,7 @@ def order_activities(
         stores.create_pick_task,
         stores.cancel_pick_task,
         stores.store_shipments,
+        stores.store_collection,
         stores.hand_over,
         notifications.notify_customer,
     ]

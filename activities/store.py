@@ -7,7 +7,7 @@ from temporalio import activity
 from activities.errors import partner_call
 from adapters.ports import StorePort
 from canonical import Shipment
-from canonical.pickup import Handover, PickTask
+from canonical.pickup import Handover, PickLine, PickTask
 
 
 class PickupRef(BaseModel):
@@ -28,6 +28,11 @@ class StoreActivities:
     async def cancel_pick_task(self, pickup: PickupRef) -> None:
         with partner_call():
             await self._stores.cancel_pick_task(pickup.store, pickup.order_key)
+
+    @activity.defn
+    async def store_collection(self, pickup: PickupRef) -> list[PickLine]:
+        with partner_call():
+            return await self._stores.collected(pickup.store, pickup.order_key)
 
     @activity.defn
     async def store_shipments(self, pickup: PickupRef) -> list[Shipment]:

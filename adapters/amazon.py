@@ -20,7 +20,7 @@ from pydantic import Field
 
 from adapters.availability import set_each
 from adapters.config import PartnerSettings
-from adapters.errors import BusinessError, TransientError
+from adapters.errors import BusinessError, TransientError, no_store_pickup
 from adapters.http import PartnerHttp, error_list
 from adapters.payload import reads_payload
 from canonical import (
@@ -37,6 +37,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.pickup import Handover
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 
@@ -308,6 +309,9 @@ class AmazonMarketplace:
 
     async def acknowledge(self, order: Order) -> None:
         """Orders v0 has no acknowledgement: an Unshipped MFN order is ours to ship."""
+
+    async def confirm_collected(self, order: Order, handover: Handover) -> str:
+        raise no_store_pickup(SYSTEM, order.order_number)
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
         """confirmShipment has no idempotency key: the package reference is our shipment id,

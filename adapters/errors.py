@@ -32,3 +32,11 @@ class BusinessError(PartnerError):
     def __init__(self, system: str, code: ExceptionCode, message: str) -> None:
         super().__init__(system, message)
         self.code = code
+
+
+def no_store_pickup(system: str, order_number: str) -> BusinessError:
+    """A channel whose orders this orchestrator never takes as store pickups (only Shopify's
+    local pickup starts click-and-collect) has no collection to confirm."""
+    return BusinessError(
+        system, ExceptionCode.CHANNEL_REJECTED, f"{order_number} is not a store pickup order here"
+    )

@@ -21,7 +21,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
 from canonical.notification import Notification
-from canonical.pickup import Handover, PickTask
+from canonical.pickup import Handover, PickLine, PickTask
 from canonical.pos import ErpSaleRef, PosSale
 from canonical.returns import ChannelRefund, ReturnLabel, ReturnLabelRequest, TaxRefund
 
@@ -142,6 +142,11 @@ class MarketplacePort(Protocol):
         """Report a shipment with tracking; must not double-fulfil on retry."""
         ...
 
+    async def confirm_collected(self, order: Order, handover: Handover) -> str:
+        """The customer collected these lines at the store: fulfil them on the channel (no
+        tracking); must not double-fulfil on retry."""
+        ...
+
     async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
         """Cancel on the channel; idempotent. `by_buyer`: the buyer asked (the channel's own
         reason for that is given)."""
@@ -196,7 +201,12 @@ class StorePort(Protocol):
 
     async def cancel_pick_task(self, store: str, order_key: str) -> None:
         """Idempotent; a task the POS never had counts as cancelled. `BusinessError
-        (ALREADY_SHIPPED)` once its parcel left the store."""
+        (ALREADY_SHIPPED)` once its parcel left the store, `(ALREADY_COLLECTED)` once the
+        customer took it."""
+        ...
+
+    async def collected(self, store: str, order_key: str) -> list[PickLine]:
+        """What the customer took at the counter for the task (nothing until collected)."""
         ...
 
     async def shipments(self, store: str, order_key: str) -> list[Shipment]:

@@ -8,7 +8,7 @@ import copy
 import hashlib
 import hmac
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -28,11 +28,13 @@ from canonical import (
     Order,
     OrderLine,
     Shipment,
+    ShipmentLine,
 )
 from canonical.cancellation import LineCancellation
 from canonical.correction import OrderCorrection
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.pickup import Handover, PickLine
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 
@@ -193,12 +195,36 @@ def return_from_refund(body: dict[str, Any]) -> ReturnRequest | None:
     )
 
 
+def _line_items_to_fulfil(
+    current: dict[str, Any], lines: Sequence[ShipmentLine | PickLine], *, pickup: bool
+) -> list[dict[str, Any]]:
+    """`lineItemsByFulfillmentOrder` for these order lines, from the open fulfillment orders
+    of a pickup (`PICK_UP`) or of a shipment (any other method)."""
+    wanted = {line.line_id: line.quantity for line in lines}
+    by_fo = []
+    for fo in current["fulfillmentOrders"]["nodes"]:
+        method = (fo.get("deliveryMethod") or {}).get("methodType")
+        if fo["status"] not in ("OPEN", "IN_PROGRESS") or (method == "PICK_UP") != pickup:
+            continue
+        items = []
+        for node in fo["lineItems"]["nodes"]:
+            line_id = gid_id(node["lineItem"]["id"])
+            quantity = min(wanted.get(line_id, 0), node["remainingQuantity"])
+            if quantity > 0:
+                items.append({"id": node["id"], "quantity": quantity})
+                wanted[line_id] -= quantity
+        if items:
+            by_fo.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+    return by_fo
+
+
 # --- outbound: GraphQL Admin API -----------------------------------------------------------
 
 FULFILLMENT_ORDERS = """
 query FOs($id: ID!) { order(id: $id) { id name cancelledAt
   fulfillments(first: 50) { id trackingInfo(first: 5) { number } }
-  fulfillmentOrders(first: 10) { nodes { id status lineItems(first: 50) {
+  fulfillmentOrders(first: 10) { nodes { id status deliveryMethod { methodType }
+    lineItems(first: 50) {
     nodes { id remainingQuantity totalQuantity lineItem { id sku } } } } } } }
 """
 FULFILLMENT_CREATE = """
@@ -310,20 +336,7 @@ class ShopifyMarketplace:
             numbers = {t.get("number") for t in fulfillment.get("trackingInfo") or []}
             if shipment.tracking_number in numbers:
                 return str(fulfillment["id"])
-        wanted = {line.line_id: line.quantity for line in shipment.lines}
-        by_fo = []
-        for fo in current["fulfillmentOrders"]["nodes"]:
-            if fo["status"] not in ("OPEN", "IN_PROGRESS"):
-                continue
-            items = []
-            for node in fo["lineItems"]["nodes"]:
-                line_id = gid_id(node["lineItem"]["id"])
-                quantity = min(wanted.get(line_id, 0), node["remainingQuantity"])
-                if quantity > 0:
-                    items.append({"id": node["id"], "quantity": quantity})
-                    wanted[line_id] -= quantity
-            if items:
-                by_fo.append({"fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items})
+        by_fo = _line_items_to_fulfil(current, shipment.lines, pickup=False)
         if not by_fo:
             raise BusinessError(
                 SYSTEM,
@@ -334,16 +347,31 @@ class ShopifyMarketplace:
         tracking = {"company": shipment.carrier.upper(), "number": shipment.tracking_number}
         if shipment.tracking_url:
             tracking["url"] = shipment.tracking_url
-        data = await self._graphql(
-            FULFILLMENT_CREATE,
-            {
-                "fulfillment": {
-                    "notifyCustomer": True,
-                    "trackingInfo": tracking,
-                    "lineItemsByFulfillmentOrder": by_fo,
-                }
-            },
+        return await self._fulfil(
+            {"notifyCustomer": True, "trackingInfo": tracking, "lineItemsByFulfillmentOrder": by_fo}
         )
+
+    async def confirm_collected(self, order: Order, handover: Handover) -> str:
+        """Local pickup: the pickup location's fulfillment order (`PICK_UP`) is fulfilled with
+        what the customer took, as Shopify's "mark as picked up" does. Re-read first: once
+        nothing of it is left to fulfil (a retry after a lost answer), its fulfillment is it."""
+        current = await self._order(order)
+        by_fo = _line_items_to_fulfil(current, handover.lines, pickup=True)
+        if by_fo:
+            return await self._fulfil(
+                {"notifyCustomer": False, "lineItemsByFulfillmentOrder": by_fo}
+            )
+        fulfillments = current.get("fulfillments") or []
+        if not fulfillments:
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.CHANNEL_REJECTED,
+                f"{order.order_number} has no pickup left to fulfil at {handover.store}",
+            )
+        return str(fulfillments[-1]["id"])
+
+    async def _fulfil(self, fulfillment: dict[str, Any]) -> str:
+        data = await self._graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
         payload = data["fulfillmentCreate"]
         self._user_errors(payload)
         return str(payload["fulfillment"]["id"])

@@ -26,6 +26,11 @@ class StorePosSettings(PartnerSettings):
 
 
 SYSTEM = "pos"
+# The POS's 409 codes for a task whose goods left: it cannot be withdrawn any more.
+GOODS_LEFT = {
+    "shipped": ExceptionCode.ALREADY_SHIPPED,
+    "collected": ExceptionCode.ALREADY_COLLECTED,
+}
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:
@@ -70,23 +75,34 @@ class StorePos:
         return str(response.json()["id"])
 
     async def cancel_pick_task(self, store: str, order_key: str) -> None:
-        """A task whose parcel left is `ALREADY_SHIPPED` (the group ships after all); one
-        collected at the counter, or refused otherwise, is the store's refusal."""
+        """A task whose parcel left is `ALREADY_SHIPPED` (the group ships after all), one the
+        customer collected `ALREADY_COLLECTED` (the order completes after all); refused
+        otherwise, it is the store's refusal."""
         response = await self._http.request("DELETE", f"/stores/{store}/pickups/{order_key}")
-        if response.status_code == 409 and _error_code(response) == "shipped":
-            raise BusinessError(
-                SYSTEM, ExceptionCode.ALREADY_SHIPPED, f"{order_key} was already shipped"
-            )
+        code = _error_code(response) if response.status_code == 409 else ""
+        if code in GOODS_LEFT:
+            raise BusinessError(SYSTEM, GOODS_LEFT[code], f"{order_key} was already {code}")
         self._raise_for_error(response, missing_ok=True)
 
-    async def shipments(self, store: str, order_key: str) -> list[Shipment]:
-        """The parcel the store shipped for the task, read back from it (none until then)."""
+    async def _task(self, store: str, order_key: str) -> dict[str, Any] | None:
+        """The task as the store's staff left it; None when the POS has none."""
         response = await self._http.request("GET", f"/stores/{store}/pickups/{order_key}")
         if response.status_code == 404:
-            return []
+            return None
         self._raise_for_error(response)
-        task = response.json()
-        if task.get("status") != "shipped":
+        task: dict[str, Any] = response.json()
+        return task
+
+    async def collected(self, store: str, order_key: str) -> list[PickLine]:
+        task = await self._task(store, order_key)
+        if task is None or task.get("status") != "collected":
+            return []
+        return [PickLine.model_validate(line) for line in task.get("collected") or task["lines"]]
+
+    async def shipments(self, store: str, order_key: str) -> list[Shipment]:
+        """What the store shipped for the task, read back from it (none until then)."""
+        task = await self._task(store, order_key)
+        if task is None or task.get("status") != "shipped":
             return []
         shipped_at = task.get("shipped_at")
         return [

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from adapters.availability import set_each
 from adapters.config import PartnerSettings
-from adapters.errors import BusinessError, TransientError
+from adapters.errors import BusinessError, TransientError, no_store_pickup
 from adapters.http import PartnerHttp, error_list
 from adapters.payload import PayloadError, reads_payload
 from canonical import (
@@ -35,6 +35,7 @@ from canonical.cancellation import LineCancellation
 from canonical.correction import OrderCorrection
 from canonical.inventory import AvailableToSell
 from canonical.money import total
+from canonical.pickup import Handover
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 
@@ -373,6 +374,9 @@ class WalmartMarketplace:
         held PO stays `Created` until support resumes or cancels it). Acknowledging twice is
         harmless."""
         await self._client.acknowledge(order.external_id)
+
+    async def confirm_collected(self, order: Order, handover: Handover) -> str:
+        raise no_store_pickup(SYSTEM, order.order_number)
 
     async def confirm_shipment(self, order: Order, shipment: Shipment) -> str:
         po = await self._client.get_order(order.external_id)

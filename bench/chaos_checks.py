@@ -130,8 +130,10 @@ async def _partner_effects(run: Run, orders: dict[str, OrderView | PickupView]) 
                 wrong.append(f"{key}: cancelled but the ERP order is open")
             if document is not None and document.get("status") == "Committed":
                 wrong.append(f"{key}: cancelled but its tax is committed")
-        if not isinstance(view, OrderView):
-            continue  # collected in store: nothing the WMS or the channel ships
+        if not isinstance(view, OrderView):  # collected in store: no WMS, one channel fulfilment
+            if key.startswith("shopify-"):
+                wrong += await _pickup_on_channel(run, key, view)
+            continue
         ours = shipped_quantities(view.shipments)
         for line, units in (shipped.get(key) or {}).items():
             if units > ours.get(line, 0):
@@ -149,8 +151,24 @@ async def _partner_effects(run: Run, orders: dict[str, OrderView | PickupView]) 
         _listing("ERP: one invoice per sales order", double_invoices, "invoiced twice"),
         _listing("channel: one fulfilment per shipment", double_fulfilments, "doubled"),
         _listing("customer: one message per notification", double_messages, "sent twice"),
-        _listing("every order's ERP, tax and WMS state matches how it ended", wrong, "mismatches"),
+        _listing(
+            "every order's ERP, tax, WMS and channel state matches how it ended",
+            wrong,
+            "mismatches",
+        ),
     ]
+
+
+async def _pickup_on_channel(run: Run, key: str, view: OrderView | PickupView) -> list[str]:
+    """A collected pickup is fulfilled once on Shopify (its PICK_UP fulfillment order); one
+    that was cancelled, never."""
+    channel = await _sandbox(run, f"/_sandbox/shopify/orders/{key.removeprefix('shopify-')}")
+    fulfilments = len(channel["fulfillments"])
+    if view.status is OrderStatus.COMPLETED and fulfilments != 1:
+        return [f"{key}: collected, {fulfilments} fulfilments on the channel"]
+    if view.status is OrderStatus.CANCELLED and fulfilments:
+        return [f"{key}: cancelled, yet fulfilled on the channel"]
+    return []
 
 
 async def _refunds(run: Run, returns: dict[str, ReturnView]) -> list[Check]:

@@ -89,6 +89,7 @@ class ExceptionCode(StrEnum):
     # The partner cannot withdraw what it was asked because the goods already left: the
     # order goes on to completion instead of unwinding.
     ALREADY_SHIPPED = "ALREADY_SHIPPED"
+    ALREADY_COLLECTED = "ALREADY_COLLECTED"  # the same, for goods the customer took in store
     # A reconciliation found the ERP's and the WMS's counts apart (not an order's exception:
     # the reconciliation run carries it, so ops find it where they find stuck orders).
     STOCK_DRIFT = "STOCK_DRIFT"

@@ -3,7 +3,9 @@ counters (`Authorization: Bearer <RETURNS_API_KEY>`; the service subscribes to t
 start), deduplicated on the desk's event id. `requested` starts a return brought to a store;
 `received` tells the return its parcel arrived; `inspected` gives it the inspection result (an
 update: a result the return refuses is answered `refused` with the reason). An event for a
-return not started yet is answered 409 after a short wait, so the desk sends it again.
+return not started yet is answered 409 after a short wait, so the desk sends it again; one
+for a return that has closed is refused, unless that return took it (an inspection is an
+update named by the desk's event id: a redelivery gets the first delivery's answer).
 Channels start returns too: Shopify `refunds/create` with returned lines (webhooks/shopify.py)."""
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from canonical.order import parse_order_key
@@ -29,6 +35,7 @@ from inbox.outcome import Outcome, accepted, refused, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.settings import Settings
 from infra.temporal import temporal_call
+from ingest.event_updates import deliver_event
 from ingest.temporal_link import TemporalLink
 from inventory.network import configured_network
 from services.returns import UnknownOrder, start_return
@@ -132,14 +139,17 @@ class ReturnDeskEvents:
         while True:
             try:
                 with temporal_call():
-                    await self._route(handle, event)
-                return accepted(workflow_id, event.kind)
+                    applied = await self._route(handle, event)
+                held = "" if applied else ": held until the return is authorised"
+                return accepted(workflow_id, event.kind + held)
             except (WorkflowUpdateFailedError, ValidationError) as exc:
                 cause = getattr(getattr(exc, "cause", None), "message", None) or str(exc)
                 return refused(workflow_id, cause)
             except RPCError as exc:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
+                if closed := await _closed(handle):
+                    return refused(workflow_id, f"return {workflow_id} is closed ({closed})")
                 if waited >= START_PATIENCE_SECONDS:  # kept; the desk delivers it again
                     return Outcome(
                         InboxStatus.FAILED, 409, workflow_id, "no open return for it yet: resend"
@@ -148,16 +158,22 @@ class ReturnDeskEvents:
             await asyncio.sleep(0.25)
             waited += 0.25
 
-    async def _route(self, handle: WorkflowHandle[Any, Any], event: DeskEvent) -> None:
+    async def _route(self, handle: WorkflowHandle[Any, Any], event: DeskEvent) -> bool:
         """An inspected parcel was received: its receipt goes first (the return keeps the
-        first), so an inspection overtaking its receipt event is not refused."""
+        first), so an inspection overtaking its receipt event is not refused. False when the
+        return holds the inspection until it is authorised."""
         node = event.store or self._by_warehouse.get(
             event.warehouse_id or "", self._settings.returns_node
         )
         receipt = ReturnReceipt(event_id=event.event_id, node=node, received_at=event.occurred_at)
-        await handle.signal(ReturnWorkflow.return_received, receipt)
+        try:
+            await handle.signal(ReturnWorkflow.return_received, receipt)
+        except RPCError as exc:
+            # A closed return that took this inspection answers from its update below.
+            if exc.status is not RPCStatusCode.NOT_FOUND or event.kind == "received":
+                raise
         if event.kind == "received":
-            return
+            return True
         inspection = Inspection(
             event_id=event.event_id,
             lines=[
@@ -169,4 +185,20 @@ class ReturnDeskEvents:
                 for line in event.lines
             ],
         )
-        await handle.execute_update(ReturnWorkflow.inspection_result, inspection)
+        inspected = ReturnWorkflow.inspection_result
+        return await deliver_event(handle, inspected, inspection, SOURCE, event.event_id)
+
+
+async def _closed(handle: WorkflowHandle[Any, Any]) -> str | None:
+    """How the workflow ended, when it did; None while it runs or before it started."""
+    try:
+        with temporal_call():
+            description = await handle.describe()
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        return None
+    status = description.status
+    if status is None or status is WorkflowExecutionStatus.RUNNING:
+        return None
+    return status.name.lower()

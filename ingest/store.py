@@ -1,8 +1,10 @@
 """`POST /webhooks/store`: events from a store's POS. For orders collected in store,
 `ready_for_pickup` (signalled to the order's click-and-collect workflow) and `picked_up` (an
-update: a pickup the order refuses, e.g. after it was cancelled, is answered `refused` with
-the reason). For a split order's group shipped from the store, `shipped` (a shipment with its
-tracking) and `rejected` (the store cannot ship it), signalled to the group's workflow.
+update named by the POS's event id: a pickup the order can never take, e.g. after it was
+cancelled, is answered `refused` with the reason; one that overtook the order is held by it
+until the pick task is out, and a redelivery gets the first delivery's answer). For a split
+order's group shipped from the store, `shipped` (a shipment with its tracking) and `rejected`
+(the store cannot ship it), signalled to the group's workflow.
 Authenticated with the stores' API key; deduplicated on the POS event id."""
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from canonical.pickup import StoreEvent, StoreEventKind, store_parcel
 from inbox.outcome import Outcome, accepted, refused, rejected
 from inbox.store import InboxEntry, InboxStatus
 from infra.temporal import temporal_call
+from ingest.event_updates import deliver_event
 from ingest.temporal_link import TemporalLink
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.order_inputs import NodeRejection
@@ -54,7 +57,11 @@ class StoreEvents:
                     case StoreEventKind.READY_FOR_PICKUP:
                         await handle.signal(ClickAndCollectWorkflow.ready_for_pickup, event)
                     case StoreEventKind.PICKED_UP:
-                        await handle.execute_update(ClickAndCollectWorkflow.picked_up, event)
+                        picked_up = ClickAndCollectWorkflow.picked_up
+                        if not await deliver_event(
+                            handle, picked_up, event, SOURCE, event.event_id
+                        ):
+                            return accepted(workflow_id, "picked_up: held until the pick task")
                     case StoreEventKind.SHIPPED:
                         await handle.signal(
                             ShipmentGroupWorkflow.shipment_received, shipment_of(event)

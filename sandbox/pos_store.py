@@ -35,6 +35,7 @@ class CollectLine(BaseModel):
 
 class Collect(BaseModel):
     lines: list[CollectLine] | None = Field(None, description="default: everything picked")
+    event_lost: bool = Field(False, description="the POS's `picked_up` never reaches anyone")
 
 
 class Autopilot(BaseModel):
@@ -88,15 +89,18 @@ class PosStoreState:
         pickup["status"] = "ready"
         self.event(pickup, "ready_for_pickup", [])
 
-    def collect(self, pickup: dict[str, Any], lines: list[CollectLine] | None) -> None:
+    def collect(
+        self, pickup: dict[str, Any], lines: list[CollectLine] | None, event_lost: bool = False
+    ) -> None:
         picked = {line["line_id"]: line for line in pickup["lines"]}
         taken = [
             {**picked[x.line_id], "quantity": x.quantity}
             for x in lines or []
             if x.line_id in picked
         ] or list(picked.values())
-        pickup["status"] = "collected"
-        self.event(pickup, "picked_up", taken)
+        pickup["status"], pickup["collected"] = "collected", taken
+        if not event_lost:
+            self.event(pickup, "picked_up", taken)
 
     def start_autopilot(self, pickup: dict[str, Any]) -> None:
         if self.autopilot.ready_after_seconds is not None:
@@ -198,6 +202,7 @@ def router(state: PosStoreState) -> APIRouter:
             handover_id, {"receipt_id": f"rc_{uuid.uuid4().hex[:12]}", "lines": body["lines"]}
         )
         pickup["status"] = "collected"
+        pickup.setdefault("collected", body["lines"])
         return JSONResponse(receipt)
 
     state.subscriptions.route(api, "/webhooks")
@@ -222,11 +227,13 @@ def control_router(state: PosStoreState) -> APIRouter:
 
     @api.post("/stores/{store}/pickups/{order_key}/collect")
     async def collect(store: str, order_key: str, action: Collect | None = None) -> Response:
-        """The customer came: `picked_up` (all lines, or those given) goes to the subscribers."""
+        """The customer came: `picked_up` (all lines, or those given) goes to the subscribers
+        (unless `event_lost`)."""
         pickup = found(store, order_key)
         if pickup is None or pickup["status"] != "ready":
             return JSONResponse({"detail": "no pickup ready"}, status_code=409)
-        state.collect(pickup, (action or Collect()).lines)
+        action = action or Collect()
+        state.collect(pickup, action.lines, action.event_lost)
         return JSONResponse(pickup)
 
     @api.post("/stores/{store}/pickups/{order_key}/ship")

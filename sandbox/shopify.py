@@ -25,6 +25,13 @@ ITEM_GID = "gid://shopify/InventoryItem/"
 LOCATION = "gid://shopify/Location/81234567169"
 
 
+def _method_type(body: dict[str, Any]) -> str:
+    """The fulfillment order's `deliveryMethod.methodType`: PICK_UP for a local pickup."""
+    lines = body.get("shipping_lines") or []
+    pickup = any(line.get("carrier_identifier") == "local-pickup" for line in lines)
+    return "PICK_UP" if pickup else "SHIPPING"
+
+
 class ShopifyPlan(BaseModel):
     """The GraphQL leaky bucket of the shop's plan (Shopify: 100/200/1000/2000 points/s)."""
 
@@ -60,6 +67,8 @@ class ShopifyState:
             "fulfillmentOrder": {
                 "id": f"gid://shopify/FulfillmentOrder/{fo_id}",
                 "status": "OPEN",
+                # A local pickup's shipping line has no carrier: Shopify's `local-pickup`.
+                "deliveryMethod": {"methodType": _method_type(body)},
                 "lineItems": [
                     {
                         "id": f"gid://shopify/FulfillmentOrderLineItem/{fo_id}{n}",
@@ -113,6 +122,7 @@ class ShopifyState:
                     {
                         "id": fo["id"],
                         "status": fo["status"],
+                        "deliveryMethod": fo["deliveryMethod"],
                         "lineItems": {"nodes": fo["lineItems"]},
                     }
                 ]

@@ -143,10 +143,14 @@ class SandboxHandle:
         return result
 
     def shopify_orders(
-        self, count: int = 1, skus: list[tuple[str, int]] | None = None
+        self,
+        count: int = 1,
+        skus: list[tuple[str, int]] | None = None,
+        pickup_location: str | None = None,
     ) -> list[dict[str, Any]]:
         response = httpx.post(
-            f"{self.url}/_sandbox/shopify/orders", json={"count": count, "skus": skus}
+            f"{self.url}/_sandbox/shopify/orders",
+            json={"count": count, "skus": skus, "pickup_location": pickup_location},
         )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()

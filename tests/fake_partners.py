@@ -14,7 +14,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.inventory import LinesRelease, ReturnRestock, ShipmentCommit
-from activities.models import ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from activities.models import (
+    ChannelCancel,
+    CollectionConfirmation,
+    ErpOrderInput,
+    ShipmentConfirmation,
+)
 from activities.returns import ClaimRequest
 from activities.store import PickupRef
 from canonical import (
@@ -33,7 +38,7 @@ from canonical import (
 from canonical.cancellation import LineCancellation
 from canonical.inventory import NodeKind
 from canonical.notification import Notification
-from canonical.pickup import Handover, PickTask
+from canonical.pickup import Handover, PickLine, PickTask
 from canonical.returns import ChannelRefund, ReturnClaim, ReturnLabel, ReturnLabelRequest, TaxRefund
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 from workflows.task_queues import channel_task_queue, erp_task_queue
@@ -58,6 +63,7 @@ class FakePartners:
         self.plans: list[SourcingPlan] = []  # what the next allocations answer
         self.refunds: dict[str, ChannelRefund] = {}  # refund id -> what was paid
         self.shipped: list[Shipment] = []  # what the WMS or the supplier says it shipped
+        self.collected: dict[str, list[PickLine]] = {}  # order key -> what the store handed over
 
     def fail(self, name: str, *errors: Exception) -> None:
         self.failures.setdefault(name, []).extend(errors)
@@ -277,6 +283,12 @@ class FakePartners:
     async def dropship_shipments(self, key: str) -> list[Shipment]:
         return self._shipped_of("dropship_shipments", key)
 
+    @activity.defn(name="store_collection")
+    async def store_collection(self, pickup: PickupRef) -> list[PickLine]:
+        """What the store says the customer took: `collected` (keyed by order key)."""
+        self._record("store_collection", pickup)
+        return self.collected.get(pickup.order_key, [])
+
     @activity.defn(name="store_shipments")
     async def store_shipments(self, pickup: PickupRef) -> list[Shipment]:
         return self._shipped_of("store_shipments", pickup.order_key)
@@ -289,6 +301,11 @@ class FakePartners:
     async def confirm_shipment(self, request: ShipmentConfirmation) -> str:
         self._record("confirm_shipment", request)
         return f"gid://shopify/Fulfillment/{request.shipment.shipment_id}"
+
+    @activity.defn(name="confirm_collected")
+    async def confirm_collected(self, request: CollectionConfirmation) -> str:
+        self._record("confirm_collected", request)
+        return f"gid://shopify/Fulfillment/{request.handover.handover_id}"
 
     @activity.defn(name="cancel_channel_order")
     async def cancel_channel_order(self, request: ChannelCancel) -> None:
@@ -303,9 +320,9 @@ class FakePartners:
             self.create_sales_order, self.cancel_sales_order,
             self.fulfil_sales_order, self.invoice_sales_order, self.request_fulfillment,
             self.cancel_fulfillment, self.order_shipments, self.dropship_shipments,
-            self.store_shipments,
+            self.store_shipments, self.store_collection,
             self.acknowledge_order,
-            self.confirm_shipment,
+            self.confirm_shipment, self.confirm_collected,
             self.cancel_channel_order, self.release_lines, self.reduce_sales_order,
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
             self.claim_return, self.release_return, self.create_return_label,

@@ -28,6 +28,7 @@ from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory, publisher_signals
 from canonical import ChannelEvent, ChannelEventKind, FulfillmentMethod, Money, OrderStatus
 from canonical.inventory import InventoryEvent, InventoryEventKind
+from canonical.order import order_key_of_workflow
 from canonical.pos import PosSale
 from canonical.returns import Condition, InspectedLine, Inspection, ReturnReceipt
 from infra.processes import binary
@@ -335,7 +336,11 @@ async def _pickup(
     )
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": [(sku, 1) for sku in skus]},
+        json={
+            "count": 1,
+            "skus": [(sku, 1) for sku in skus],
+            "pickup_location": f"{store} location",  # a local pickup on Shopify too
+        },
     ).json()[0]
     order = order_from_webhook(body).model_copy(
         update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store}
@@ -366,6 +371,19 @@ async def pickup_expired(h: Harness) -> Any:
     """Ready but never collected: the pickup window's timer fires and the order unwinds."""
     _autopilot(h, ready_after_seconds=0.3)
     return await _pickup(h, "STORE-NYC", window=timedelta(seconds=3))
+
+
+async def collected_after_window(h: Harness) -> Any:
+    """The store's collection event is lost; the window runs out and the store refuses to
+    withdraw the task (collected): read back from the POS, the order completes."""
+    _autopilot(h, ready_after_seconds=0.3)
+    handle = await _pickup(h, "STORE-BOS", window=timedelta(seconds=3))
+    await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.READY_FOR_PICKUP)
+    key = order_key_of_workflow(handle.id)
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        collect = f"/_sandbox/pos/stores/STORE-BOS/pickups/{key}/collect"
+        (await http.post(collect, json={"event_lost": True})).raise_for_status()
+    return handle
 
 
 async def pickup_cancelled(h: Harness) -> Any:
@@ -641,6 +659,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "collected": collected,
         "partly_collected": partly_collected,
         "expired": pickup_expired,
+        "collected_after_window": collected_after_window,
         "cancelled": pickup_cancelled,
     },
 }

@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
-from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, PickupView
+from canonical import ExceptionCode, FulfillmentMethod, Order, OrderStatus, PickupView, Step
 from canonical.pickup import PickLine, StoreEvent, StoreEventKind
 from canonical.sourcing import Shortfall, SourcingPlan
 from testing.eventually import eventually, reaches
@@ -93,8 +93,11 @@ async def test_collected_in_store_completes(pickup: Pickup) -> None:
     assert result.status is OrderStatus.COMPLETED and result.compensations_done == []
     calls = pickup.partners.calls
     assert calls[calls.index("hand_over") :] == [
-        "hand_over", "commit_shipment", "fulfil_sales_order", "commit_tax", "invoice_sales_order",
+        "hand_over", "commit_shipment", "confirm_collected", "fulfil_sales_order", "commit_tax",
+        "invoice_sales_order",
     ]  # fmt: skip
+    (fulfilled,) = pickup.partners.args["confirm_collected"]  # the channel hears of it
+    assert fulfilled.handover == pickup.partners.args["hand_over"][0]
 
 
 async def test_partial_pickup_completes_what_was_taken_and_cancels_the_rest(
@@ -131,9 +134,13 @@ async def test_partial_pickup_completes_what_was_taken_and_cancels_the_rest(
     calls = partners.calls
     assert calls[calls.index("hand_over") :] == [
         "hand_over", "commit_shipment", "release_lines", "reduce_sales_order",
-        "cancel_channel_lines", "quote_tax", "fulfil_sales_order", "commit_tax",
-        "invoice_sales_order",
+        "cancel_channel_lines", "quote_tax", "confirm_collected", "fulfil_sales_order",
+        "commit_tax", "invoice_sales_order",
     ]  # fmt: skip
+    (fulfilled,) = partners.args["confirm_collected"]  # only what was taken
+    assert [(line.line_id, line.quantity) for line in fulfilled.handover.lines] == [
+        (first.line_id, 1)
+    ]
 
 
 async def test_pick_sla_marks_the_order_delayed_and_it_still_completes(pickup: Pickup) -> None:
@@ -237,3 +244,62 @@ async def test_a_pickup_reported_while_the_pick_task_request_is_retried(pickup: 
     result = await pickup.handle.result()
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert pickup.partners.templates() == []
+
+
+async def test_the_window_closes_on_goods_the_customer_took_and_the_order_completes(
+    pickup: Pickup,
+) -> None:
+    """The chaos run's loss: the store's `picked_up` never reached the order, the window ran
+    out, and the store refused to withdraw the task ("already collected"). Unwinding left the
+    goods with the customer and the order in COMPENSATION_FAILED; now the collection is read
+    back from the POS and the order completes: handed over, fulfilled on the channel, invoiced."""
+    taken = [
+        PickLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+        for line in pickup.order.lines
+    ]
+    pickup.partners.collected[pickup.order.key] = taken
+    pickup.partners.fail(
+        "cancel_pick_task",
+        ApplicationError("was already collected", type="ALREADY_COLLECTED", non_retryable=True),
+    )
+    await pickup.start()
+    await pickup.ready()
+    await pickup.env.sleep(timedelta(days=5, hours=1))
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.compensations_done == [] and result.exception is None
+    assert any("the goods left, the order goes on" in c.note for c in result.timeline)
+    calls = pickup.partners.calls
+    assert calls[calls.index("cancel_pick_task") :] == [
+        "cancel_pick_task", "store_collection", "hand_over", "commit_shipment",
+        "confirm_collected", "fulfil_sales_order", "commit_tax", "invoice_sales_order",
+    ]  # fmt: skip
+    (fulfilled,) = pickup.partners.args["confirm_collected"]
+    assert fulfilled.handover.lines == taken
+    assert pickup.partners.templates() == ["ready_for_pickup"]  # no "expired" message
+
+
+async def test_a_collection_reported_before_the_pick_task_is_held_until_then(
+    pickup: Pickup,
+) -> None:
+    """Re-driven store events can overtake the order (still creating its ERP order here): the
+    collection is no longer refused for good but waits for the pick task, then counts."""
+    pickup.partners.outage("create_sales_order", ApplicationError("down", type="Transient"))
+    await pickup.start()
+    await eventually(lambda: "create_sales_order" in pickup.partners.calls, what="ERP order asked")
+    early = await pickup.handle.start_update(
+        ClickAndCollectWorkflow.picked_up,
+        pickup.event(StoreEventKind.PICKED_UP),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    assert (await pickup.handle.query(ClickAndCollectWorkflow.status)).step is Step.ERP_ORDER
+    pickup.partners.recover("create_sales_order")
+    assert (await early.result()).status in (OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_PROGRESS)
+    result = await pickup.handle.result()
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert pickup.partners.templates() == []  # no "ready" message to who has the goods
+    assert pickup.partners.calls.count("hand_over") == 1
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # closed: nothing more to take
+        await pickup.handle.execute_update(
+            ClickAndCollectWorkflow.picked_up, pickup.event(StoreEventKind.PICKED_UP)
+        )

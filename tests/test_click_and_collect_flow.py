@@ -18,6 +18,7 @@ import starter
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory
 from canonical import FulfillmentMethod, Order, OrderStatus, PickupView
+from inbox.store import InboxStatus
 from services.orders import cancel_from_channel, result_once_started, start_order
 from testing.eventually import reaches
 from testing.harness import Harness, order_harness
@@ -42,8 +43,8 @@ def pickup_order(
 ) -> Order:
     body = httpx.post(
         f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": skus},
-    ).json()[0]
+        json={"count": 1, "skus": skus, "pickup_location": f"{store} location"},
+    ).json()[0]  # a local pickup on Shopify too: its fulfillment order is PICK_UP
     order = order_from_webhook(body)
     return order.model_copy(update={"fulfillment": FulfillmentMethod.PICKUP, "pickup_store": store})
 
@@ -80,10 +81,13 @@ async def test_picked_by_the_store_and_collected_by_the_customer(stack: Harness)
         skus=["CANDLE-FIG-12OZ"], nodes=["STORE-BOS"]
     )
     assert (position.on_hand, position.reserved) == (8, 0)  # collected: out of the store
-    for kind in ("ready_for_pickup", "picked_up"):  # `inbox replay` after the order closed
-        replayed = await replay_latest(stack, "store", kind)
-        assert replayed.workflow_id == order.workflow_id, replayed
-        assert replayed.detail == "no open order to route it to"
+    # Re-driven after the order closed: the collection it took answers as taken (its update
+    # is named by the POS's event id), the ready signal finds no open order.
+    picked_up = await replay_latest(stack, "store", "picked_up")
+    assert (picked_up.status, picked_up.workflow_id) == (InboxStatus.ACCEPTED, order.workflow_id)
+    ready = await replay_latest(stack, "store", "ready_for_pickup")
+    assert ready.workflow_id == order.workflow_id, ready
+    assert ready.detail == "no open order to route it to"
 
 
 async def test_a_partial_pickup_bills_what_was_taken_and_refunds_the_rest(
@@ -218,3 +222,79 @@ async def test_support_moves_an_order_to_a_store_that_has_the_stock(
     assert "is already COMPLETED; nothing to change" in capsys.readouterr().err
     assert await asyncio.to_thread(starter.main, ["ready", order.workflow_id]) == 1
     assert "is already COMPLETED; nothing to change" in capsys.readouterr().err
+
+
+def shopify_fulfilled(h: Harness, order: Order) -> dict[str, int]:
+    """Units fulfilled on the sandbox Shopify per line item id."""
+    shopify = httpx.get(f"{h.settings.sandbox_url}/_sandbox/shopify/orders/{order.external_id}")
+    (fo,) = shopify.json()["fulfillmentOrders"]["nodes"]
+    return {
+        item["lineItem"]["id"].rsplit("/", 1)[1]: item["totalQuantity"] - item["remainingQuantity"]
+        for item in fo["lineItems"]["nodes"]
+    }
+
+
+async def test_the_window_closes_on_goods_the_customer_took(stack: Harness) -> None:
+    """The store's `picked_up` is lost; the pickup window runs out and the POS refuses to
+    withdraw the task: it was collected. The order completes as collected (read back from
+    the POS) instead of ending COMPENSATION_FAILED with the goods in the customer's hands."""
+    sandbox = stack.settings.sandbox_url
+    httpx.put(f"{sandbox}/_sandbox/pos/autopilot", json={"ready_after_seconds": 0.2})
+    stock_store(stack, "STORE-BOS", 5)
+    order = pickup_order(stack, "STORE-BOS")
+    window = ClickAndCollectInput(order=order, retry=QUICK, pickup_window=timedelta(seconds=4))
+    handle = await start_order(stack.client, stack.settings, order, window)
+    await wait_status(handle, OrderStatus.READY_FOR_PICKUP)
+    collect = f"{sandbox}/_sandbox/pos/stores/STORE-BOS/pickups/{order.key}/collect"
+    httpx.post(collect, json={"event_lost": True}).raise_for_status()
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    assert result.compensations_done == [] and result.exception is None
+    (line,) = order.lines
+    assert shopify_fulfilled(stack, order) == {line.line_id: line.quantity}
+    (position,) = open_inventory(stack.settings).store.positions(
+        skus=["CANDLE-FIG-12OZ"], nodes=["STORE-BOS"]
+    )
+    assert (position.on_hand, position.reserved) == (3, 0)
+    templates = [
+        m["template_id"] for m in httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
+    ]
+    assert templates == ["d-readyforpickup"]  # never told it expired
+
+
+async def test_a_collection_overtaking_the_order_is_held_not_refused(stack: Harness) -> None:
+    """A store's `picked_up` that arrives before the order sent its pick task (re-driven
+    after an outage while the ERP is slow) is held by the order and applied in order."""
+    sandbox = stack.settings.sandbox_url
+    httpx.put(f"{sandbox}/_sandbox/pos/autopilot", json={}).raise_for_status()
+    httpx.put(f"{sandbox}/_sandbox/faults/netsuite", json={"outage": True}).raise_for_status()
+    stock_store(stack, "STORE-NYC", 5)
+    order = pickup_order(stack, "STORE-NYC")
+    handle = await start_order(
+        stack.client, stack.settings, order, ClickAndCollectInput(order=order, retry=QUICK)
+    )
+    await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.IN_PROGRESS)
+    event = {
+        "event_id": uuid.uuid4().hex, "store": "STORE-NYC", "order_key": order.key,
+        "kind": "picked_up", "lines": [], "occurred_at": "2026-12-07T10:00:00Z",
+    }  # fmt: skip
+    url = f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/store"
+    headers = {"Authorization": f"Bearer {stack.settings.pos_api_key}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        answer = await client.post(url, json=event, headers=headers)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status"] == "accepted"
+    assert "held until the pick task" in answer.json()["detail"]
+    httpx.put(f"{sandbox}/_sandbox/faults/netsuite", json={}).raise_for_status()
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.status is OrderStatus.COMPLETED, result.timeline
+    (line,) = order.lines
+    assert shopify_fulfilled(stack, order) == {line.line_id: line.quantity}
+    templates = [
+        m["template_id"] for m in httpx.get(f"{sandbox}/_sandbox/sendgrid/messages").json()
+    ]
+    assert templates == []  # no "ready" message to a customer who has the goods
+    other = {**event, "event_id": uuid.uuid4().hex}  # another collection: nothing to take
+    async with httpx.AsyncClient(timeout=30) as client:
+        again = await client.post(url, json=other, headers=headers)
+    assert again.json()["status"] in ("refused", "failed"), again.text

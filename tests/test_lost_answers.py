@@ -20,7 +20,12 @@ from activities.channel import ChannelActivities
 from activities.dropship import DropShipActivities
 from activities.erp import ErpActivities
 from activities.errors import TRANSIENT
-from activities.models import ChannelCancel, ErpOrderInput, ShipmentConfirmation
+from activities.models import (
+    ChannelCancel,
+    CollectionConfirmation,
+    ErpOrderInput,
+    ShipmentConfirmation,
+)
 from activities.notification import NotificationActivities
 from activities.store import PickupRef, StoreActivities
 from activities.tax import TaxActivities
@@ -462,6 +467,29 @@ async def test_confirm_shipment(partners: Partners, channel: Channel) -> None:
     )
     assert await ActivityEnvironment().run(channels.confirm_shipment, confirmation) == first
     assert fulfilments(channel_effects(partners, order), channel) == 1
+
+
+async def test_confirm_collected(partners: Partners) -> None:
+    """Shopify local pickup: the PICK_UP fulfillment order is fulfilled once with what the
+    customer took, however often the call is retried."""
+    body = partners.sandbox.shopify_orders(pickup_location="Boston Newbury St store")[0]
+    order = order_from_webhook(body, {"Boston Newbury St store": "STORE-BOS"})
+    taken = [
+        PickLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity) for line in order.lines
+    ]
+    handover = Handover(
+        handover_id=f"{order.key}:collected", store="STORE-BOS", order_key=order.key, lines=taken
+    )
+    confirmation = CollectionConfirmation(order=order, handover=handover)
+    channels = ChannelActivities(partners.adapters.marketplace)
+    first = await partners.lost_then_retried(
+        "shopify", "POST", run(channels.confirm_collected, confirmation)
+    )
+    assert await ActivityEnvironment().run(channels.confirm_collected, confirmation) == first
+    view = channel_effects(partners, order)
+    assert len(view["fulfillments"]) == 1
+    (fo,) = view["fulfillmentOrders"]["nodes"]
+    assert fo["deliveryMethod"]["methodType"] == "PICK_UP" and fo["status"] == "CLOSED"
 
 
 def fulfilments(view: dict[str, Any], channel: Channel) -> int:

@@ -154,6 +154,24 @@ async def test_a_return_at_the_store_counter(stack: Harness) -> None:
     assert result.status is OrderStatus.COMPLETED, result.timeline
     assert result.return_details is not None and result.return_details.label_url is None
     assert on_hand(stack, "STORE-BOS") == before + 1
+    # The desk's events re-driven once the return closed: the inspection it took answers as
+    # taken (an update named by the desk's event id), not refused as a repeat; a receipt
+    # is refused with why, not kept to be resent for ever.
+    inspected = await replay_latest(stack, "returns", "inspected")
+    assert (inspected.status, inspected.workflow_id) == (InboxStatus.ACCEPTED, return_id)
+    late = {
+        "event_id": uuid.uuid4().hex, "kind": "received", "rma": return_id,
+        "store": "STORE-BOS", "occurred_at": "2026-12-07T10:00:00Z",
+    }  # fmt: skip
+    received = httpx.post(
+        f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/returns",
+        json=late,
+        headers={"Authorization": f"Bearer {stack.settings.returns_api_key}"},
+        timeout=30,
+    )
+    assert received.status_code == 200, received.text
+    assert received.json()["status"] == "refused"
+    assert received.json()["detail"] == f"return {return_id} is closed (completed)"
 
 
 async def test_a_return_booked_at_an_unknown_node_waits_for_support_to_correct_it(
@@ -225,6 +243,9 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
     replayed = await replay_latest(stack, "amazon", "ORDER_CHANGE")
     assert replayed.status is InboxStatus.ACCEPTED
     assert replayed.workflow_id == f"order:amazon:{amazon_id}"
-    for kind in ("received", "inspected"):  # the returns desk's events, after the return closed
+    # The returns desk's events, after the return closed: what it took answers as taken, a
+    # receipt it no longer needs is refused with why (not kept to be resent for ever).
+    expected = {"received": InboxStatus.REFUSED, "inspected": InboxStatus.ACCEPTED}
+    for kind, status in expected.items():
         replayed = await replay_latest(stack, "returns", kind)
-        assert replayed.workflow_id == return_id and replayed.status is InboxStatus.FAILED
+        assert (replayed.workflow_id, replayed.status) == (return_id, status), replayed

@@ -47,7 +47,9 @@ async def test_pick_task_cancel_and_handover_are_idempotent(sandbox: SandboxHand
     assert await stores.hand_over(handover) == receipt
     with pytest.raises(BusinessError) as refused:
         await stores.cancel_pick_task("STORE-BOS", "shopify-5001")  # collected already
-    assert refused.value.code is ExceptionCode.STORE_REJECTED
+    assert refused.value.code is ExceptionCode.ALREADY_COLLECTED  # the pickup completes instead
+    assert await stores.collected("STORE-BOS", "shopify-5001") == TASK.lines[:1]
+    assert await stores.collected("STORE-BOS", "shopify-unknown") == []
     with pytest.raises(BusinessError, match="store_not_found"):
         await stores.create_pick_task(TASK.model_copy(update={"store": "STORE-XX"}))
     await adapters.aclose()

@@ -14,12 +14,13 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import VersioningBehavior
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel import ChannelActivities
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, LinesRelease, ShipmentCommit
-    from activities.models import ErpOrderInput
+    from activities.models import CollectionConfirmation, ErpOrderInput
     from activities.store import PickupRef, StoreActivities
     from activities.tax import TaxActivities
     from canonical import (
@@ -32,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from canonical.cancellation import LineCancellation
     from canonical.notification import NotificationTemplate
-    from canonical.pickup import Handover, PickLine, PickTask, StoreEvent
+    from canonical.pickup import Handover, PickLine, PickTask, StoreEvent, StoreEventKind
     from canonical.returns import ReturnableOrder
     from canonical.sourcing import DemandLine, SourcingRequest
     from workflows.order_inputs import (
@@ -40,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ClickAndCollectInput,
         ResumeRequest,
     )
-    from workflows.saga import OrderSaga, SagaEnded
+    from workflows.saga import GoodsLeft, OrderSaga, SagaEnded
 
 
 # While the store has the pick task, or the goods wait at its counter, a collection counts.
@@ -62,6 +63,7 @@ class ClickAndCollectWorkflow(OrderSaga):
         self._ready: StoreEvent | None = None
         self._collected: StoreEvent | None = None
         self._erp_order: ErpOrderRef | None = None
+        self._quote: TaxQuote | None = None
         self._expired = False
 
     # --- support and store API --------------------------------------------------------------
@@ -82,9 +84,14 @@ class ClickAndCollectWorkflow(OrderSaga):
             self._ready = event
 
     @workflow.update
-    def picked_up(self, event: StoreEvent) -> PickupView:
+    async def picked_up(self, event: StoreEvent) -> PickupView:
         """The customer collected. Reported before the store's `ready_for_pickup` was taken
-        (the events raced, or that one was lost), the collection counts as it."""
+        (the events raced, or that one was lost), the collection counts as it. Reported before
+        the order sent the pick task (a re-drive overtook it), it waits for that, in order."""
+        if not self._pick_task_sent():
+            await workflow.wait_condition(lambda: self._pick_task_sent() or self._ending())
+            if not self._pick_task_sent():
+                raise ApplicationError(self._collection_refused(), non_retryable=True)
         if self._ready is None:
             self._ready = event
         self._collected = event
@@ -92,13 +99,14 @@ class ClickAndCollectWorkflow(OrderSaga):
 
     @picked_up.validator
     def _validate_picked_up(self, event: StoreEvent) -> None:
-        # The task may have reached the store while its request is still being retried (its
-        # answer was lost): the store can have it picked and collected by then.
-        asking = self._step is Step.STORE_PICK and self._status is OrderStatus.IN_PROGRESS
-        if self._status not in PICK_TASK_SENT and not asking:
-            raise ValueError(f"order {self._order.order_number} is {self._status.value}")
+        """Refused only when it can never apply: the order ended or is unwinding, another
+        store, lines not on the order, a collection already taken."""
+        if self._ending():
+            raise ValueError(self._collection_refused())
         if event.store != self._store:
             raise ValueError(f"order {self._order.order_number} waits at {self._store}")
+        if self._collected is not None:
+            raise ValueError(f"order {self._order.order_number} was collected already")
         ordered = {line.line_id: line.quantity for line in self._order.lines}
         for line in event.lines:
             if not 0 < line.quantity <= ordered.get(line.line_id, 0):
@@ -106,6 +114,18 @@ class ClickAndCollectWorkflow(OrderSaga):
                     f"line {line.line_id} x{line.quantity} is not on order "
                     f"{self._order.order_number}"
                 )
+
+    def _pick_task_sent(self) -> bool:
+        # The task may have reached the store while its request is still being retried (its
+        # answer was lost): the store can have it picked and collected by then.
+        asking = self._step is Step.STORE_PICK and self._status is OrderStatus.IN_PROGRESS
+        return self._status in PICK_TASK_SENT or asking
+
+    def _ending(self) -> bool:
+        return self._status.is_final or self._status is OrderStatus.CANCELLING
+
+    def _collection_refused(self) -> str:
+        return f"order {self._order.order_number} is {self._status.value}"
 
     def _cancel_refused(self) -> str | None:
         if self._collected is not None:
@@ -143,7 +163,7 @@ class ClickAndCollectWorkflow(OrderSaga):
     async def _forward(self, input: ClickAndCollectInput) -> None:
         self._set_status(OrderStatus.IN_PROGRESS)
         items = await self._validate()
-        quote = await self._run_step(
+        self._quote = await self._run_step(
             Step.TAX_QUOTE,
             lambda: self._activity(TaxActivities.quote_tax, self._order),
             compensation=("void_tax", lambda: self._undo(TaxActivities.void_tax, self._key)),
@@ -163,7 +183,6 @@ class ClickAndCollectWorkflow(OrderSaga):
                 lambda: self._undo(ErpActivities.cancel_sales_order, self._key),
             ),
         )
-        erp_order = self._erp_order
         await self._run_step(
             Step.STORE_PICK,
             lambda: self._activity(StoreActivities.create_pick_task, self._pick_task(input)),
@@ -177,7 +196,12 @@ class ClickAndCollectWorkflow(OrderSaga):
         if self._collected is None:  # no "ready" message to a customer who has the goods
             await self._tell_customer(NotificationTemplate.READY_FOR_PICKUP, store=self._store)
         await self._await_collection(input.pickup_window)
-        # Collected: nothing is undone any more; failures from here need attention.
+        await self._complete_collection()
+
+    async def _complete_collection(self) -> None:
+        """Collected: nothing is undone any more; failures from here need attention."""
+        assert self._erp_order is not None and self._quote is not None  # both came before
+        erp_order, quote = self._erp_order, self._quote
         self._compensations.clear()
         handover = self._handover()
         await self._settle(
@@ -197,6 +221,12 @@ class ClickAndCollectWorkflow(OrderSaga):
         )
         if self._partial():
             quote = await self._cancel_uncollected(taken)
+        if workflow.patched("collected-on-channel"):  # the channel fulfils what was taken
+            confirmation = CollectionConfirmation(order=self._order, handover=handover)
+            await self._settle(
+                Step.HANDOVER,
+                lambda: self._activity(ChannelActivities.confirm_collected, confirmation),
+            )
         await self._settle(
             Step.ERP_DELIVERY, lambda: self._activity(ErpActivities.fulfil_sales_order, erp_order)
         )
@@ -208,6 +238,23 @@ class ClickAndCollectWorkflow(OrderSaga):
         )
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, f"collected at {self._store}, {invoice.erp_id}")
+
+    async def _goods_left(self, left: GoodsLeft) -> None:
+        """The store refused to withdraw the pick task because the customer collected it (the
+        window ran out, or a cancel came, before the collection reached us): what they took
+        is read back from the POS and the order completes as collected."""
+        read = StoreActivities.store_collection
+        taken = await self._shipped_after_all(left, read, self._pickup(), Step.HANDOVER)
+        self._expired = False
+        self._collected = StoreEvent(
+            event_id=f"{self._key}:read-back",
+            store=self._store,
+            order_key=self._key,
+            kind=StoreEventKind.PICKED_UP,
+            lines=taken,
+            occurred_at=workflow.now(),
+        )
+        await self._complete_collection()
 
     async def _reserve_at_store(self) -> None:
         """Reserve at the chosen store; lacking stock, hold with the stores that have it."""

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         OrderException,
         OrderStatus,
         SagaView,
-        Shipment,
         StatusChange,
         Step,
     )
@@ -64,6 +63,7 @@ COUNTED = {
 CHANNEL_CALLS = {
     ChannelActivities.acknowledge_order,
     ChannelActivities.confirm_shipment,
+    ChannelActivities.confirm_collected,
     ChannelActivities.cancel_channel_order,
     ChannelActivities.cancel_channel_lines,
     ChannelActivities.refund_return,
@@ -189,17 +189,21 @@ class OrderSaga:
     _goods_left: Callable[[GoodsLeft], Awaitable[None]]
 
     async def _shipped_after_all(
-        self, left: GoodsLeft, read: Callable[[Any, Any], Awaitable[list[Shipment]]], key: Any
-    ) -> list[Shipment]:
+        self,
+        left: GoodsLeft,
+        read: Callable[[Any, Any], Awaitable[T]],
+        key: Any,
+        step: Step = Step.AWAIT_SHIPMENT,
+    ) -> T:
         """Stop unwinding: nothing is undone any more, a cancel no longer applies, and what the
-        node shipped under `key` is read back (`read`: the node's activity: the WMS's, the
-        supplier's, the store's)."""
+        node shipped (or handed over) under `key` is read back (`read`: the node's activity:
+        the WMS's, the supplier's, the store's)."""
         self._compensations.clear()
         self._goods_gone = True
         self._exception = None
         self._set_search_exception(None)
         self._set_status(OrderStatus.IN_PROGRESS, f"{left}: the goods left, the order goes on")
-        return await self._settle(Step.AWAIT_SHIPMENT, lambda: self._activity(read, key))
+        return await self._settle(step, lambda: self._activity(read, key))
 
     def _failed(self, failure: StepFailed) -> OrderStatus:
         """How the saga closes when a step failed for good."""
@@ -501,7 +505,7 @@ class OrderSaga:
                 undone = await undo()
             except ActivityError as err:
                 code, message = business_failure(err)
-                if code is ExceptionCode.ALREADY_SHIPPED:
+                if code in (ExceptionCode.ALREADY_SHIPPED, ExceptionCode.ALREADY_COLLECTED):
                     raise GoodsLeft(f"compensation {name} refused: {message}") from err
                 request = await self._needs_attention(
                     Step.COMPENSATE,
