@@ -23,6 +23,10 @@ python starter.py inbox erase --email ADDRESS    empty every delivery naming a c
 python starter.py inventory show SKU [--json]   positions, reservations, per-channel ATP
 python starter.py inventory reconcile [--now] [--json]   latest report, or run one now
 python starter.py inventory network [--json]     nodes and channel allocation
+python starter.py settlement import CHANNEL --now | --file PATH   a channel's payouts, now
+python starter.py settlement show ID [--json]     a settlement: amounts by kind, unmatched lines
+python starter.py settlement list [--channel C] [--limit N] [--json]
+python starter.py settlement retry ID [--note TEXT]   post a journal the ERP refused, again
 
 IDs: an order as its key (shopify-1042) or workflow id (order:shopify:1042); a return as its
 workflow id (return:shopify:1042:CS-1a2b3c4d). Exit status: 0 done, 1 refused or failed (one
@@ -36,12 +40,13 @@ import asyncio
 import logging
 import os
 import signal
+from pathlib import Path
 
 from temporalio.service import RPCError
 
 from canonical.correction import OrderCorrection
 from cli import args as a
-from cli import demo, inbox, inventory, support
+from cli import demo, inbox, inventory, settlement, support
 from cli.demo_traffic import SCENARIOS
 from cli.output import errors
 from inbox.store import InboxStatus
@@ -169,6 +174,24 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--json", action="store_true")
     nw = inventory_commands.add_parser("network", help="nodes and channel allocation")
     nw.add_argument("--json", action="store_true")
+    settlement_commands = sub.add_parser(
+        "settlement", help="what the channels paid out"
+    ).add_subparsers(dest="settlement_command", required=True)
+    si = settlement_commands.add_parser("import", help="import a channel's settlements")
+    si.add_argument("channel", type=a.channel)
+    source = si.add_mutually_exclusive_group(required=True)
+    source.add_argument("--now", action="store_true", help="ask the channel now (needs the worker)")
+    source.add_argument("--file", type=Path, metavar="PATH", help="a report downloaded by hand")
+    ss = settlement_commands.add_parser("show", help="one settlement")
+    ss.add_argument("id", type=a.settlement)
+    ss.add_argument("--json", action="store_true")
+    sl = settlement_commands.add_parser("list", help="imported settlements, newest first")
+    sl.add_argument("--channel", type=a.channel)
+    sl.add_argument("--limit", type=a.positive, default=50)
+    sl.add_argument("--json", action="store_true")
+    sr = settlement_commands.add_parser("retry", help="post a refused journal again")
+    sr.add_argument("id", type=a.settlement)
+    sr.add_argument("--note", default="", help="what was fixed")
     return p
 
 
@@ -226,6 +249,16 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await inventory.reconcile(settings, args.now, args.json)
         case "inventory":
             inventory.network(settings, args.json)
+        case "settlement" if args.settlement_command == "import" and args.now:
+            await settlement.import_now(settings, args.channel)
+        case "settlement" if args.settlement_command == "import":
+            await settlement.import_file(settings, args.channel, args.file)
+        case "settlement" if args.settlement_command == "show":
+            await settlement.show(settings, args.id, args.json)
+        case "settlement" if args.settlement_command == "retry":
+            await settlement.retry(settings, args.id, args.note)
+        case "settlement":
+            settlement.list_settlements(settings, args.channel, args.limit, args.json)
     return 0
 
 
@@ -238,7 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(dispatch(args, Settings.from_env()))
     except a.UsageError as exc:
         return a.usage_error(str(exc))
-    except (support.SupportError, inbox.InboxError, ConnectionError, TimeoutError) as exc:
+    except (
+        support.SupportError, inbox.InboxError, settlement.SettlementError, ConnectionError,
+        TimeoutError,
+    ) as exc:  # fmt: skip
         errors.print(str(exc), markup=False)
         return 1
     except RPCError as exc:

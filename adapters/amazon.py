@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gzip
 import io
 from datetime import datetime
 from decimal import Decimal
@@ -58,6 +59,7 @@ QUOTA_WAIT_SECONDS = 2.0
 IMPORTABLE = {"Unshipped", "PartiallyShipped", "Shipped"}
 CARRIERS = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
 RETURNS_REPORT = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
+SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 REPORT_POLLS, REPORT_POLL_SECONDS = 30, 2.0
 
 
@@ -256,15 +258,43 @@ class SpApiClient:
             await asyncio.sleep(REPORT_POLL_SECONDS)
         else:
             raise TransientError(SYSTEM, f"returns report {report_id} not done yet")
-        response = await self._http.request(
-            "GET", f"/reports/2021-06-30/documents/{report['reportDocumentId']}"
+        text = await self._document(report["reportDocumentId"])
+        return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+
+    async def settlement_reports(self, since: datetime) -> list[str]:
+        """The settlement reports Amazon made since `since` (they cannot be requested: found
+        with getReports, oldest first), each document's text."""
+        texts, params = (
+            [],
+            {
+                "reportTypes": SETTLEMENT_REPORT,
+                "processingStatuses": "DONE",
+                "createdSince": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
         )
+        while True:
+            response = await self._http.request("GET", "/reports/2021-06-30/reports", params=params)
+            self._raise_for_error(response)
+            page = response.json()
+            for report in page.get("reports") or []:
+                texts.append(await self._document(report["reportDocumentId"]))
+            if not page.get("nextToken"):
+                return texts
+            params = {"nextToken": page["nextToken"]}
+
+    async def _document(self, document_id: str) -> str:
+        """A report document's text, downloaded from its pre-signed URL (gunzipped when
+        Amazon compressed it)."""
+        response = await self._http.request("GET", f"/reports/2021-06-30/documents/{document_id}")
         self._raise_for_error(response)
+        meta = response.json()
         async with httpx.AsyncClient(timeout=60) as plain:  # a pre-signed URL: no SP-API headers
-            document = await plain.get(response.json()["url"])
+            document = await plain.get(meta["url"])
         if document.status_code >= 400:
             raise TransientError(SYSTEM, f"report document: HTTP {document.status_code}")
-        return list(csv.DictReader(io.StringIO(document.text), delimiter="\t"))
+        if meta.get("compressionAlgorithm") == "GZIP":
+            return gzip.decompress(document.content).decode("utf-8")
+        return document.text
 
     async def patch_availability(self, seller_id: str, sku: str, quantity: int) -> None:
         response = await self._http.request(

@@ -12,11 +12,12 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from canonical import Channel, Money
+from adapters.amazon import SYSTEM, SpApiClient
+from adapters.errors import BusinessError
+from canonical import Channel, ExceptionCode, Money
 from canonical.money import minor_units
 from canonical.settlement import AmountKind, Settlement, SettlementLine
 
-REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 ORDER_ID = re.compile(r"^\d{3}-\d{7}-\d{7}$")  # an Amazon order id; anything else is not one
 REFUNDS = {"Refund", "Chargeback Refund", "A-to-z Guarantee Claim"}
 
@@ -156,3 +157,17 @@ def settlement_from_report(text: str) -> Settlement:
         ),
         lines=lines,
     )
+
+
+class AmazonSettlements:
+    """Amazon's settlement reports, found with getReports and read as settlements."""
+
+    def __init__(self, sp_api: SpApiClient) -> None:
+        self._sp_api = sp_api
+
+    async def settlements(self, since: datetime) -> list[Settlement]:
+        texts = await self._sp_api.settlement_reports(since)
+        try:
+            return [settlement_from_report(text) for text in texts]
+        except SettlementReportError as exc:
+            raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, str(exc)) from exc

@@ -26,6 +26,7 @@ from canonical import (
     OrderReduction,
     StockLevel,
 )
+from canonical.journal import Journal
 from canonical.pos import ErpSaleRef, PosSale
 
 
@@ -473,6 +474,32 @@ class NetSuiteErp:
         return ErpSaleRef(
             external_id=sale.key, erp_id=_last_segment(response.headers.get("Location", ""))
         )
+
+    async def post_journal(self, journal: Journal) -> str:
+        """`PUT journalEntry/eid:{journal id}`: a settlement is booked once however often it
+        is posted."""
+        body = {
+            "subsidiary": {"id": self._subsidiary_id},
+            "currency": await self._currency(journal.currency),
+            "tranDate": journal.date.isoformat(),
+            "memo": journal.memo,
+            "line": {
+                "items": [
+                    {
+                        "account": {"id": line.account},
+                        **({"debit": float(line.debit)} if line.debit else {}),
+                        **({"credit": float(line.credit)} if line.credit else {}),
+                        "memo": line.memo,
+                    }
+                    for line in journal.lines
+                ]
+            },
+        }
+        response = await self._http.request(
+            "PUT", f"/record/v1/journalEntry/eid:{journal.journal_id}", json=body
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return _last_segment(response.headers.get("Location", ""))
 
     async def aclose(self) -> None:
         await self._http.aclose()

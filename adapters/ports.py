@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from canonical import (
@@ -20,10 +21,12 @@ from canonical import (
 )
 from canonical.cancellation import LineCancellation
 from canonical.inventory import AvailableToSell
+from canonical.journal import Journal
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickLine, PickTask
 from canonical.pos import ErpSaleRef, PosSale
 from canonical.returns import ChannelRefund, ReturnLabel, ReturnLabelRequest, TaxRefund
+from canonical.settlement import Settlement
 
 
 class ErpPort(Protocol):
@@ -81,6 +84,11 @@ class ErpPort(Protocol):
     ) -> ErpSaleRef:
         """Record a store sale once per `sale.key`, whatever the number of calls; its goods
         leave the store's `location` (the ERP's default one when None)."""
+        ...
+
+    async def post_journal(self, journal: Journal) -> str:
+        """Post a balanced journal once per `journal.journal_id`, however often it is called;
+        returns the ERP's reference of it."""
         ...
 
 
@@ -215,4 +223,13 @@ class StorePort(Protocol):
 
     async def hand_over(self, handover: Handover) -> str:
         """Record the collection once per handover id; returns the POS receipt id."""
+        ...
+
+
+class SettlementSourcePort(Protocol):
+    """Where a channel reports what it paid out: Amazon's settlement reports, Shopify
+    Payments payouts, Walmart's reconciliation reports."""
+
+    async def settlements(self, since: datetime) -> list[Settlement]:
+        """The settlements the channel made since `since`, oldest first."""
         ...

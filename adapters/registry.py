@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from adapters.amazon import AmazonMarketplace, AmazonSettings, SpApiClient
+from adapters.amazon_settlement import AmazonSettlements
 from adapters.avatax import AvaTax, AvaTaxSettings, parse_ship_from
 from adapters.config import PartnerSettings
 from adapters.netsuite import NetSuiteErp, NetSuiteSettings
@@ -16,6 +17,7 @@ from adapters.ports import (
     ErpPort,
     MarketplacePort,
     NotificationPort,
+    SettlementSourcePort,
     StorePort,
     TaxPort,
     WmsPort,
@@ -52,6 +54,7 @@ class Adapters:
     amazon: SpApiClient
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
+    settlement_sources: dict[Channel, SettlementSourcePort] = field(default_factory=dict)
     subscriptions: list[Subscription] = field(default_factory=list)
     _closers: list[object] = field(default_factory=list)
 
@@ -60,6 +63,12 @@ class Adapters:
             return self.marketplaces[channel]
         except KeyError:
             raise LookupError(f"no marketplace adapter configured for {channel.value}") from None
+
+    def settlement_source(self, channel: Channel) -> SettlementSourcePort:
+        try:
+            return self.settlement_sources[channel]
+        except KeyError:
+            raise LookupError(f"no settlement import for {channel.value} yet") from None
 
     async def aclose(self) -> None:
         for adapter in self._closers:
@@ -159,6 +168,7 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, amazon_settings.seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
+        settlement_sources={Channel.AMAZON: AmazonSettlements(amazon)},
         subscriptions=[
             Subscription(
                 "WMS",

@@ -29,6 +29,7 @@ from canonical import (
     OrderReduction,
     StockLevel,
 )
+from canonical.journal import Journal
 from canonical.pos import ErpSaleRef, PosSale
 
 # Shipping and order-level discounts are lines of these service products.
@@ -538,6 +539,74 @@ class TrytonErp:
             await self.rpc.model("stock.move", "delete", unfit)
 
     # --- store sales ------------------------------------------------------------------------
+
+    async def post_journal(self, journal: Journal) -> str:
+        """An `account.move` in the Miscellaneous journal described by the journal's id: a
+        second call finds it (and posts it, had the first stopped at draft). Tryton books in
+        the company's currency; the accounts are named by code."""
+        found = await self.rpc.search_read(
+            "account.move", [["description", "=", journal.journal_id]], ["id", "state"]
+        )
+        move = found[0] if found else await self._create_move(journal)
+        if move["state"] == "draft":
+            await self.rpc.model("account.move", "post", [move["id"]])
+        (posted,) = await self.rpc.model("account.move", "read", [move["id"]], ["number"])
+        return str(posted["number"] or move["id"])
+
+    async def _create_move(self, journal: Journal) -> dict[str, Any]:
+        (company,) = await self.rpc.search_read("company.company", [], ["id", "currency"])
+        currencies = (await self._shop())["currencies"]
+        if currencies.get(journal.currency) != company["currency"]:
+            raise BusinessError(
+                SYSTEM,
+                ExceptionCode.ERP_REJECTED,
+                f"{journal.journal_id} is in {journal.currency}; Tryton books this company "
+                "in its own currency only",
+            )
+        codes = sorted({line.account for line in journal.lines})
+        accounts = {
+            row["code"]: row["id"]
+            for row in await self.rpc.search_read(
+                "account.account", [["code", "in", codes], ["closed", "!=", True]], ["id", "code"]
+            )
+        }
+        missing = [code for code in codes if code not in accounts]
+        misc = await self.rpc.search_read("account.journal", [["code", "=", "MISC"]], ["id"])
+        periods = await self.rpc.search_read(
+            "account.period",
+            [
+                ["company", "=", company["id"]], ["type", "=", "standard"], ["state", "=", "open"],
+                ["start_date", "<=", journal.date], ["end_date", ">=", journal.date],
+            ],
+            ["id"],
+        )  # fmt: skip
+        refusal = (
+            f"no account {', '.join(missing)} in Tryton" if missing
+            else "no Miscellaneous (MISC) journal in Tryton" if not misc
+            else f"no open period for {journal.date} in Tryton" if not periods
+            else None
+        )  # fmt: skip
+        if refusal:
+            raise BusinessError(SYSTEM, ExceptionCode.ERP_REJECTED, refusal)
+        lines = [
+            {
+                "account": accounts[line.account], "debit": line.debit, "credit": line.credit,
+                "description": line.memo,
+            }
+            for line in journal.lines
+        ]  # fmt: skip
+        (move_id,) = await self.rpc.model(
+            "account.move",
+            "create",
+            [
+                {
+                    "company": company["id"], "period": periods[0]["id"], "journal": misc[0]["id"],
+                    "date": journal.date, "description": journal.journal_id,
+                    "lines": [["create", lines]],
+                }
+            ],
+        )  # fmt: skip
+        return {"id": move_id, "state": "draft"}
 
     async def post_cash_sale(
         self, sale: PosSale, items: list[ItemRef], location: str | None = None

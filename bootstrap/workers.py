@@ -17,14 +17,17 @@ from activities.inventory_push import InventoryPushActivities
 from activities.order_to_cash import order_activities
 from activities.polled_imports import PollActivities
 from activities.returns import ReturnLedgerActivities
+from activities.settlement import SettlementActivities, SettlementPostingActivities
 from adapters.registry import Adapters
 from bootstrap.erp_queue import erp_queue_gauges
 from bootstrap.ingestion import ingestion
 from bootstrap.inventory import open_inventory, publisher_signals
+from bootstrap.settlements import settlement_accounts
 from infra.settings import Settings
 from ingest.dispatcher import Dispatcher
 from inventory.erp_locations import ErpLocations
 from returns.ledger import ReturnLedger
+from settlements.store import SettlementStore
 from workflows.all import WORKFLOWS
 from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
 
@@ -74,6 +77,12 @@ def build_workers(
         service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
     ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
+    settlement_store = SettlementStore.open(settings.database_url)
+    settlements = SettlementActivities(
+        adapters.settlement_source,
+        settlement_store,
+        timedelta(days=settings.settlement_lookback_days),
+    )
     main = Worker(
         client,
         deployment_config=version,
@@ -86,16 +95,20 @@ def build_workers(
             polls.import_amazon_returns,
             ledger.claim_return,
             ledger.release_return,
+            *settlements.activities(),
         ],
     )
     erp = ErpActivities(adapters.erp, ErpLocations(service.store))
+    posting = SettlementPostingActivities(
+        adapters.erp, settlement_store, settlement_accounts(settings).accounts
+    )
     # At most `erp_max_concurrent_calls` at once in this worker, and `erp_calls_per_second`
     # for all workers together (the server enforces the rate per task queue).
     erp_worker = Worker(
         client,
         deployment_config=version,
         task_queue=erp_task_queue(settings.task_queue),
-        activities=erp.activities(),
+        activities=[*erp.activities(), posting.post_settlement],
         max_concurrent_activities=settings.erp_max_concurrent_calls,
         max_task_queue_activities_per_second=settings.erp_calls_per_second,
     )

@@ -130,3 +130,22 @@ def order_outcome(
         outcome=outcome, due=due, settled=settled, charges=charges, difference=difference,
         reason=reason,
     )  # fmt: skip
+
+
+class SettlementSummary(BaseModel):
+    """A settlement at a glance (`settlement show`, `settlement list`)."""
+
+    channel: Channel
+    settlement_id: str
+    deposit_date: date | None
+    total: Money = Field(description="The net deposit the channel reported")
+    by_kind: dict[AmountKind, Money] = Field(description="The lines' sum per kind")
+    lines: int
+    unmatched: dict[str, str] = Field(
+        default_factory=dict, description="line id -> why no order of ours takes it"
+    )
+    journal: str | None = Field(None, description="The ERP journal it was posted as")
+
+    @property
+    def workflow_id(self) -> str:
+        return settlement_workflow_id(self.channel, self.settlement_id)

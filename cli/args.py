@@ -49,6 +49,21 @@ def return_id(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def settlement(text: str) -> tuple[Channel, str]:
+    """A settlement as `settlement:amazon:11726380521` or `amazon:11726380521`."""
+    channel, _, settlement_id = text.removeprefix("settlement:").partition(":")
+    try:
+        return Channel(channel), settlement_id or _no_settlement(text)
+    except ValueError:
+        _no_settlement(text)
+
+
+def _no_settlement(text: str) -> NoReturn:
+    raise argparse.ArgumentTypeError(
+        f"'{text}' is not a settlement: settlement:CHANNEL:ID as `settlement list` shows"
+    )
+
+
 def group_id(text: str) -> str:
     if not GROUP_ID.fullmatch(text):
         raise argparse.ArgumentTypeError(f"'{text}' is not a group: g1, g2, … as `status` shows")

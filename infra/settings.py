@@ -74,6 +74,10 @@ class Settings:
     amazon_returns_lookback_days: float
     # Walmart: the polls
     walmart_poll_seconds: float
+    # Settlements: how often each channel's payouts are imported, and how far back
+    settlement_import_minutes: float
+    settlement_lookback_days: float
+    settlement_accounts: Path | None  # None: the bundled account mapping of the ERP
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
     # ERP: which one (netsuite = the sandbox's NetSuite, tryton = a real Tryton), and its quota
@@ -212,6 +216,11 @@ class Settings:
             amazon_returns_poll_minutes=float(get("AMAZON_RETURNS_POLL_MINUTES", "30")),
             amazon_returns_lookback_days=float(get("AMAZON_RETURNS_LOOKBACK_DAYS", "3")),
             walmart_poll_seconds=float(get("WALMART_POLL_SECONDS", "60")),
+            settlement_import_minutes=float(get("SETTLEMENT_IMPORT_MINUTES", "60")),
+            settlement_lookback_days=float(get("SETTLEMENT_LOOKBACK_DAYS", "30")),
+            settlement_accounts=Path(env["SETTLEMENT_ACCOUNTS"])
+            if env.get("SETTLEMENT_ACCOUNTS")
+            else None,
             channel_calls_per_second={
                 # Shopify: 100 points/s (standard plan), about 20 points per call.
                 "shopify": float(get("SHOPIFY_CALLS_PER_SECOND", "5")),

@@ -1,7 +1,6 @@
 """Amazon returns as a seller sees them: the flat-file returns report of the Reports API
-(`POST /reports/2021-06-30/reports` for `GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`, then
-`GET …/reports/{id}` until `DONE`, `GET …/documents/{id}` for the document's URL, a
-tab-separated file). The columns follow Amazon's
+(`createReport` for `GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE`, played by
+`sandbox.amazon_reports`: a tab-separated file). The columns follow Amazon's
 published report layout, as far as we need them. The sandbox plays the customer, who opens a
 return on Amazon and ships it with Amazon's prepaid label to our returns desk."""
 
@@ -13,13 +12,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sandbox.amazon import AmazonState, error
+from sandbox.amazon import AmazonState
+from sandbox.amazon_reports import AmazonReports
 from sandbox.returns_desk import ReturnsDeskState
-from sandbox.vendor_errors import VendorError
 
 RETURNS_REPORT = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 COLUMNS = [
@@ -37,13 +36,11 @@ class CustomerReturn(BaseModel):
 
 
 class AmazonReturnsState:
-    def __init__(self, amazon: AmazonState, desk: ReturnsDeskState) -> None:
+    def __init__(self, amazon: AmazonState, desk: ReturnsDeskState, reports: AmazonReports) -> None:
         self.amazon = amazon
         self.desk = desk
         self.rows: list[dict[str, str]] = []
-        self.reports: dict[str, dict[str, Any]] = {}
-        self.documents: dict[str, str] = {}
-        self.base_url = ""
+        reports.generators[RETURNS_REPORT] = self.report
 
     def open(self, order_id: str, spec: CustomerReturn) -> dict[str, str]:
         order = self.amazon.orders[order_id]
@@ -80,50 +77,14 @@ class AmazonReturnsState:
         return row
 
     def report(self, spec: dict[str, Any]) -> str:
-        """Made at once: the rows whose return was requested since `dataStartTime`."""
+        """The rows whose return was requested since `dataStartTime`."""
         since = spec.get("dataStartTime") or "1970-01-01T00:00:00Z"
         rows = [r for r in self.rows if r["Return request date"] >= since[:19] + "Z"]
         text = io.StringIO()
         writer = csv.DictWriter(text, COLUMNS, delimiter="\t", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-        report_id, document_id = str(uuid.uuid4().int % 10**11), f"amzn1.tortuga.{uuid.uuid4()}"
-        self.documents[document_id] = text.getvalue()
-        self.reports[report_id] = {
-            "reportId": report_id,
-            "reportType": spec.get("reportType"),
-            "processingStatus": "DONE",
-            "reportDocumentId": document_id,
-            "dataStartTime": since,
-        }
-        return report_id
-
-
-def router(state: AmazonReturnsState) -> APIRouter:
-    api = APIRouter(prefix="/amazon/reports/2021-06-30")
-
-    @api.post("/reports", status_code=202)
-    async def create_report(request: Request) -> dict[str, str]:
-        spec = await request.json()
-        if spec.get("reportType") != RETURNS_REPORT:
-            raise VendorError(error(400, "InvalidInput", "Only the returns report is played"))
-        return {"reportId": state.report(spec)}
-
-    @api.get("/reports/{report_id}")
-    async def get_report(report_id: str) -> Response:
-        report = state.reports.get(report_id)
-        if report is None:
-            return error(404, "NotFound", f"Report {report_id} was not found.")
-        return JSONResponse(report)
-
-    @api.get("/documents/{document_id}")
-    async def get_document(document_id: str) -> Response:
-        if document_id not in state.documents:
-            return error(404, "NotFound", f"Document {document_id} was not found.")
-        url = f"{state.base_url}/_sandbox/amazon/documents/{document_id}"
-        return JSONResponse({"reportDocumentId": document_id, "url": url})
-
-    return api
+        return text.getvalue()
 
 
 def control_router(state: AmazonReturnsState) -> APIRouter:
@@ -138,13 +99,5 @@ def control_router(state: AmazonReturnsState) -> APIRouter:
             return JSONResponse(state.open(order_id, spec))
         except ValueError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @api.get("/documents/{document_id}")
-    async def document(document_id: str) -> Response:
-        """The report document's (pre-signed) URL."""
-        text = state.documents.get(document_id)
-        if text is None:
-            return JSONResponse({"detail": "unknown document"}, status_code=404)
-        return PlainTextResponse(text)
 
     return api

@@ -13,7 +13,9 @@ from fastapi import FastAPI, HTTPException
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox import (
     amazon,
+    amazon_reports,
     amazon_returns,
+    amazon_settlements,
     avatax,
     netsuite,
     pos_store,
@@ -45,7 +47,9 @@ def create_app(
     wm, stores = walmart.WalmartState(), pos_store.PosStoreState()
     supplier = shipbob.ShipBobState(SANDBOX_DROPSHIP_SECRET)
     desk = returns_desk.ReturnsDeskState(wms.restock, shipstation.WAREHOUSES[0])
-    reports = amazon_returns.AmazonReturnsState(amzn, desk)
+    reports = amazon_reports.AmazonReports()
+    amazon_refunds = amazon_returns.AmazonReturnsState(amzn, desk, reports)
+    amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
     wms.base_url = reports.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -70,8 +74,10 @@ def create_app(
     app.include_router(shopify.control_router(shop))
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
-    app.include_router(amazon_returns.router(reports))
-    app.include_router(amazon_returns.control_router(reports))
+    app.include_router(amazon_reports.router(reports))
+    app.include_router(amazon_reports.document_router(reports))
+    app.include_router(amazon_returns.control_router(amazon_refunds))
+    app.include_router(amazon_settlements.control_router(amazon_payouts))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))

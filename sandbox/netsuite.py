@@ -1,13 +1,15 @@
 """NetSuite-shaped ERP: REST record API for sales orders (upsert by `eid:`, close lines,
 `!transform/itemFulfillment`, `!transform/invoice`), credit memos, inventory adjustments, cash
-sales and the SuiteQL forms the adapter sends. Its stock book is kept per location: the two
-warehouses open with the catalogue's stock; a fulfillment line (or a cash sale) takes from its
-location, the order's when it names none; an adjustment adds to or takes from its location; a
-credit memo moves no stock (returned goods come back through an adjustment)."""
+sales, journal entries (refused unless balanced) and the SuiteQL forms the adapter sends. Its
+stock book is kept per location: the two warehouses open with the catalogue's stock; a
+fulfillment line (or a cash sale) takes from its location, the order's when it names none; an
+adjustment adds to or takes from its location; a credit memo moves no stock (returned goods
+come back through an adjustment)."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -67,6 +69,7 @@ class NetSuiteState:
         self.cash_sales: dict[str, dict[str, Any]] = {}  # by externalId
         self.credit_memos: dict[str, dict[str, Any]] = {}  # by externalId
         self.adjustments: dict[str, dict[str, Any]] = {}  # by externalId
+        self.journals: dict[str, dict[str, Any]] = {}  # by externalId
         # location -> item id -> on hand; other locations get a balance when stock moves there
         self.stock: dict[str, dict[str, int]] = {
             location: {item.erp_item_id: INITIAL_STOCK for item in CATALOG}
@@ -289,6 +292,19 @@ def router(state: NetSuiteState) -> APIRouter:
             )
         return upserted(state.credit_memos, "creditMemo", external_id, body, request)[1]
 
+    @api.put(RECORD + "/journalEntry/eid:{external_id}")
+    async def upsert_journal(external_id: str, request: Request) -> Response:
+        """A journal entry: refused unless its debits equal its credits."""
+        body = await request.json()
+        lines = (body.get("line") or {}).get("items", [])
+        if not lines or any(not (line.get("account") or {}).get("id") for line in lines):
+            return error(400, "USER_ERROR", "Please enter value(s) for: Account")
+        debits = sum(Decimal(str(line.get("debit", 0))) for line in lines)
+        credits = sum(Decimal(str(line.get("credit", 0))) for line in lines)
+        if debits != credits:
+            return error(400, "USER_ERROR", "The total debits must equal the total credits.")
+        return upserted(state.journals, "journalEntry", external_id, body, request)[1]
+
     @api.put(RECORD + "/inventoryAdjustment/eid:{external_id}")
     async def upsert_adjustment(external_id: str, request: Request) -> Response:
         """Stock found or lost at a location; an adjustment moves stock once, however often
@@ -329,6 +345,10 @@ def control_router(state: NetSuiteState) -> APIRouter:
         state.move(location, BY_SKU[sku].erp_item_id, goods.received)
         on_hand = state.stock[location][BY_SKU[sku].erp_item_id]
         return JSONResponse({"location": location, "sku": sku, "on_hand": on_hand})
+
+    @api.get("/journalEntries")
+    async def journals() -> list[dict[str, Any]]:
+        return list(state.journals.values())
 
     @api.get("/inventoryAdjustments")
     async def adjustments() -> list[dict[str, Any]]:

@@ -20,10 +20,12 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from canonical import Channel
 from canonical.reconciliation import ReconciliationReport
 from infra.settings import Settings
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
+from workflows.settlement_import import SettlementImportWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
@@ -31,6 +33,11 @@ WALMART_POLL = "walmart-order-poll"
 WALMART_RETURN_POLL = "walmart-return-poll"
 AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
+SETTLED_CHANNELS = (Channel.AMAZON,)  # the channels whose settlements are imported so far
+
+
+def settlement_import_schedule(channel: Channel) -> str:
+    return f"settlement-import-{channel.value}"
 
 
 def _every(seconds: float, schedule_id: str, run: Any, task_queue: str, *args: Any) -> Schedule:
@@ -59,6 +66,15 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             InventoryReconciliationWorkflow.run,
             (_reconcile_input(settings),),
         ),
+    ]
+    polls += [
+        (
+            settings.settlement_import_minutes * 60,
+            settlement_import_schedule(channel),
+            SettlementImportWorkflow.run,
+            (channel,),
+        )
+        for channel in SETTLED_CHANNELS
     ]
     schedules = {
         schedule_id: _every(seconds, schedule_id, run, queue, *args)

@@ -26,7 +26,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory, publisher_signals
-from canonical import ChannelEvent, ChannelEventKind, FulfillmentMethod, Money, OrderStatus
+from canonical import (
+    Channel,
+    ChannelEvent,
+    ChannelEventKind,
+    FulfillmentMethod,
+    Money,
+    OrderStatus,
+)
 from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.order import order_key_of_workflow
 from canonical.pos import PosSale
@@ -63,6 +70,7 @@ from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 from workflows.returns import ReturnWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
+from workflows.settlement_import import SettlementImportWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
 
@@ -582,6 +590,32 @@ async def cancelled_by_buyer(h: Harness) -> Handle:
     return order
 
 
+async def _settlement_imported(h: Harness) -> WorkflowHandle[Any, list[str]]:
+    """Amazon settles a shipped order (and charges the account): one import, which starts the
+    settlement's own workflow."""
+    await _amazon_shipped(h)
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        (await http.post("/_sandbox/amazon/settlements", json={})).raise_for_status()
+    return await h.client.start_workflow(
+        SettlementImportWorkflow.run,
+        Channel.AMAZON,
+        id=f"settlement-import-amazon-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def settlement_import(h: Harness) -> Any:
+    """One import finds a settlement report and starts its settlement's workflow."""
+    return await _settlement_imported(h)
+
+
+async def settlement_matched(h: Harness) -> Any:
+    """A settlement's lines matched to the order they name, in batches, then summarised."""
+    imported = await _settlement_imported(h)
+    (started,) = await asyncio.wait_for(imported.result(), 60)
+    return h.client.get_workflow_handle(started)
+
+
 async def amazon_return_poll(h: Harness) -> Any:
     """One poll reads Amazon's returns report and starts the return."""
     order = await _amazon_shipped(h)
@@ -655,6 +689,8 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     },
     "walmart_return_poll": {"imported": walmart_return_poll},
     "amazon_return_poll": {"imported": amazon_return_poll},
+    "settlement_import": {"imported": settlement_import},
+    "settlement": {"matched": settlement_matched},
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,

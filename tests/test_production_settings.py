@@ -74,6 +74,11 @@ GRPC = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4317", "OTEL_EXPORTER_OTLP_P
         ({"APP_ENV": "production"}, PRODUCTION),
         ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER=zipkin is not supported"),
         (GRPC, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: use http/protobuf"),
+        (
+            {"SETTLEMENT_ACCOUNTS": str(PROJECT_ROOT / "pyproject.toml")},  # TOML, not a mapping
+            "settlement accounts",
+        ),
+        ({"SETTLEMENT_ACCOUNTS": "/nonexistent/accounts.toml"}, "No such file or directory"),
     ],
 )
 def test_the_worker_refuses_in_one_sentence(env: dict[str, str], sentence: str) -> None:

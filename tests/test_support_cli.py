@@ -63,6 +63,9 @@ def said(capsys: pytest.CaptureFixture[str], code: int) -> tuple[str, str]:
         (["inbox", "list", "--status", "nope"], "'nope' is not one of received, accepted"),
         (["inbox", "purge", "--older-than-days", "x"], "'x' is not a number of days ≥ 0"),
         (["demo", "--orders", "-3"], "'-3' is not a whole number ≥ 1"),
+        (["settlement", "import", "amazon"], "one of the arguments --now --file is required"),
+        (["settlement", "import", "ebay", "--now"], "'ebay' is not one of shopify, amazon"),
+        (["settlement", "show", "amazon"], "'amazon' is not a settlement: settlement:CHANNEL:ID"),
         (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
     ],
 )

@@ -7,7 +7,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,9 +32,12 @@ from canonical import (
     OrderReduction,
     OrderStatus,
 )
+from canonical.journal import settlement_journal
 from canonical.pos import PosSale, PosSaleLine
+from canonical.settlement import AmountKind, Settlement, SettlementLine
 from sandbox.lossy_proxy import LossyProxy
 from sandbox.shipstation import AutoShip
+from settlements.accounts import account_map_path, load_account_map
 from testing.harness import order_harness
 from tests.test_integration import new_order, run_order
 from tryton_local.instance import ADMIN_PASSWORD, ADMIN_USER, DATABASE, TrytonInstance
@@ -325,6 +328,57 @@ async def test_a_store_sale_is_posted_once_with_its_goods_gone(erp: TrytonErp) -
     (row,) = await sales_for(erp, sale.key)
     assert row["shipment_state"] == "sent" and await on_hand(erp, MUG) == mugs - 2
     assert [i["state"] for i in await invoices_of(erp, row["id"])] == ["posted"]
+
+
+def amazon_settlement(settlement_id: str, currency: str = "USD") -> Settlement:
+    """A settlement of one order less Amazon's cut, and the account's fee."""
+
+    def line(n: int, kind: AmountKind, amount: str, order: str | None) -> SettlementLine:
+        return SettlementLine(
+            line_id=f"{settlement_id}:{n}", kind=kind, amount=Money.of(amount, currency),
+            order_id=order,
+        )  # fmt: skip
+
+    order = "114-6620792-0051848"
+    return Settlement(
+        channel=Channel.AMAZON, settlement_id=settlement_id, deposit_date=date.today(),
+        total=Money.of("51.71", currency),
+        lines=[
+            line(2, AmountKind.PRINCIPAL, "60.00", order),
+            line(3, AmountKind.TAX, "3.60", order),
+            line(4, AmountKind.WITHHELD_TAX, "-3.60", order),
+            line(5, AmountKind.COMMISSION, "-9.00", order),
+            line(6, AmountKind.FEE, "-0.29", None),
+            line(7, AmountKind.ADJUSTMENT, "1.00", None),
+        ],
+    )  # fmt: skip
+
+
+async def test_a_settlement_is_posted_once_as_a_balanced_move(
+    erp: TrytonErp, proxy: LossyProxy
+) -> None:
+    accounts = load_account_map(account_map_path(None, "tryton")).accounts(Channel.AMAZON)
+    journal = settlement_journal(amazon_settlement(uuid.uuid4().hex[:10]), accounts)
+    # The move is made, the answer lost: the retry finds it (a draft) and posts it.
+    await lost_then_retried(proxy, "account.move.create", lambda e: e.post_journal(journal))
+    first = await erp.post_journal(journal)
+    assert await erp.post_journal(journal) == first  # found again, not booked twice
+    moves = await erp.rpc.search_read(
+        "account.move", [["description", "=", journal.journal_id]], ["id", "state", "lines"]
+    )
+    ((state, line_ids),) = [(m["state"], m["lines"]) for m in moves]
+    assert state == "posted"
+    lines = await erp.rpc.model(
+        "account.move.line", "read", line_ids, ["account.code", "debit", "credit"]
+    )
+    booked = sorted((row["account."]["code"], row["debit"], row["credit"]) for row in lines)
+    assert booked == sorted(
+        (line.account, line.debit, line.credit) for line in journal.lines
+    )  # fmt: skip
+    assert ("1.1.1", Decimal("51.71"), Decimal(0)) in booked  # the deposit, at the bank
+    euro = settlement_journal(amazon_settlement(uuid.uuid4().hex[:10], "EUR"), accounts)
+    with pytest.raises(BusinessError, match="Tryton books this company in its own currency"):
+        await erp.post_journal(euro)
 
 
 async def test_errors_are_typed(erp: TrytonErp, tryton: TrytonInstance) -> None:

@@ -1,5 +1,6 @@
-"""Master data for a fresh Tryton database: company, accounts, fiscal year, the demo
-catalogue with stock in the warehouse, and the web shop whose `web_id` keys our orders.
+"""Master data for a fresh Tryton database: company, accounts (with the channel settlement
+accounts), fiscal year, the demo catalogue with stock in the warehouse, and the web shop whose
+`web_id` keys our orders.
 
 Runs under Tryton's own interpreter (proteus in-process), not the project's:
     python seed_database.py DATABASE CONFIG_FILE CATALOGUE_JSON
@@ -53,6 +54,19 @@ def main() -> None:
     fiscalyear.save()
     fiscalyear.click("create_period")
     create_payment_term().save()
+
+    # The accounts channel settlements are posted to (settlements/accounts/tryton.toml), each
+    # beside a chart account whose parent and type it takes, no party needed.
+    account = Model.get("account.account")
+    for code, name, beside in (
+        ("1.1.9", "Channel clearing", "1.1.4"),
+        ("1.4.9", "Channel reserves held", "1.4.1"),
+        ("2.2.9", "Marketplace facilitator tax withheld", "2.2.3"),
+        ("5.2.9", "Channel fees and commissions", "5.2.2"),
+        ("6.1.9", "Channel adjustments", "6.1.1"),
+    ):
+        (like,) = account.find([("code", "=", beside)])
+        account(name=name, code=code, parent=like.parent, type=like.type).save()
 
     country = Model.get("country.country")
     for code, name in COUNTRIES.items():

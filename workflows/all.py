@@ -7,6 +7,8 @@ from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
 from workflows.returns import ReturnWorkflow
+from workflows.settlement import SettlementWorkflow
+from workflows.settlement_import import SettlementImportWorkflow
 from workflows.shipment_group import ShipmentGroupWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
 from workflows.walmart_return_poll import WalmartReturnPollWorkflow
@@ -22,4 +24,6 @@ WORKFLOWS: list[type] = [
     AmazonReturnPollWorkflow,
     InventoryPublisherWorkflow,
     InventoryReconciliationWorkflow,
+    SettlementImportWorkflow,
+    SettlementWorkflow,
 ]

@@ -1,0 +1,154 @@
+"""`starter.py settlement import|show|list|retry`: import a channel's settlements now (or a
+report support downloaded by hand), what each settlement holds, and posting a journal the ERP
+refused again once support fixed why."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from rich.table import Table
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.settlement import SettlementRef
+from adapters.amazon_settlement import SettlementReportError, settlement_from_report
+from canonical import Channel
+from canonical.settlement import SettlementSummary, settlement_workflow_id
+from cli.output import console, print_json, whole_column
+from infra.settings import Settings
+from infra.temporal import connect
+from settlements.store import SettlementStore
+from workflows.settlement import SettlementWorkflow
+from workflows.settlement_import import SettlementImportWorkflow
+
+FILE_READERS = {Channel.AMAZON: settlement_from_report}  # the reports support can download
+
+
+class SettlementError(Exception):
+    """A problem to tell the user in one sentence."""
+
+
+async def import_now(settings: Settings, channel: Channel) -> None:
+    """Run one import of the channel's settlements now, as its schedule would."""
+    client = await connect(settings)
+    started: list[str] = await client.execute_workflow(
+        SettlementImportWorkflow.run,
+        channel,
+        id=f"settlement-import-{channel.value}-now-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+    )
+    if not started:
+        console.print(f"No new {channel.value} settlement: every one found was imported before.")
+    for workflow_id in started:
+        console.print(f"imported → {workflow_id}")
+
+
+async def import_file(settings: Settings, channel: Channel, path: Path) -> None:
+    """A settlement report support downloaded by hand: kept, and its workflow started once."""
+    read = FILE_READERS.get(channel)
+    if read is None:
+        raise SettlementError(f"{channel.value} has no downloadable settlement report to import")
+    try:
+        settlement = read(path.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise SettlementError(f"cannot read {path}: {exc.strerror}") from None
+    except (SettlementReportError, UnicodeDecodeError) as exc:
+        raise SettlementError(f"{path} is not a {channel.value} settlement report: {exc}") from None
+    new = SettlementStore.open(settings.database_url).record(settlement)
+    if new:
+        client = await connect(settings)
+        await client.start_workflow(
+            SettlementWorkflow.run,
+            SettlementRef(channel=channel, settlement_id=settlement.settlement_id),
+            id=settlement.workflow_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    said = "imported" if new else "imported before"
+    console.print(f"{said} → {settlement.workflow_id} ({len(settlement.lines)} lines)")
+
+
+async def retry(settings: Settings, ref: tuple[Channel, str], note: str) -> None:
+    """Post the journal the ERP refused again, once support fixed why."""
+    channel, settlement_id = ref
+    client = await connect(settings)
+    handle = client.get_workflow_handle(settlement_workflow_id(channel, settlement_id))
+    try:
+        await handle.execute_update(SettlementWorkflow.retry_posting, note)
+    except WorkflowUpdateFailedError as exc:
+        cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        raise SettlementError(f"{handle.id}: {cause}") from None
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise SettlementError(f"{handle.id} is not running: nothing to retry") from None
+    console.print(f"{handle.id}: posting again")
+
+
+async def _waiting(settings: Settings, workflow_id: str) -> str | None:
+    """Why the settlement's journal waits for support, when it does."""
+    client = await connect(settings)
+    try:
+        progress = await client.get_workflow_handle(workflow_id).query(SettlementWorkflow.progress)
+    except (RPCError, WorkflowQueryFailedError):
+        return None  # closed long ago, or not started: nothing waits
+    return progress.problem
+
+
+async def show(settings: Settings, ref: tuple[Channel, str], as_json: bool) -> None:
+    channel, settlement_id = ref
+    summary = SettlementStore.open(settings.database_url).summary(channel, settlement_id)
+    if summary is None:
+        raise SettlementError(f"No settlement {settlement_id} of {channel.value} was imported.")
+    problem = None if summary.journal else await _waiting(settings, summary.workflow_id)
+    if as_json:
+        print_json({**summary.model_dump(mode="json"), "waiting_for_support": problem})
+        return
+    table = Table(title=f"{summary.workflow_id} — deposit {summary.deposit_date or '—'}")
+    table.add_column("Kind")
+    table.add_column("Amount", justify="right")
+    for kind, amount in sorted(summary.by_kind.items()):
+        table.add_row(kind.value, str(amount))
+    table.add_row("[b]net deposit[/b]", f"[b]{summary.total}[/b]")
+    console.print(table)
+    journal = summary.journal or (
+        f"waiting for support: {problem} (`settlement retry` once fixed)"
+        if problem
+        else "not posted yet"
+    )
+    console.print(
+        f"{summary.lines} lines, {len(summary.unmatched)} unmatched; ERP journal: {journal}"
+    )
+    if summary.unmatched:
+        unmatched = Table(title="Unmatched lines")
+        whole_column(unmatched, "Line", summary.unmatched)
+        unmatched.add_column("Why")
+        for line_id, why in summary.unmatched.items():
+            unmatched.add_row(line_id, why)
+        console.print(unmatched)
+
+
+def list_settlements(
+    settings: Settings, channel: Channel | None, limit: int, as_json: bool
+) -> None:
+    found = SettlementStore.open(settings.database_url).recent(channel, limit)
+    if as_json:
+        print_json(found)
+        return
+    table = Table(title=f"{len(found)} settlement(s), newest first")
+    whole_column(table, "Settlement", (s.workflow_id for s in found))
+    for column in ("Deposit", "Net", "Lines", "Unmatched", "ERP journal"):
+        table.add_column(column, justify="right" if column in ("Net", "Lines") else "left")
+    for s in found:
+        table.add_row(*_row(s))
+    console.print(table)
+
+
+def _row(s: SettlementSummary) -> tuple[str, ...]:
+    return (
+        s.workflow_id, str(s.deposit_date or "—"), str(s.total), str(s.lines),
+        str(len(s.unmatched)), s.journal or "—",
+    )  # fmt: skip

@@ -1,0 +1,240 @@
+"""Settlements as imported, line by line, in our database (SQLite or PostgreSQL): an import
+records a settlement once, whatever repeats or overlaps it, and the settlement's workflow
+reads its lines from here by key (a report of 10,000 lines is no workflow payload)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, Row, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, SQLModel
+
+from canonical import Channel, Money
+from canonical.settlement import AmountKind, Settlement, SettlementLine, SettlementSummary
+from infra.database import create_engine_for, write_lock
+
+
+class SettlementRow(SQLModel, table=True):
+    __tablename__ = "settlements"
+
+    channel: str = Field(primary_key=True)
+    settlement_id: str = Field(primary_key=True)
+    currency: str
+    total: str  # a Decimal as text: exact on SQLite too
+    deposit_date: date | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    imported_at: datetime
+    journal: str | None = None  # the ERP journal it was posted as
+
+
+class SettlementLineRow(SQLModel, table=True):
+    __tablename__ = "settlement_lines"
+
+    channel: str = Field(primary_key=True)
+    settlement_id: str = Field(primary_key=True)
+    line_id: str = Field(primary_key=True)
+    kind: str
+    amount: str  # a Decimal as text: exact on SQLite too
+    currency: str
+    order_id: str | None = Field(default=None, index=True)
+    refund_id: str | None = None
+    description: str = ""
+    sku: str | None = None
+    posted_at: datetime | None = None
+    reference: str | None = None
+    outcome: str | None = None  # set when no order could take it: why
+
+
+SETTLEMENTS = SettlementRow.__table__  # type: ignore[attr-defined]
+LINES = SettlementLineRow.__table__  # type: ignore[attr-defined]
+
+
+class SettlementStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = write_lock(engine)
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        SQLModel.metadata.create_all(engine, tables=[SETTLEMENTS, LINES])
+
+    @classmethod
+    def open(cls, url: str) -> SettlementStore:
+        return cls(create_engine_for(url, immediate=True))
+
+    def record(self, settlement: Settlement) -> bool:
+        """Keep the settlement and its lines; False when it was kept before (nothing changes:
+        a settlement a channel reports again is the same settlement)."""
+        channel = settlement.channel.value
+        with self._lock, self.engine.begin() as conn:
+            header = (
+                self._dialect.insert(SETTLEMENTS)
+                .values(
+                    channel=channel, settlement_id=settlement.settlement_id,
+                    currency=settlement.total.currency, total=str(settlement.total.amount),
+                    deposit_date=settlement.deposit_date, period_start=settlement.period_start,
+                    period_end=settlement.period_end, imported_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=["channel", "settlement_id"])
+                .returning(SETTLEMENTS.c.settlement_id)
+            )  # fmt: skip
+            if conn.execute(header).first() is None:  # kept by this or a concurrent import
+                return False
+            if settlement.lines:
+                conn.execute(
+                    LINES.insert(),
+                    [
+                        {
+                            "channel": channel, "settlement_id": settlement.settlement_id,
+                            "line_id": line.line_id, "kind": line.kind.value,
+                            "amount": str(line.amount.amount), "currency": line.amount.currency,
+                            "order_id": line.order_id, "refund_id": line.refund_id,
+                            "description": line.description, "sku": line.sku,
+                            "posted_at": line.posted_at, "reference": line.reference,
+                        }
+                        for line in settlement.lines
+                    ],
+                )  # fmt: skip
+        return True
+
+    def get(self, channel: Channel, settlement_id: str) -> Settlement | None:
+        with self.engine.connect() as conn:
+            head = conn.execute(
+                select(SETTLEMENTS).where(
+                    *_of(SETTLEMENTS, channel, settlement_id),
+                )
+            ).first()
+            if head is None:
+                return None
+            rows = conn.execute(
+                select(LINES)
+                .where(
+                    *_of(LINES, channel, settlement_id),
+                )
+                .order_by(LINES.c.line_id)
+            ).all()
+        return Settlement(
+            channel=channel, settlement_id=settlement_id,
+            period_start=_utc(head.period_start), period_end=_utc(head.period_end),
+            deposit_date=head.deposit_date,
+            total=Money(amount=Decimal(head.total), currency=head.currency),
+            lines=[_line(row) for row in rows],
+        )  # fmt: skip
+
+    def summary(self, channel: Channel, settlement_id: str) -> SettlementSummary | None:
+        settlement = self.get(channel, settlement_id)
+        if settlement is None:
+            return None
+        by_kind: dict[AmountKind, Money] = {}
+        for line in settlement.lines:
+            by_kind[line.kind] = (
+                by_kind.get(line.kind, Money.zero(line.amount.currency)) + line.amount
+            )
+        with self.engine.connect() as conn:
+            journal = conn.execute(
+                select(SETTLEMENTS.c.journal).where(
+                    *_of(SETTLEMENTS, channel, settlement_id),
+                )
+            ).scalar_one()
+            unmatched = conn.execute(
+                select(LINES.c.line_id, LINES.c.outcome).where(
+                    *_of(LINES, channel, settlement_id),
+                    LINES.c.outcome.is_not(None),
+                )
+            ).all()
+        return SettlementSummary(
+            channel=channel, settlement_id=settlement_id, deposit_date=settlement.deposit_date,
+            total=settlement.total, by_kind=by_kind, lines=len(settlement.lines),
+            unmatched={row.line_id: row.outcome for row in unmatched}, journal=journal,
+        )  # fmt: skip
+
+    def recent(self, channel: Channel | None = None, limit: int = 50) -> list[SettlementSummary]:
+        """The latest imported settlements (of one channel), newest first."""
+        statement = select(SETTLEMENTS.c.channel, SETTLEMENTS.c.settlement_id).order_by(
+            SETTLEMENTS.c.imported_at.desc()
+        )
+        if channel is not None:
+            statement = statement.where(SETTLEMENTS.c.channel == channel.value)
+        with self.engine.connect() as conn:
+            keys = conn.execute(statement.limit(limit)).all()
+        found = (self.summary(Channel(row.channel), row.settlement_id) for row in keys)
+        return [summary for summary in found if summary is not None]
+
+    def order_ids(self, channel: Channel, settlement_id: str) -> list[str]:
+        """The channel's order ids the settlement's lines name."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(LINES.c.order_id)
+                    .where(
+                        *_of(LINES, channel, settlement_id),
+                        LINES.c.order_id.is_not(None),
+                    )
+                    .distinct()
+                    .order_by(LINES.c.order_id)
+                ).scalars()
+            )
+
+    def lines_by_order(
+        self, channel: Channel, settlement_id: str
+    ) -> dict[str, list[SettlementLine]]:
+        """The settlement's lines that name an order, per order (the channel's order id)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LINES)
+                .where(
+                    *_of(LINES, channel, settlement_id),
+                    LINES.c.order_id.is_not(None),
+                )
+                .order_by(LINES.c.order_id, LINES.c.line_id)
+            ).all()
+        per_order: dict[str, list[SettlementLine]] = defaultdict(list)
+        for row in rows:
+            per_order[row.order_id].append(_line(row))
+        return dict(per_order)
+
+    def unmatched(self, channel: Channel, settlement_id: str, order_id: str, why: str) -> None:
+        """No order of ours takes this order's lines: each says why."""
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                update(LINES)
+                .where(
+                    *_of(LINES, channel, settlement_id),
+                    LINES.c.order_id == order_id,
+                )
+                .values(outcome=why)
+            )
+
+    def posted(self, channel: Channel, settlement_id: str, journal: str) -> None:
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(
+                update(SETTLEMENTS)
+                .where(
+                    *_of(SETTLEMENTS, channel, settlement_id),
+                )
+                .values(journal=journal)
+            )
+
+
+def _of(table: Table, channel: Channel, settlement_id: str) -> tuple[Any, Any]:
+    """The conditions naming one settlement's rows of `table`."""
+    return table.c.channel == channel.value, table.c.settlement_id == settlement_id
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive: they were stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _line(row: Row[Any]) -> SettlementLine:
+    return SettlementLine(
+        line_id=row.line_id, kind=AmountKind(row.kind),
+        amount=Money(amount=Decimal(row.amount), currency=row.currency),
+        order_id=row.order_id, refund_id=row.refund_id, description=row.description,
+        sku=row.sku, posted_at=_utc(row.posted_at), reference=row.reference,
+    )  # fmt: skip

@@ -1,0 +1,206 @@
+"""Amazon settlements on the dev server with the real worker: the sandbox closes a settlement
+period over the orders it shipped, an import finds the report with getReports, keeps it and
+starts its workflow once, however often imports repeat or overlap; the lines of an order we
+never had are kept as unmatched, with why."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import starter
+from canonical import Channel, OrderStatus
+from canonical.settlement import AmountKind, SettlementSummary, settlement_workflow_id
+from services.orders import result_once_started
+from settlements.store import SettlementStore
+from testing.eventually import eventually
+from testing.harness import Harness
+from tests.support_cli import cli_env
+from workflows.settlement import SettlementWorkflow
+from workflows.settlement_import import SettlementImportWorkflow
+
+SKU = "CANDLE-CEDAR-8OZ"
+
+
+async def amazon_order_shipped(h: Harness) -> str:
+    """An Amazon order notified to the webhooks service and run to its end (the sandbox
+    warehouse ships at once); its Amazon order id."""
+    sandbox, webhooks = h.settings.sandbox_url, f"http://127.0.0.1:{h.settings.webhooks_port}"
+    async with httpx.AsyncClient(timeout=30) as http:
+        notification = (
+            await http.post(f"{sandbox}/_sandbox/amazon/orders", json={"skus": [[SKU, 1]]})
+        ).json()
+        answer = await http.post(
+            f"{webhooks}/webhooks/amazon",
+            params={"token": h.settings.amazon_webhook_token},
+            json=notification,
+        )
+    answer.raise_for_status()
+    amazon_id: str = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    view = await result_once_started(h.client, f"order:amazon:{amazon_id}")
+    assert view.status is OrderStatus.COMPLETED, view.timeline
+    return amazon_id
+
+
+async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`starter.py ARGV`: its exit code, stdout and stderr."""
+    code = await asyncio.to_thread(starter.main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def run_import(h: Harness) -> list[str]:
+    return await h.client.execute_workflow(
+        SettlementImportWorkflow.run,
+        Channel.AMAZON,
+        id=f"settlement-import-amazon-{uuid.uuid4().hex[:8]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def test_an_amazon_settlement_is_imported_once_and_matched(shipping_stack: Harness) -> None:
+    h = shipping_stack
+    ours = await amazon_order_shipped(h)
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        # An order Amazon settles that never reached us (sold before we went live).
+        stranger = (
+            await http.post(
+                "/_sandbox/amazon/orders", json={"skus": [[SKU, 1]], "status": "Shipped"}
+            )
+        ).json()
+        closed = (
+            await http.post("/_sandbox/amazon/settlements", json={"decimal_comma": True})
+        ).json()
+    stranger_id = stranger["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    assert set(closed["orders"]) >= {ours, stranger_id}
+
+    # Two imports at once, then one more: the settlement gets one workflow.
+    first, second = await asyncio.gather(run_import(h), run_import(h))
+    workflow_id = settlement_workflow_id(Channel.AMAZON, closed["settlement_id"])
+    assert sorted(first + second) == [workflow_id]
+    assert await run_import(h) == []
+    handle = h.client.get_workflow_handle(workflow_id, result_type=SettlementSummary)
+    summary = await handle.result()
+
+    settlement = SettlementStore.open(h.settings.database_url).get(
+        Channel.AMAZON, closed["settlement_id"]
+    )
+    assert settlement is not None and summary.lines == len(settlement.lines)
+    assert settlement.lines_total() == summary.total  # read from the EU number format exactly
+    stranger_lines = {line.line_id for line in settlement.lines if line.order_id == stranger_id}
+    assert set(summary.unmatched) == stranger_lines and stranger_lines
+    assert all("no order workflow order:amazon:" in why for why in summary.unmatched.values())
+    for kind in (AmountKind.PRINCIPAL, AmountKind.WITHHELD_TAX, AmountKind.COMMISSION,
+                 AmountKind.FEE, AmountKind.ADJUSTMENT):  # fmt: skip
+        assert kind in summary.by_kind, kind
+    fba = [line for line in settlement.lines if line.reference == "FBA15GX8K2LM"]
+    assert [(line.kind, line.order_id) for line in fba] == [(AmountKind.FEE, None)]
+    # One journal in the ERP, balanced, its deposit at the bank, however often imported.
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        journals = (await http.get("/_sandbox/netsuite/journalEntries")).json()
+    (journal,) = [
+        j for j in journals if j["externalId"] == f"settlement-amazon-{closed['settlement_id']}"
+    ]
+    assert summary.journal == journal["id"]
+    items = journal["line"]["items"]
+    assert sum(i.get("debit", 0) for i in items) == pytest.approx(
+        sum(i.get("credit", 0) for i in items)
+    )
+    (bank,) = [i for i in items if i["memo"] == "net deposit"]
+    assert bank["account"]["id"] == "1" and bank["debit"] == float(summary.total.amount)
+    assert journal["currency"] == {"id": "1"}  # the account's USD record
+
+
+@pytest.fixture
+async def settled(
+    shipping_stack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Harness, dict[str, Any]]:
+    """The stack with the support CLI pointed at it, and a settlement Amazon closed over an
+    order of ours it shipped."""
+    cli_env(monkeypatch, shipping_stack.settings)
+    await amazon_order_shipped(shipping_stack)
+    async with httpx.AsyncClient(base_url=shipping_stack.settings.sandbox_url) as http:
+        closed: dict[str, Any] = (await http.post("/_sandbox/amazon/settlements", json={})).json()
+    return shipping_stack, closed
+
+
+async def test_support_imports_shows_and_lists_settlements(
+    settled: tuple[Harness, dict[str, Any]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    h, closed = settled
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        by_hand = (await http.post("/_sandbox/amazon/settlements", json={})).json()
+        text = (await http.get(f"/_sandbox/amazon/documents/{by_hand['document_id']}")).text
+
+    # Support downloaded one report by hand: imported once, its workflow started once.
+    report = tmp_path / "settlement.txt"
+    report.write_text(text)
+    by_hand_id = settlement_workflow_id(Channel.AMAZON, by_hand["settlement_id"])
+    code, out, _ = await cli(capsys, "settlement", "import", "amazon", "--file", str(report))
+    assert (code, out.split("\n")[0]) == (
+        0,
+        f"imported → {by_hand_id} ({text.count(chr(10)) - 2} lines)",
+    )
+    code, out, _ = await cli(capsys, "settlement", "import", "amazon", "--file", str(report))
+    assert code == 0 and out.startswith(f"imported before → {by_hand_id}")
+    await h.client.get_workflow_handle(by_hand_id).result()
+    # The schedule's import, now: only the one not imported yet.
+    code, out, _ = await cli(capsys, "settlement", "import", "amazon", "--now")
+    workflow_id = settlement_workflow_id(Channel.AMAZON, closed["settlement_id"])
+    assert (code, out.strip()) == (0, f"imported → {workflow_id}")
+    await h.client.get_workflow_handle(workflow_id).result()
+    code, out, _ = await cli(capsys, "settlement", "show", workflow_id, "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["settlement_id"] == closed["settlement_id"]
+    assert shown["total"]["currency"] == "USD" and shown["unmatched"] == {}
+    code, out, _ = await cli(capsys, "settlement", "list", "--channel", "amazon", "--json")
+    assert code == 0 and {by_hand_id, workflow_id} <= {
+        f"settlement:amazon:{s['settlement_id']}" for s in json.loads(out)
+    }
+    code, out, _ = await cli(capsys, "settlement", "show", workflow_id)
+    summary = SettlementStore.open(h.settings.database_url).summary(
+        Channel.AMAZON, closed["settlement_id"]
+    )
+    assert summary is not None and summary.journal
+    assert code == 0 and "net deposit" in out and f"ERP journal: {summary.journal}" in out
+    # What cannot be: one sentence, exit 1.
+    code, out, err = await cli(capsys, "settlement", "show", "settlement:amazon:404")
+    assert (code, out, err.strip()) == (1, "", "No settlement 404 of amazon was imported.")
+    report.write_text("order-id\tamount\n1\t2\n")
+    code, _, err = await cli(capsys, "settlement", "import", "amazon", "--file", str(report))
+    assert code == 1 and "is not a amazon settlement report: not a V2 settlement flat file" in err
+    code, _, err = await cli(capsys, "settlement", "import", "shopify", "--file", str(report))
+    assert (code, err.strip()) == (1, "shopify has no downloadable settlement report to import")
+
+
+async def test_a_journal_the_erp_refuses_waits_for_support(
+    settled: tuple[Harness, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    h, closed = settled
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        refuse = {"reject_next": 1, "match": "journalEntry"}  # e.g. a period closed in the ERP
+        (await http.put("/_sandbox/faults/netsuite", json=refuse)).raise_for_status()
+    (workflow_id,) = await run_import(h)
+    handle = h.client.get_workflow_handle(workflow_id, result_type=SettlementSummary)
+    progress = await eventually(
+        lambda: handle.query(SettlementWorkflow.progress), lambda p: p.problem, what="refused"
+    )
+    assert progress.journal is None and "INVALID_CONTENT" in (progress.problem or "")
+
+    code, out, _ = await cli(capsys, "settlement", "show", workflow_id)
+    assert code == 0 and "ERP journal: waiting for support:" in out.replace("\n", " ")
+    code, out, _ = await cli(
+        capsys, "settlement", "retry", workflow_id, "--note", "period reopened"
+    )
+    assert (code, out.strip()) == (0, f"{workflow_id}: posting again")
+    summary = await handle.result()
+    assert summary.journal
+    code, _, err = await cli(capsys, "settlement", "retry", workflow_id)
+    assert code == 1 and err.strip() == f"{workflow_id} is not running: nothing to retry"
+    assert closed["settlement_id"] in workflow_id
