@@ -27,10 +27,12 @@ from adapters.sendgrid import SendGridNotifier, SendGridSettings, parse_template
 from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip, ShipBobSettings
 from adapters.shipstation import ShipStationSettings, ShipStationWms
 from adapters.shopify import ShopifyMarketplace, ShopifySettings
+from adapters.shopify_payouts import ShopifyPayouts
 from adapters.store_pos import StorePos, StorePosSettings
 from adapters.tryton import TrytonErp, TrytonSettings
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace, WalmartSettings
+from adapters.walmart_recon import WalmartRecon
 from canonical import Channel
 from infra.settings import Settings
 
@@ -168,7 +170,11 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, amazon_settings.seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
-        settlement_sources={Channel.AMAZON: AmazonSettlements(amazon)},
+        settlement_sources={
+            Channel.AMAZON: AmazonSettlements(amazon),
+            Channel.SHOPIFY: ShopifyPayouts(shopify),
+            Channel.WALMART: WalmartRecon(walmart),
+        },
         subscriptions=[
             Subscription(
                 "WMS",

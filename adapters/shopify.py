@@ -292,7 +292,7 @@ class ShopifyMarketplace:
         self._items: dict[str, tuple[str, str]] = {}
         self.inventory_batch = 250  # quantities per inventorySetQuantities
 
-    async def _graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self._http.request(
             "POST", "/graphql.json", json={"query": query, "variables": variables}
         )
@@ -314,7 +314,7 @@ class ShopifyMarketplace:
             raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, message)
 
     async def _order(self, order: Order) -> dict[str, Any]:
-        data = await self._graphql(FULFILLMENT_ORDERS, {"id": order.channel_ref})
+        data = await self.graphql(FULFILLMENT_ORDERS, {"id": order.channel_ref})
         if data.get("order") is None:
             raise BusinessError(
                 SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"order {order.channel_ref} not found"
@@ -323,7 +323,7 @@ class ShopifyMarketplace:
         return result
 
     async def acknowledge(self, order: Order) -> None:
-        data = await self._graphql(
+        data = await self.graphql(
             TAGS_ADD, {"id": order.channel_ref, "tags": ["orchestrator-accepted"]}
         )
         self._user_errors(data["tagsAdd"])
@@ -371,17 +371,17 @@ class ShopifyMarketplace:
         return str(fulfillments[-1]["id"])
 
     async def _fulfil(self, fulfillment: dict[str, Any]) -> str:
-        data = await self._graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
+        data = await self.graphql(FULFILLMENT_CREATE, {"fulfillment": fulfillment})
         payload = data["fulfillmentCreate"]
         self._user_errors(payload)
         return str(payload["fulfillment"]["id"])
 
     async def cancel(self, order: Order, reason: str, by_buyer: bool = False) -> None:
-        data = await self._graphql(ORDER_STATE, {"id": order.channel_ref})
+        data = await self.graphql(ORDER_STATE, {"id": order.channel_ref})
         if data.get("order") is None or data["order"].get("cancelledAt"):
             return
         why = "CUSTOMER" if by_buyer else "OTHER"  # OrderCancelReason
-        data = await self._graphql(
+        data = await self.graphql(
             ORDER_CANCEL, {"orderId": order.channel_ref, "reason": why, "staffNote": reason}
         )
         self._user_errors(data["orderCancel"], "orderCancelUserErrors")
@@ -416,7 +416,7 @@ class ShopifyMarketplace:
             for line_id, quantity in lines.items()
             if quantity > 0
         ]
-        data = await self._graphql(SUGGESTED_REFUND, {"id": order.channel_ref, "lines": items})
+        data = await self.graphql(SUGGESTED_REFUND, {"id": order.channel_ref, "lines": items})
         if data.get("order") is None:
             raise BusinessError(
                 SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"order {order.channel_ref} not found"
@@ -435,7 +435,7 @@ class ShopifyMarketplace:
             }
             for t, money in zip(suggested["suggestedTransactions"], paid, strict=True)
         ]
-        data = await self._graphql(
+        data = await self.graphql(
             REFUND_CREATE,
             {
                 "key": key,
@@ -456,7 +456,7 @@ class ShopifyMarketplace:
     async def _inventory_item(self, sku: str) -> tuple[str, str] | None:
         """(inventory item GID, location GID) of a SKU, looked up once; None when unlisted."""
         if sku not in self._items:
-            data = await self._graphql(INVENTORY_ITEM, {"query": f"sku:'{sku}'"})
+            data = await self.graphql(INVENTORY_ITEM, {"query": f"sku:'{sku}'"})
             variants = data["productVariants"]["nodes"]
             if not variants:
                 return None
@@ -484,7 +484,7 @@ class ShopifyMarketplace:
             )
         if quantities:
             push_id = updates[0].push_id
-            data = await self._graphql(
+            data = await self.graphql(
                 SET_AVAILABLE,
                 {
                     "key": push_id,

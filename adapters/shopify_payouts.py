@@ -5,15 +5,33 @@ fee; a refund pays a customer back; the payout's own transfer is not a line of i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from adapters.shopify import gid_id
+from adapters.shopify import ShopifyMarketplace, gid_id
 from canonical import Channel, Money
 from canonical.settlement import AmountKind, Settlement, SettlementLine
 
 SKIPPED = {"TRANSFER"}  # the payout itself moving to the bank
+PAYOUTS = """
+query Payouts($after: String) { shopifyPaymentsAccount {
+  payouts(first: 50, after: $after, reverse: true) {
+    nodes { id issuedAt status transactionType net { amount currencyCode } }
+    pageInfo { hasNextPage endCursor } } } }
+"""
+BALANCE_TRANSACTIONS = """
+query Transactions($after: String) { shopifyPaymentsAccount {
+  balanceTransactions(first: 100, after: $after, reverse: true) {
+    nodes { id type test transactionDate sourceType sourceId sourceOrderTransactionId
+      adjustmentReason amount { amount currencyCode } fee { amount currencyCode }
+      net { amount currencyCode } associatedOrder { id name } associatedPayout { id status } }
+    pageInfo { hasNextPage endCursor } } } }
+"""
+# A payout carries transactions up to this much older than itself (Shopify pays out daily,
+# weekly or monthly): how far back the transactions of the payouts found are read.
+PAYOUT_SPAN = timedelta(days=40)
+PAID = {"PAID", "IN_TRANSIT"}  # payouts whose money is on its way or in; not failed/cancelled
 
 
 def _money(value: dict[str, Any]) -> Money:
@@ -73,3 +91,42 @@ def settlement_from_payout(
         total=net,
         lines=lines,
     )
+
+
+class ShopifyPayouts:
+    """Shopify Payments payouts since a date, each with the balance transactions it paid out,
+    read newest first through the GraphQL Admin API (the shop's throttled client)."""
+
+    def __init__(self, shopify: ShopifyMarketplace) -> None:
+        self._shopify = shopify
+
+    async def settlements(self, since: datetime) -> list[Settlement]:
+        payouts = [
+            p
+            for p in await self._newest(PAYOUTS, "payouts", "issuedAt", since)
+            if p["status"] in PAID
+        ]
+        if not payouts:
+            return []
+        oldest = min(datetime.fromisoformat(p["issuedAt"]) for p in payouts)
+        transactions = await self._newest(
+            BALANCE_TRANSACTIONS, "balanceTransactions", "transactionDate", oldest - PAYOUT_SPAN
+        )
+        return [settlement_from_payout(p, transactions) for p in reversed(payouts)]
+
+    async def _newest(
+        self, query: str, field: str, stamp: str, since: datetime
+    ) -> list[dict[str, Any]]:
+        """The connection's nodes from the newest back to `since`."""
+        found: list[dict[str, Any]] = []
+        after = None
+        while True:
+            data = await self._shopify.graphql(query, {"after": after})
+            page = data["shopifyPaymentsAccount"][field]
+            for node in page["nodes"]:
+                if datetime.fromisoformat(node[stamp]) < since:
+                    return found
+                found.append(node)
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]

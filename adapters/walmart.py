@@ -295,6 +295,21 @@ class WalmartClient:
             json={"sku": sku, "quantity": {"unit": "EACH", "amount": quantity}},
         )
 
+    async def recon_report_dates(self) -> list[str]:
+        """The dates (YYYYMMDD) of the reconciliation reports Walmart has made."""
+        body = await self._call(
+            "GET", "/v3/report/reconreport/availableReconFiles", params={"reportVersion": "v1"}
+        )
+        return [str(day) for day in body.get("availableApReportDates") or []]
+
+    async def recon_report(self, report_date: str) -> dict[str, Any]:
+        """One reconciliation report v1 as JSON."""
+        return await self._call(
+            "GET",
+            "/v3/report/reconreport/reconFileJson",
+            params={"reportDate": report_date, "reportVersion": "v1"},
+        )
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

@@ -5,11 +5,15 @@ the purchase order it belongs to (our Walmart order's id) when it belongs to one
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from canonical import Channel, Money
+from adapters.errors import BusinessError
+from adapters.walmart import SYSTEM, WalmartClient
+from canonical import Channel, ExceptionCode, Money
 from canonical.settlement import AmountKind, Settlement, SettlementLine
 
 REFUNDS = {"REFUND", "RETURN"}
@@ -114,3 +118,35 @@ def settlement_from_recon(report_date: str, report: Any) -> Settlement:
         total=Money(amount=_decimal(head.get("Total Payable"), "Total Payable"), currency=currency),
         lines=lines,
     )
+
+
+def settlement_from_recon_file(text: str) -> Settlement:
+    """A `reconFileJson` answer support saved by hand (it names its `reportDate`)."""
+    try:
+        report = json.loads(text)
+    except ValueError as exc:
+        raise ReconReportError(f"not JSON: {exc}") from None
+    report_date = str(report.get("reportDate") or "") if isinstance(report, dict) else ""
+    if not re.fullmatch(r"\d{8}", report_date):
+        raise ReconReportError("no reportDate (YYYYMMDD): not a reconFileJson answer")
+    return settlement_from_recon(report_date, report)
+
+
+class WalmartRecon:
+    """Walmart's reconciliation reports made since a date, as settlements."""
+
+    def __init__(self, walmart: WalmartClient) -> None:
+        self._walmart = walmart
+
+    async def settlements(self, since: datetime) -> list[Settlement]:
+        first = since.strftime("%Y%m%d")
+        found = []
+        for report_date in sorted(await self._walmart.recon_report_dates()):
+            if report_date < first:
+                continue
+            report = await self._walmart.recon_report(report_date)
+            try:
+                found.append(settlement_from_recon(report_date, report))
+            except ReconReportError as exc:
+                raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, str(exc)) from exc
+        return found

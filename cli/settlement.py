@@ -14,16 +14,19 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.settlement import SettlementRef
 from adapters.amazon_settlement import SettlementReportError, settlement_from_report
+from adapters.walmart_recon import ReconReportError, settlement_from_recon_file
 from canonical import Channel
 from canonical.settlement import SettlementSummary, settlement_workflow_id
 from cli.output import console, print_json, whole_column
 from infra.settings import Settings
 from infra.temporal import connect
+from services.schedules import SETTLED_CHANNELS
 from settlements.store import SettlementStore
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
 
-FILE_READERS = {Channel.AMAZON: settlement_from_report}  # the reports support can download
+# The reports support can download: Amazon's flat file, Walmart's reconFileJson answer.
+FILE_READERS = {Channel.AMAZON: settlement_from_report, Channel.WALMART: settlement_from_recon_file}
 
 
 class SettlementError(Exception):
@@ -32,6 +35,8 @@ class SettlementError(Exception):
 
 async def import_now(settings: Settings, channel: Channel) -> None:
     """Run one import of the channel's settlements now, as its schedule would."""
+    if channel not in SETTLED_CHANNELS:
+        raise SettlementError(f"{channel.value} has no payouts to import")
     client = await connect(settings)
     started: list[str] = await client.execute_workflow(
         SettlementImportWorkflow.run,
@@ -54,7 +59,7 @@ async def import_file(settings: Settings, channel: Channel, path: Path) -> None:
         settlement = read(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise SettlementError(f"cannot read {path}: {exc.strerror}") from None
-    except (SettlementReportError, UnicodeDecodeError) as exc:
+    except (SettlementReportError, ReconReportError, UnicodeDecodeError) as exc:
         raise SettlementError(f"{path} is not a {channel.value} settlement report: {exc}") from None
     new = SettlementStore.open(settings.database_url).record(settlement)
     if new:

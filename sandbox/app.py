@@ -24,7 +24,9 @@ from sandbox import (
     shipbob,
     shipstation,
     shopify,
+    shopify_payouts,
     walmart,
+    walmart_recon,
 )
 from sandbox.auth import partner_auth
 from sandbox.faults import SYSTEMS, FaultInjector, FaultProfile
@@ -50,6 +52,8 @@ def create_app(
     reports = amazon_reports.AmazonReports()
     amazon_refunds = amazon_returns.AmazonReturnsState(amzn, desk, reports)
     amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
+    shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
+    walmart_recon_state = walmart_recon.WalmartReconState(wm)
     wms.base_url = reports.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
@@ -78,6 +82,9 @@ def create_app(
     app.include_router(amazon_reports.document_router(reports))
     app.include_router(amazon_returns.control_router(amazon_refunds))
     app.include_router(amazon_settlements.control_router(amazon_payouts))
+    app.include_router(shopify_payouts.control_router(shopify_payouts_state))
+    app.include_router(walmart_recon.router(walmart_recon_state))
+    app.include_router(walmart_recon.control_router(walmart_recon_state))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))

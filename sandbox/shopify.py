@@ -51,6 +51,7 @@ class ShopifyState:
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.pushes = 0
         self.push_log = PushLog()
+        self.graphql_handlers: list[Callable[[str, dict[str, Any]], dict[str, Any] | None]] = []
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -130,6 +131,10 @@ class ShopifyState:
         }
 
     def execute(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        for handler in self.graphql_handlers:  # the other Shopify APIs the sandbox plays
+            answer = handler(query, variables)
+            if answer is not None:
+                return answer
         if "inventorySetQuantities(" in query:
             return {"inventorySetQuantities": self._set_quantities(variables)}
         if "productVariants(" in query:

@@ -208,16 +208,19 @@ def _set_status(line: dict[str, Any], status: dict[str, Any]) -> None:
     line["orderLineStatuses"]["orderLineStatus"] = [status]
 
 
+def check_token(state: WalmartState, request: Request) -> None:
+    """Walmart's headers on every call: an access token it issued, a correlation id."""
+    if request.headers.get("wm_sec.access_token") not in state.tokens:
+        raise VendorError(error(401, "UNAUTHORIZED.GMP_GATEWAY_API", "Unauthorized"))
+    if not request.headers.get("wm_qos.correlation_id"):
+        raise VendorError(error(400, "MISSING_CORRELATION_ID", "WM_QOS.CORRELATION_ID is required"))
+
+
 def router(state: WalmartState) -> APIRouter:
     api = APIRouter(prefix="/walmart/v3")
 
     def authorized(request: Request) -> None:
-        if request.headers.get("wm_sec.access_token") not in state.tokens:
-            raise VendorError(error(401, "UNAUTHORIZED.GMP_GATEWAY_API", "Unauthorized"))
-        if not request.headers.get("wm_qos.correlation_id"):
-            raise VendorError(
-                error(400, "MISSING_CORRELATION_ID", "WM_QOS.CORRELATION_ID is required")
-            )
+        check_token(state, request)
 
     def existing(po: str) -> dict[str, Any]:
         order = state.orders.get(po)

@@ -33,7 +33,8 @@ WALMART_POLL = "walmart-order-poll"
 WALMART_RETURN_POLL = "walmart-return-poll"
 AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
-SETTLED_CHANNELS = (Channel.AMAZON,)  # the channels whose settlements are imported so far
+# The marketplaces whose payouts are imported (POS takings are the store's, web the ERP's own).
+SETTLED_CHANNELS = (Channel.AMAZON, Channel.SHOPIFY, Channel.WALMART)
 
 
 def settlement_import_schedule(channel: Channel) -> str:

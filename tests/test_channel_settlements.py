@@ -3,6 +3,7 @@ amount with its kind, its order and its currency; what is not a line of the payo
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,11 @@ from typing import Any
 import pytest
 
 from adapters.shopify_payouts import settlement_from_payout
-from adapters.walmart_recon import ReconReportError, settlement_from_recon
+from adapters.walmart_recon import (
+    ReconReportError,
+    settlement_from_recon,
+    settlement_from_recon_file,
+)
 from canonical import Channel
 from canonical.settlement import AmountKind
 
@@ -131,3 +136,17 @@ def test_a_walmart_recon_report() -> None:
 def test_a_report_that_is_not_a_recon_report_says_why(report: Any, why: str) -> None:
     with pytest.raises(ReconReportError, match=why):
         settlement_from_recon("20260314", report)
+
+
+def test_a_recon_report_saved_by_hand_names_its_date() -> None:
+    rows = [recon_row(), recon_row(**{"Amount Type": "Product Price", "Amount": "45.00"})]
+    saved = json.dumps({"reportDate": "20260314", "reconData": rows})
+    settlement = settlement_from_recon_file(saved)
+    assert settlement.settlement_id == "20260314" and len(settlement.lines) == 1
+    for text, why in (
+        ("{", "not JSON"),
+        (json.dumps({"reconData": rows}), "no reportDate"),
+        (json.dumps(rows), "no reportDate"),
+    ):
+        with pytest.raises(ReconReportError, match=why):
+            settlement_from_recon_file(text)

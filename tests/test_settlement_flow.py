@@ -21,9 +21,11 @@ from services.orders import result_once_started
 from settlements.store import SettlementStore
 from testing.eventually import eventually
 from testing.harness import Harness
+from tests.signing import deliver_shopify
 from tests.support_cli import cli_env
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
+from workflows.walmart_poll import WalmartOrderPollWorkflow
 
 SKU = "CANDLE-CEDAR-8OZ"
 
@@ -177,6 +179,8 @@ async def test_support_imports_shows_and_lists_settlements(
     assert code == 1 and "is not a amazon settlement report: not a V2 settlement flat file" in err
     code, _, err = await cli(capsys, "settlement", "import", "shopify", "--file", str(report))
     assert (code, err.strip()) == (1, "shopify has no downloadable settlement report to import")
+    code, _, err = await cli(capsys, "settlement", "import", "pos", "--now")
+    assert (code, err.strip()) == (1, "pos has no payouts to import")
 
 
 async def test_a_journal_the_erp_refuses_waits_for_support(
@@ -204,3 +208,71 @@ async def test_a_journal_the_erp_refuses_waits_for_support(
     code, _, err = await cli(capsys, "settlement", "retry", workflow_id)
     assert code == 1 and err.strip() == f"{workflow_id} is not running: nothing to retry"
     assert closed["settlement_id"] in workflow_id
+
+
+async def test_a_shopify_payments_payout_is_imported_and_posted(shipping_stack: Harness) -> None:
+    """A payout of an order's charge (less Shopify's fee), read through the GraphQL Admin API,
+    posted with the fee on Shopify's own account, the order matched."""
+    h = shipping_stack
+    async with httpx.AsyncClient(timeout=30) as http:
+        body = (
+            await http.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
+        ).json()[0]
+        answer = await deliver_shopify(h.settings, body, "orders/create")
+        view = await result_once_started(h.client, answer.json()["workflow_id"])
+        assert view.status is OrderStatus.COMPLETED, view.timeline
+        paid = (await http.post(f"{h.settings.sandbox_url}/_sandbox/shopify/payouts")).json()
+    started = await h.client.execute_workflow(
+        SettlementImportWorkflow.run,
+        Channel.SHOPIFY,
+        id=f"settlement-import-shopify-{uuid.uuid4().hex[:8]}",
+        task_queue=h.settings.task_queue,
+    )
+    payout_id = paid["payout"]["id"].rsplit("/", 1)[1]
+    assert started == [settlement_workflow_id(Channel.SHOPIFY, payout_id)]
+    handle = h.client.get_workflow_handle(started[0], result_type=SettlementSummary)
+    summary = await handle.result()
+    assert summary.unmatched == {} and summary.journal
+    principal = summary.by_kind[AmountKind.PRINCIPAL]
+    assert str(principal.amount) == body["total_price"] and principal.currency == body["currency"]
+    assert summary.by_kind[AmountKind.FEE].amount < 0
+    assert summary.total.amount == principal.amount + summary.by_kind[AmountKind.FEE].amount
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        journals = (await http.get("/_sandbox/netsuite/journalEntries")).json()
+    (journal,) = [j for j in journals if j["externalId"] == f"settlement-shopify-{payout_id}"]
+    fee_lines = [i for i in journal["line"]["items"] if i["memo"] == "fee"]
+    assert [i["account"]["id"] for i in fee_lines] == ["613"]  # payment processing fees
+
+
+async def test_a_walmart_reconciliation_report_is_imported_and_posted(
+    shipping_stack: Harness,
+) -> None:
+    """A Walmart PO shipped, Walmart's reconciliation report of the day read through
+    availableReconFiles and reconFileJson, the PO's lines matched, the journal posted."""
+    h = shipping_stack
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url, timeout=30) as http:
+        po = (await http.post("/_sandbox/walmart/orders", json={"skus": [[SKU, 1]]})).json()
+        await h.client.execute_workflow(
+            WalmartOrderPollWorkflow.run,
+            id=f"walmart-order-poll-{uuid.uuid4().hex[:8]}",
+            task_queue=h.settings.task_queue,
+        )
+        view = await result_once_started(h.client, f"order:walmart:{po['purchaseOrderId']}")
+        assert view.status is OrderStatus.COMPLETED, view.timeline
+        closed = (await http.post("/_sandbox/walmart/recon")).json()
+    started = await h.client.execute_workflow(
+        SettlementImportWorkflow.run,
+        Channel.WALMART,
+        id=f"settlement-import-walmart-{uuid.uuid4().hex[:8]}",
+        task_queue=h.settings.task_queue,
+    )
+    assert started == [settlement_workflow_id(Channel.WALMART, closed["report_date"])]
+    handle = h.client.get_workflow_handle(started[0], result_type=SettlementSummary)
+    summary = await handle.result()
+    assert summary.unmatched == {} and summary.journal
+    assert str(summary.total.amount) == closed["total_payable"]
+    assert (
+        summary.by_kind[AmountKind.COMMISSION].amount
+        < 0
+        < summary.by_kind[AmountKind.PRINCIPAL].amount
+    )
