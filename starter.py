@@ -27,6 +27,7 @@ python starter.py settlement import CHANNEL --now | --file PATH   a channel's pa
 python starter.py settlement show ID [--json]     a settlement: amounts by kind, unmatched lines
 python starter.py settlement list [--channel C] [--limit N] [--json]
 python starter.py settlement retry ID [--note TEXT]   post a journal the ERP refused, again
+python starter.py settlement resolve ORDER --note TEXT   accept an order's settlement difference
 
 IDs: an order as its key (shopify-1042) or workflow id (order:shopify:1042); a return as its
 workflow id (return:shopify:1042:CS-1a2b3c4d). Exit status: 0 done, 1 refused or failed (one
@@ -192,6 +193,9 @@ def parser() -> argparse.ArgumentParser:
     sr = settlement_commands.add_parser("retry", help="post a refused journal again")
     sr.add_argument("id", type=a.settlement)
     sr.add_argument("--note", default="", help="what was fixed")
+    sv = settlement_commands.add_parser("resolve", help="accept an order's settlement difference")
+    sv.add_argument("id", type=a.order_id)
+    sv.add_argument("--note", required=True, help="why the difference is accepted")
     return p
 
 
@@ -257,6 +261,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await settlement.show(settings, args.id, args.json)
         case "settlement" if args.settlement_command == "retry":
             await settlement.retry(settings, args.id, args.note)
+        case "settlement" if args.settlement_command == "resolve":
+            await settlement.resolve(settings, args.id, args.note)
         case "settlement":
             settlement.list_settlements(settings, args.channel, args.limit, args.json)
     return 0

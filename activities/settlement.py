@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -18,7 +19,7 @@ from adapters.ports import ErpPort, SettlementSourcePort
 from canonical import Channel, ExceptionCode
 from canonical.journal import SettlementAccounts, UnpostableSettlement, settlement_journal
 from canonical.order import order_workflow_id
-from canonical.settlement import SettlementSummary
+from canonical.settlement import SETTLEMENT_SIGNAL, SettlementLines, SettlementSummary
 from settlements.store import SettlementStore
 
 
@@ -61,22 +62,28 @@ class SettlementActivities:
 
     @activity.defn
     async def match_orders(self, batch: OrderBatch) -> list[str]:
-        """The orders of the batch we know (an order workflow of that id exists); every line of
-        another order is kept as unmatched, with why."""
+        """The orders of the batch we know; a running order-to-cash gets its lines (it
+        completes once they pay what it invoiced). Every line of an order we do not know is
+        kept as unmatched, with why."""
         client = activity.client()
+        ref = batch.settlement
+        lines = self._store.lines_by_order(ref.channel, ref.settlement_id, batch.order_ids)
         known = []
         for order_id in batch.order_ids:
-            workflow_id = order_workflow_id(batch.settlement.channel, order_id)
+            handle = client.get_workflow_handle(order_workflow_id(ref.channel, order_id))
             try:
-                await client.get_workflow_handle(workflow_id).describe()
+                description = await handle.describe()
             except RPCError as exc:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
-                why = f"no order workflow {workflow_id}: not an order of ours, or past retention"
-                ref = batch.settlement
+                why = f"no order workflow {handle.id}: not an order of ours, or past retention"
                 self._store.unmatched(ref.channel, ref.settlement_id, order_id, why)
                 continue
             known.append(order_id)
+            running = description.status is WorkflowExecutionStatus.RUNNING
+            if running and description.workflow_type == "OrderToCashWorkflow":
+                told = SettlementLines(settlement_id=ref.settlement_id, lines=lines[order_id])
+                await handle.signal(SETTLEMENT_SIGNAL, told)
         return known
 
     @activity.defn

@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field
 from canonical.money import Money, minor_units
 from canonical.order import Channel
 
+# The marketplaces that pay out (POS takings are the store's; web orders are the ERP's own).
+PAYOUT_CHANNELS = (Channel.AMAZON, Channel.SHOPIFY, Channel.WALMART)
+
 
 class AmountKind(StrEnum):
     PRINCIPAL = "principal"  # what the customer paid for the goods (discounts negative)
@@ -73,6 +76,16 @@ class Settlement(BaseModel):
             if line.amount.currency == total.currency:
                 total += line.amount
         return total
+
+
+class SettlementLines(BaseModel):
+    """An order's lines of one settlement, as its settlement's workflow tells the order."""
+
+    settlement_id: str
+    lines: list[SettlementLine]
+
+
+SETTLEMENT_SIGNAL = "settlement_received"  # the order workflow's signal taking them
 
 
 def settlement_workflow_id(channel: Channel | str, settlement_id: str) -> str:

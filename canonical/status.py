@@ -20,6 +20,7 @@ class OrderStatus(StrEnum):
     PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
     SHIPPED = "SHIPPED"
     READY_FOR_PICKUP = "READY_FOR_PICKUP"
+    AWAITING_SETTLEMENT = "AWAITING_SETTLEMENT"  # invoiced; the channel has not paid it out yet
     AWAITING_RETURN = "AWAITING_RETURN"  # a return label is out; the parcel is on its way
     INSPECTING = "INSPECTING"  # the returned goods arrived and wait for their inspection
     ON_HOLD = "ON_HOLD"
@@ -60,6 +61,7 @@ class Step(StrEnum):
     INSPECTION = "inspection"
     REFUND = "refund"
     CREDIT_NOTE = "credit_note"
+    SETTLEMENT = "settlement"  # invoiced, waiting for the channel to pay it out
     TAX_REFUND = "tax_refund"
     RESTOCK = "restock"
     COMPENSATE = "compensate"
@@ -96,6 +98,12 @@ class ExceptionCode(StrEnum):
     # A node the network does not have (a returned parcel booked at a mistyped node): support
     # corrects it (`return-received` with the right node) and resumes.
     UNKNOWN_NODE = "UNKNOWN_NODE"
+    # The channel's settlement of an invoiced order: not in after SETTLEMENT_OVERDUE_DAYS, or
+    # in but not what was due (support resolves it: `settlement resolve`).
+    SETTLEMENT_OVERDUE = "SETTLEMENT_OVERDUE"
+    SHORT_PAID = "SHORT_PAID"
+    OVER_PAID = "OVER_PAID"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
 
     @property
     def holdable(self) -> bool:

@@ -1,6 +1,6 @@
-"""`starter.py settlement import|show|list|retry`: import a channel's settlements now (or a
-report support downloaded by hand), what each settlement holds, and posting a journal the ERP
-refused again once support fixed why."""
+"""`starter.py settlement import|show|list|retry|resolve`: import a channel's settlements now
+(or a report support downloaded by hand), what each settlement holds, posting a journal the ERP
+refused again once support fixed why, and accepting an order's settlement difference."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from infra.settings import Settings
 from infra.temporal import connect
 from services.schedules import SETTLED_CHANNELS
 from settlements.store import SettlementStore
+from workflows.order_inputs import SettlementResolution
+from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
 
@@ -91,6 +93,24 @@ async def retry(settings: Settings, ref: tuple[Channel, str], note: str) -> None
             raise
         raise SettlementError(f"{handle.id} is not running: nothing to retry") from None
     console.print(f"{handle.id}: posting again")
+
+
+async def resolve(settings: Settings, order_workflow: str, note: str) -> None:
+    """Support accepts an order's settlement difference: the order completes."""
+    client = await connect(settings)
+    handle = client.get_workflow_handle(order_workflow)
+    try:
+        view = await handle.execute_update(
+            OrderToCashWorkflow.resolve_settlement, SettlementResolution(note=note)
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        raise SettlementError(cause) from None
+    except RPCError as exc:
+        if exc.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        raise SettlementError(f"No open order workflow {order_workflow}.") from None
+    console.print(f"{view.order_number}: settlement resolved ({note})")
 
 
 async def _waiting(settings: Settings, workflow_id: str) -> str | None:

@@ -78,6 +78,10 @@ class Settings:
     settlement_import_minutes: float
     settlement_lookback_days: float
     settlement_accounts: Path | None  # None: the bundled account mapping of the ERP
+    # Channels whose orders complete only once their settlement paid them (none by default)
+    settlement_channels: tuple[str, ...]
+    settlement_overdue_days: float
+    settlement_tolerance_minor_units: int
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
     # ERP: which one (netsuite = the sandbox's NetSuite, tryton = a real Tryton), and its quota
@@ -221,6 +225,11 @@ class Settings:
             settlement_accounts=Path(env["SETTLEMENT_ACCOUNTS"])
             if env.get("SETTLEMENT_ACCOUNTS")
             else None,
+            settlement_channels=tuple(
+                c.strip().lower() for c in get("SETTLEMENT_CHANNELS", "").split(",") if c.strip()
+            ),
+            settlement_overdue_days=float(get("SETTLEMENT_OVERDUE_DAYS", "14")),
+            settlement_tolerance_minor_units=int(get("SETTLEMENT_TOLERANCE_MINOR_UNITS", "1")),
             channel_calls_per_second={
                 # Shopify: 100 points/s (standard plan), about 20 points per call.
                 "shopify": float(get("SHOPIFY_CALLS_PER_SECOND", "5")),

@@ -47,6 +47,7 @@ from workflows.order_inputs import (
     CancelSource,
     ClickAndCollectInput,
     OrderToCashInput,
+    SettlementTerms,
 )
 from workflows.order_to_cash import OrderToCashWorkflow
 
@@ -72,10 +73,17 @@ def _start_options(
         )
     else:
         run = OrderToCashWorkflow.run
+        paid_out = order.channel.value in settings.settlement_channels
         input = input or OrderToCashInput(
             order=order,
             shipment_sla=timedelta(hours=settings.shipment_sla_hours),
             backorder_retry=timedelta(minutes=settings.backorder_retry_minutes),
+            settlement=SettlementTerms(
+                overdue=timedelta(days=settings.settlement_overdue_days),
+                tolerance_minor_units=settings.settlement_tolerance_minor_units,
+            )
+            if paid_out
+            else None,
         )
     attributes = TypedSearchAttributes(
         [

@@ -22,6 +22,7 @@ from temporalio.service import RPCError
 
 from canonical import Channel
 from canonical.reconciliation import ReconciliationReport
+from canonical.settlement import PAYOUT_CHANNELS
 from infra.settings import Settings
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
@@ -33,8 +34,7 @@ WALMART_POLL = "walmart-order-poll"
 WALMART_RETURN_POLL = "walmart-return-poll"
 AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
-# The marketplaces whose payouts are imported (POS takings are the store's, web the ERP's own).
-SETTLED_CHANNELS = (Channel.AMAZON, Channel.SHOPIFY, Channel.WALMART)
+SETTLED_CHANNELS = PAYOUT_CHANNELS  # each gets its settlement import schedule
 
 
 def settlement_import_schedule(channel: Channel) -> str:

@@ -179,7 +179,7 @@ class SettlementStore:
             )
 
     def lines_by_order(
-        self, channel: Channel, settlement_id: str
+        self, channel: Channel, settlement_id: str, order_ids: list[str] | None = None
     ) -> dict[str, list[SettlementLine]]:
         """The settlement's lines that name an order, per order (the channel's order id)."""
         with self.engine.connect() as conn:
@@ -187,7 +187,9 @@ class SettlementStore:
                 select(LINES)
                 .where(
                     *_of(LINES, channel, settlement_id),
-                    LINES.c.order_id.is_not(None),
+                    LINES.c.order_id.is_not(None)
+                    if order_ids is None
+                    else LINES.c.order_id.in_(order_ids),
                 )
                 .order_by(LINES.c.order_id, LINES.c.line_id)
             ).all()

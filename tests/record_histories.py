@@ -38,6 +38,7 @@ from canonical.inventory import InventoryEvent, InventoryEventKind
 from canonical.order import order_key_of_workflow
 from canonical.pos import PosSale
 from canonical.returns import Condition, InspectedLine, Inspection, ReturnReceipt
+from canonical.settlement import AmountKind, SettlementLine, SettlementLines
 from infra.processes import binary
 from services.orders import cancel_from_channel, report_channel_event, start_order
 from services.returns import book_support_return
@@ -65,6 +66,7 @@ from workflows.order_inputs import (
     OrderToCashInput,
     ResumeRequest,
     RetryBudget,
+    SettlementTerms,
 )
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
@@ -100,6 +102,33 @@ async def _start(
     return await start_order(
         h.client, h.settings, order, OrderToCashInput(order=order, shipment_sla=sla, retry=retry)
     )
+
+
+async def paid_when_settled(h: Harness) -> Handle:
+    """An order of a channel whose payouts are imported: invoiced, it waits; a short settlement
+    needs attention, a later one makes up the difference and the order completes paid."""
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        spec = {"count": 1, "skus": [("CANDLE-CEDAR-8OZ", 1)]}
+        body = (await http.post("/_sandbox/shopify/orders", json=spec)).json()[0]
+    order = order_from_webhook(body)
+    terms = SettlementTerms(overdue=timedelta(days=14))
+    handle: Handle = await start_order(
+        h.client, h.settings, order, OrderToCashInput(order=order, retry=QUICK, settlement=terms)
+    )
+    await _until(handle, OrderStatus.AWAITING_SHIPMENT)
+    _ship(h, handle)
+    await _until(handle, OrderStatus.AWAITING_SETTLEMENT)
+    dollar = Money.of("1.00", order.currency)
+    for settlement_id, amount in (("S1", order.total - dollar), ("S2", dollar)):
+        line = SettlementLine(
+            line_id=f"{settlement_id}:1", kind=AmountKind.PRINCIPAL, amount=amount,
+            order_id=order.external_id,
+        )  # fmt: skip
+        lines = SettlementLines(settlement_id=settlement_id, lines=[line])
+        await handle.signal(OrderToCashWorkflow.settlement_received, lines)
+        if settlement_id == "S1":
+            await _until(handle, OrderStatus.NEEDS_ATTENTION)
+    return handle
 
 
 async def _until(handle: Handle, status: OrderStatus) -> None:
@@ -665,6 +694,7 @@ ORDER_SCENARIOS: dict[str, Callable[[Harness], Awaitable[Handle]]] = {
     "split_resourced": split_resourced,
     "throttled_past_budget": throttled_past_budget,
     "cancelled_by_buyer": cancelled_by_buyer,
+    "paid_when_settled": paid_when_settled,
 }
 # file prefix (the workflow type) -> scenarios
 SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {

@@ -13,16 +13,25 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 import starter
-from canonical import Channel, OrderStatus
-from canonical.settlement import AmountKind, SettlementSummary, settlement_workflow_id
+from canonical import Channel, ExceptionCode, Money, OrderStatus, OrderView
+from canonical.settlement import (
+    AmountKind,
+    SettlementLine,
+    SettlementLines,
+    SettlementSummary,
+    settlement_workflow_id,
+)
+from sandbox.shipstation import AutoShip
 from services.orders import result_once_started
 from settlements.store import SettlementStore
-from testing.eventually import eventually
-from testing.harness import Harness
+from testing.eventually import eventually, reaches
+from testing.harness import Harness, order_harness
 from tests.signing import deliver_shopify
 from tests.support_cli import cli_env
+from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
@@ -30,9 +39,9 @@ from workflows.walmart_poll import WalmartOrderPollWorkflow
 SKU = "CANDLE-CEDAR-8OZ"
 
 
-async def amazon_order_shipped(h: Harness) -> str:
-    """An Amazon order notified to the webhooks service and run to its end (the sandbox
-    warehouse ships at once); its Amazon order id."""
+async def amazon_order_notified(h: Harness) -> str:
+    """An Amazon order notified to the webhooks service (the sandbox warehouse ships it at
+    once); its Amazon order id."""
     sandbox, webhooks = h.settings.sandbox_url, f"http://127.0.0.1:{h.settings.webhooks_port}"
     async with httpx.AsyncClient(timeout=30) as http:
         notification = (
@@ -45,6 +54,12 @@ async def amazon_order_shipped(h: Harness) -> str:
         )
     answer.raise_for_status()
     amazon_id: str = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
+    return amazon_id
+
+
+async def amazon_order_shipped(h: Harness) -> str:
+    """An Amazon order notified and run to its end; its Amazon order id."""
+    amazon_id = await amazon_order_notified(h)
     view = await result_once_started(h.client, f"order:amazon:{amazon_id}")
     assert view.status is OrderStatus.COMPLETED, view.timeline
     return amazon_id
@@ -276,3 +291,43 @@ async def test_a_walmart_reconciliation_report_is_imported_and_posted(
         < 0
         < summary.by_kind[AmountKind.PRINCIPAL].amount
     )
+
+
+async def test_an_amazon_order_completes_when_amazon_paid_it(
+    dev_env: WorkflowEnvironment,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SETTLEMENT_CHANNELS=amazon: the invoiced order waits for its settlement, and the
+    settlement's workflow tells it its lines; paid, it completes. Short-paid, support accepts
+    the difference."""
+    async with order_harness(
+        dev_env.client, autoship=AutoShip(after_seconds=0.2), SETTLEMENT_CHANNELS="amazon"
+    ) as h:
+        cli_env(monkeypatch, h.settings)
+        amazon_id = await amazon_order_notified(h)
+        handle = h.client.get_workflow_handle(f"order:amazon:{amazon_id}", result_type=OrderView)
+        await reaches(handle, OrderToCashWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            (await http.post("/_sandbox/amazon/settlements", json={})).raise_for_status()
+        await run_import(h)
+        result = await asyncio.wait_for(handle.result(), 60)
+        assert result.status is OrderStatus.COMPLETED and result.exception is None
+        assert result.timeline[-1].note.startswith("paid: ")
+
+        short_id = await amazon_order_notified(h)
+        short = h.client.get_workflow_handle(f"order:amazon:{short_id}", result_type=OrderView)
+        await reaches(short, OrderToCashWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+        paid = SettlementLine(
+            line_id="by-hand:1", kind=AmountKind.PRINCIPAL, amount=Money.of("1.00", "USD"),
+            order_id=short_id,
+        )  # fmt: skip
+        lines = SettlementLines(settlement_id="by-hand", lines=[paid])
+        await short.signal(OrderToCashWorkflow.settlement_received, lines)
+        view = await reaches(short, OrderToCashWorkflow.status, OrderStatus.NEEDS_ATTENTION)
+        assert view.exception is not None and view.exception.code is ExceptionCode.SHORT_PAID
+        code, out, _ = await cli(capsys, "settlement", "resolve", short.id, "--note", "agreed")
+        assert code == 0 and "settlement resolved (agreed)" in out
+        assert (await short.result()).status is OrderStatus.COMPLETED
+        code, _, err = await cli(capsys, "settlement", "resolve", short.id, "--note", "again")
+        assert code == 1 and err.strip() == f"No open order workflow {short.id}."

@@ -66,6 +66,7 @@ def said(capsys: pytest.CaptureFixture[str], code: int) -> tuple[str, str]:
         (["settlement", "import", "amazon"], "one of the arguments --now --file is required"),
         (["settlement", "import", "ebay", "--now"], "'ebay' is not one of shopify, amazon"),
         (["settlement", "show", "amazon"], "'amazon' is not a settlement: settlement:CHANNEL:ID"),
+        (["settlement", "resolve", "shopify-1"], "the following arguments are required: --note"),
         (["frobnicate"], "argument command: invalid choice: 'frobnicate'"),
     ],
 )

@@ -28,6 +28,18 @@ class RetryBudget(BaseModel):
     )
 
 
+class SettlementTerms(BaseModel):
+    """The order completes once the channel's settlement paid what was invoiced, within
+    `tolerance_minor_units` of its currency; past `overdue` it needs attention, still waiting."""
+
+    overdue: timedelta = timedelta(days=14)
+    tolerance_minor_units: int = Field(default=1, ge=0)
+
+
+class SettlementResolution(BaseModel):
+    note: str = Field(min_length=1, description="Why the difference is accepted")
+
+
 class OrderToCashInput(BaseModel):
     order: Order
     shipment_sla: timedelta = timedelta(hours=48)
@@ -40,6 +52,9 @@ class OrderToCashInput(BaseModel):
         default=True,
         description="Off only on a server without the order search attributes registered "
         "(the time-skipping test server knows none of them)",
+    )
+    settlement: SettlementTerms | None = Field(
+        default=None, description="None: the order completes at its invoice"
     )
 
 
