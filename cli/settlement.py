@@ -16,11 +16,10 @@ from activities.settlement import SettlementRef
 from adapters.amazon_settlement import SettlementReportError, settlement_from_report
 from adapters.walmart_recon import ReconReportError, settlement_from_recon_file
 from canonical import Channel
-from canonical.settlement import SettlementSummary, settlement_workflow_id
+from canonical.settlement import PAYOUT_CHANNELS, SettlementSummary, settlement_workflow_id
 from cli.output import console, print_json, whole_column
 from infra.settings import Settings
 from infra.temporal import connect
-from services.schedules import SETTLED_CHANNELS
 from settlements.store import SettlementStore
 from workflows.order_inputs import SettlementResolution
 from workflows.order_to_cash import OrderToCashWorkflow
@@ -37,7 +36,7 @@ class SettlementError(Exception):
 
 async def import_now(settings: Settings, channel: Channel) -> None:
     """Run one import of the channel's settlements now, as its schedule would."""
-    if channel not in SETTLED_CHANNELS:
+    if channel not in PAYOUT_CHANNELS:
         raise SettlementError(f"{channel.value} has no payouts to import")
     client = await connect(settings)
     started: list[str] = await client.execute_workflow(

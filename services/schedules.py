@@ -34,7 +34,6 @@ WALMART_POLL = "walmart-order-poll"
 WALMART_RETURN_POLL = "walmart-return-poll"
 AMAZON_RETURN_POLL = "amazon-return-poll"
 INVENTORY_RECONCILE = "inventory-reconcile"
-SETTLED_CHANNELS = PAYOUT_CHANNELS  # each gets its settlement import schedule
 
 
 def settlement_import_schedule(channel: Channel) -> str:
@@ -75,7 +74,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             SettlementImportWorkflow.run,
             (channel,),
         )
-        for channel in SETTLED_CHANNELS
+        for channel in PAYOUT_CHANNELS  # each gets its settlement import schedule
     ]
     schedules = {
         schedule_id: _every(seconds, schedule_id, run, queue, *args)

@@ -119,36 +119,36 @@ class SettlementStore:
         return Settlement(
             channel=channel, settlement_id=settlement_id,
             period_start=_utc(head.period_start), period_end=_utc(head.period_end),
-            deposit_date=head.deposit_date,
-            total=Money(amount=Decimal(head.total), currency=head.currency),
+            deposit_date=head.deposit_date, total=_total(head),
             lines=[_line(row) for row in rows],
         )  # fmt: skip
 
     def summary(self, channel: Channel, settlement_id: str) -> SettlementSummary | None:
-        settlement = self.get(channel, settlement_id)
-        if settlement is None:
-            return None
-        by_kind: dict[AmountKind, Money] = {}
-        for line in settlement.lines:
-            by_kind[line.kind] = (
-                by_kind.get(line.kind, Money.zero(line.amount.currency)) + line.amount
-            )
+        """Read in one go: the header and, of each line, only its kind, amount and outcome."""
         with self.engine.connect() as conn:
-            journal = conn.execute(
-                select(SETTLEMENTS.c.journal).where(
-                    *_of(SETTLEMENTS, channel, settlement_id),
-                )
-            ).scalar_one()
-            unmatched = conn.execute(
-                select(LINES.c.line_id, LINES.c.outcome).where(
-                    *_of(LINES, channel, settlement_id),
-                    LINES.c.outcome.is_not(None),
-                )
-            ).all()
+            head = conn.execute(
+                select(SETTLEMENTS).where(*_of(SETTLEMENTS, channel, settlement_id))
+            ).first()
+            if head is None:
+                return None
+            rows = conn.execute(
+                select(
+                    LINES.c.line_id, LINES.c.kind, LINES.c.amount, LINES.c.currency,
+                    LINES.c.outcome,
+                ).where(*_of(LINES, channel, settlement_id))
+            ).all()  # fmt: skip
+        by_kind: dict[AmountKind, Money] = {}
+        for row in rows:
+            kind, amount = (
+                AmountKind(row.kind),
+                Money(amount=Decimal(row.amount), currency=row.currency),
+            )
+            by_kind[kind] = by_kind.get(kind, Money.zero(row.currency)) + amount
         return SettlementSummary(
-            channel=channel, settlement_id=settlement_id, deposit_date=settlement.deposit_date,
-            total=settlement.total, by_kind=by_kind, lines=len(settlement.lines),
-            unmatched={row.line_id: row.outcome for row in unmatched}, journal=journal,
+            channel=channel, settlement_id=settlement_id, deposit_date=head.deposit_date,
+            total=_total(head), by_kind=by_kind, lines=len(rows),
+            unmatched={row.line_id: row.outcome for row in rows if row.outcome is not None},
+            journal=head.journal,
         )  # fmt: skip
 
     def recent(self, channel: Channel | None = None, limit: int = 50) -> list[SettlementSummary]:
@@ -224,6 +224,11 @@ class SettlementStore:
 def _of(table: Table, channel: Channel, settlement_id: str) -> tuple[Any, Any]:
     """The conditions naming one settlement's rows of `table`."""
     return table.c.channel == channel.value, table.c.settlement_id == settlement_id
+
+
+def _total(head: Row[Any]) -> Money:
+    """A settlement row's net deposit."""
+    return Money(amount=Decimal(head.total), currency=head.currency)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

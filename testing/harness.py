@@ -126,10 +126,15 @@ async def order_harness(
             shutil.rmtree(Path(settings.database_url.removeprefix("sqlite:///")).parent)
 
 
-async def completed_sandbox_order(h: Harness) -> tuple[Order, WorkflowHandle[Any, OrderView]]:
-    """A new storefront order of the sandbox Shopify run to its end on the harness (the
-    sandbox warehouse ships it, when autoship is on): the order and its workflow."""
-    body = httpx.post(f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1})
+async def completed_sandbox_order(
+    h: Harness, skus: list[tuple[str, int]] | None = None
+) -> tuple[Order, WorkflowHandle[Any, OrderView]]:
+    """A new storefront order of the sandbox Shopify (of these SKUs, or random ones) run to its
+    end on the harness (the sandbox warehouse ships it, when autoship is on): the order and its
+    workflow."""
+    body = httpx.post(
+        f"{h.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1, "skus": skus}
+    )
     order = order_from_webhook(body.json()[0])
     retry = RetryBudget(initial_interval=timedelta(milliseconds=200))
     handle = await start_order(

@@ -55,6 +55,7 @@ from tests.histories_catalog import (
     workflow_type,
 )
 from tests.inventory_fixtures import receipt
+from tests.signing import deliver_amazon
 from tests.split_orders import split_order
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
@@ -586,14 +587,7 @@ async def _amazon_order(h: Harness) -> tuple[Handle, str]:
 
 
 async def amazon_webhook(h: Harness, notification: dict[str, Any]) -> None:
-    """Without blocking this loop: the worker answering a cancel update runs on it."""
-    async with httpx.AsyncClient(timeout=30) as http:
-        response = await http.post(
-            f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon",
-            params={"token": h.settings.amazon_webhook_token},
-            json=notification,
-        )
-    response.raise_for_status()
+    (await deliver_amazon(h.settings, notification)).raise_for_status()
 
 
 async def _amazon_shipped(h: Harness) -> Handle:

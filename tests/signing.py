@@ -1,5 +1,6 @@
-"""Shopify deliveries signed the way Shopify signs them, for tests and benchmarks, and sent
-to a stack's webhooks service."""
+"""Channel deliveries sent to a stack's webhooks service as the channels send them, for tests
+and benchmarks: Shopify's signed the way Shopify signs them, Amazon's notifications with the
+SQS bridge's token."""
 
 from __future__ import annotations
 
@@ -38,4 +39,17 @@ async def deliver_shopify(
             f"http://127.0.0.1:{settings.webhooks_port}/webhooks/shopify",
             content=raw,
             headers=headers,
+        )
+
+
+async def deliver_amazon(
+    settings: Settings, notification: dict[str, Any], token: str | None = None
+) -> httpx.Response:
+    """An Amazon notification posted as the SQS-to-HTTP bridge does (with the stack's token,
+    or `token`), without blocking the loop a worker may answer on."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        return await http.post(
+            f"http://127.0.0.1:{settings.webhooks_port}/webhooks/amazon",
+            params={"token": settings.amazon_webhook_token if token is None else token},
+            json=notification,
         )

@@ -21,7 +21,7 @@ from services.orders import result_once_started, start_order
 from testing.eventually import reaches
 from testing.harness import Harness
 from tests.replays import replay_latest
-from tests.signing import deliver_shopify
+from tests.signing import deliver_amazon, deliver_shopify
 from tests.support_cli import cli_env
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.order_inputs import OrderToCashInput, RetryBudget
@@ -206,12 +206,7 @@ async def test_an_amazon_return_from_the_returns_report_is_refunded_in_seller_ce
     sandbox(stack, "PUT", "/_sandbox/returns/autopilot", {"receive_after_seconds": 0.3})
     notification = sandbox(stack, "POST", "/_sandbox/amazon/orders", {})
     amazon_id = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            f"http://127.0.0.1:{stack.settings.webhooks_port}/webhooks/amazon",
-            params={"token": stack.settings.amazon_webhook_token},
-            json=notification,
-        )
+    answer = await deliver_amazon(stack.settings, notification)
     assert answer.status_code == 202, answer.text
     order = await result_once_started(stack.client, f"order:amazon:{amazon_id}", OrderView)
     assert order.status is OrderStatus.COMPLETED, order.timeline

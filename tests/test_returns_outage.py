@@ -12,30 +12,16 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.shopify import order_from_webhook
-from canonical import Order, OrderStatus, ReturnView
+from canonical import OrderStatus, ReturnView
 from cli.stack import DEV_SERVER_CONFIG
 from inbox.store import Inbox, InboxStatus
 from infra.processes import binary, free_port
 from sandbox.shipstation import AutoShip
-from services.orders import result_once_started, start_order
+from services.orders import result_once_started
 from testing.eventually import eventually
-from testing.harness import Harness, order_harness
+from testing.harness import completed_sandbox_order, order_harness
 from tests.conftest import CONVERTER
-from workflows.order_inputs import OrderToCashInput
 from workflows.search_attributes import ALL
-
-
-async def shipped_mug(h: Harness) -> Order:
-    """A one-mug storefront order, run to its end (mugs can be returned)."""
-    body = httpx.post(
-        f"{h.settings.sandbox_url}/_sandbox/shopify/orders",
-        json={"count": 1, "skus": [["MUG-STONE-350", 1]]},
-    ).json()[0]
-    order = order_from_webhook(body)
-    handle = await start_order(h.client, h.settings, order, OrderToCashInput(order=order))
-    assert (await asyncio.wait_for(handle.result(), 60)).status is OrderStatus.COMPLETED
-    return order
 
 
 async def temporal_on(port: int, database: Path) -> WorkflowEnvironment:
@@ -65,7 +51,7 @@ async def test_a_counter_return_while_temporal_is_down_runs_once_it_is_back(
         async with order_harness(
             temporal.client, autoship=AutoShip(after_seconds=0.2), INBOX_REDRIVE_SECONDS="0.3"
         ) as h:
-            order = await shipped_mug(h)
+            order, _ = await completed_sandbox_order(h, [("MUG-STONE-350", 1)])  # returnable
             (line,) = order.lines
             await temporal.shutdown()  # Temporal down
             parcel = httpx.post(

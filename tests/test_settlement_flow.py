@@ -29,7 +29,7 @@ from services.orders import result_once_started
 from settlements.store import SettlementStore
 from testing.eventually import eventually, reaches
 from testing.harness import Harness, order_harness
-from tests.signing import deliver_shopify
+from tests.signing import deliver_amazon, deliver_shopify
 from tests.support_cli import cli_env
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.settlement import SettlementWorkflow
@@ -42,17 +42,10 @@ SKU = "CANDLE-CEDAR-8OZ"
 async def amazon_order_notified(h: Harness) -> str:
     """An Amazon order notified to the webhooks service (the sandbox warehouse ships it at
     once); its Amazon order id."""
-    sandbox, webhooks = h.settings.sandbox_url, f"http://127.0.0.1:{h.settings.webhooks_port}"
-    async with httpx.AsyncClient(timeout=30) as http:
-        notification = (
-            await http.post(f"{sandbox}/_sandbox/amazon/orders", json={"skus": [[SKU, 1]]})
-        ).json()
-        answer = await http.post(
-            f"{webhooks}/webhooks/amazon",
-            params={"token": h.settings.amazon_webhook_token},
-            json=notification,
-        )
-    answer.raise_for_status()
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url, timeout=30) as http:
+        sold = await http.post("/_sandbox/amazon/orders", json={"skus": [[SKU, 1]]})
+    notification = sold.json()
+    (await deliver_amazon(h.settings, notification)).raise_for_status()
     amazon_id: str = notification["Payload"]["OrderChangeNotification"]["AmazonOrderId"]
     return amazon_id
 

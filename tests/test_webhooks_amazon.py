@@ -17,6 +17,7 @@ from sandbox.shipstation import AutoShip
 from services.orders import order_handle
 from testing.eventually import reaches
 from testing.harness import Harness, order_harness
+from tests.signing import deliver_amazon
 from workflows.order_inputs import ResumeRequest
 from workflows.order_to_cash import OrderToCashWorkflow
 
@@ -32,9 +33,7 @@ async def stack(dev_env: WorkflowEnvironment) -> AsyncIterator[Harness]:
 
 
 async def notify(h: Harness, notification: dict[str, Any], token: str = TOKEN) -> httpx.Response:
-    url = f"http://127.0.0.1:{h.settings.webhooks_port}/webhooks/amazon"
-    async with httpx.AsyncClient(timeout=30) as client:
-        return await client.post(url, params={"token": token}, json=notification)
+    return await deliver_amazon(h.settings, notification, token)
 
 
 async def sandbox(h: Harness, method: str, path: str, **kw: Any) -> Any:

@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         FulfillmentMethod,
         FulfillmentRequest,
         GroupView,
-        OrderException,
         OrderStatus,
         OrderView,
         Shipment,
@@ -319,17 +318,13 @@ class OrderToCashWorkflow(OrderSaga):
                 message = f"no settlement {terms.overdue} after the invoice"
                 self._settlement_attention(ExceptionCode.SETTLEMENT_OVERDUE, message)
         if self._exception is not None:
-            self._exception = None
-            self._set_search_exception(None)
+            self._clear_exception()
         return done
 
     def _settlement_attention(self, code: ExceptionCode, message: str) -> None:
         if self._exception is not None and self._exception.message == message:
             return  # said already
-        self._exception = OrderException(
-            code=code, message=message, step=Step.SETTLEMENT, at=workflow.now()
-        )
-        self._set_search_exception(code)
+        self._set_exception(Step.SETTLEMENT, code, message)
         self._set_status(OrderStatus.NEEDS_ATTENTION, f"{code.value}: {message}")
 
     async def _request_fulfillment(self) -> None:

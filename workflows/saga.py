@@ -176,10 +176,7 @@ class OrderSaga:
             if end.then is not None:
                 await end.then()
         except StepFailed as failure:
-            self._exception = OrderException(
-                code=failure.code, message=failure.message, step=failure.step, at=workflow.now()
-            )
-            self._set_search_exception(failure.code)
+            self._set_exception(failure.step, failure.code, failure.message)
             await self._compensate(
                 self._failed(failure), f"{failure.step.value}: {failure.message}"
             )
@@ -200,8 +197,7 @@ class OrderSaga:
         the WMS's, the supplier's, the store's)."""
         self._compensations.clear()
         self._goods_gone = True
-        self._exception = None
-        self._set_search_exception(None)
+        self._clear_exception()
         self._set_status(OrderStatus.IN_PROGRESS, f"{left}: the goods left, the order goes on")
         return await self._settle(step, lambda: self._activity(read, key))
 
@@ -445,8 +441,7 @@ class OrderSaga:
         retry_after: timedelta | None = None,
     ) -> None:
         """Wait for support to resume or cancel; with `retry_after`, try again by itself."""
-        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
-        self._set_search_exception(code)
+        self._set_exception(step, code, message)
         self._set_status(OrderStatus.ON_HOLD, f"{code.value}: {message}")
         try:
             await workflow.wait_condition(
@@ -461,8 +456,7 @@ class OrderSaga:
     async def _needs_attention(
         self, step: Step, code: ExceptionCode, message: str
     ) -> ResumeRequest:
-        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
-        self._set_search_exception(code)
+        self._set_exception(step, code, message)
         self._set_status(OrderStatus.NEEDS_ATTENTION, message)
         await workflow.wait_condition(lambda: self._resume is not None)
         request, self._resume = self._resume, None
@@ -471,8 +465,7 @@ class OrderSaga:
         return request
 
     def _release_exception(self, status: OrderStatus, note: str) -> None:
-        self._exception = None
-        self._set_search_exception(None)
+        self._clear_exception()
         self._set_status(status, f"resumed{': ' + note if note else ''}")
 
     def _resume_applied_overrides(self) -> bool:
@@ -572,6 +565,15 @@ class OrderSaga:
         self._timeline.append(
             StatusChange(at=workflow.now(), status=self._status, step=self._step, note=note)
         )
+
+    def _set_exception(self, step: Step, code: ExceptionCode, message: str) -> None:
+        """What is wrong with the saga: on its view, and in the `ExceptionCode` attribute."""
+        self._exception = OrderException(code=code, message=message, step=step, at=workflow.now())
+        self._set_search_exception(code)
+
+    def _clear_exception(self) -> None:
+        self._exception = None
+        self._set_search_exception(None)
 
     def _set_search_exception(self, code: ExceptionCode | None) -> None:
         self._upsert(
