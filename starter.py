@@ -24,10 +24,10 @@ python starter.py inventory show SKU [--json]   positions, reservations, per-cha
 python starter.py inventory reconcile [--now] [--json]   latest report, or run one now
 python starter.py inventory network [--json]     nodes and channel allocation
 python starter.py settlement import CHANNEL --now | --file PATH   a channel's payouts, now
-python starter.py settlement show ID [--json]     a settlement: amounts by kind, unmatched lines
-python starter.py settlement list [--channel C] [--limit N] [--json]
+python starter.py settlement show ID|ORDER [--json]   a settlement, or an order's settlement
+python starter.py settlement list [--channel C] [--status S] [--limit N] [--json]
 python starter.py settlement retry ID [--note TEXT]   post a journal the ERP refused, again
-python starter.py settlement resolve ORDER --note TEXT   accept an order's settlement difference
+python starter.py settlement resolve ORDER|RETURN --note TEXT   accept a settlement difference
 
 IDs: an order as its key (shopify-1042) or workflow id (order:shopify:1042); a return as its
 workflow id (return:shopify:1042:CS-1a2b3c4d). Exit status: 0 done, 1 refused or failed (one
@@ -46,6 +46,7 @@ from pathlib import Path
 from temporalio.service import RPCError
 
 from canonical.correction import OrderCorrection
+from canonical.settlement import SettlementStatus
 from cli import args as a
 from cli import demo, inbox, inventory, settlement, support
 from cli.demo_traffic import SCENARIOS
@@ -183,18 +184,23 @@ def parser() -> argparse.ArgumentParser:
     source = si.add_mutually_exclusive_group(required=True)
     source.add_argument("--now", action="store_true", help="ask the channel now (needs the worker)")
     source.add_argument("--file", type=Path, metavar="PATH", help="a report downloaded by hand")
-    ss = settlement_commands.add_parser("show", help="one settlement")
-    ss.add_argument("id", type=a.settlement)
+    ss = settlement_commands.add_parser(
+        "show", help="one settlement, or how an order's (a return's) settlement stands"
+    )
+    ss.add_argument("id", type=a.settlement_or_saga, help="settlement:CHANNEL:ID or an order")
     ss.add_argument("--json", action="store_true")
     sl = settlement_commands.add_parser("list", help="imported settlements, newest first")
     sl.add_argument("--channel", type=a.channel)
+    sl.add_argument("--status", type=a.one_of(SettlementStatus))
     sl.add_argument("--limit", type=a.positive, default=50)
     sl.add_argument("--json", action="store_true")
     sr = settlement_commands.add_parser("retry", help="post a refused journal again")
     sr.add_argument("id", type=a.settlement)
     sr.add_argument("--note", default="", help="what was fixed")
-    sv = settlement_commands.add_parser("resolve", help="accept an order's settlement difference")
-    sv.add_argument("id", type=a.order_id)
+    sv = settlement_commands.add_parser(
+        "resolve", help="accept an order's (a return's) settlement difference"
+    )
+    sv.add_argument("id", type=a.saga_id)
     sv.add_argument("--note", required=True, help="why the difference is accepted")
     return p
 
@@ -264,7 +270,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         case "settlement" if args.settlement_command == "resolve":
             await settlement.resolve(settings, args.id, args.note)
         case "settlement":
-            settlement.list_settlements(settings, args.channel, args.limit, args.json)
+            settlement.list_settlements(settings, args.channel, args.status, args.limit, args.json)
     return 0
 
 

@@ -7,19 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.errors import partner_call
 from adapters.ports import ErpPort, SettlementSourcePort
-from canonical import Channel, ExceptionCode
+from canonical import Channel, ExceptionCode, ReturnView
 from canonical.journal import SettlementAccounts, UnpostableSettlement, settlement_journal
-from canonical.order import order_workflow_id
-from canonical.settlement import SETTLEMENT_SIGNAL, SettlementLines, SettlementSummary
+from canonical.order import order_key, order_workflow_id
+from canonical.settlement import (
+    SETTLEMENT_SIGNAL,
+    AmountKind,
+    RefundClaimant,
+    SettlementLine,
+    SettlementLines,
+    SettlementSummary,
+    allocate_refunds,
+)
 from settlements.store import SettlementStore
 
 
@@ -38,11 +47,15 @@ class SettlementActivities:
         self,
         sources: Callable[[Channel], SettlementSourcePort],
         store: SettlementStore,
+        returns: Callable[[str], list[str]],
         lookback: timedelta,
+        tolerance_minor_units: int = 1,
     ) -> None:
         self._sources = sources
         self._store = store
+        self._returns = returns  # an order key -> the workflow ids of its returns
         self._lookback = lookback
+        self._tolerance = tolerance_minor_units
 
     @activity.defn
     async def import_settlements(self, channel: Channel) -> list[str]:
@@ -62,14 +75,16 @@ class SettlementActivities:
 
     @activity.defn
     async def match_orders(self, batch: OrderBatch) -> list[str]:
-        """The orders of the batch we know; a running order-to-cash gets its lines (it
-        completes once they pay what it invoiced). Every line of an order we do not know is
-        kept as unmatched, with why."""
+        """The orders of the batch we know. Their refund lines go to the returns that refunded
+        them; the rest to the order, while its saga runs (it completes once they pay what it
+        invoiced). Lines no order or return of ours takes are kept as unmatched, with why."""
         client = activity.client()
         ref = batch.settlement
         lines = self._store.lines_by_order(ref.channel, ref.settlement_id, batch.order_ids)
         known = []
         for order_id in batch.order_ids:
+            activity.heartbeat(order_id)
+            mine = lines[order_id]
             handle = client.get_workflow_handle(order_workflow_id(ref.channel, order_id))
             try:
                 description = await handle.describe()
@@ -77,14 +92,57 @@ class SettlementActivities:
                 if exc.status is not RPCStatusCode.NOT_FOUND:
                     raise
                 why = f"no order workflow {handle.id}: not an order of ours, or past retention"
-                self._store.unmatched(ref.channel, ref.settlement_id, order_id, why)
+                self._unmatched(ref, why, mine)
                 continue
             known.append(order_id)
+            owners = await self._to_returns(ref, order_id, mine)
+            rest = [line for line in mine if line.line_id not in owners]
             running = description.status is WorkflowExecutionStatus.RUNNING
-            if running and description.workflow_type == "OrderToCashWorkflow":
-                told = SettlementLines(settlement_id=ref.settlement_id, lines=lines[order_id])
-                await handle.signal(SETTLEMENT_SIGNAL, told)
+            if running and description.workflow_type in ORDER_SAGAS:
+                await _tell(handle, ref, rest)
+                owners |= {line.line_id: handle.id for line in rest}
+            else:
+                refunds = [line for line in rest if _refund(line)]
+                self._unmatched(ref, f"a refund no open return of {handle.id} took", refunds)
+                owners |= {line.line_id: handle.id for line in rest if not _refund(line)}
+            self._store.matched(ref.channel, ref.settlement_id, owners)
         return known
+
+    async def _to_returns(
+        self, ref: SettlementRef, order_id: str, lines: list[SettlementLine]
+    ) -> dict[str, str]:
+        """The order's refund lines its running returns take (line id -> return workflow)."""
+        refunds = [line for line in lines if _refund(line)]
+        if not refunds:
+            return {}
+        claimants = []
+        client = activity.client()
+        for workflow_id in self._returns(order_key(ref.channel, order_id)):
+            try:
+                view = await client.get_workflow_handle(workflow_id).query(
+                    "status", result_type=ReturnView
+                )
+            except (RPCError, WorkflowQueryFailedError):
+                continue  # past retention, or not a return: it takes nothing
+            if not view.status.is_final:
+                details = view.return_details
+                claimants.append(
+                    RefundClaimant(
+                        workflow_id=workflow_id, refund_id=details.refund_id,
+                        refunded=details.refund_amount,
+                    )
+                )  # fmt: skip
+        shares, _ = allocate_refunds(claimants, refunds, self._tolerance)
+        owners: dict[str, str] = {}
+        for workflow_id, taken in shares.items():
+            await _tell(client.get_workflow_handle(workflow_id), ref, taken)
+            owners |= {line.line_id: workflow_id for line in taken}
+        return owners
+
+    def _unmatched(self, ref: SettlementRef, why: str, lines: list[SettlementLine]) -> None:
+        if lines:
+            line_ids = [line.line_id for line in lines]
+            self._store.unmatched(ref.channel, ref.settlement_id, why, line_ids=line_ids)
 
     @activity.defn
     async def settlement_summary(self, ref: SettlementRef) -> SettlementSummary:
@@ -100,6 +158,24 @@ class SettlementActivities:
             self.match_orders,
             self.settlement_summary,
         ]
+
+
+# The sagas that wait for their settlement and take its lines.
+ORDER_SAGAS = {"OrderToCashWorkflow", "ClickAndCollectWorkflow"}
+
+
+def _refund(line: SettlementLine) -> bool:
+    """A line paying a customer back (or the channel's charges on that refund)."""
+    return line.kind is AmountKind.REFUND or line.refund_id is not None
+
+
+async def _tell(
+    handle: WorkflowHandle[Any, Any], ref: SettlementRef, lines: list[SettlementLine]
+) -> None:
+    if lines:
+        await handle.signal(
+            SETTLEMENT_SIGNAL, SettlementLines(settlement_id=ref.settlement_id, lines=lines)
+        )
 
 
 class SettlementPostingActivities:
@@ -124,11 +200,16 @@ class SettlementPostingActivities:
             raise LookupError(f"settlement {ref.settlement_id} of {ref.channel.value} not kept")
         try:
             journal = settlement_journal(settlement, self._accounts(ref.channel))
+            with partner_call():
+                posted = await self._erp.post_journal(journal)
         except UnpostableSettlement as exc:
+            self._store.refused(ref.channel, ref.settlement_id, str(exc))
             raise ApplicationError(
                 str(exc), type=ExceptionCode.ERP_REJECTED.value, non_retryable=True
             ) from None
-        with partner_call():
-            posted = await self._erp.post_journal(journal)
+        except ApplicationError as exc:
+            if exc.non_retryable:  # the ERP's business answer: support must act
+                self._store.refused(ref.channel, ref.settlement_id, exc.message)
+            raise
         self._store.posted(ref.channel, ref.settlement_id, posted)
         return posted

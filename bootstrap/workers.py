@@ -76,12 +76,15 @@ def build_workers(
     inventory = InventoryActivities(
         service, publisher_signals(lambda: _ready(client), service, settings, adapters)
     )
-    ledger = ReturnLedgerActivities(ReturnLedger.open(settings.database_url))
+    return_ledger = ReturnLedger.open(settings.database_url)
+    ledger = ReturnLedgerActivities(return_ledger)
     settlement_store = SettlementStore.open(settings.database_url)
     settlements = SettlementActivities(
         adapters.settlement_source,
         settlement_store,
+        return_ledger.returns_of,
         timedelta(days=settings.settlement_lookback_days),
+        settings.settlement_tolerance_minor_units,
     )
     main = Worker(
         client,

@@ -110,7 +110,7 @@ class Order(BaseModel):
     @property
     def key(self) -> str:
         """Idempotency key shared with partners (ERP external id, WMS order key, tax doc)."""
-        return f"{self.channel.value}-{self.external_id}"
+        return order_key(self.channel, self.external_id)
 
     @property
     def workflow_id(self) -> str:
@@ -148,6 +148,23 @@ class Order(BaseModel):
 
     def skus(self) -> list[str]:
         return sorted({line.sku for line in self.lines})
+
+    def value_of(self, units: dict[str, int]) -> Money:
+        """What these units (line id -> units) cost the customer: their net, with their tax
+        unless prices include it — what a return of them refunds."""
+        by_id = {line.line_id: line for line in self.lines}
+        value = Money.zero(self.currency)
+        for line_id, quantity in units.items():
+            line = by_id[line_id].keeping(quantity)
+            value += line.net
+            if line.tax is not None and not self.taxes_included:
+                value += line.tax
+        return value.rounded()
+
+
+def order_key(channel: Channel | str, external_id: str) -> str:
+    """`Order.key` of the channel's order `external_id`."""
+    return f"{Channel(channel).value}-{external_id}"
 
 
 def order_workflow_id(channel: Channel | str, external_id: str) -> str:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from canonical.erp import ErpOrderRef
 from canonical.fulfillment import Shipment
+from canonical.money import Money
+from canonical.settlement import OrderSettlement
 
 
 class OrderStatus(StrEnum):
@@ -163,7 +165,10 @@ class ReturnDetails(BaseModel):
         default_factory=dict, description="line id -> units and condition, e.g. '1 resalable'"
     )
     refunded: dict[str, int] = Field(default_factory=dict)
-    refund_id: str | None = None
+    refund_id: str | None = Field(None, description="The refund's id on the channel")
+    refund_amount: Money | None = Field(
+        None, description="What was refunded, as the channel settles it (negative)"
+    )
     credit_note: str | None = None
 
 
@@ -179,6 +184,12 @@ class SagaView(BaseModel):
     exception: OrderException | None = None
     compensations_done: list[str] = []
     cancel_reason: str | None = None
+    settlement_due: Money | None = Field(
+        None, description="What it waits for the channel to settle (a refund: negative)"
+    )
+    settlement: OrderSettlement | None = Field(
+        None, description="Its channel settlements so far, weighed against what was due"
+    )
 
 
 class OrderView(SagaView):

@@ -41,6 +41,13 @@ def order_id(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def saga_id(text: str) -> str:
+    """An order's (`shopify-1042`, `order:shopify:1042`) or a return's workflow id."""
+    if text.startswith("return:"):
+        return return_id(text)
+    return order_id(text)
+
+
 def return_id(text: str) -> str:
     """A return's workflow id (`return:shopify:1042:R1`)."""
     try:
@@ -56,6 +63,13 @@ def settlement(text: str) -> tuple[Channel, str]:
         return Channel(channel), settlement_id or _no_settlement(text)
     except ValueError:
         _no_settlement(text)
+
+
+def settlement_or_saga(text: str) -> tuple[Channel, str] | str:
+    """A settlement, or an order's or a return's workflow id (or an order's key)."""
+    if text.startswith(("order:", "return:")) or ("-" in text and ":" not in text):
+        return saga_id(text)
+    return settlement(text)
 
 
 def _no_settlement(text: str) -> NoReturn:

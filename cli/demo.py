@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from adapters.tryton import TrytonSettings
-from canonical import SagaView
+from canonical import OrderStatus, ReturnView, SagaView
+from canonical.settlement import PAYOUT_CHANNELS
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
 from cli.stack import LocalStack
@@ -24,9 +26,11 @@ from infra.temporal import connect, ensure_search_attributes, ui_url
 from services.deployment import make_current
 from services.orders import ANY_VIEW
 from services.schedules import ensure_schedules, reconcile_now
+from settlements.store import SettlementStore
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 console = Console()
+DEMO_PAYOUT_SECONDS = 3.0  # how often the demo's channels pay out, and are imported
 
 
 async def saga_view(handle: WorkflowHandle[Any, object]) -> SagaView | None:
@@ -64,10 +68,45 @@ async def watch(
             await asyncio.sleep(1)
 
 
+def paying_out(settings: Settings) -> Settings:
+    """The demo's channels pay out within seconds (the sandbox's payout autopilot) and their
+    settlements are imported as often: every order waits to be paid, on the channels
+    SETTLEMENT_CHANNELS names, or all three when it names none."""
+    channels = settings.settlement_channels or tuple(c.value for c in PAYOUT_CHANNELS)
+    return replace(
+        settings,
+        settlement_channels=channels,
+        settlement_import_minutes=DEMO_PAYOUT_SECONDS / 60,
+    )
+
+
+def _settled(settings: Settings, views: list[tuple[str, SagaView | None]], since: datetime) -> None:
+    """How the orders and returns ended, and the settlements that paid them, each posted once."""
+    endings: dict[str, int] = {}
+    for _, view in views:
+        assert view is not None  # every view is final here
+        paid = view.status is OrderStatus.COMPLETED and view.settlement_due is not None
+        ending = view.status.value.lower()
+        if paid:
+            ending = "refunds settled" if isinstance(view, ReturnView) else "paid"
+        endings[ending] = endings.get(ending, 0) + 1
+    console.print("Ended: " + ", ".join(f"{n} {ending}" for ending, n in sorted(endings.items())))
+    found = SettlementStore.open(settings.database_url).recent(limit=1000, since=since)
+    console.print(f"{len(found)} settlement(s) imported, each posted once:")
+    for s in found:
+        console.print(
+            f"  {s.workflow_id}: net {s.total}, {s.matched} lines matched, "
+            f"{len(s.unmatched)} unmatched, ERP journal {s.journal or '(not posted)'}"
+        )
+
+
 async def run_stack(
     settings: Settings, orders: int, exit_when_done: bool, timeout: float, scenario: str = "ship"
 ) -> int:
+    if orders:
+        settings = paying_out(settings)
     stack = LocalStack(settings, autoship_seconds=2.0 if orders else None)
+    started = datetime.now(UTC)
     tryton = TrytonSettings.from_env(settings.env).url
     erp = f"Tryton at {tryton}" if settings.erp == "tryton" else "NetSuite"
     console.print(f"Starting Temporal, sandbox, webhooks and worker; ERP: {erp}…")
@@ -78,7 +117,7 @@ async def run_stack(
         await make_current(client, settings)  # as an operator promotes a new build
         await ensure_schedules(client, settings)
         async with httpx.AsyncClient(timeout=30) as http:
-            traffic = DemoTraffic(settings, client, http)
+            traffic = DemoTraffic(settings, client, http, DEMO_PAYOUT_SECONDS)
             counts = share(scenario, orders)
             if orders:
                 await traffic.prepare(counts)
@@ -121,6 +160,7 @@ async def run_stack(
                 console.print(f"  {workflow_id}: {view.status.value if view else 'unknown'}")
             return 1
         console.print(f"[green]All {len(views)} orders and returns reached a final state.[/green]")
+        _settled(settings, views, started)
         return 0
     finally:
         stack.stop()

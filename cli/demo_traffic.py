@@ -45,8 +45,15 @@ class DemoTraffic:
     """Sets the sandbox's partners up for the scenarios, then sends the orders; `watched`
     grows as workflows start (returns start once their order completed)."""
 
-    def __init__(self, settings: Settings, client: Client, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: Client,
+        http: httpx.AsyncClient,
+        payout_seconds: float = 3.0,
+    ) -> None:
         self._settings = settings
+        self._payout_seconds = payout_seconds
         self._client = client
         self._http = http
         self._network = configured_network(settings.inventory_network, settings.erp)
@@ -75,6 +82,9 @@ class DemoTraffic:
             "PUT",
             "/_sandbox/returns/autopilot",
             {"receive_after_seconds": 2, "inspect_after_seconds": 1},
+        )
+        await self._sandbox(
+            "PUT", "/_sandbox/payouts/autopilot", {"every_seconds": self._payout_seconds}
         )
         if counts.get("split"):
             warehouses = [n for n in self._network.nodes if n.kind is NodeKind.WAREHOUSE]

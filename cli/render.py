@@ -16,6 +16,7 @@ from canonical import (
     ShipmentGroupView,
 )
 from canonical.returns import ReturnableOrder
+from canonical.settlement import CHARGES, GROSS, AmountKind, SettlementSummary
 from cli.output import whole_column
 
 STYLES = {
@@ -135,4 +136,22 @@ def lines_table(returnable: ReturnableOrder) -> Table:
     for line in returnable.order.lines:
         shipped = returnable.shipped.get(line.line_id, 0)
         table.add_row(line.line_id, line.sku, line.title, str(line.quantity), str(shipped))
+    return table
+
+
+def settlements_table(found: list[SettlementSummary], title: str) -> Table:
+    """Per settlement: what the customers paid, the channel's charges, refunds, the net
+    deposit, how many lines went to our orders and returns, and its ERP journal."""
+    table = Table(title=title)
+    whole_column(table, "Settlement", (s.workflow_id for s in found))
+    table.add_column("Status")
+    for column in ("Gross", "Fees", "Refunds", "Net", "Matched", "Unmatched"):
+        table.add_column(column, justify="right")
+    whole_column(table, "ERP journal", (s.journal or "—" for s in found))
+    for s in found:
+        table.add_row(
+            s.workflow_id, s.status.value, str(s.total_of(*GROSS)), str(s.total_of(*CHARGES)),
+            str(s.total_of(AmountKind.REFUND)), str(s.total), str(s.matched),
+            str(len(s.unmatched)), s.journal or "—",
+        )  # fmt: skip
     return table

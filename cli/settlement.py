@@ -1,6 +1,7 @@
 """`starter.py settlement import|show|list|retry|resolve`: import a channel's settlements now
-(or a report support downloaded by hand), what each settlement holds, posting a journal the ERP
-refused again once support fixed why, and accepting an order's settlement difference."""
+(or a report support downloaded by hand), what each settlement holds and how an order's
+settlement stands, posting a journal the ERP refused again once support fixed why, and
+accepting an order's (a return's) settlement difference."""
 
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.settlement import SettlementRef
 from adapters.amazon_settlement import SettlementReportError, settlement_from_report
 from adapters.walmart_recon import ReconReportError, settlement_from_recon_file
-from canonical import Channel
-from canonical.settlement import PAYOUT_CHANNELS, SettlementSummary, settlement_workflow_id
+from canonical import Channel, Step
+from canonical.order import order_key_of_workflow, parse_order_key
+from canonical.settlement import PAYOUT_CHANNELS, SettlementStatus, settlement_workflow_id
 from cli.output import console, print_json, whole_column
+from cli.render import settlements_table, status_text
+from cli.support import saga_update, saga_view, support_client
 from infra.settings import Settings
-from infra.temporal import connect
 from settlements.store import SettlementStore
 from workflows.order_inputs import SettlementResolution
-from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
+from workflows.settlement_wait import SettledSaga
 
 # The reports support can download: Amazon's flat file, Walmart's reconFileJson answer.
 FILE_READERS = {Channel.AMAZON: settlement_from_report, Channel.WALMART: settlement_from_recon_file}
@@ -38,7 +41,7 @@ async def import_now(settings: Settings, channel: Channel) -> None:
     """Run one import of the channel's settlements now, as its schedule would."""
     if channel not in PAYOUT_CHANNELS:
         raise SettlementError(f"{channel.value} has no payouts to import")
-    client = await connect(settings)
+    client = await support_client(settings)
     started: list[str] = await client.execute_workflow(
         SettlementImportWorkflow.run,
         channel,
@@ -64,7 +67,7 @@ async def import_file(settings: Settings, channel: Channel, path: Path) -> None:
         raise SettlementError(f"{path} is not a {channel.value} settlement report: {exc}") from None
     new = SettlementStore.open(settings.database_url).record(settlement)
     if new:
-        client = await connect(settings)
+        client = await support_client(settings)
         await client.start_workflow(
             SettlementWorkflow.run,
             SettlementRef(channel=channel, settlement_id=settlement.settlement_id),
@@ -80,7 +83,7 @@ async def import_file(settings: Settings, channel: Channel, path: Path) -> None:
 async def retry(settings: Settings, ref: tuple[Channel, str], note: str) -> None:
     """Post the journal the ERP refused again, once support fixed why."""
     channel, settlement_id = ref
-    client = await connect(settings)
+    client = await support_client(settings)
     handle = client.get_workflow_handle(settlement_workflow_id(channel, settlement_id))
     try:
         await handle.execute_update(SettlementWorkflow.retry_posting, note)
@@ -94,27 +97,17 @@ async def retry(settings: Settings, ref: tuple[Channel, str], note: str) -> None
     console.print(f"{handle.id}: posting again")
 
 
-async def resolve(settings: Settings, order_workflow: str, note: str) -> None:
-    """Support accepts an order's settlement difference: the order completes."""
-    client = await connect(settings)
-    handle = client.get_workflow_handle(order_workflow)
-    try:
-        view = await handle.execute_update(
-            OrderToCashWorkflow.resolve_settlement, SettlementResolution(note=note)
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = getattr(exc.cause, "message", None) or str(exc.cause or exc)
-        raise SettlementError(cause) from None
-    except RPCError as exc:
-        if exc.status is not RPCStatusCode.NOT_FOUND:
-            raise
-        raise SettlementError(f"No open order workflow {order_workflow}.") from None
+async def resolve(settings: Settings, workflow_id: str, note: str) -> None:
+    """Support accepts an order's (a return's) settlement difference: it completes."""
+    client = await support_client(settings)
+    resolution = SettlementResolution(note=note)
+    view = await saga_update(client, workflow_id, SettledSaga.resolve_settlement, resolution)
     console.print(f"{view.order_number}: settlement resolved ({note})")
 
 
 async def _waiting(settings: Settings, workflow_id: str) -> str | None:
     """Why the settlement's journal waits for support, when it does."""
-    client = await connect(settings)
+    client = await support_client(settings)
     try:
         progress = await client.get_workflow_handle(workflow_id).query(SettlementWorkflow.progress)
     except (RPCError, WorkflowQueryFailedError):
@@ -122,7 +115,12 @@ async def _waiting(settings: Settings, workflow_id: str) -> str | None:
     return progress.problem
 
 
-async def show(settings: Settings, ref: tuple[Channel, str], as_json: bool) -> None:
+async def show(settings: Settings, ref: tuple[Channel, str] | str, as_json: bool) -> None:
+    """A settlement (`settlement:CHANNEL:ID`), or how an order's (a return's) settlement
+    stands (its workflow id or key)."""
+    if isinstance(ref, str):
+        await _show_saga(settings, ref, as_json)
+        return
     channel, settlement_id = ref
     summary = SettlementStore.open(settings.database_url).summary(channel, settlement_id)
     if summary is None:
@@ -144,7 +142,9 @@ async def show(settings: Settings, ref: tuple[Channel, str], as_json: bool) -> N
         else "not posted yet"
     )
     console.print(
-        f"{summary.lines} lines, {len(summary.unmatched)} unmatched; ERP journal: {journal}"
+        f"{summary.lines} lines: {summary.matched} matched to our orders and returns, "
+        f"{summary.account} of the account, {len(summary.unmatched)} unmatched; "
+        f"ERP journal: {journal}"
     )
     if summary.unmatched:
         unmatched = Table(title="Unmatched lines")
@@ -155,24 +155,63 @@ async def show(settings: Settings, ref: tuple[Channel, str], as_json: bool) -> N
         console.print(unmatched)
 
 
-def list_settlements(
-    settings: Settings, channel: Channel | None, limit: int, as_json: bool
-) -> None:
-    found = SettlementStore.open(settings.database_url).recent(channel, limit)
+async def _show_saga(settings: Settings, workflow_id: str, as_json: bool) -> None:
+    """What the order (the return) is due, what its settlements paid, line by line."""
+    view = await saga_view(await support_client(settings), workflow_id)
+    key = order_key_of_workflow(workflow_id)
+    assert key is not None  # the argument is an order's or a return's workflow id
+    channel, external_id = parse_order_key(key)
+    lines = SettlementStore.open(settings.database_url).lines_of_order(channel, external_id)
     if as_json:
-        print_json(found)
+        print_json(
+            {
+                "workflow_id": view.workflow_id, "status": view.status,
+                "due": view.settlement_due, "settlement": view.settlement,
+                "exception": view.exception,
+                "lines": [
+                    {"settlement_id": s, **line.model_dump(mode="json")} for s, line in lines
+                ],
+            }
+        )  # fmt: skip
         return
-    table = Table(title=f"{len(found)} settlement(s), newest first")
-    whole_column(table, "Settlement", (s.workflow_id for s in found))
-    for column in ("Deposit", "Net", "Lines", "Unmatched", "ERP journal"):
-        table.add_column(column, justify="right" if column in ("Net", "Lines") else "left")
-    for s in found:
-        table.add_row(*_row(s))
+    console.print(f"{view.order_number} ({view.workflow_id}): ", status_text(view.status))
+    verdict = view.settlement
+    if view.settlement_due is None:
+        console.print("Not waiting for a settlement (not invoiced or refunded yet, or its "
+                      "channel's payouts are not imported).")  # fmt: skip
+    elif verdict is None:
+        console.print(f"Due {view.settlement_due}; no settlement line yet.")
+    else:
+        console.print(
+            f"Due {verdict.due}, settled {verdict.settled} (charges {verdict.charges}): "
+            f"{verdict.outcome.value} — {verdict.reason}"
+        )
+    if view.exception is not None and view.step is Step.SETTLEMENT:
+        console.print(
+            f"[red]{view.exception.code.value}: {view.exception.message}[/red] "
+            f"(`settlement resolve {view.workflow_id} --note …` accepts it)"
+        )
+    table = Table(title=f"Settlement lines of {channel.value} order {external_id}")
+    whole_column(table, "Settlement", (s for s, _ in lines))
+    for column in ("Kind", "Amount", "Description"):
+        table.add_column(column, justify="right" if column == "Amount" else "left")
+    for settlement_id, line in lines:
+        table.add_row(settlement_id, line.kind.value, str(line.amount), line.description)
     console.print(table)
 
 
-def _row(s: SettlementSummary) -> tuple[str, ...]:
-    return (
-        s.workflow_id, str(s.deposit_date or "—"), str(s.total), str(s.lines),
-        str(len(s.unmatched)), s.journal or "—",
-    )  # fmt: skip
+def list_settlements(
+    settings: Settings,
+    channel: Channel | None,
+    status: SettlementStatus | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    found = SettlementStore.open(settings.database_url).recent(channel, limit, status)
+    if as_json:
+        print_json(
+            [{**s.model_dump(mode="json"), "status": s.status, "workflow_id": s.workflow_id}
+             for s in found]
+        )  # fmt: skip
+        return
+    console.print(settlements_table(found, f"{len(found)} settlement(s), newest first"))

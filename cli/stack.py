@@ -120,6 +120,8 @@ class LocalStack:
             "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
             "PAYLOAD_KEYS": s.keyring.config(),  # one set of keys for the whole stack
             "CODEC_PORT": str(s.codec_port),
+            "SETTLEMENT_CHANNELS": ",".join(s.settlement_channels),
+            "SETTLEMENT_IMPORT_MINUTES": str(s.settlement_import_minutes),
             "PYTHONPATH": str(PROJECT_ROOT),
         }
 

@@ -53,7 +53,7 @@ class SupportError(Exception):
     """A problem to tell the user in one sentence."""
 
 
-async def _client(settings: Settings) -> Client:
+async def support_client(settings: Settings) -> Client:
     try:
         return await connect(settings)
     except RuntimeError as exc:
@@ -78,7 +78,7 @@ def _explain(exc: Exception, workflow_id: str) -> SupportError:
     return SupportError(str(exc))
 
 
-async def _view(client: Client, workflow_id: str) -> SagaView:
+async def saga_view(client: Client, workflow_id: str) -> SagaView:
     try:
         view: SagaView = await client.get_workflow_handle(workflow_id).query(
             "status", result_type=ANY_VIEW
@@ -102,8 +102,8 @@ async def _lines(client: Client, view: SagaView) -> ReturnableOrder | None:
 
 
 async def status(settings: Settings, workflow_id: str, as_json: bool) -> None:
-    client = await _client(settings)
-    view = await _view(client, workflow_id)
+    client = await support_client(settings)
+    view = await saga_view(client, workflow_id)
     lines = await _lines(client, view)
     if as_json:
         print_json({**view.model_dump(mode="json"), "lines": lines})
@@ -113,7 +113,9 @@ async def status(settings: Settings, workflow_id: str, as_json: bool) -> None:
         console.print(lines_table(lines))
 
 
-async def _update(client: Client, workflow_id: str, update: object, request: object) -> SagaView:
+async def saga_update(
+    client: Client, workflow_id: str, update: object, request: object
+) -> SagaView:
     handle = client.get_workflow_handle(workflow_id)
     try:
         result: SagaView = await handle.execute_update(  # type: ignore[call-overload]
@@ -150,8 +152,8 @@ async def _explain_closed(handle: WorkflowHandle[Any, Any]) -> None:
 
 
 async def cancel(settings: Settings, workflow_id: str, reason: str) -> None:
-    view = await _update(
-        await _client(settings),
+    view = await saga_update(
+        await support_client(settings),
         workflow_id,
         OrderToCashWorkflow.cancel,
         CancelRequest(reason=reason),
@@ -172,8 +174,8 @@ async def resume(
     sku_overrides: dict[str, str],
     done_by_hand: str | None = None,
 ) -> None:
-    view = await _update(
-        await _client(settings),
+    view = await saga_update(
+        await support_client(settings),
         workflow_id,
         OrderToCashWorkflow.resume,
         ResumeRequest(note=note, sku_overrides=sku_overrides, done_by_hand=done_by_hand),
@@ -184,8 +186,8 @@ async def resume(
 async def change_store(settings: Settings, workflow_id: str, store: str, note: str) -> None:
     """Move a click-and-collect order that waits for stock to a store that has it."""
     _known_node(settings, store, "--store")
-    view = await _update(
-        await _client(settings),
+    view = await saga_update(
+        await support_client(settings),
         workflow_id,
         ClickAndCollectWorkflow.change_store,
         ChangeStore(store=store, note=note),
@@ -208,7 +210,7 @@ def _store_event(view: PickupView, kind: StoreEventKind, lines: dict[str, int]) 
 
 
 async def _pickup_view(client: Client, workflow_id: str) -> PickupView:
-    view = await _view(client, workflow_id)
+    view = await saga_view(client, workflow_id)
     if not isinstance(view, PickupView):
         raise SupportError(f"{view.order_number} is not collected in a store.")
     return view
@@ -216,7 +218,7 @@ async def _pickup_view(client: Client, workflow_id: str) -> PickupView:
 
 async def ready_for_pickup(settings: Settings, workflow_id: str) -> None:
     """The store says the order waits at the counter (when its POS cannot)."""
-    client = await _client(settings)
+    client = await support_client(settings)
     view = await _pickup_view(client, workflow_id)
     event = _store_event(view, StoreEventKind.READY_FOR_PICKUP, {})
     await _signal(client, workflow_id, ClickAndCollectWorkflow.ready_for_pickup, event)
@@ -225,17 +227,17 @@ async def ready_for_pickup(settings: Settings, workflow_id: str) -> None:
 
 async def picked_up(settings: Settings, workflow_id: str, lines: dict[str, int]) -> None:
     """The customer collected the order (`lines`: only these units; all when empty)."""
-    client = await _client(settings)
+    client = await support_client(settings)
     view = await _pickup_view(client, workflow_id)
     event = _store_event(view, StoreEventKind.PICKED_UP, lines)
-    await _update(client, workflow_id, ClickAndCollectWorkflow.picked_up, event)
+    await saga_update(client, workflow_id, ClickAndCollectWorkflow.picked_up, event)
     console.print(f"{view.order_number}: collected ({'partly' if lines else 'all lines'})")
 
 
 async def cancel_group(settings: Settings, workflow_id: str, group_id: str, reason: str) -> None:
     """Cancel one shipment group of a split order; its units are refunded, the rest ships."""
-    view = await _update(
-        await _client(settings),
+    view = await saga_update(
+        await support_client(settings),
         workflow_id,
         OrderToCashWorkflow.cancel_group,
         CancelGroup(group_id=group_id, reason=reason),
@@ -247,7 +249,7 @@ async def reject_group(settings: Settings, order_id: str, group_id: str, reason:
     """A node told support it cannot ship its group: the order re-sources it."""
     workflow_id = f"{order_id}~{group_id}"
     await _signal(
-        await _client(settings),
+        await support_client(settings),
         workflow_id,
         ShipmentGroupWorkflow.node_rejected,
         NodeRejection(reason=reason),
@@ -260,7 +262,7 @@ async def start_support_return(
 ) -> None:
     """Customer service books a return of these units (line id -> quantity), then says what
     the policy made of it: authorised (exit 0) or refused (exit 1)."""
-    client = await _client(settings)
+    client = await support_client(settings)
     try:
         handle = await book_support_return(client, settings, order_id, lines, reason)
     except UnknownOrder as exc:
@@ -305,8 +307,8 @@ def _known_node(settings: Settings, node: str, option: str) -> None:
 async def return_received(settings: Settings, return_id: str, node: str) -> None:
     """The parcel arrived at `node` (when the desk cannot report it)."""
     _known_node(settings, node, "--node")
-    client = await _client(settings)
-    view = await _view(client, return_id)
+    client = await support_client(settings)
+    view = await saga_view(client, return_id)
     earlier = view.return_details.received_at_node if isinstance(view, ReturnView) else None
     exception = view.exception
     correcting = exception is not None and exception.code is ExceptionCode.UNKNOWN_NODE
@@ -324,8 +326,8 @@ async def return_received(settings: Settings, return_id: str, node: str) -> None
 
 async def inspect_return(settings: Settings, return_id: str, lines: list[InspectedLine]) -> None:
     inspection = Inspection(event_id=f"support-{uuid.uuid4().hex}", lines=lines)
-    view = await _update(
-        await _client(settings), return_id, ReturnWorkflow.inspection_result, inspection
+    view = await saga_update(
+        await support_client(settings), return_id, ReturnWorkflow.inspection_result, inspection
     )
     console.print(f"{return_id}: inspection recorded ({view.status.value})")
 
@@ -350,7 +352,7 @@ async def list_orders(
     limit: int,
     as_json: bool,
 ) -> None:
-    client = await _client(settings)
+    client = await support_client(settings)
     rows = []
     try:
         async for execution in client.list_workflows(orders_query(status, channel), limit=limit):

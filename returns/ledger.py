@@ -95,6 +95,18 @@ class ReturnLedger:
         ).all()
         return {line_id: int(total) for line_id, total in rows}
 
+    def returns_of(self, order_key: str) -> list[str]:
+        """The returns (their workflow ids) holding units of the order."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(CLAIMS.c.return_id)
+                    .where(CLAIMS.c.order_key == order_key, CLAIMS.c.released.is_(False))
+                    .distinct()
+                    .order_by(CLAIMS.c.return_id)
+                ).scalars()
+            )
+
     def release(self, return_id: str) -> None:
         """The return took nothing back after all; idempotent."""
         with self._lock, self.engine.begin() as conn:

@@ -42,17 +42,24 @@ class AmazonSettlementsState:
         self.settled: set[str] = set()  # order ids in a settlement already
         self.counter = int(datetime.now(UTC).timestamp()) % 10**8
 
+    def _unsettled(self) -> list[str]:
+        return [
+            order_id
+            for order_id, order in self.amazon.orders.items()
+            if order["OrderStatus"] == "Shipped" and order_id not in self.settled
+        ]
+
+    def pending(self) -> bool:
+        """Whether an order waits for a settlement."""
+        return bool(self._unsettled())
+
     def close(self, spec: CloseSettlement) -> dict[str, Any]:
         """A settlement of every shipped order not settled yet, as a DONE report."""
         self.counter += 1
         settlement_id = f"117{self.counter:08d}"
         end = datetime.now(UTC)
         rows: list[dict[str, str]] = []
-        orders = [
-            order_id
-            for order_id, order in self.amazon.orders.items()
-            if order["OrderStatus"] == "Shipped" and order_id not in self.settled
-        ]
+        orders = self._unsettled()
         for n, order_id in enumerate(orders):
             rows += self._order_rows(order_id, end, marketplace="" if n % 3 == 2 else "Amazon.com")
         rows += [

@@ -18,6 +18,7 @@ from sandbox import (
     amazon_settlements,
     avatax,
     netsuite,
+    payout_autopilot,
     pos_store,
     returns_desk,
     sendgrid,
@@ -54,11 +55,22 @@ def create_app(
     amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
     shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
     walmart_recon_state = walmart_recon.WalmartReconState(wm)
+    payouts = payout_autopilot.PayoutAutopilot(
+        {
+            "amazon": (
+                amazon_payouts.pending,
+                lambda: amazon_payouts.close(amazon_settlements.CloseSettlement()),
+            ),
+            "shopify": (shopify_payouts_state.pending, shopify_payouts_state.pay_out),
+            "walmart": (walmart_recon_state.pending, walmart_recon_state.close),
+        }
+    )
     wms.base_url = reports.base_url = public_url.rstrip("/")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await payouts.aclose()
         await wms.aclose()
         await stores.webhooks.aclose()
         await supplier.webhooks.aclose()
@@ -85,6 +97,7 @@ def create_app(
     app.include_router(shopify_payouts.control_router(shopify_payouts_state))
     app.include_router(walmart_recon.router(walmart_recon_state))
     app.include_router(walmart_recon.control_router(walmart_recon_state))
+    app.include_router(payout_autopilot.control_router(payouts))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))

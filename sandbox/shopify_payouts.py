@@ -29,13 +29,24 @@ class ShopifyPayoutsState:
         self.paid_out: set[str] = set()  # order and refund GIDs in a payout already
         shop.graphql_handlers.append(self.answer)
 
+    def _charge_due(self, gid: str, order: dict[str, Any]) -> bool:
+        return bool(order["fulfillments"]) and not order["cancelledAt"] and gid not in self.paid_out
+
+    def pending(self) -> bool:
+        """Whether a charge or a refund waits for a payout."""
+        return any(
+            self._charge_due(gid, order)
+            or any(refund["id"] not in self.paid_out for refund in order["refunds"])
+            for gid, order in self.shop.orders.items()
+        )
+
     def pay_out(self) -> dict[str, Any]:
         payout_id = f"gid://shopify/ShopifyPaymentsPayout/{self.shop.new_id()}"
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         made = []
         for gid, order in self.shop.orders.items():
             currency = order["body"]["currency"]
-            if order["fulfillments"] and not order["cancelledAt"] and gid not in self.paid_out:
+            if self._charge_due(gid, order):
                 total = Decimal(order["body"]["total_price"])
                 fee = (total * FEE_RATE + FEE_FIXED).quantize(Decimal("0.01"), ROUND_HALF_UP)
                 made.append(self._transaction("CHARGE", gid, order, total, fee, payout_id, now))

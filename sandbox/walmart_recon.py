@@ -1,12 +1,13 @@
 """Walmart closing a settlement period: `POST /_sandbox/walmart/recon` makes the reconciliation
-report of the day over every shipped PO line not settled before (product price, product tax,
-shipping, Walmart's 15 % commission on the product), which `GET /v3/report/reconreport/
+report of the next period over every shipped PO line not settled before (product price, product
+tax, shipping, Walmart's 15 % commission on the product) and every refunded one (price and tax
+paid back, the commission returned), which `GET /v3/report/reconreport/
 availableReconFiles?reportVersion=v1` lists and `reconFileJson?reportDate=YYYYMMDD` serves,
 its rows keyed by the v1 report's column names."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -22,22 +23,30 @@ class WalmartReconState:
     def __init__(self, walmart: WalmartState) -> None:
         self.walmart = walmart
         self.reports: dict[str, list[dict[str, str]]] = {}  # report date -> rows
-        self.settled: set[tuple[str, str]] = set()  # (PO, line number) in a report already
+        self.settled: set[tuple[str, str]] = set()  # (PO, line number) sold in a report
+        self.refunds_settled: set[tuple[str, str]] = set()  # ... refunded in a report
+
+    def pending(self) -> bool:
+        """Whether a close now would report anything."""
+        return any(self._due(po, line) for po, line in self._lines())
 
     def close(self) -> dict[str, Any]:
+        """The next period's report (a day after the last one: a sandbox period is short)."""
         now = datetime.now(UTC)
         report_date = now.strftime("%Y%m%d")
+        if self.reports and max(self.reports) >= report_date:
+            last = datetime.strptime(max(self.reports), "%Y%m%d").replace(tzinfo=UTC)
+            report_date = (last + timedelta(days=1)).strftime("%Y%m%d")
         rows = []
-        for po, order in self.walmart.orders.items():
-            for line in order["orderLines"]["orderLine"]:
-                shipped = line["orderLineStatuses"]["orderLineStatus"][-1]["status"]
-                key = (po, line["lineNumber"])
-                if shipped not in ("Shipped", "Delivered") or key in self.settled:
-                    continue
+        for po, line in self._lines():
+            sold, refunded = self._due(po, line)
+            key = (po, line["lineNumber"])
+            if sold:
                 self.settled.add(key)
-                rows += self._rows(po, line, now)
-        earlier = self.reports.get(report_date, [])[1:]  # a second close the same day adds
-        rows = earlier + rows
+                rows += self._rows(po, line, now, "SALE")
+            if refunded:
+                self.refunds_settled.add(key)
+                rows += self._rows(po, line, now, "REFUND")
         total = sum((Decimal(r["Amount"]) for r in rows), Decimal(0))
         summary = {
             "Period Start Date": now.strftime("%m/%d/%Y"),
@@ -52,22 +61,43 @@ class WalmartReconState:
             "total_payable": summary["Total Payable"],
         }
 
-    def _rows(self, po: str, line: dict[str, Any], when: datetime) -> list[dict[str, str]]:
+    def _lines(self) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (po, line)
+            for po, order in self.walmart.orders.items()
+            for line in order["orderLines"]["orderLine"]
+        ]
+
+    def _due(self, po: str, line: dict[str, Any]) -> tuple[bool, bool]:
+        """Whether the line's sale, and its refund, are still to be reported."""
+        status = line["orderLineStatuses"]["orderLineStatus"][-1]["status"]
+        key = (po, line["lineNumber"])
+        sold = status in ("Shipped", "Delivered", "Refund") and key not in self.settled
+        return sold, status == "Refund" and key not in self.refunds_settled
+
+    def _rows(
+        self, po: str, line: dict[str, Any], when: datetime, transaction: str
+    ) -> list[dict[str, str]]:
+        """A sale: price, tax and Walmart's commission; a refund: price and tax paid back,
+        the commission returned."""
+        sign = -1 if transaction == "REFUND" else 1
         amounts: list[tuple[str, Decimal]] = []
         for charge in line["charges"]["charge"]:
             price = Decimal(str(charge["chargeAmount"]["amount"]))
             tax = Decimal(str(charge.get("tax", {}).get("taxAmount", {}).get("amount", 0)))
             kind = "Product" if charge["chargeType"] == "PRODUCT" else "Shipping"
-            amounts += [(f"{kind} Price", price), (f"{kind} tax", tax)]
+            if transaction == "REFUND" and kind == "Shipping":
+                continue  # a returned item's shipping is not paid back
+            amounts += [(f"{kind} Price", sign * price), (f"{kind} tax", sign * tax)]
             if kind == "Product":
                 commission = (price * COMMISSION).quantize(Decimal("0.01"), ROUND_HALF_UP)
-                amounts.append(("Commission on Product", -commission))
+                amounts.append(("Commission on Product", -sign * commission))
         return [
             {
-                "Transaction Key": f"{po}-{line['lineNumber']}",
+                "Transaction Key": f"{po}-{line['lineNumber']}-{transaction}",
                 "Transaction Posted Timestamp": when.strftime("%m/%d/%Y"),
-                "Transaction Type": "SALE",
-                "Transaction Description": "Purchase",
+                "Transaction Type": transaction,
+                "Transaction Description": "Purchase" if sign > 0 else "Customer return",
                 "Customer Order #": f"2{po[1:]}",
                 "Customer Order line #": line["lineNumber"],
                 "Purchase Order #": po,

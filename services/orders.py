@@ -57,6 +57,17 @@ def order_summary(order: Order) -> str:
     return f"{order.channel.value} {order.order_number} · {units} unit(s) · {order.total}"
 
 
+def settlement_terms(settings: Settings, channel: Channel) -> SettlementTerms | None:
+    """How a saga of the channel waits for its settlement; None when its payouts are not
+    imported (SETTLEMENT_CHANNELS), and the saga completes without."""
+    if channel.value not in settings.settlement_channels:
+        return None
+    return SettlementTerms(
+        overdue=timedelta(days=settings.settlement_overdue_days),
+        tolerance_minor_units=settings.settlement_tolerance_minor_units,
+    )
+
+
 def _start_options(
     settings: Settings, order: Order, input: OrderToCashInput | ClickAndCollectInput | None
 ) -> tuple[Any, OrderToCashInput | ClickAndCollectInput, dict[str, Any]]:
@@ -70,20 +81,15 @@ def _start_options(
             order=order,
             pick_sla=timedelta(hours=settings.pick_sla_hours),
             pickup_window=timedelta(days=settings.pickup_window_days),
+            settlement=settlement_terms(settings, order.channel),
         )
     else:
         run = OrderToCashWorkflow.run
-        paid_out = order.channel.value in settings.settlement_channels
         input = input or OrderToCashInput(
             order=order,
             shipment_sla=timedelta(hours=settings.shipment_sla_hours),
             backorder_retry=timedelta(minutes=settings.backorder_retry_minutes),
-            settlement=SettlementTerms(
-                overdue=timedelta(days=settings.settlement_overdue_days),
-                tolerance_minor_units=settings.settlement_tolerance_minor_units,
-            )
-            if paid_out
-            else None,
+            settlement=settlement_terms(settings, order.channel),
         )
     attributes = TypedSearchAttributes(
         [

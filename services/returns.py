@@ -23,6 +23,7 @@ from canonical.returns import (
 )
 from infra.settings import Settings
 from inventory.network import configured_network
+from services.orders import settlement_terms
 from workflows.order_inputs import ReturnInput
 from workflows.returns import ReturnWorkflow
 
@@ -70,6 +71,7 @@ def return_input(
         ),
         returns_node=settings.returns_node,
         returns_warehouse=node.wms_warehouse if node else None,
+        settlement=settlement_terms(settings, request.channel),
     )
 
 

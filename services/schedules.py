@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
 )
 from temporalio.service import RPCError
 
@@ -82,8 +85,14 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
         if seconds > 0
     }
     for schedule_id, schedule in schedules.items():
-        with contextlib.suppress(ScheduleAlreadyRunningError):
+        try:
             await client.create_schedule(schedule_id, schedule)
+        except ScheduleAlreadyRunningError:  # made by an earlier start: as configured now
+            await client.get_schedule_handle(schedule_id).update(_replacing(schedule))
+
+
+def _replacing(schedule: Schedule) -> Callable[[ScheduleUpdateInput], ScheduleUpdate]:
+    return lambda _: ScheduleUpdate(schedule=schedule)
 
 
 async def poll_channels_now(client: Client) -> None:

@@ -5,6 +5,7 @@ reads its lines from here by key (a report of 10,000 lines is no workflow payloa
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 from canonical import Channel, Money
-from canonical.settlement import AmountKind, Settlement, SettlementLine, SettlementSummary
+from canonical.settlement import (
+    AmountKind,
+    Settlement,
+    SettlementLine,
+    SettlementStatus,
+    SettlementSummary,
+)
 from infra.database import create_engine_for, write_lock
 
 
@@ -30,6 +37,7 @@ class SettlementRow(SQLModel, table=True):
     period_end: datetime | None = None
     imported_at: datetime
     journal: str | None = None  # the ERP journal it was posted as
+    refused: str | None = None  # why the ERP refused its journal, until it is posted
 
 
 class SettlementLineRow(SQLModel, table=True):
@@ -47,6 +55,7 @@ class SettlementLineRow(SQLModel, table=True):
     sku: str | None = None
     posted_at: datetime | None = None
     reference: str | None = None
+    matched_to: str | None = None  # the workflow (order or return) it was given to
     outcome: str | None = None  # set when no order could take it: why
 
 
@@ -134,7 +143,7 @@ class SettlementStore:
             rows = conn.execute(
                 select(
                     LINES.c.line_id, LINES.c.kind, LINES.c.amount, LINES.c.currency,
-                    LINES.c.outcome,
+                    LINES.c.order_id, LINES.c.matched_to, LINES.c.outcome,
                 ).where(*_of(LINES, channel, settlement_id))
             ).all()  # fmt: skip
         by_kind: dict[AmountKind, Money] = {}
@@ -147,21 +156,61 @@ class SettlementStore:
         return SettlementSummary(
             channel=channel, settlement_id=settlement_id, deposit_date=head.deposit_date,
             total=_total(head), by_kind=by_kind, lines=len(rows),
+            matched=sum(1 for row in rows if row.matched_to is not None),
+            account=sum(1 for row in rows if row.order_id is None),
             unmatched={row.line_id: row.outcome for row in rows if row.outcome is not None},
-            journal=head.journal,
+            journal=head.journal, refused=head.refused,
         )  # fmt: skip
 
-    def recent(self, channel: Channel | None = None, limit: int = 50) -> list[SettlementSummary]:
-        """The latest imported settlements (of one channel), newest first."""
+    def recent(
+        self,
+        channel: Channel | None = None,
+        limit: int = 50,
+        status: SettlementStatus | None = None,
+        since: datetime | None = None,
+    ) -> list[SettlementSummary]:
+        """The latest imported settlements (of one channel, in one status, imported since),
+        newest first."""
         statement = select(SETTLEMENTS.c.channel, SETTLEMENTS.c.settlement_id).order_by(
             SETTLEMENTS.c.imported_at.desc()
         )
+        if since is not None:
+            statement = statement.where(SETTLEMENTS.c.imported_at >= since)
         if channel is not None:
             statement = statement.where(SETTLEMENTS.c.channel == channel.value)
+        if status is SettlementStatus.PENDING:
+            statement = statement.where(
+                SETTLEMENTS.c.journal.is_(None), SETTLEMENTS.c.refused.is_(None)
+            )
+        elif status is SettlementStatus.REFUSED:
+            statement = statement.where(SETTLEMENTS.c.refused.is_not(None))
+        elif status is not None:  # posted, with or without unmatched lines
+            statement = statement.where(SETTLEMENTS.c.journal.is_not(None))
         with self.engine.connect() as conn:
-            keys = conn.execute(statement.limit(limit)).all()
-        found = (self.summary(Channel(row.channel), row.settlement_id) for row in keys)
-        return [summary for summary in found if summary is not None]
+            keys = conn.execute(statement).all()
+        found = []
+        for row in keys:
+            summary = self.summary(Channel(row.channel), row.settlement_id)
+            if summary is not None and status in (None, summary.status):
+                found.append(summary)
+                if len(found) == limit:
+                    break
+        return found
+
+    def lines_of_order(self, channel: Channel, order_id: str) -> list[tuple[str, SettlementLine]]:
+        """Every settlement's lines naming the order (settlement id, line), oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LINES, SETTLEMENTS.c.imported_at)
+                .join(
+                    SETTLEMENTS,
+                    (SETTLEMENTS.c.channel == LINES.c.channel)
+                    & (SETTLEMENTS.c.settlement_id == LINES.c.settlement_id),
+                )
+                .where(LINES.c.channel == channel.value, LINES.c.order_id == order_id)
+                .order_by(SETTLEMENTS.c.imported_at, LINES.c.line_id)
+            ).all()
+        return [(row.settlement_id, _line(row)) for row in rows]
 
     def order_ids(self, channel: Channel, settlement_id: str) -> list[str]:
         """The channel's order ids the settlement's lines name."""
@@ -198,27 +247,51 @@ class SettlementStore:
             per_order[row.order_id].append(_line(row))
         return dict(per_order)
 
-    def unmatched(self, channel: Channel, settlement_id: str, order_id: str, why: str) -> None:
-        """No order of ours takes this order's lines: each says why."""
+    def matched(self, channel: Channel, settlement_id: str, owners: dict[str, str]) -> None:
+        """Lines given to a workflow (line id -> the order's or the return's workflow id)."""
+        if not owners:
+            return
+        with self._lock, self.engine.begin() as conn:
+            for owner, line_ids in _grouped(owners).items():
+                conn.execute(
+                    update(LINES)
+                    .where(*_of(LINES, channel, settlement_id), LINES.c.line_id.in_(line_ids))
+                    .values(matched_to=owner, outcome=None)
+                )
+
+    def unmatched(
+        self, channel: Channel, settlement_id: str, why: str, *, line_ids: Collection[str]
+    ) -> None:
+        """No order or return of ours takes these lines: each says why."""
         with self._lock, self.engine.begin() as conn:
             conn.execute(
                 update(LINES)
-                .where(
-                    *_of(LINES, channel, settlement_id),
-                    LINES.c.order_id == order_id,
-                )
-                .values(outcome=why)
+                .where(*_of(LINES, channel, settlement_id), LINES.c.line_id.in_(list(line_ids)))
+                .values(outcome=why, matched_to=None)
             )
 
     def posted(self, channel: Channel, settlement_id: str, journal: str) -> None:
+        self._header(channel, settlement_id, journal=journal, refused=None)
+
+    def refused(self, channel: Channel, settlement_id: str, why: str) -> None:
+        """The ERP refused the settlement's journal: support sees why until it is posted."""
+        self._header(channel, settlement_id, refused=why)
+
+    def _header(self, channel: Channel, settlement_id: str, **values: Any) -> None:
         with self._lock, self.engine.begin() as conn:
             conn.execute(
                 update(SETTLEMENTS)
-                .where(
-                    *_of(SETTLEMENTS, channel, settlement_id),
-                )
-                .values(journal=journal)
+                .where(*_of(SETTLEMENTS, channel, settlement_id))
+                .values(**values)
             )
+
+
+def _grouped(owners: dict[str, str]) -> dict[str, list[str]]:
+    """line id -> owner, as owner -> its line ids."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for line_id, owner in owners.items():
+        grouped[owner].append(line_id)
+    return grouped
 
 
 def _of(table: Table, channel: Channel, settlement_id: str) -> tuple[Any, Any]:

@@ -16,6 +16,7 @@ import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from canonical.pos import PosSale
 from canonical.returns import Condition, InspectedLine, Inspection, ReturnReceipt
 from canonical.settlement import AmountKind, SettlementLine, SettlementLines
 from infra.processes import binary
+from infra.settings import Settings
 from services.orders import cancel_from_channel, report_channel_event, start_order
 from services.returns import book_support_return
 from services.schedules import reconcile_now
@@ -367,6 +369,7 @@ async def _pickup(
     store: str,
     window: timedelta = timedelta(days=5),
     skus: tuple[str, ...] = ("CANDLE-FIG-12OZ",),
+    settlement: SettlementTerms | None = None,
 ) -> Any:
     """A pickup order for one of each SKU at `store`, which gets stock for it first."""
     open_inventory(h.settings).store.record(
@@ -385,7 +388,9 @@ async def _pickup(
     )
     return await start_order(
         h.client, h.settings, order,
-        ClickAndCollectInput(order=order, pickup_window=window, retry=QUICK),
+        ClickAndCollectInput(
+            order=order, pickup_window=window, retry=QUICK, settlement=settlement
+        ),
     )  # fmt: skip
 
 
@@ -397,6 +402,24 @@ async def collected(h: Harness) -> Any:
     """Picked by the store, collected by the customer, invoiced."""
     _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5)
     return await _pickup(h, "STORE-BOS")
+
+
+async def collected_and_paid(h: Harness) -> Any:
+    """Of a channel whose payouts are imported: collected and invoiced, it waits until the
+    payout pays it, then completes."""
+    _autopilot(h, ready_after_seconds=0.3, collect_after_seconds=0.5)
+    handle = await _pickup(h, "STORE-BOS", settlement=SettlementTerms(overdue=timedelta(days=14)))
+    view = await reaches(handle, ClickAndCollectWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+    external_id = handle.id.split(":")[2]
+    line = SettlementLine(
+        line_id="P2:charge", kind=AmountKind.PRINCIPAL, amount=view.settlement_due,
+        order_id=external_id,
+    )  # fmt: skip
+    await handle.signal(
+        ClickAndCollectWorkflow.settlement_received,
+        SettlementLines(settlement_id="P2", lines=[line]),
+    )
+    return handle
 
 
 async def partly_collected(h: Harness) -> Any:
@@ -485,7 +508,11 @@ def _group(split: Callable[[Harness], Awaitable[Handle]], group: str, doc: str) 
 
 
 async def _returned(
-    h: Harness, reason: str, skus: list[tuple[str, int]] | None = None, **desk: object
+    h: Harness,
+    reason: str,
+    skus: list[tuple[str, int]] | None = None,
+    settings: Settings | None = None,
+    **desk: object,
 ) -> Any:
     """A shipped order, one unit of it sent back (booked by support), the desk on autopilot."""
     _partners(h, returns={"receive_after_seconds": 0.3, "inspect_after_seconds": 0.3, **desk})
@@ -495,7 +522,26 @@ async def _returned(
     await asyncio.wait_for(handle.result(), 60)
     view = await handle.query(OrderToCashWorkflow.status)
     line_id = view.shipments[0].lines[0].line_id
-    return await book_support_return(h.client, h.settings, handle.id, {line_id: 1}, reason)
+    return await book_support_return(
+        h.client, settings or h.settings, handle.id, {line_id: 1}, reason
+    )
+
+
+async def return_refund_settled(h: Harness) -> Any:
+    """Of a channel whose payouts are imported: refunded, the return waits until a payout
+    takes the refund back, then completes."""
+    paid_out = replace(h.settings, settlement_channels=("shopify",))
+    handle = await _returned(h, "too big", settings=paid_out)
+    view = await reaches(handle, ReturnWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+    refunded = view.return_details.refund_amount
+    line = SettlementLine(
+        line_id="P1:refund", kind=AmountKind.REFUND, amount=refunded,
+        order_id=handle.id.split(":")[2], refund_id=view.return_details.refund_id,
+    )  # fmt: skip
+    await handle.signal(
+        ReturnWorkflow.settlement_received, SettlementLines(settlement_id="P1", lines=[line])
+    )
+    return handle
 
 
 async def return_refunded(h: Harness) -> Any:
@@ -710,6 +756,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "walmart_label": return_with_walmart_label,
         "refunded_by_hand": return_refunded_by_hand,
         "node_corrected": return_node_corrected,
+        "refund_settled": return_refund_settled,
     },
     "walmart_return_poll": {"imported": walmart_return_poll},
     "amazon_return_poll": {"imported": amazon_return_poll},
@@ -720,6 +767,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
         "partly_collected": partly_collected,
         "expired": pickup_expired,
         "collected_after_window": collected_after_window,
+        "collected_and_paid": collected_and_paid,
         "cancelled": pickup_cancelled,
     },
 }

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from temporalio.testing import WorkflowEnvironment
 
-from cli.stack import DEV_SERVER_CONFIG
 from infra.build import PROJECT_ROOT
-from infra.processes import Service, binary, free_port
+from infra.processes import Service, free_port
+from tests.demo_process import demo_process
 
 DASHBOARD = PROJECT_ROOT / "deploy/grafana/dashboards/orchestrator.json"
 
@@ -53,30 +51,9 @@ def plotted() -> set[str]:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[Service, int, int]]:
-    """`starter.py demo` on its own Temporal dev server, ports and data; stopped as Ctrl-C
-    stops it (its stack's services in order)."""
-    server = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        ui=False,
-        dev_server_log_level="error",
-        dev_server_extra_args=DEV_SERVER_CONFIG,
-    )
     worker_port, webhooks_port = free_port(), free_port()
-    env = {
-        "TEMPORAL_ADDRESS": server.client.service_client.config.target_host,
-        "DATA_DIR": str(tmp_path),  # its inbox, keys and logs
-        "SANDBOX_URL": f"http://127.0.0.1:{free_port()}",
-        "WEBHOOKS_PORT": str(webhooks_port),
-        "CODEC_PORT": str(free_port()),
-        "WORKER_METRICS_PORT": str(worker_port),
-    }
-    command = [sys.executable, str(PROJECT_ROOT / "starter.py"), "demo", "--orders", "4"]
-    starter = Service("demo", command, env, tmp_path)
-    try:
+    async with demo_process(tmp_path, ["--orders", "4"], worker_port, webhooks_port) as starter:
         yield starter, worker_port, webhooks_port
-    finally:
-        await asyncio.to_thread(starter.stop, 60)
-        await server.shutdown()
 
 
 async def test_a_demo_run_shows_in_both_metrics_endpoints(

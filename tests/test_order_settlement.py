@@ -1,7 +1,8 @@
 """Order-to-cash ends when the cash is in: for a channel whose payouts are imported, the invoiced
 order waits for its settlement lines and completes paid; nothing by the overdue window, or a
 settlement that is not what was due, needs attention while the order keeps waiting, and
-support can accept a difference. On the time-skipping server with fake partners."""
+support can accept a difference. A return likewise closes on its refund's settlement line.
+On the time-skipping server with fake partners."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from canonical import ExceptionCode, Money, OrderStatus, Step
+from canonical.returns import Condition
 from canonical.settlement import AmountKind, SettlementLine, SettlementLines
 from infra.settings import Settings
 from services.orders import start_order
 from tests.fake_partners import FakePartners
 from tests.test_order_workflow import FAST_RETRY, Saga
+from tests.test_returns import CANDLE, Return
 from workflows.order_inputs import OrderToCashInput, SettlementResolution, SettlementTerms
 from workflows.order_to_cash import OrderToCashWorkflow
+from workflows.returns import ReturnWorkflow
 
 TERMS = SettlementTerms(overdue=timedelta(days=14), tolerance_minor_units=1)
 
@@ -131,3 +135,37 @@ async def test_without_settlement_terms_the_order_completes_at_its_invoice(order
     result = await order.handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert all(change.status is not OrderStatus.AWAITING_SETTLEMENT for change in result.timeline)
+
+
+@pytest.fixture
+async def ret(time_env: WorkflowEnvironment) -> AsyncIterator[Return]:
+    partners, task_queue = FakePartners(), f"test-{uuid.uuid4()}"
+    async with partners.workers(time_env.client, task_queue, [ReturnWorkflow]):
+        yield Return(time_env, partners, task_queue)
+
+
+async def test_a_return_closes_once_its_refund_is_settled(ret: Return) -> None:
+    await ret.start(ret.line(CANDLE, 2, "too smoky"), settlement=TERMS)
+    await ret.receive()
+    await ret.inspect((CANDLE, 1, Condition.RESALABLE), (CANDLE, 1, Condition.WRONG_ITEM))
+    view = await ret.wait_for(OrderStatus.AWAITING_SETTLEMENT)
+    refunded = view.return_details.refund_amount
+    assert refunded == -ret.order.value_of({ret.order.lines[CANDLE].line_id: 1})
+    await ret.env.sleep(timedelta(days=15))
+    view = await ret.wait_for(OrderStatus.NEEDS_ATTENTION)
+    assert view.exception is not None and view.exception.code is ExceptionCode.SETTLEMENT_OVERDUE
+    assert view.exception.message.endswith("after the refund")
+    lines = SettlementLines(
+        settlement_id="P-9",
+        lines=[
+            SettlementLine(
+                line_id="P-9:refund", kind=AmountKind.REFUND, amount=refunded,
+                order_id=ret.order.external_id, refund_id=view.return_details.refund_id,
+            )
+        ],
+    )  # fmt: skip
+    await ret.handle.signal(ReturnWorkflow.settlement_received, lines)
+    result = await ret.handle.result()
+    assert result.status is OrderStatus.COMPLETED and result.exception is None
+    assert result.timeline[-1].note.startswith(f"paid: {refunded} settled")
+    assert result.settlement is not None and result.settlement.difference.is_zero()

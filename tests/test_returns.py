@@ -32,7 +32,7 @@ from testing.eventually import eventually, reaches
 from tests.fake_partners import FakePartners, business
 from tests.payloads import shopify_order_body
 from tests.test_order_workflow import FAST_RETRY
-from workflows.order_inputs import CancelRequest, ResumeRequest, ReturnInput
+from workflows.order_inputs import CancelRequest, ResumeRequest, ReturnInput, SettlementTerms
 from workflows.returns import ReturnWorkflow
 
 CANDLE, MUG = 0, 1  # the contract order: 2 candles, 1 mug
@@ -57,6 +57,7 @@ class Return:
         source: ReturnSource = ReturnSource.SUPPORT,
         refunded_by_channel: str | None = None,
         policy: ReturnPolicy | None = None,
+        settlement: SettlementTerms | None = None,
     ) -> None:
         now = await self.env.get_current_time()
         request = ReturnRequest(
@@ -82,6 +83,7 @@ class Return:
                 policy=policy or ReturnPolicy(non_returnable_skus=["MATCH-LONG-50"]),
                 retry=FAST_RETRY,
                 publish_search_attributes=False,
+                settlement=settlement,
             ),
             id=request.workflow_id,
             task_queue=self.task_queue,

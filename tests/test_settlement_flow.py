@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import starter
@@ -307,6 +308,22 @@ async def test_an_amazon_order_completes_when_amazon_paid_it(
         result = await asyncio.wait_for(handle.result(), 60)
         assert result.status is OrderStatus.COMPLETED and result.exception is None
         assert result.timeline[-1].note.startswith("paid: ")
+        code, out, _ = await cli(capsys, "settlement", "show", handle.id, "--json")
+        shown = json.loads(out)
+        assert code == 0 and shown["settlement"]["outcome"] == "settled"
+        assert result.settlement_due is not None
+        assert (
+            shown["due"]
+            == shown["settlement"]["settled"]
+            == result.settlement_due.model_dump(mode="json")
+        )
+        assert {line["kind"] for line in shown["lines"]} >= {"principal", "commission"}
+        code, out, _ = await cli(capsys, "settlement", "list", "--status", "posted", "--json")
+        assert code == 0 and {s["status"] for s in json.loads(out)} == {"posted"}
+        listed = f"SettlementState = 'paid' AND ExternalOrderId = '{amazon_id}'"
+        assert await eventually(lambda: _ids(h.client, listed), what="listed") == [handle.id]
+        code, _, err = await cli(capsys, "settlement", "list", "--status", "paid")
+        assert code == 2 and "is not one of pending, refused, posted, unmatched" in err
 
         short_id = await amazon_order_notified(h)
         short = h.client.get_workflow_handle(f"order:amazon:{short_id}", result_type=OrderView)
@@ -319,8 +336,17 @@ async def test_an_amazon_order_completes_when_amazon_paid_it(
         await short.signal(OrderToCashWorkflow.settlement_received, lines)
         view = await reaches(short, OrderToCashWorkflow.status, OrderStatus.NEEDS_ATTENTION)
         assert view.exception is not None and view.exception.code is ExceptionCode.SHORT_PAID
+        query = f"SettlementState = 'short_paid' AND ExternalOrderId = '{short_id}'"
+        short_paid = await eventually(lambda: _ids(h.client, query), what="listed as short-paid")
+        assert short_paid == [short.id]
         code, out, _ = await cli(capsys, "settlement", "resolve", short.id, "--note", "agreed")
         assert code == 0 and "settlement resolved (agreed)" in out
         assert (await short.result()).status is OrderStatus.COMPLETED
         code, _, err = await cli(capsys, "settlement", "resolve", short.id, "--note", "again")
-        assert code == 1 and err.strip() == f"No open order workflow {short.id}."
+        assert code == 1 and err.strip() == (
+            f"Order {short.id} is already COMPLETED; nothing to change."
+        )
+
+
+async def _ids(client: Client, query: str) -> list[str]:
+    return [w.id async for w in client.list_workflows(query)]

@@ -1,5 +1,6 @@
 """An order's settlement verdict: what it was due (invoiced minus refunded) against what its
-settlement lines paid, within a tolerance in the currency's minor units."""
+settlement lines paid, within a tolerance in the currency's minor units; and which of an
+order's returns each refund line belongs to."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.shopify import order_from_webhook
 from canonical import Money
-from canonical.settlement import AmountKind, SettlementLine, SettlementOutcome, order_outcome
+from canonical.settlement import (
+    AmountKind,
+    RefundClaimant,
+    SettlementLine,
+    SettlementOutcome,
+    allocate_refunds,
+    order_outcome,
+)
+from tests.payloads import shopify_order_body
 
 
 def line(kind: AmountKind, amount: str, currency: str = "USD") -> SettlementLine:
@@ -58,7 +68,7 @@ def test_withheld_tax_is_not_the_customer_paying_us() -> None:
 def test_a_line_in_another_currency_is_a_mismatch_not_a_sum() -> None:
     verdict = order_outcome(Money.of("48.60", "USD"), [*PAID, line(AmountKind.TAX, "1", "CAD")])
     assert verdict.outcome is SettlementOutcome.CURRENCY_MISMATCH
-    assert verdict.reason == "invoiced in USD, settled in CAD"
+    assert verdict.reason == "due in USD, settled in CAD"
 
 
 @pytest.mark.parametrize(
@@ -82,3 +92,58 @@ def test_zero_and_three_decimal_currencies(
     assert verdict.difference.amount == Decimal(verdict.difference.amount).quantize(
         Decimal(1).scaleb(-{"JPY": 0, "KWD": 3}[currency])
     )
+
+
+def refund(line_id: str, amount: str, refund_id: str | None = None) -> SettlementLine:
+    return SettlementLine(
+        line_id=line_id, kind=AmountKind.REFUND, amount=Money.of(amount, "USD"),
+        order_id="1001", refund_id=refund_id,
+    )  # fmt: skip
+
+
+def returned(n: int, refunded: str | None, refund_id: str | None = None) -> RefundClaimant:
+    return RefundClaimant(
+        workflow_id=f"return:shopify:1001:R{n}", refund_id=refund_id,
+        refunded=Money.of(refunded, "USD") if refunded else None,
+    )  # fmt: skip
+
+
+def test_a_refund_line_goes_to_the_return_it_names_however_the_channel_writes_it() -> None:
+    first, second = returned(1, "-10.00", "gid://shopify/Refund/77"), returned(2, "-5.00", "78")
+    lines = [refund("a", "-10.00", "77"), refund("b", "-5.00", "gid://shopify/Refund/78")]
+    shares, rest = allocate_refunds([first, second], lines)
+    assert shares == {first.workflow_id: [lines[0]], second.workflow_id: [lines[1]]}
+    assert rest == []
+
+
+def test_unnamed_refund_lines_go_to_the_only_return_that_refunded() -> None:
+    waiting, not_yet = returned(1, "-21.60"), returned(2, None)
+    lines = [refund("a", "-20.00", "PO-1-1"), refund("b", "-1.60", "PO-1-1")]
+    shares, rest = allocate_refunds([waiting, not_yet], lines)
+    assert shares == {waiting.workflow_id: lines} and rest == []
+
+
+def test_several_returns_each_take_the_refund_worth_what_they_refunded() -> None:
+    small, large = returned(1, "-5.40"), returned(2, "-21.60")
+    lines = [
+        refund("a", "-20.00", "X"), refund("b", "-1.60", "X"),  # one refund: 21.60
+        refund("c", "-5.40", "Y"),
+        refund("d", "-3.00", "Z"),  # a refund neither return made
+    ]  # fmt: skip
+    shares, rest = allocate_refunds([small, large], lines)
+    assert shares == {small.workflow_id: [lines[2]], large.workflow_id: lines[:2]}
+    assert rest == [lines[3]]
+
+
+def test_no_return_leaves_every_refund_line_to_the_order() -> None:
+    lines = [refund("a", "-2.00")]
+    assert allocate_refunds([], lines) == ({}, lines)
+
+
+def test_a_return_is_due_back_the_net_and_tax_of_its_units() -> None:
+    order = order_from_webhook(shopify_order_body())
+    line = order.lines[0]
+    value = order.value_of({line.line_id: 1})
+    kept = line.keeping(1)
+    assert value == (kept.net + (kept.tax or Money.zero(order.currency))).rounded()
+    assert value.currency == order.currency and not value.is_zero()

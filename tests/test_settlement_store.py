@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 from canonical import Channel, Money
-from canonical.settlement import AmountKind, Settlement, SettlementLine
+from canonical.settlement import AmountKind, Settlement, SettlementLine, SettlementStatus
 from settlements.store import SettlementStore
 
 ORDER = "114-6620792-0051848"
@@ -56,11 +56,21 @@ def test_lines_per_order_and_the_unmatched_reason(database_url: str) -> None:
     assert before is not None and before.unmatched == {} and before.journal is None
     assert before.by_kind[AmountKind.PRINCIPAL] == Money.of("10.125", "KWD")
     assert before.lines == 4 and before.workflow_id == "settlement:amazon:S-2"
-    store.unmatched(Channel.AMAZON, "S-2", ORDER, "no order workflow order:amazon:…")
+    assert before.status is SettlementStatus.PENDING and before.account == 2
+    store.refused(Channel.AMAZON, "S-2", "account 6.1.9 is closed")
+    assert store.recent(status=SettlementStatus.REFUSED)[0].refused == "account 6.1.9 is closed"
+    assert store.recent(status=SettlementStatus.PENDING) == []
+    store.matched(Channel.AMAZON, "S-2", {"S-2:2": "order:amazon:X"})
+    store.unmatched(Channel.AMAZON, "S-2", "no order workflow order:amazon:…", line_ids=["S-2:3"])
     store.posted(Channel.AMAZON, "S-2", "JE-1")
     after = store.summary(Channel.AMAZON, "S-2")
-    assert after is not None and after.journal == "JE-1"
-    assert after.unmatched == {
-        "S-2:2": "no order workflow order:amazon:…",
-        "S-2:3": "no order workflow order:amazon:…",
-    }
+    assert after is not None and after.journal == "JE-1" and after.refused is None
+    assert after.unmatched == {"S-2:3": "no order workflow order:amazon:…"}
+    assert after.matched == 1 and after.status is SettlementStatus.UNMATCHED
+    assert [s.settlement_id for s in store.recent(status=SettlementStatus.UNMATCHED)] == ["S-2"]
+    assert store.recent(status=SettlementStatus.POSTED) == []
+    assert after.total_of(AmountKind.FEE, AmountKind.COMMISSION) == Money.of("-1.126", "KWD")
+    store.record(settlement("S-3"))
+    assert [(s, line.line_id) for s, line in store.lines_of_order(Channel.AMAZON, ORDER)] == [
+        ("S-2", "S-2:2"), ("S-2", "S-2:3"), ("S-3", "S-3:2"), ("S-3", "S-3:3"),
+    ]  # fmt: skip

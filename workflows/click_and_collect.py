@@ -41,7 +41,8 @@ with workflow.unsafe.imports_passed_through():
         ClickAndCollectInput,
         ResumeRequest,
     )
-    from workflows.saga import GoodsLeft, OrderSaga, SagaEnded
+    from workflows.saga import GoodsLeft, SagaEnded
+    from workflows.settlement_wait import SettledSaga
 
 
 # While the store has the pick task, or the goods wait at its counter, a collection counts.
@@ -53,7 +54,7 @@ PICK_TASK_SENT = {
 
 
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
-class ClickAndCollectWorkflow(OrderSaga):
+class ClickAndCollectWorkflow(SettledSaga):
     @workflow.init
     def __init__(self, input: ClickAndCollectInput) -> None:
         self._start_saga(input.order, input.retry, input.publish_search_attributes)
@@ -65,6 +66,7 @@ class ClickAndCollectWorkflow(OrderSaga):
         self._erp_order: ErpOrderRef | None = None
         self._quote: TaxQuote | None = None
         self._expired = False
+        self._terms = input.settlement
 
     # --- support and store API --------------------------------------------------------------
 
@@ -220,7 +222,7 @@ class ClickAndCollectWorkflow(OrderSaga):
             ),
         )
         if self._partial():
-            quote = await self._cancel_uncollected(taken)
+            quote = await self._cancel_uncollected()
         if workflow.patched("collected-on-channel"):  # the channel fulfils what was taken
             confirmation = CollectionConfirmation(order=self._order, handover=handover)
             await self._settle(
@@ -236,8 +238,12 @@ class ClickAndCollectWorkflow(OrderSaga):
         invoice = await self._settle(
             Step.INVOICE, lambda: self._activity(ErpActivities.invoice_sales_order, erp_order)
         )
+        done = f"collected at {self._store}, {invoice.erp_id}"
+        if self._terms is not None:  # a channel whose payouts are imported
+            due = self._order.keeping(self._kept()).total if self._partial() else self._order.total
+            done = await self._await_settlement(self._terms, due, "the invoice", done)
         self._step = Step.DONE
-        self._set_status(OrderStatus.COMPLETED, f"collected at {self._store}, {invoice.erp_id}")
+        self._set_status(OrderStatus.COMPLETED, done)
 
     async def _goods_left(self, left: GoodsLeft) -> None:
         """The store refused to withdraw the pick task because the customer collected it (the
@@ -281,10 +287,10 @@ class ClickAndCollectWorkflow(OrderSaga):
             self._resume = None
         self._note(f"reserved at {self._store}")
 
-    async def _cancel_uncollected(self, taken: dict[str, int]) -> TaxQuote:
+    async def _cancel_uncollected(self) -> TaxQuote:
         """The customer left some units: they go back to the shelf's ATP, off the ERP order
         and off the channel (which refunds them); the tax is quoted again on what was taken."""
-        keep = {line.line_id: taken.get(line.line_id, 0) for line in self._order.lines}
+        keep = self._kept()
         left = {
             line.line_id: line.quantity - keep[line.line_id]
             for line in self._order.lines
@@ -384,6 +390,11 @@ class ClickAndCollectWorkflow(OrderSaga):
         """Units the customer took per line: every line when the store named none."""
         taken = self._collected.lines if self._collected else []
         return {line.line_id: line.quantity for line in taken or self._lines()}
+
+    def _kept(self) -> dict[str, int]:
+        """Units the customer took of every line of the order, none for a line left."""
+        taken = self._taken()
+        return {line.line_id: taken.get(line.line_id, 0) for line in self._order.lines}
 
     def _partial(self) -> bool:
         return self._taken() != {line.line_id: line.quantity for line in self._order.lines}

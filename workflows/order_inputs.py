@@ -29,8 +29,9 @@ class RetryBudget(BaseModel):
 
 
 class SettlementTerms(BaseModel):
-    """The order completes once the channel's settlement paid what was invoiced, within
-    `tolerance_minor_units` of its currency; past `overdue` it needs attention, still waiting."""
+    """The order (the return) completes once the channel's settlements paid what was invoiced
+    (refunded), within `tolerance_minor_units` of its currency; past `overdue` it needs
+    attention, still waiting."""
 
     overdue: timedelta = timedelta(days=14)
     tolerance_minor_units: int = Field(default=1, ge=0)
@@ -91,6 +92,9 @@ class ClickAndCollectInput(BaseModel):
     )
     retry: RetryBudget = RetryBudget()
     publish_search_attributes: bool = True
+    settlement: SettlementTerms | None = Field(
+        default=None, description="None: the order completes at its invoice"
+    )
 
 
 class ChangeStore(BaseModel):
@@ -147,3 +151,6 @@ class ReturnInput(BaseModel):
     returns_warehouse: str | None = Field(default="101", description="Its WMS warehouse id")
     retry: RetryBudget = RetryBudget()
     publish_search_attributes: bool = True
+    settlement: SettlementTerms | None = Field(
+        default=None, description="None: the return completes once refunded"
+    )

@@ -41,13 +41,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.fulfillment import shipped_quantities
     from canonical.inventory import NodeKind
     from canonical.returns import ReturnableOrder
-    from canonical.settlement import (
-        SETTLEMENT_SIGNAL,
-        SettlementLine,
-        SettlementLines,
-        SettlementOutcome,
-        order_outcome,
-    )
     from canonical.sourcing import DemandLine, ShipmentGroup, SourcingPlan, SourcingRequest
     from workflows.order_inputs import (
         CancelGroup,
@@ -55,24 +48,15 @@ with workflow.unsafe.imports_passed_through():
         GroupOutcome,
         GroupResult,
         OrderToCashInput,
-        SettlementResolution,
-        SettlementTerms,
         ShipmentGroupInput,
     )
-    from workflows.saga import GoodsLeft, OrderCancelled, OrderSaga, StepFailed
+    from workflows.saga import GoodsLeft, OrderCancelled, StepFailed
+    from workflows.settlement_wait import SettledSaga
     from workflows.shipment_group import GROUP_SHIPPED, ShipmentGroupWorkflow, group_key
 
 
-SETTLEMENT_DIFFERENCES = {
-    ExceptionCode.SHORT_PAID,
-    ExceptionCode.OVER_PAID,
-    ExceptionCode.CURRENCY_MISMATCH,
-    ExceptionCode.SETTLEMENT_OVERDUE,  # support may also close an order the channel never pays
-}
-
-
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
-class OrderToCashWorkflow(OrderSaga):
+class OrderToCashWorkflow(SettledSaga):
     @workflow.init
     def __init__(self, input: OrderToCashInput) -> None:
         self._start_saga(input.order, input.retry, input.publish_search_attributes)
@@ -89,9 +73,6 @@ class OrderToCashWorkflow(OrderSaga):
         self._failed_nodes: set[str] = set()
         self._cancelled_lines: dict[str, int] = {}
         self._line_cancellations = 0
-        self._settled: list[SettlementLine] = []  # the order's lines of channel settlements
-        self._settlement_accepted: str | None = None  # support's note on a difference
-        self._settlement_news = False  # lines arrived since the order last weighed them
 
     # --- support API -----------------------------------------------------------------------
 
@@ -108,29 +89,6 @@ class OrderToCashWorkflow(OrderSaga):
     @workflow.query
     def returnable(self) -> ReturnableOrder:
         return self._returnable(self._shipped_lines())
-
-    @workflow.signal(name=SETTLEMENT_SIGNAL)
-    def settlement_received(self, received: SettlementLines) -> None:
-        """The order's lines of a channel settlement (a settlement reported again adds
-        nothing); they are weighed once the order is invoiced."""
-        seen = {line.line_id for line in self._settled}
-        new = [line for line in received.lines if line.line_id not in seen]
-        self._settled += new
-        self._settlement_news = self._settlement_news or bool(new)
-
-    @workflow.update
-    def resolve_settlement(self, resolution: SettlementResolution) -> OrderView:
-        """Support accepts the settlement's difference (short, over, another currency)."""
-        self._settlement_accepted = resolution.note
-        return self.status()
-
-    @resolve_settlement.validator
-    def _validate_resolve_settlement(self, resolution: SettlementResolution) -> None:
-        code = self._exception.code if self._exception else None
-        if self._step is not Step.SETTLEMENT or code not in SETTLEMENT_DIFFERENCES:
-            raise ValueError(
-                f"order {self._order.order_number} has no settlement difference to resolve"
-            )
 
     def _cancel_refused(self) -> str | None:
         if self._shipped_lines():
@@ -272,60 +230,15 @@ class OrderToCashWorkflow(OrderSaga):
         )
         done = f"invoiced as {invoice.erp_id}"
         if self._input.settlement is not None:  # a channel whose payouts are imported
-            self._set_step(Step.SETTLEMENT)
-            self._set_status(OrderStatus.AWAITING_SETTLEMENT, done)
-            done = await self._await_settlement(self._input.settlement)
+            keep = {
+                line.line_id: line.quantity - self._cancelled_lines[line.line_id]
+                for line in self._order.lines
+                if line.line_id in self._cancelled_lines
+            }
+            due = self._order.keeping(keep).total if keep else self._order.total
+            done = await self._await_settlement(self._input.settlement, due, "the invoice", done)
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, done)
-
-    async def _await_settlement(self, terms: SettlementTerms) -> str:
-        """Invoiced: the cash is in once the channel's settlements paid what was due (what was
-        invoiced: the order less its cancelled units). A difference, or nothing by `overdue`,
-        needs attention — shown on the order with its code — and the order keeps waiting for
-        more lines or support's word. Returns how it ended."""
-        keep = {
-            line.line_id: line.quantity - self._cancelled_lines[line.line_id]
-            for line in self._order.lines
-            if line.line_id in self._cancelled_lines
-        }
-        due = self._order.keeping(keep).total if keep else self._order.total
-        overdue_at = workflow.now() + terms.overdue
-        while True:
-            self._settlement_news = False
-            verdict = (
-                order_outcome(due, self._settled, terms.tolerance_minor_units)
-                if self._settled
-                else None
-            )
-            if self._settlement_accepted is not None:
-                done = f"settlement difference accepted: {self._settlement_accepted}"
-                break
-            if verdict is not None and verdict.outcome is SettlementOutcome.SETTLED:
-                done = f"paid: {verdict.reason}"
-                break
-            if verdict is not None:
-                self._settlement_attention(ExceptionCode(verdict.outcome.name), verdict.reason)
-            waiting_for_overdue = verdict is None and self._exception is None
-            timeout = (
-                max(overdue_at - workflow.now(), timedelta(0)) if waiting_for_overdue else None
-            )
-            try:
-                await workflow.wait_condition(
-                    lambda: self._settlement_news or self._settlement_accepted is not None,
-                    timeout=timeout,
-                )
-            except TimeoutError:
-                message = f"no settlement {terms.overdue} after the invoice"
-                self._settlement_attention(ExceptionCode.SETTLEMENT_OVERDUE, message)
-        if self._exception is not None:
-            self._clear_exception()
-        return done
-
-    def _settlement_attention(self, code: ExceptionCode, message: str) -> None:
-        if self._exception is not None and self._exception.message == message:
-            return  # said already
-        self._set_exception(Step.SETTLEMENT, code, message)
-        self._set_status(OrderStatus.NEEDS_ATTENTION, f"{code.value}: {message}")
 
     async def _request_fulfillment(self) -> None:
         """A refusal after the warehouse reported a shipment is moot: the goods left, so the

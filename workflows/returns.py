@@ -45,18 +45,22 @@ with workflow.unsafe.imports_passed_through():
         check_return,
     )
     from workflows.order_inputs import ReturnInput
-    from workflows.saga import OrderSaga, SagaEnded
+    from workflows.saga import SagaEnded
+    from workflows.settlement_wait import SettledSaga
 
 REFUNDED = (Condition.RESALABLE, Condition.DAMAGED)
 
 
 @workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)  # days: patch changes
-class ReturnWorkflow(OrderSaga):
+class ReturnWorkflow(SettledSaga):
     @workflow.init
     def __init__(self, input: ReturnInput) -> None:
         self._start_saga(input.returnable.order, input.retry, input.publish_search_attributes)
         self._request = input.request
-        self._details = ReturnDetails(return_id=input.request.return_id)
+        self._details = ReturnDetails(
+            return_id=input.request.return_id, refund_id=input.request.refunded_by_channel
+        )
+        self._terms = input.settlement
         self._receipt: ReturnReceipt | None = None
         self._inspection: Inspection | None = None
         self._before: dict[str, int] = {}
@@ -281,6 +285,7 @@ class ReturnWorkflow(OrderSaga):
                 ),
                 by_hand=lambda reference: reference,  # refunded in the channel's own tool
             )
+        self._details.refund_amount = -order.value_of(refunded)
         by_id = {line.line_id: line for line in order.lines}
         credit = await self._settle(
             Step.CREDIT_NOTE,
@@ -346,13 +351,18 @@ class ReturnWorkflow(OrderSaga):
                     ),
                 )
         await self._tell_customer(NotificationTemplate.REFUND_ISSUED, self._rma)
+        done = f"refunded {self._units(refunded)}, credit note {self._details.credit_note}"
+        if self._terms is not None:  # the channel's payouts take the refund back
+            due = self._details.refund_amount
+            assert due is not None
+            done = await self._await_settlement(self._terms, due, "the refund", done)
         self._step = Step.DONE
-        self._set_status(
-            OrderStatus.COMPLETED,
-            f"refunded {self._units(refunded)}, credit note {self._details.credit_note}",
-        )
+        self._set_status(OrderStatus.COMPLETED, done)
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _what(self) -> str:
+        return f"return {self._request.return_id}"
 
     def _received_at(self) -> str:
         assert self._receipt is not None
