@@ -5,6 +5,7 @@ needed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,35 +79,45 @@ class SettlementActivities:
         """The orders of the batch we know. Their refund lines go to the returns that refunded
         them; the rest to the order, while its saga runs (it completes once they pay what it
         invoiced). Lines no order or return of ours takes are kept as unmatched, with why."""
-        client = activity.client()
         ref = batch.settlement
         lines = self._store.lines_by_order(ref.channel, ref.settlement_id, batch.order_ids)
-        known = []
-        for order_id in batch.order_ids:
-            activity.heartbeat(order_id)
-            mine = lines[order_id]
-            handle = client.get_workflow_handle(order_workflow_id(ref.channel, order_id))
-            try:
-                description = await handle.describe()
-            except RPCError as exc:
-                if exc.status is not RPCStatusCode.NOT_FOUND:
-                    raise
-                why = f"no order workflow {handle.id}: not an order of ours, or past retention"
-                self._unmatched(ref, why, mine)
-                continue
-            known.append(order_id)
-            owners = await self._to_returns(ref, order_id, mine)
-            rest = [line for line in mine if line.line_id not in owners]
-            running = description.status is WorkflowExecutionStatus.RUNNING
-            if running and description.workflow_type in ORDER_SAGAS:
-                await _tell(handle, ref, rest)
-                owners |= {line.line_id: handle.id for line in rest}
-            else:
-                refunds = [line for line in rest if _refund(line)]
-                self._unmatched(ref, f"a refund no open return of {handle.id} took", refunds)
-                owners |= {line.line_id: handle.id for line in rest if not _refund(line)}
-            self._store.matched(ref.channel, ref.settlement_id, owners)
-        return known
+        owners: dict[str, str] = {}  # line id -> the workflow it went to
+        gate = asyncio.Semaphore(ORDERS_AT_ONCE)
+
+        async def match(order_id: str) -> bool:
+            async with gate:
+                activity.heartbeat(order_id)
+                taken = await self._match_order(ref, order_id, lines[order_id])
+            owners.update(taken or {})
+            return taken is not None
+
+        known = await asyncio.gather(*(match(order_id) for order_id in batch.order_ids))
+        self._store.matched(ref.channel, ref.settlement_id, owners)
+        return [order_id for order_id, ok in zip(batch.order_ids, known, strict=True) if ok]
+
+    async def _match_order(
+        self, ref: SettlementRef, order_id: str, lines: list[SettlementLine]
+    ) -> dict[str, str] | None:
+        """Where the order's lines went (line id -> workflow id); None for an order we do not
+        know (its lines are kept unmatched)."""
+        handle = activity.client().get_workflow_handle(order_workflow_id(ref.channel, order_id))
+        try:
+            description = await handle.describe()
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            why = f"no order workflow {handle.id}: not an order of ours, or past retention"
+            self._unmatched(ref, why, lines)
+            return None
+        owners = await self._to_returns(ref, order_id, lines)
+        rest = [line for line in lines if line.line_id not in owners]
+        running = description.status is WorkflowExecutionStatus.RUNNING
+        if running and description.workflow_type in ORDER_SAGAS:
+            await _tell(handle, ref, rest)
+            return owners | {line.line_id: handle.id for line in rest}
+        refunds = [line for line in rest if _refund(line)]
+        self._unmatched(ref, f"a refund no open return of {handle.id} took", refunds)
+        return owners | {line.line_id: handle.id for line in rest if not _refund(line)}
 
     async def _to_returns(
         self, ref: SettlementRef, order_id: str, lines: list[SettlementLine]
@@ -160,6 +171,7 @@ class SettlementActivities:
         ]
 
 
+ORDERS_AT_ONCE = 16  # describes and signals in flight per matching batch
 # The sagas that wait for their settlement and take its lines.
 ORDER_SAGAS = {"OrderToCashWorkflow", "ClickAndCollectWorkflow"}
 

@@ -120,6 +120,12 @@ def create_app(
         "shipbob": supplier,
         "returns": desk,
     }
+    app.state.settlements = {
+        "amazon": amazon_payouts,
+        "shopify": shopify_payouts_state,
+        "walmart": walmart_recon_state,
+    }
+    app.state.faults = injector
 
     @app.get("/_sandbox/health")
     async def health() -> dict[str, str]:

@@ -66,11 +66,12 @@ async def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str,
     return code, out, err
 
 
-async def run_import(h: Harness) -> list[str]:
+async def run_import(h: Harness, channel: Channel = Channel.AMAZON) -> list[str]:
+    """One import of the channel's settlements, as its schedule runs it: the ids started."""
     return await h.client.execute_workflow(
         SettlementImportWorkflow.run,
-        Channel.AMAZON,
-        id=f"settlement-import-amazon-{uuid.uuid4().hex[:8]}",
+        channel,
+        id=f"settlement-import-{channel.value}-{uuid.uuid4().hex[:8]}",
         task_queue=h.settings.task_queue,
     )
 
@@ -231,12 +232,7 @@ async def test_a_shopify_payments_payout_is_imported_and_posted(shipping_stack: 
         view = await result_once_started(h.client, answer.json()["workflow_id"])
         assert view.status is OrderStatus.COMPLETED, view.timeline
         paid = (await http.post(f"{h.settings.sandbox_url}/_sandbox/shopify/payouts")).json()
-    started = await h.client.execute_workflow(
-        SettlementImportWorkflow.run,
-        Channel.SHOPIFY,
-        id=f"settlement-import-shopify-{uuid.uuid4().hex[:8]}",
-        task_queue=h.settings.task_queue,
-    )
+    started = await run_import(h, Channel.SHOPIFY)
     payout_id = paid["payout"]["id"].rsplit("/", 1)[1]
     assert started == [settlement_workflow_id(Channel.SHOPIFY, payout_id)]
     handle = h.client.get_workflow_handle(started[0], result_type=SettlementSummary)
@@ -269,12 +265,7 @@ async def test_a_walmart_reconciliation_report_is_imported_and_posted(
         view = await result_once_started(h.client, f"order:walmart:{po['purchaseOrderId']}")
         assert view.status is OrderStatus.COMPLETED, view.timeline
         closed = (await http.post("/_sandbox/walmart/recon")).json()
-    started = await h.client.execute_workflow(
-        SettlementImportWorkflow.run,
-        Channel.WALMART,
-        id=f"settlement-import-walmart-{uuid.uuid4().hex[:8]}",
-        task_queue=h.settings.task_queue,
-    )
+    started = await run_import(h, Channel.WALMART)
     assert started == [settlement_workflow_id(Channel.WALMART, closed["report_date"])]
     handle = h.client.get_workflow_handle(started[0], result_type=SettlementSummary)
     summary = await handle.result()

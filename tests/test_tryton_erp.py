@@ -37,10 +37,14 @@ from canonical.pos import PosSale, PosSaleLine
 from canonical.settlement import AmountKind, Settlement, SettlementLine
 from sandbox.lossy_proxy import LossyProxy
 from sandbox.shipstation import AutoShip
+from services.orders import start_order
 from settlements.accounts import account_map_path, load_account_map
+from testing.eventually import reaches
 from testing.harness import order_harness
 from tests.test_integration import new_order, run_order
+from tests.test_settlement_flow import run_import
 from tryton_local.instance import ADMIN_PASSWORD, ADMIN_USER, DATABASE, TrytonInstance
+from workflows.order_to_cash import OrderToCashWorkflow
 
 WEB_SHOP = "Retail Orchestrator"
 CANDLE, MUG = "CANDLE-CEDAR-8OZ", "MUG-STONE-350"
@@ -433,6 +437,36 @@ async def test_orders_against_tryton_make_one_sale_each_within_the_erp_quota(
         assert [i["state"] for i in await invoices_of(erp, sale["id"])] == ["posted"]
     after = {sku: await on_hand(erp, sku) for sku in quantities}
     assert after == {sku: before[sku] - quantity for sku, quantity in quantities.items()}
+
+
+async def test_orders_paid_by_a_payout_imported_twice_post_one_move(
+    dev_env: WorkflowEnvironment, tryton: TrytonInstance, erp: TrytonErp
+) -> None:
+    """SETTLEMENT_CHANNELS=shopify against Tryton: two invoiced orders wait for their cash;
+    Shopify Payments pays them out, two imports overlap, the payout is one posted move in
+    Tryton and both orders complete paid."""
+    async with order_harness(
+        dev_env.client,
+        autoship=AutoShip(after_seconds=0.3),
+        ERP="tryton",
+        TRYTON_URL=tryton.url,
+        SETTLEMENT_CHANNELS="shopify",
+    ) as stack:
+        handles = [await start_order(stack.client, stack.settings, new_order(stack)) for _ in "ab"]
+        for handle in handles:
+            await reaches(handle, OrderToCashWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+        async with httpx.AsyncClient(base_url=stack.settings.sandbox_url) as http:
+            paid = (await http.post("/_sandbox/shopify/payouts")).json()
+        imports = await asyncio.gather(*(run_import(stack, Channel.SHOPIFY) for _ in "ab"))
+        assert sorted(len(started) for started in imports) == [0, 1]  # one workflow, once
+        results = [await asyncio.wait_for(handle.result(), 60) for handle in handles]
+    assert all(r.status is OrderStatus.COMPLETED for r in results), results[0].timeline
+    assert all(r.timeline[-1].note.startswith("paid: ") for r in results)
+    payout_id = paid["payout"]["id"].rsplit("/", 1)[1]
+    moves = await erp.rpc.search_read(
+        "account.move", [["description", "=", f"settlement-shopify-{payout_id}"]], ["state"]
+    )
+    assert [move["state"] for move in moves] == ["posted"]
 
 
 def test_the_lossy_proxy_passes_answers_through(proxy: LossyProxy) -> None:
