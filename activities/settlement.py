@@ -38,6 +38,14 @@ class SettlementRef(BaseModel):
     settlement_id: str
 
 
+class RefundClaim(BaseModel):
+    """A return asking for refund lines of its order settled before it could take them."""
+
+    channel: Channel
+    order_id: str
+    claimant: RefundClaimant
+
+
 class OrderBatch(BaseModel):
     settlement: SettlementRef
     order_ids: list[str]
@@ -156,6 +164,27 @@ class SettlementActivities:
             self._store.unmatched(ref.channel, ref.settlement_id, why, line_ids=line_ids)
 
     @activity.defn
+    async def settled_refunds(self, claim: RefundClaim) -> list[SettlementLines]:
+        """The refund lines of the return's order that no return took — those a settlement
+        brought before the return existed — that are its own (as matching shares them out),
+        marked as taken by it."""
+        untaken = self._store.refunds_untaken(claim.channel, claim.order_id)
+        settlement_of = {id(line): settlement_id for settlement_id, line in untaken}
+        shares, _ = allocate_refunds(
+            [claim.claimant], [line for _, line in untaken], self._tolerance
+        )
+        per_settlement: dict[str, list[SettlementLine]] = {}
+        for line in shares.get(claim.claimant.workflow_id, []):
+            per_settlement.setdefault(settlement_of[id(line)], []).append(line)
+        for settlement_id, lines in per_settlement.items():
+            taken = {line.line_id: claim.claimant.workflow_id for line in lines}
+            self._store.matched(claim.channel, settlement_id, taken)
+        return [
+            SettlementLines(settlement_id=settlement_id, lines=lines)
+            for settlement_id, lines in per_settlement.items()
+        ]
+
+    @activity.defn
     async def settlement_summary(self, ref: SettlementRef) -> SettlementSummary:
         summary = self._store.summary(ref.channel, ref.settlement_id)
         if summary is None:
@@ -167,6 +196,7 @@ class SettlementActivities:
             self.import_settlements,
             self.settlement_orders,
             self.match_orders,
+            self.settled_refunds,
             self.settlement_summary,
         ]
 

@@ -197,8 +197,23 @@ class SettlementStore:
                     break
         return found
 
+    def refunds_untaken(self, channel: Channel, order_id: str) -> list[tuple[str, SettlementLine]]:
+        """The order's refund lines (settlement id, line) nothing took, oldest first: kept
+        unmatched, or not matched yet."""
+        return [
+            (settlement_id, line)
+            for settlement_id, line, taken in self._order_lines(channel, order_id)
+            if taken is None and (line.kind is AmountKind.REFUND or line.refund_id)
+        ]
+
     def lines_of_order(self, channel: Channel, order_id: str) -> list[tuple[str, SettlementLine]]:
         """Every settlement's lines naming the order (settlement id, line), oldest first."""
+        return [(s, line) for s, line, _ in self._order_lines(channel, order_id)]
+
+    def _order_lines(
+        self, channel: Channel, order_id: str
+    ) -> list[tuple[str, SettlementLine, str | None]]:
+        """(settlement id, line, the workflow it went to) of every line naming the order."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(LINES, SETTLEMENTS.c.imported_at)
@@ -210,7 +225,7 @@ class SettlementStore:
                 .where(LINES.c.channel == channel.value, LINES.c.order_id == order_id)
                 .order_by(SETTLEMENTS.c.imported_at, LINES.c.line_id)
             ).all()
-        return [(row.settlement_id, _line(row)) for row in rows]
+        return [(row.settlement_id, _line(row), row.matched_to) for row in rows]
 
     def order_ids(self, channel: Channel, settlement_id: str) -> list[str]:
         """The channel's order ids the settlement's lines name."""

@@ -21,6 +21,7 @@ from activities.models import (
     ShipmentConfirmation,
 )
 from activities.returns import ClaimRequest
+from activities.settlement import RefundClaim
 from activities.store import PickupRef
 from canonical import (
     CreditNoteRequest,
@@ -40,6 +41,7 @@ from canonical.inventory import NodeKind
 from canonical.notification import Notification
 from canonical.pickup import Handover, PickLine, PickTask
 from canonical.returns import ChannelRefund, ReturnClaim, ReturnLabel, ReturnLabelRequest, TaxRefund
+from canonical.settlement import SettlementLines
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
 from workflows.task_queues import channel_task_queue, erp_task_queue
 
@@ -227,6 +229,11 @@ class FakePartners:
         self._record("claim_return", request)
         return ReturnClaim(granted=request.wanted, before={})
 
+    @activity.defn(name="settled_refunds")
+    async def settled_refunds(self, claim: RefundClaim) -> list[SettlementLines]:
+        self._record("settled_refunds", claim)
+        return []
+
     @activity.defn(name="release_return")
     async def release_return(self, return_id: str) -> None:
         self._record("release_return", return_id)
@@ -327,7 +334,7 @@ class FakePartners:
             self.cancel_channel_lines, self.request_dropship, self.cancel_dropship,
             self.claim_return, self.release_return, self.create_return_label,
             self.void_return_label, self.refund_return, self.credit_return, self.refund_tax,
-            self.restock_return, self.erp_restock_return,
+            self.restock_return, self.erp_restock_return, self.settled_refunds,
         ]  # fmt: skip
 
 

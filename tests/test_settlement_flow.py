@@ -1,7 +1,8 @@
-"""Amazon settlements on the dev server with the real worker: the sandbox closes a settlement
+"""Settlements on the dev server with the real worker: the sandbox closes a settlement
 period over the orders it shipped, an import finds the report with getReports, keeps it and
 starts its workflow once, however often imports repeat or overlap; the lines of an order we
-never had are kept as unmatched, with why."""
+never had are kept as unmatched, with why. Shopify payouts and Walmart reports likewise;
+orders complete once paid, and a return's refund goes to the return."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from canonical import Channel, ExceptionCode, Money, OrderStatus, OrderView
+from adapters.shopify import order_from_webhook
+from canonical import Channel, ExceptionCode, Money, OrderStatus, OrderView, ReturnView
 from canonical.settlement import (
     AmountKind,
     SettlementLine,
@@ -26,7 +28,7 @@ from canonical.settlement import (
     settlement_workflow_id,
 )
 from sandbox.shipstation import AutoShip
-from services.orders import result_once_started
+from services.orders import result_once_started, start_order
 from settlements.store import SettlementStore
 from testing.eventually import eventually, reaches
 from testing.harness import Harness, order_harness
@@ -341,3 +343,51 @@ async def test_an_amazon_order_completes_when_amazon_paid_it(
 
 async def _ids(client: Client, query: str) -> list[str]:
     return [w.id async for w in client.list_workflows(query)]
+
+
+async def test_a_refund_paid_out_before_its_return_started_is_the_returns(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """SETTLEMENT_CHANNELS=shopify: an order paid by one payout; the merchant refunds a unit
+    on Shopify and the next payout carries the refund before its `refunds/create` reached us —
+    no return takes it, so it is kept unmatched. Then the return runs: refunded already, it
+    takes that line from the store and completes settled, and the line is matched to it."""
+    async with order_harness(
+        dev_env.client, autoship=AutoShip(after_seconds=0.2), SETTLEMENT_CHANNELS="shopify"
+    ) as h:
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url, timeout=30) as http:
+            await http.put("/_sandbox/returns/autopilot", json={"receive_after_seconds": 0.3})
+            spec = {"count": 1, "skus": [[SKU, 2]]}
+            order = order_from_webhook(
+                (await http.post("/_sandbox/shopify/orders", json=spec)).json()[0]
+            )
+            handle = await start_order(h.client, h.settings, order)
+            await reaches(handle, OrderToCashWorkflow.status, OrderStatus.AWAITING_SETTLEMENT)
+            (await http.post("/_sandbox/shopify/payouts")).raise_for_status()
+            await run_import(h, Channel.SHOPIFY)
+            assert (await asyncio.wait_for(handle.result(), 60)).status is OrderStatus.COMPLETED
+            (line,) = order.lines
+            refund = (
+                await http.post(
+                    f"/_sandbox/shopify/orders/{order.external_id}/returns",
+                    json={"lines": [{"line_item_id": int(line.line_id), "quantity": 1}]},
+                )
+            ).json()
+            (await http.post("/_sandbox/shopify/payouts")).raise_for_status()
+        (payout,) = await run_import(h, Channel.SHOPIFY)
+        early = await h.client.get_workflow_handle(payout, result_type=SettlementSummary).result()
+        assert len(early.unmatched) == 1 and early.matched == 0
+        (why,) = early.unmatched.values()
+        assert why == f"a refund no open return of {handle.id} took"
+
+        answer = await deliver_shopify(h.settings, refund, "refunds/create")
+        assert answer.status_code == 202, answer.text
+        return_id = f"return:shopify:{order.external_id}:{refund['id']}"
+        result = await result_once_started(h.client, return_id, ReturnView)
+        assert result.status is OrderStatus.COMPLETED, result.timeline
+        assert result.timeline[-1].note.startswith("paid: ")
+        assert result.settlement is not None and result.settlement.difference.is_zero()
+        late = SettlementStore.open(h.settings.database_url).summary(
+            Channel.SHOPIFY, early.settlement_id
+        )
+        assert late is not None and late.unmatched == {} and late.matched == 1

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.erp import ErpActivities
     from activities.inventory import InventoryActivities, ReturnRestock
     from activities.returns import ClaimRequest, ReturnLedgerActivities
+    from activities.settlement import RefundClaim, SettlementActivities
     from activities.tax import TaxActivities
     from activities.wms import WmsActivities
     from canonical import (
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         TaxRefund,
         check_return,
     )
+    from canonical.settlement import RefundClaimant
     from workflows.order_inputs import ReturnInput
     from workflows.saga import SagaEnded
     from workflows.settlement_wait import SettledSaga
@@ -355,6 +357,17 @@ class ReturnWorkflow(SettledSaga):
         if self._terms is not None:  # the channel's payouts take the refund back
             due = self._details.refund_amount
             assert due is not None
+            for lines in await self._activity(  # settled before this return could take them
+                SettlementActivities.settled_refunds,
+                RefundClaim(
+                    channel=order.channel,
+                    order_id=order.external_id,
+                    claimant=RefundClaimant(
+                        workflow_id=self._rma, refund_id=self._details.refund_id, refunded=due
+                    ),
+                ),
+            ):
+                self.settlement_received(lines)
             done = await self._await_settlement(self._terms, due, "the refund", done)
         self._step = Step.DONE
         self._set_status(OrderStatus.COMPLETED, done)
