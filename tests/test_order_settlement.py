@@ -167,5 +167,5 @@ async def test_a_return_closes_once_its_refund_is_settled(ret: Return) -> None:
     await ret.handle.signal(ReturnWorkflow.settlement_received, lines)
     result = await ret.handle.result()
     assert result.status is OrderStatus.COMPLETED and result.exception is None
-    assert result.timeline[-1].note.startswith(f"paid: {refunded} settled")
+    assert result.timeline[-1].note.startswith(f"refund settled: {refunded} settled")
     assert result.settlement is not None and result.settlement.difference.is_zero()

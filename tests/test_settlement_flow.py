@@ -385,7 +385,7 @@ async def test_a_refund_paid_out_before_its_return_started_is_the_returns(
         return_id = f"return:shopify:{order.external_id}:{refund['id']}"
         result = await result_once_started(h.client, return_id, ReturnView)
         assert result.status is OrderStatus.COMPLETED, result.timeline
-        assert result.timeline[-1].note.startswith("paid: ")
+        assert result.timeline[-1].note.startswith("refund settled: ")
         assert result.settlement is not None and result.settlement.difference.is_zero()
         late = SettlementStore.open(h.settings.database_url).summary(
             Channel.SHOPIFY, early.settlement_id

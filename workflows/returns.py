@@ -377,6 +377,8 @@ class ReturnWorkflow(SettledSaga):
     def _what(self) -> str:
         return f"return {self._request.return_id}"
 
+    _paid = "refund settled"
+
     def _received_at(self) -> str:
         assert self._receipt is not None
         return self._receipt.node

@@ -78,6 +78,8 @@ class SettledSaga(OrderSaga):
     def _what(self) -> str:
         return f"order {self._order.order_number}"
 
+    _paid = "paid"  # how the timeline says the settlement paid what was due
+
     async def _await_settlement(
         self, terms: SettlementTerms, due: Money, since: str, waiting: str
     ) -> str:
@@ -102,7 +104,7 @@ class SettledSaga(OrderSaga):
                 self._settlement_state(SettlementState.ACCEPTED)
                 break
             if verdict is not None and verdict.outcome is SettlementOutcome.SETTLED:
-                done = f"paid: {verdict.reason}"
+                done = f"{self._paid}: {verdict.reason}"
                 self._settlement_state(SettlementState.PAID)
                 break
             if verdict is not None:
