@@ -23,6 +23,8 @@ python starter.py inbox erase --email ADDRESS    empty every delivery naming a c
 python starter.py inventory show SKU [--json]   positions, reservations, per-channel ATP
 python starter.py inventory reconcile [--now] [--json]   latest report, or run one now
 python starter.py inventory network [--json]     nodes and channel allocation
+python starter.py catalog publish CHANNEL [--sku SKU …] --now   the ERP's catalogue, what changed
+python starter.py catalog status [--channel C] [--failed] [--json]   listings, listing exceptions
 python starter.py settlement import CHANNEL --now | --file PATH   a channel's payouts, now
 python starter.py settlement show ID|ORDER [--json]   a settlement, or an order's settlement
 python starter.py settlement list [--channel C] [--status S] [--limit N] [--json]
@@ -48,7 +50,7 @@ from temporalio.service import RPCError
 from canonical.correction import OrderCorrection
 from canonical.settlement import SettlementStatus
 from cli import args as a
-from cli import demo, inbox, inventory, settlement, support
+from cli import catalog, demo, inbox, inventory, settlement, support
 from cli.demo_traffic import SCENARIOS
 from cli.output import errors
 from inbox.store import InboxStatus
@@ -176,6 +178,17 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--json", action="store_true")
     nw = inventory_commands.add_parser("network", help="nodes and channel allocation")
     nw.add_argument("--json", action="store_true")
+    catalog_commands = sub.add_parser(
+        "catalog", help="the catalogue on the channels"
+    ).add_subparsers(dest="catalog_command", required=True)
+    cp = catalog_commands.add_parser("publish", help="publish what changed to a channel now")
+    cp.add_argument("channel", type=a.channel)
+    cp.add_argument("--sku", action="append", default=[], help="only this SKU (repeatable)")
+    cp.add_argument("--now", action="store_true", required=True, help="now (needs the worker)")
+    cs = catalog_commands.add_parser("status", help="listings per channel and SKU")
+    cs.add_argument("--channel", type=a.channel)
+    cs.add_argument("--failed", action="store_true", help="only the listing exceptions")
+    cs.add_argument("--json", action="store_true")
     settlement_commands = sub.add_parser(
         "settlement", help="what the channels paid out"
     ).add_subparsers(dest="settlement_command", required=True)
@@ -259,6 +272,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await inventory.reconcile(settings, args.now, args.json)
         case "inventory":
             inventory.network(settings, args.json)
+        case "catalog" if args.catalog_command == "publish":
+            await catalog.publish(settings, args.channel, args.sku)
+        case "catalog":
+            catalog.status(settings, args.channel, args.failed, args.json)
         case "settlement" if args.settlement_command == "import" and args.now:
             await settlement.import_now(settings, args.channel)
         case "settlement" if args.settlement_command == "import":
@@ -284,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     except a.UsageError as exc:
         return a.usage_error(str(exc))
     except (
-        support.SupportError, inbox.InboxError, settlement.SettlementError, ConnectionError,
+        support.SupportError, inbox.InboxError, settlement.SettlementError, catalog.CatalogError,
+        ConnectionError,
         TimeoutError,
     ) as exc:  # fmt: skip
         errors.print(str(exc), markup=False)

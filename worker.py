@@ -11,10 +11,12 @@ import logging  # noqa: E402
 import signal  # noqa: E402
 
 from adapters.registry import build_adapters  # noqa: E402
+from bootstrap.catalog import catalog_mappings  # noqa: E402
 from bootstrap.probe import worker_probe  # noqa: E402
 from bootstrap.secrets import may_start  # noqa: E402
 from bootstrap.settlements import settlement_accounts  # noqa: E402
 from bootstrap.workers import running_workers  # noqa: E402
+from catalog.mapping import MappingError  # noqa: E402
 from infra.processes import exit_process  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.temporal import connect_when_up  # noqa: E402
@@ -28,9 +30,10 @@ async def main() -> int:
     metrics = settings.worker_metrics_port
     if not may_start("worker", settings, f"{settings.probe_host}:{metrics}" if metrics else None):
         return 1
-    try:
-        settlement_accounts(settings)  # checked before anything starts
-    except AccountMapError as exc:
+    try:  # checked before anything starts
+        settlement_accounts(settings)
+        catalog_mappings(settings)
+    except (AccountMapError, MappingError) as exc:
         log.error("%s", exc)
         return 1
     stop = asyncio.Event()

@@ -50,7 +50,10 @@ FULFILLED_STATUSES = {"F", BILLED}  # Pending Billing, Billed
 SHIPPED = "C"  # itemFulfillment shipStatus
 
 
-def _quote(value: str) -> str:
+SUITEQL_PAGE = 1000  # rows per SuiteQL page, NetSuite's most
+
+
+def quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -139,7 +142,7 @@ class NetSuiteErp:
         carries money names it, or NetSuite books the amounts in the customer's currency."""
         if code not in self._currency_ids:
             rows = await self._suiteql(
-                f"SELECT id, symbol FROM currency WHERE symbol IN ({_quote(code)})"
+                f"SELECT id, symbol FROM currency WHERE symbol IN ({quote(code)})"
             )
             if not rows:
                 raise BusinessError(
@@ -149,12 +152,28 @@ class NetSuiteErp:
         return {"id": self._currency_ids[code]}
 
     async def _suiteql(self, query: str) -> list[dict[str, Any]]:
+        return (await self._suiteql_page(query, 0))[0]
+
+    async def suiteql_all(self, query: str) -> list[dict[str, Any]]:
+        """Every row of the query, page after page (SuiteQL answers at most 1000 at once)."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page, more = await self._suiteql_page(query, len(rows))
+            rows += page
+            if not more or not page:
+                return rows
+
+    async def _suiteql_page(self, query: str, offset: int) -> tuple[list[dict[str, Any]], bool]:
         response = await self._http.request(
-            "POST", "/query/v1/suiteql", json={"q": query}, headers={"Prefer": "transient"}
+            "POST",
+            "/query/v1/suiteql",
+            json={"q": query},
+            params={"limit": SUITEQL_PAGE, "offset": offset},
+            headers={"Prefer": "transient"},
         )
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
-        items: list[dict[str, Any]] = response.json().get("items", [])
-        return items
+        body = response.json()
+        return body.get("items", []), bool(body.get("hasMore"))
 
     def _raise_for_error(self, response: httpx.Response, code: ExceptionCode) -> None:
         if response.is_success:
@@ -167,7 +186,7 @@ class NetSuiteErp:
 
     async def resolve_items(self, skus: list[str]) -> list[ItemRef]:
         rows = await self._suiteql(
-            "SELECT id, itemid FROM item WHERE itemid IN (" + ", ".join(map(_quote, skus)) + ")"
+            "SELECT id, itemid FROM item WHERE itemid IN (" + ", ".join(map(quote, skus)) + ")"
         )
         found = {row["itemid"]: str(row["id"]) for row in rows}
         missing = [sku for sku in skus if sku not in found]
@@ -377,7 +396,7 @@ class NetSuiteErp:
             "SELECT item.itemid, inventorybalance.location, inventorybalance.quantityonhand, "
             "inventorybalance.quantityavailable FROM inventorybalance "
             "JOIN item ON item.id = inventorybalance.item WHERE item.itemid IN ("
-            + ", ".join(map(_quote, skus))
+            + ", ".join(map(quote, skus))
             + ")"
         )
         return [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from canonical import (
     CreditNoteRequest,
@@ -20,6 +20,7 @@ from canonical import (
     TaxQuote,
 )
 from canonical.cancellation import LineCancellation
+from canonical.catalog import CatalogItem, Listing, ListingOutcome
 from canonical.inventory import AvailableToSell
 from canonical.journal import Journal
 from canonical.notification import Notification
@@ -232,4 +233,28 @@ class SettlementSourcePort(Protocol):
 
     async def settlements(self, since: datetime) -> list[Settlement]:
         """The settlements the channel made since `since`, oldest first."""
+        ...
+
+
+class CatalogPort(Protocol):
+    """The ERP's item master: items, their variants and prices."""
+
+    async def items(
+        self, price_lists: list[str], skus: list[str] | None = None
+    ) -> list[CatalogItem]:
+        """Every item (or those of `skus`), with their prices in `price_lists`."""
+        ...
+
+
+class ListingPort(Protocol):
+    """A channel's listings of our items."""
+
+    whole_products: ClassVar[bool]  # whether a product's every variant goes in each call
+
+    async def publish(self, listings: list[Listing]) -> list[ListingOutcome]:
+        """Send the listings; each one's outcome (pending: the channel answers later)."""
+        ...
+
+    async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
+        """What the channel says now of listings it had not answered for."""
         ...

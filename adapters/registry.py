@@ -12,9 +12,12 @@ from adapters.amazon_settlement import AmazonSettlements
 from adapters.avatax import AvaTax, AvaTaxSettings, parse_ship_from
 from adapters.config import PartnerSettings
 from adapters.netsuite import NetSuiteErp, NetSuiteSettings
+from adapters.netsuite_catalog import NetSuiteCatalog
 from adapters.ports import (
+    CatalogPort,
     DropShipPort,
     ErpPort,
+    ListingPort,
     MarketplacePort,
     NotificationPort,
     SettlementSourcePort,
@@ -27,6 +30,7 @@ from adapters.sendgrid import SendGridNotifier, SendGridSettings, parse_template
 from adapters.shipbob import SUPPLIER_TOPICS, ShipBobDropShip, ShipBobSettings
 from adapters.shipstation import ShipStationSettings, ShipStationWms
 from adapters.shopify import ShopifyMarketplace, ShopifySettings
+from adapters.shopify_catalog import ShopifyListings
 from adapters.shopify_payouts import ShopifyPayouts
 from adapters.store_pos import StorePos, StorePosSettings
 from adapters.tryton import TrytonErp, TrytonSettings
@@ -57,6 +61,8 @@ class Adapters:
     walmart: WalmartClient
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
     settlement_sources: dict[Channel, SettlementSourcePort] = field(default_factory=dict)
+    catalog: CatalogPort | None = None  # None: the ERP's item master is not read yet
+    listings: dict[Channel, ListingPort] = field(default_factory=dict)
     subscriptions: list[Subscription] = field(default_factory=list)
     _closers: list[object] = field(default_factory=list)
 
@@ -71,6 +77,17 @@ class Adapters:
             return self.settlement_sources[channel]
         except KeyError:
             raise LookupError(f"no settlement import for {channel.value} yet") from None
+
+    def item_master(self) -> CatalogPort:
+        if self.catalog is None:
+            raise LookupError("this ERP's item master cannot be read yet")
+        return self.catalog
+
+    def listing(self, channel: Channel) -> ListingPort:
+        try:
+            return self.listings[channel]
+        except KeyError:
+            raise LookupError(f"no catalogue publication to {channel.value} yet") from None
 
     async def aclose(self) -> None:
         for adapter in self._closers:
@@ -170,6 +187,8 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, amazon_settings.seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
+        catalog=NetSuiteCatalog(erp) if isinstance(erp, NetSuiteErp) else None,
+        listings={Channel.SHOPIFY: ShopifyListings(shopify)},
         settlement_sources={
             Channel.AMAZON: AmazonSettlements(amazon),
             Channel.SHOPIFY: ShopifyPayouts(shopify),

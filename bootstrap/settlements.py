@@ -3,6 +3,7 @@ whose orders wait for their settlement — read and checked at start."""
 
 from __future__ import annotations
 
+from bootstrap.channels import unknown_channels
 from canonical.settlement import PAYOUT_CHANNELS
 from infra.settings import Settings
 from settlements.accounts import AccountMap, AccountMapError, account_map_path, load_account_map
@@ -12,13 +13,9 @@ def settlement_accounts(settings: Settings) -> AccountMap:
     """`SETTLEMENT_ACCOUNTS`, or the bundled mapping of the configured ERP; `AccountMapError`
     (one sentence) when it cannot be used, or when `SETTLEMENT_CHANNELS` names a channel that
     does not pay out."""
-    payout = {channel.value for channel in PAYOUT_CHANNELS}
-    unknown = sorted(set(settings.settlement_channels) - payout)
-    if unknown:
-        raise AccountMapError(
-            f"SETTLEMENT_CHANNELS: {', '.join(unknown)} pay(s) nothing out; "
-            f"choose among {', '.join(sorted(payout))}"
-        )
+    names = settings.settlement_channels
+    if why := unknown_channels("SETTLEMENT_CHANNELS", names, PAYOUT_CHANNELS, "payouts"):
+        raise AccountMapError(why)
     return _account_map(settings)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.catalog import CatalogActivities
 from activities.channel import ChannelActivities
 from activities.erp import ErpActivities
 from activities.inventory import InventoryActivities
@@ -19,17 +21,24 @@ from activities.polled_imports import PollActivities
 from activities.returns import ReturnLedgerActivities
 from activities.settlement import SettlementActivities, SettlementPostingActivities
 from adapters.registry import Adapters
+from bootstrap.catalog import catalog_channels, catalog_mappings
 from bootstrap.erp_queue import erp_queue_gauges
 from bootstrap.ingestion import ingestion
 from bootstrap.inventory import open_inventory, publisher_signals
 from bootstrap.settlements import settlement_accounts
+from catalog.store import ListingStore
 from infra.settings import Settings
 from ingest.dispatcher import Dispatcher
 from inventory.erp_locations import ErpLocations
 from returns.ledger import ReturnLedger
 from settlements.store import SettlementStore
 from workflows.all import WORKFLOWS
-from workflows.task_queues import channel_task_queue, erp_task_queue, inventory_task_queue
+from workflows.task_queues import (
+    catalog_task_queue,
+    channel_task_queue,
+    erp_task_queue,
+    inventory_task_queue,
+)
 
 
 async def _ready(client: Client) -> Client:
@@ -115,26 +124,33 @@ def build_workers(
         max_concurrent_activities=settings.erp_max_concurrent_calls,
         max_task_queue_activities_per_second=settings.erp_calls_per_second,
     )
+
+    def queue(name: str, activities: list[Callable[..., Any]], **limits: Any) -> Worker:
+        return Worker(
+            client, deployment_config=version, task_queue=name, activities=activities, **limits
+        )
+
+    base = settings.task_queue
     channel = ChannelActivities(adapters.marketplace)
     per_channel = [
-        Worker(
-            client,
-            deployment_config=version,
-            task_queue=channel_task_queue(settings.task_queue, name),
-            activities=channel.activities(),
-            max_task_queue_activities_per_second=rate,
-        )
+        queue(channel_task_queue(base, name), channel.activities(),
+              max_task_queue_activities_per_second=rate)
         for name, rate in settings.channel_calls_per_second.items()
-    ]
+    ]  # fmt: skip
     push = InventoryPushActivities(service, adapters.marketplace)
     per_channel_inventory = [
-        Worker(
-            client,
-            deployment_config=version,
-            task_queue=inventory_task_queue(settings.task_queue, name),
-            activities=[push.push_available],
-            max_task_queue_activities_per_second=rate,
-        )
+        queue(inventory_task_queue(base, name), [push.push_available],
+              max_task_queue_activities_per_second=rate)
         for name, rate in settings.inventory_calls_per_second.items()
+    ]  # fmt: skip
+    listings = CatalogActivities(
+        adapters.item_master,
+        adapters.listing,
+        ListingStore.open(settings.database_url),
+        catalog_mappings(settings),
+    )
+    per_channel_catalog = [  # a channel's catalogue calls one after the other
+        queue(catalog_task_queue(base, name), listings.activities(), max_concurrent_activities=1)
+        for name in catalog_channels(settings)
     ]
-    return [main, erp_worker, *per_channel, *per_channel_inventory]
+    return [main, erp_worker, *per_channel, *per_channel_inventory, *per_channel_catalog]

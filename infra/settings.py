@@ -84,6 +84,10 @@ class Settings:
     settlement_tolerance_minor_units: int
     # Channel calls per second, shared by all workers (each channel's documented limit)
     channel_calls_per_second: dict[str, float]
+    # Catalogue: the channels it is published to, how often, how each lists the items
+    catalog_channels: tuple[str, ...]
+    catalog_publish_minutes: float
+    catalog_mappings: Path | None  # None: the bundled catalog/mappings/
     # ERP: which one (netsuite = the sandbox's NetSuite, tryton = a real Tryton), and its quota
     # (each ERP's own settings are its adapter's: NetSuiteSettings, TrytonSettings)
     erp: str
@@ -225,9 +229,7 @@ class Settings:
             settlement_accounts=Path(env["SETTLEMENT_ACCOUNTS"])
             if env.get("SETTLEMENT_ACCOUNTS")
             else None,
-            settlement_channels=tuple(
-                c.strip().lower() for c in get("SETTLEMENT_CHANNELS", "").split(",") if c.strip()
-            ),
+            settlement_channels=_names(get("SETTLEMENT_CHANNELS", "")),
             settlement_overdue_days=float(get("SETTLEMENT_OVERDUE_DAYS", "14")),
             settlement_tolerance_minor_units=int(get("SETTLEMENT_TOLERANCE_MINOR_UNITS", "1")),
             channel_calls_per_second={
@@ -237,6 +239,9 @@ class Settings:
                 "amazon": float(get("AMAZON_CALLS_PER_SECOND", "0.5")),
                 "walmart": float(get("WALMART_CALLS_PER_SECOND", "5")),
             },
+            catalog_channels=_names(get("CATALOG_CHANNELS", "shopify")),
+            catalog_publish_minutes=float(get("CATALOG_PUBLISH_MINUTES", "60")),
+            catalog_mappings=Path(env["CATALOG_MAPPINGS"]) if env.get("CATALOG_MAPPINGS") else None,
             erp=erp,
             # Per worker process; calls per second are enforced for all workers together.
             erp_max_concurrent_calls=int(get("ERP_MAX_CONCURRENT_CALLS", "4")),
@@ -271,3 +276,8 @@ class Settings:
             data_dir=data_dir,
             env=dict(env),
         )
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """`a, B,,c` as ('a', 'b', 'c')."""
+    return tuple(name.strip().lower() for name in text.split(",") if name.strip())

@@ -18,6 +18,7 @@ from sandbox import (
     amazon_settlements,
     avatax,
     netsuite,
+    netsuite_items,
     payout_autopilot,
     pos_store,
     returns_desk,
@@ -26,6 +27,7 @@ from sandbox import (
     shipstation,
     shopify,
     shopify_payouts,
+    shopify_products,
     walmart,
     walmart_recon,
 )
@@ -54,6 +56,7 @@ def create_app(
     amazon_refunds = amazon_returns.AmazonReturnsState(amzn, desk, reports)
     amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
     shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
+    products = shopify_products.ShopifyProducts(shop)
     walmart_recon_state = walmart_recon.WalmartReconState(wm)
     payouts = payout_autopilot.PayoutAutopilot(
         {
@@ -66,6 +69,8 @@ def create_app(
         }
     )
     wms.base_url = reports.base_url = public_url.rstrip("/")
+    item_master = netsuite_items.NetSuiteItems()
+    ns.suiteql_handlers.append(item_master.answer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +88,7 @@ def create_app(
     app.add_exception_handler(VendorError, vendor_error_handler)
     app.include_router(netsuite.router(ns))
     app.include_router(netsuite.control_router(ns))
+    app.include_router(netsuite_items.control_router(item_master))
     app.include_router(avatax.router(tax))
     app.include_router(shipstation.router(wms))
     app.include_router(shipstation.control_router(wms))
@@ -95,6 +101,7 @@ def create_app(
     app.include_router(amazon_returns.control_router(amazon_refunds))
     app.include_router(amazon_settlements.control_router(amazon_payouts))
     app.include_router(shopify_payouts.control_router(shopify_payouts_state))
+    app.include_router(shopify_products.control_router(products))
     app.include_router(walmart_recon.router(walmart_recon_state))
     app.include_router(walmart_recon.control_router(walmart_recon_state))
     app.include_router(payout_autopilot.control_router(payouts))
@@ -110,6 +117,7 @@ def create_app(
     app.include_router(returns_desk.control_router(desk))
     app.state.partners = {
         "netsuite": ns,
+        "netsuite_items": item_master,
         "avatax": tax,
         "shipstation": wms,
         "shopify": shop,

@@ -9,6 +9,7 @@ come back through an adjustment)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -76,6 +77,8 @@ class NetSuiteState:
             for location in WAREHOUSE_LOCATIONS
         }
         self.next_id = 88200
+        # More SuiteQL forms (the item master's): each answers its rows, or None
+        self.suiteql_handlers: list[Callable[[str], list[dict[str, Any]] | None]] = []
 
     def new_id(self) -> str:
         self.next_id += 1
@@ -112,10 +115,14 @@ def router(state: NetSuiteState) -> APIRouter:
         return record
 
     @api.post("/services/rest/query/v1/suiteql")
-    async def suiteql(request: Request) -> Response:
+    async def suiteql(request: Request, limit: int = 1000, offset: int = 0) -> Response:
+        """A page of the query's rows: at most `limit` (1000, as NetSuite) from `offset`."""
         query = (await request.json()).get("q", "")
         rows: list[dict[str, Any]]
-        if m := re.search(r"FROM item WHERE itemid IN \((.*)\)", query, re.I):
+        answers = (handle(query) for handle in state.suiteql_handlers)
+        if (found := next((a for a in answers if a is not None), None)) is not None:
+            rows = found
+        elif m := re.search(r"FROM item WHERE itemid IN \((.*)\)", query, re.I):
             skus = [s.replace("''", "'") for s in re.findall(r"'((?:[^']|'')*)'", m.group(1))]
             rows = [{"id": BY_SKU[s].erp_item_id, "itemid": s} for s in skus if s in BY_SKU]
         elif m := re.search(r"FROM currency WHERE symbol IN \((.*)\)", query, re.I):
@@ -133,15 +140,16 @@ def router(state: NetSuiteState) -> APIRouter:
             ]
         else:
             return error(400, "INVALID_PARAMETER", "Sandbox SuiteQL does not support this query")
-        items = [{"links": []} | row for row in rows]
+        limit = max(1, min(limit, 1000))
+        items = [{"links": []} | row for row in rows[offset : offset + limit]]
         return JSONResponse(
             {
                 "links": [],
                 "count": len(items),
-                "hasMore": False,
+                "hasMore": offset + len(items) < len(rows),
                 "items": items,
-                "offset": 0,
-                "totalResults": len(items),
+                "offset": offset,
+                "totalResults": len(rows),
             }
         )
 

@@ -23,11 +23,13 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from activities.catalog import PublicationRequest
 from canonical import Channel
 from canonical.reconciliation import ReconciliationReport
 from canonical.settlement import PAYOUT_CHANNELS
 from infra.settings import Settings
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
+from workflows.catalog_publish import CatalogPublication, CatalogPublishWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
 from workflows.settlement_import import SettlementImportWorkflow
 from workflows.walmart_poll import WalmartOrderPollWorkflow
@@ -41,6 +43,10 @@ INVENTORY_RECONCILE = "inventory-reconcile"
 
 def settlement_import_schedule(channel: Channel) -> str:
     return f"settlement-import-{channel.value}"
+
+
+def catalog_publish_schedule(channel: Channel) -> str:
+    return f"catalog-publish-{channel.value}"
 
 
 def _every(seconds: float, schedule_id: str, run: Any, task_queue: str, *args: Any) -> Schedule:
@@ -78,6 +84,15 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
             (channel,),
         )
         for channel in PAYOUT_CHANNELS  # each gets its settlement import schedule
+    ]
+    polls += [
+        (
+            settings.catalog_publish_minutes * 60,
+            catalog_publish_schedule(channel),
+            CatalogPublishWorkflow.run,
+            (CatalogPublication(request=PublicationRequest(channel=channel)),),
+        )
+        for channel in map(Channel, settings.catalog_channels)
     ]
     schedules = {
         schedule_id: _every(seconds, schedule_id, run, queue, *args)

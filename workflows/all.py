@@ -1,6 +1,7 @@
 """Every workflow type, for the worker that runs them and the replay of recorded histories."""
 
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
+from workflows.catalog_publish import CatalogPublishWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
@@ -26,4 +27,5 @@ WORKFLOWS: list[type] = [
     InventoryReconciliationWorkflow,
     SettlementImportWorkflow,
     SettlementWorkflow,
+    CatalogPublishWorkflow,
 ]

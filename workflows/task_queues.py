@@ -19,3 +19,9 @@ def inventory_task_queue(base: str, channel: Channel | str) -> str:
     """Availability pushes of a channel: their own queue, held to the rate of the channel's
     inventory API (often not the rate of its order APIs)."""
     return f"{base}.{Channel(channel).value}.inventory"
+
+
+def catalog_task_queue(base: str, channel: Channel | str) -> str:
+    """Catalogue publication to a channel: its own queue, held to the rate of the channel's
+    catalogue APIs (listings, products, feeds)."""
+    return f"{base}.{Channel(channel).value}.catalog"

@@ -1,0 +1,158 @@
+"""Catalogue publication activities: plan what changed since the last publication (the ERP's
+items mapped to the channel's listings, checked, hashed and compared with what was sent), send
+a batch of it to the channel, and ask the channel about listings it answers later. Each
+listing's outcome is kept (`catalog/store.py`): one bad SKU is a listing exception of its own
+and never stops the batch."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+
+from activities.errors import partner_call
+from adapters.ports import CatalogPort, ListingPort
+from canonical import Channel
+from canonical.catalog import (
+    Listing,
+    ListingOutcome,
+    ListingState,
+    content_hash,
+    listing_problems,
+)
+from catalog.mapping import ChannelMapping
+from catalog.store import ListingStore
+
+BATCH = 100  # listings per publishing activity (whole products stay together)
+
+
+class PublicationRequest(BaseModel):
+    channel: Channel
+    skus: list[str] | None = Field(None, description="None: the whole catalogue")
+
+
+class PublicationPlan(BaseModel):
+    batches: list[list[str]] = Field(description="SKUs to send, whole products together")
+    unchanged: int = 0
+    refused: int = Field(0, description="Refused before sending: listing exceptions")
+
+
+class ListingBatch(BaseModel):
+    channel: Channel
+    skus: list[str]
+
+
+class PendingListings(BaseModel):
+    channel: Channel
+    pending: list[ListingOutcome]
+
+
+class Prepared(BaseModel):
+    """The channel's listings of the items asked for, and those that cannot be listed."""
+
+    listings: dict[str, Listing]
+    refused: dict[str, tuple[str, str]]  # SKU -> (content hash, why)
+
+
+class CatalogActivities:
+    def __init__(
+        self,
+        catalog: Callable[[], CatalogPort],
+        listings: Callable[[Channel], ListingPort],
+        store: ListingStore,
+        mappings: dict[Channel, ChannelMapping],
+    ) -> None:
+        self._catalog = catalog
+        self._listings = listings
+        self._store = store
+        self._mappings = mappings
+
+    async def _prepare(self, channel: Channel, skus: list[str] | None) -> Prepared:
+        mapping = self._mappings[channel]
+        with partner_call():
+            items = await self._catalog().items([mapping.price_list], skus)
+        listings: dict[str, Listing] = {}
+        refused: dict[str, tuple[str, str]] = {}
+        for item in items:
+            if not item.active:
+                continue
+            made = mapping.listing(channel, item)
+            if isinstance(made, str):
+                refused[item.sku] = (content_hash(item), made)
+                continue
+            problems = listing_problems(item, made, mapping.rules)
+            if problems:
+                refused[item.sku] = (made.content_hash, "; ".join(problems))
+            else:
+                listings[item.sku] = made
+        return Prepared(listings=listings, refused=refused)
+
+    def _refuse(self, channel: Channel, refused: dict[str, tuple[str, str]]) -> None:
+        self._store.record(
+            channel,
+            [(sku, digest, ListingState.FAILED, why, "") for sku, (digest, why) in refused.items()],
+        )
+
+    @activity.defn
+    async def plan_publication(self, request: PublicationRequest) -> PublicationPlan:
+        """What to send: listings new or changed since last sent (a product's every variant
+        when the channel takes whole products). Items that cannot be listed are refused here,
+        each with why, once per change."""
+        channel = request.channel
+        prepared = await self._prepare(channel, request.skus)
+        new_refusals = self._store.changed(
+            channel, {sku: digest for sku, (digest, _) in prepared.refused.items()}
+        )
+        self._refuse(channel, {sku: prepared.refused[sku] for sku in new_refusals})
+        hashes = {sku: listing.content_hash for sku, listing in prepared.listings.items()}
+        changed = set(self._store.changed(channel, hashes))
+        if self._listings(channel).whole_products:
+            products = {prepared.listings[sku].product_key for sku in changed}
+            changed |= {sku for sku, x in prepared.listings.items() if x.product_key in products}
+        by_product: dict[str, list[str]] = defaultdict(list)
+        for sku in sorted(changed):
+            by_product[prepared.listings[sku].product_key].append(sku)
+        batches: list[list[str]] = []
+        for group in by_product.values():
+            if not batches or len(batches[-1]) + len(group) > BATCH:
+                batches.append([])
+            batches[-1] += group
+        return PublicationPlan(
+            batches=batches,
+            unchanged=len(prepared.listings) - len(changed),
+            refused=len(new_refusals),
+        )
+
+    @activity.defn
+    async def publish_listings(self, batch: ListingBatch) -> list[ListingOutcome]:
+        """Send the batch's listings (read from the ERP again: as they are now); returns
+        every outcome, pending ones to be asked about later."""
+        channel = batch.channel
+        prepared = await self._prepare(channel, batch.skus)
+        self._refuse(channel, prepared.refused)
+        listings = [prepared.listings[sku] for sku in batch.skus if sku in prepared.listings]
+        if not listings:
+            return []
+        with partner_call():
+            outcomes = await self._listings(channel).publish(listings)
+        hashes = {listing.sku: listing.content_hash for listing in listings}
+        self._store.record(
+            channel,
+            [(o.sku, hashes[o.sku], o.state, o.message, o.reference) for o in outcomes],
+        )
+        return outcomes
+
+    @activity.defn
+    async def check_listings(self, pending: PendingListings) -> list[ListingOutcome]:
+        """Ask the channel about listings it had not answered for: what it says now of each."""
+        with partner_call():
+            now = await self._listings(pending.channel).check(pending.pending)
+        for outcome in now:
+            if outcome.state is not ListingState.PENDING:
+                self._store.settle(pending.channel, outcome.sku, outcome.state, outcome.message)
+        return now
+
+    def activities(self) -> list[Callable[..., object]]:
+        return [self.plan_publication, self.publish_listings, self.check_listings]

@@ -1,0 +1,92 @@
+"""One publication of the catalogue to a channel, by its `catalog-publish-{channel}` schedule
+or `starter.py catalog publish CHANNEL --now`: what changed in the ERP since the last one is
+sent in batches on the channel's catalogue queue; listings the channel answers later (Amazon's
+issues, Walmart's feeds) are asked about again on a backing-off timer until it has answered.
+Ends with what it did."""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy, VersioningBehavior
+
+with workflow.unsafe.imports_passed_through():
+    from activities.catalog import (
+        CatalogActivities,
+        ListingBatch,
+        PendingListings,
+        PublicationRequest,
+    )
+    from canonical.catalog import ListingOutcome, ListingState
+    from workflows.task_queues import catalog_task_queue
+
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+A = TypeVar("A")
+T = TypeVar("T")
+
+
+class PublicationSummary(BaseModel):
+    sent: int = 0
+    published: int = 0
+    failed: int = 0  # refused by the channel or before sending: listing exceptions
+    pending: int = 0  # the channel had not answered when the checks ran out
+    unchanged: int = 0
+
+
+class CatalogPublication(BaseModel):
+    request: PublicationRequest
+    first_check: timedelta = timedelta(seconds=30)  # then doubling
+    last_check: timedelta = timedelta(hours=6)  # give up asking after this long
+
+
+@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)  # minutes to hours: its build
+class CatalogPublishWorkflow:
+    def __init__(self) -> None:
+        self._summary = PublicationSummary()
+
+    @workflow.query
+    def progress(self) -> PublicationSummary:
+        return self._summary
+
+    @workflow.run
+    async def run(self, publication: CatalogPublication) -> PublicationSummary:
+        request = publication.request
+        queue = catalog_task_queue(workflow.info().task_queue, request.channel)
+        plan = await _on(queue, CatalogActivities.plan_publication, request)
+        summary = self._summary
+        summary.unchanged, summary.failed = plan.unchanged, plan.refused
+        pending: list[ListingOutcome] = []
+        for skus in plan.batches:
+            batch = ListingBatch(channel=request.channel, skus=skus)
+            outcomes = await _on(queue, CatalogActivities.publish_listings, batch)
+            summary.sent += len(outcomes)
+            self._count(outcomes)
+            pending += [o for o in outcomes if o.state is ListingState.PENDING]
+        wait, waited = publication.first_check, timedelta(0)
+        while pending and waited < publication.last_check:
+            await workflow.sleep(wait)
+            waited += wait
+            asked = PendingListings(channel=request.channel, pending=pending)
+            answered = await _on(queue, CatalogActivities.check_listings, asked)
+            self._count(answered)
+            pending = [o for o in answered if o.state is ListingState.PENDING]
+            wait *= 2
+        summary.pending = len(pending)
+        return summary
+
+    def _count(self, outcomes: list[ListingOutcome]) -> None:
+        for outcome in outcomes:
+            if outcome.state is ListingState.PUBLISHED:
+                self._summary.published += 1
+            elif outcome.state is ListingState.FAILED:
+                self._summary.failed += 1
+
+
+async def _on(queue: str, activity: Callable[[Any, A], Awaitable[T]], arg: A) -> T:
+    """A catalogue activity on the channel's catalogue queue."""
+    return await workflow.execute_activity_method(
+        activity, arg, task_queue=queue, start_to_close_timeout=timedelta(minutes=10),
+        retry_policy=RETRY,
+    )  # fmt: skip
