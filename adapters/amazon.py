@@ -318,6 +318,34 @@ class SpApiClient:
             issues = "; ".join(i.get("message", "") for i in body.get("issues", []))
             raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"{sku}: {issues}")
 
+    async def put_listing(
+        self, seller_id: str, sku: str, body: dict[str, Any], preview: bool = False
+    ) -> dict[str, Any]:
+        """`putListingsItem`: the listing whole; with `preview`, validated and not saved."""
+        mode = {"mode": "VALIDATION_PREVIEW"} if preview else {}
+        response = await self._http.request(
+            "PUT",
+            f"/listings/2021-08-01/items/{seller_id}/{sku}",
+            params={"marketplaceIds": self.marketplace_id, "includedData": "issues", **mode},
+            json=body,
+        )
+        self._raise_for_error(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def get_listing(self, seller_id: str, sku: str) -> dict[str, Any] | None:
+        """`getListingsItem` with its issues and summaries; None when Amazon has no such SKU."""
+        response = await self._http.request(
+            "GET",
+            f"/listings/2021-08-01/items/{seller_id}/{sku}",
+            params={"marketplaceIds": self.marketplace_id, "includedData": "issues,summaries"},
+        )
+        if response.status_code == 404:
+            return None
+        self._raise_for_error(response)
+        answer: dict[str, Any] = response.json()
+        return answer
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

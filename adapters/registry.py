@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from adapters.amazon import AmazonMarketplace, AmazonSettings, SpApiClient
+from adapters.amazon_catalog import AmazonListings
 from adapters.amazon_settlement import AmazonSettlements
 from adapters.avatax import AvaTax, AvaTaxSettings, parse_ship_from
 from adapters.config import PartnerSettings
@@ -188,7 +189,10 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
         catalog=NetSuiteCatalog(erp) if isinstance(erp, NetSuiteErp) else None,
-        listings={Channel.SHOPIFY: ShopifyListings(shopify)},
+        listings={
+            Channel.SHOPIFY: ShopifyListings(shopify),
+            Channel.AMAZON: AmazonListings(amazon, amazon_settings.seller_id),
+        },
         settlement_sources={
             Channel.AMAZON: AmazonSettlements(amazon),
             Channel.SHOPIFY: ShopifyPayouts(shopify),

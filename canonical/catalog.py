@@ -66,6 +66,7 @@ class Listing(BaseModel):
     gtin: str | None = None
     price: Money
     weight_grams: int | None = None
+    product_type: str | None = Field(None, description="The channel's category of the item")
 
     @property
     def content_hash(self) -> str:

@@ -32,7 +32,6 @@ class ChannelMapping(BaseModel):
         default_factory=dict, description="channel attribute <- ERP attribute"
     )
     product_type: str | None = None
-    marketplace_id: str | None = None
 
     @property
     def rules(self) -> ListingRules:
@@ -68,6 +67,7 @@ class ChannelMapping(BaseModel):
             gtin=item.gtin,
             price=price,
             weight_grams=item.weight_grams,
+            product_type=self.product_type,
         )
 
 

@@ -30,6 +30,9 @@ USAGE_PLANS = {
     "getOrderItems": (0.5, 30),
     "confirmShipment": (2.0, 10),
     "patchListingsItem": (5.0, 5),
+    "putListingsItem": (5.0, 10),
+    "validationPreview": (1.0, 1),  # putListingsItem with mode=VALIDATION_PREVIEW
+    "getListingsItem": (5.0, 10),
 }
 RDT_PREFIX = "Atz.sprdt|"
 
@@ -62,6 +65,7 @@ class AmazonState:
         self.items: dict[str, list[dict[str, Any]]] = {}
         self.confirmations: dict[str, list[dict[str, Any]]] = {}
         self.availability: dict[str, int] = {}
+        self.listed: set[str] = set()  # SKUs listed through putListingsItem
         self.push_log = PushLog()
         self.buckets = {
             op: [float(burst), time.monotonic()] for op, (_, burst) in USAGE_PLANS.items()
@@ -248,7 +252,7 @@ def router(state: AmazonState) -> APIRouter:
     async def patch_listing(seller_id: str, sku: str, request: Request) -> dict[str, Any]:
         state.take("patchListingsItem")
         submission = uuid.uuid4().hex
-        if sku not in BY_SKU:
+        if sku not in BY_SKU and sku not in state.listed:
             raise VendorError(error(404, "NOT_FOUND", f"No listing for SKU {sku}."))
         for patch in (await request.json())["patches"]:
             if patch["path"] == "/attributes/fulfillment_availability":

@@ -13,6 +13,7 @@ from fastapi import FastAPI, HTTPException
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox import (
     amazon,
+    amazon_listings,
     amazon_reports,
     amazon_returns,
     amazon_settlements,
@@ -55,6 +56,7 @@ def create_app(
     reports = amazon_reports.AmazonReports()
     amazon_refunds = amazon_returns.AmazonReturnsState(amzn, desk, reports)
     amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
+    amazon_catalog = amazon_listings.AmazonListings(amzn)
     shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
     products = shopify_products.ShopifyProducts(shop)
     walmart_recon_state = walmart_recon.WalmartReconState(wm)
@@ -94,6 +96,8 @@ def create_app(
     app.include_router(shipstation.control_router(wms))
     app.include_router(shopify.router(shop))
     app.include_router(shopify.control_router(shop))
+    app.include_router(amazon_listings.router(amazon_catalog))
+    app.include_router(amazon_listings.control_router(amazon_catalog))
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
     app.include_router(amazon_reports.router(reports))

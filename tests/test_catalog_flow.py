@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import PublicationRequest
 from canonical import Channel
-from testing.harness import Harness
+from testing.harness import Harness, order_harness
 from tests.support_cli import cli_env
 from tests.test_settlement_flow import cli
 from workflows.catalog_publish import (
@@ -26,11 +28,11 @@ from workflows.catalog_publish import (
 ITEMS_IN_THE_MASTER = 8  # sandbox/catalog.py: the six sold, the slate mug, the diffuser
 
 
-async def publish(h: Harness, *skus: str) -> PublicationSummary:
-    request = PublicationRequest(channel=Channel.SHOPIFY, skus=list(skus) or None)
+async def publish(h: Harness, *skus: str, channel: Channel = Channel.SHOPIFY) -> PublicationSummary:
+    request = PublicationRequest(channel=channel, skus=list(skus) or None)
     return await h.client.execute_workflow(
         CatalogPublishWorkflow.run,
-        CatalogPublication(request=request),
+        CatalogPublication(request=request, first_check=timedelta(seconds=0.3)),
         id=f"catalog-publish-test-{uuid.uuid4().hex[:8]}",
         task_queue=h.settings.task_queue,
     )
@@ -90,3 +92,31 @@ async def test_the_catalogue_is_published_once_and_then_only_what_changed(
     )
     code, _, err = await cli(capsys, "catalog", "publish", "walmart", "--now")
     assert (code, err.strip()) == (1, "walmart is not in CATALOG_CHANNELS (shopify)")
+
+
+async def test_amazon_validates_first_and_answers_later(
+    dev_env: WorkflowEnvironment,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each listing is previewed (nothing saved), then put; "ACCEPTED" is not done: the
+    workflow asks again until Amazon shows it live, or shows the issue it found later."""
+    async with order_harness(dev_env.client, CATALOG_CHANNELS="shopify,amazon") as h:
+        cli_env(monkeypatch, h.settings)
+        first = await publish(h, channel=Channel.AMAZON)
+        assert (first.sent, first.published, first.failed, first.pending) == (7, 7, 1, 0)
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            calls = (await http.get("/_sandbox/amazon/listings")).json()["calls"]
+        assert calls["validationPreview"] == calls["putListingsItem"] == 7
+        assert calls["getListingsItem"] >= 7
+
+        await change_item(h, "WICK-TRIM-01", fields={"custitem_brand": "Acme Unbranded"})
+        later = await publish(h, channel=Channel.AMAZON)
+        assert (later.sent, later.published, later.failed, later.unchanged) == (1, 0, 1, 6)
+        code, out, _ = await cli(capsys, "catalog", "status", "--channel", "amazon", "--failed",
+                                 "--json")  # fmt: skip
+        exceptions = {e["sku"]: e["message"] for e in json.loads(out)}
+        assert code == 0 and exceptions == {
+            "DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit",
+            "WICK-TRIM-01": "The brand 'Acme Unbranded' is not approved for your account.",
+        }
