@@ -37,6 +37,7 @@ from adapters.store_pos import StorePos, StorePosSettings
 from adapters.tryton import TrytonErp, TrytonSettings
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace, WalmartSettings
+from adapters.walmart_catalog import WalmartListings
 from adapters.walmart_recon import WalmartRecon
 from canonical import Channel
 from infra.settings import Settings
@@ -192,6 +193,7 @@ def build_adapters(settings: Settings) -> Adapters:
         listings={
             Channel.SHOPIFY: ShopifyListings(shopify),
             Channel.AMAZON: AmazonListings(amazon, amazon_settings.seller_id),
+            Channel.WALMART: WalmartListings(walmart),
         },
         settlement_sources={
             Channel.AMAZON: AmazonSettlements(amazon),

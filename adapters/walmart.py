@@ -6,6 +6,7 @@ Ship and cancel re-read the PO first and skip lines already in the target status
 from __future__ import annotations
 
 import copy
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -50,6 +51,7 @@ class WalmartSettings(PartnerSettings):
     ship_node: str = Field("721407", validation_alias="WALMART_SHIP_NODE")
 
 
+FEED_PAGE = 1000  # items per page of a feed's status, Walmart's most
 SYSTEM = "walmart"
 COUNTRIES = {"USA": "US", "US": "US"}
 CARRIERS = {"ups": "UPS", "fedex": "FedEx", "usps": "USPS", "dhl": "DHL"}
@@ -293,6 +295,25 @@ class WalmartClient:
             "/v3/inventory",
             params={"sku": sku, "shipNode": ship_node},
             json={"sku": sku, "quantity": {"unit": "EACH", "amount": quantity}},
+        )
+
+    async def submit_feed(self, feed_type: str, feed: dict[str, Any]) -> str:
+        """`POST /v3/feeds?feedType=…`: the feed file uploaded; its feed id."""
+        body = json.dumps(feed).encode()
+        answer = await self._call(
+            "POST",
+            "/v3/feeds",
+            params={"feedType": feed_type},
+            files={"file": ("feed.json", body, "application/json")},
+        )
+        return str(answer["feedId"])
+
+    async def feed_status(self, feed_id: str, offset: int = 0) -> dict[str, Any]:
+        """A feed's status with a page of its items' ingestion (at most 1000 a page)."""
+        return await self._call(
+            "GET",
+            f"/v3/feeds/{feed_id}",
+            params={"includeDetails": "true", "offset": offset, "limit": FEED_PAGE},
         )
 
     async def recon_report_dates(self) -> list[str]:

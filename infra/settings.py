@@ -239,7 +239,7 @@ class Settings:
                 "amazon": float(get("AMAZON_CALLS_PER_SECOND", "0.5")),
                 "walmart": float(get("WALMART_CALLS_PER_SECOND", "5")),
             },
-            catalog_channels=_names(get("CATALOG_CHANNELS", "shopify")),
+            catalog_channels=_names(get("CATALOG_CHANNELS", "amazon,shopify,walmart")),
             catalog_publish_minutes=float(get("CATALOG_PUBLISH_MINUTES", "60")),
             catalog_mappings=Path(env["CATALOG_MAPPINGS"]) if env.get("CATALOG_MAPPINGS") else None,
             erp=erp,

@@ -30,6 +30,7 @@ from sandbox import (
     shopify_payouts,
     shopify_products,
     walmart,
+    walmart_feeds,
     walmart_recon,
 )
 from sandbox.auth import partner_auth
@@ -60,6 +61,7 @@ def create_app(
     shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
     products = shopify_products.ShopifyProducts(shop)
     walmart_recon_state = walmart_recon.WalmartReconState(wm)
+    walmart_catalog = walmart_feeds.WalmartFeeds(wm)
     payouts = payout_autopilot.PayoutAutopilot(
         {
             "amazon": (
@@ -109,6 +111,8 @@ def create_app(
     app.include_router(walmart_recon.router(walmart_recon_state))
     app.include_router(walmart_recon.control_router(walmart_recon_state))
     app.include_router(payout_autopilot.control_router(payouts))
+    app.include_router(walmart_feeds.router(walmart_catalog))
+    app.include_router(walmart_feeds.control_router(walmart_catalog))
     app.include_router(walmart.router(wm))
     app.include_router(walmart.control_router(wm, desk))
     app.include_router(sendgrid.router(mail))

@@ -1,13 +1,16 @@
 """Catalogue publication on the dev server with the real worker, from the sandbox NetSuite's
-item master (read page by page) to the sandbox Shopify: what changed only, a product with all
-its variants in one `productSet` upsert, an item that cannot be listed kept as a listing
-exception until it is fixed in the ERP; a repeated publication makes no call."""
+item master (read page by page) to the sandbox channels: what changed only, a product with
+all its variants in one Shopify `productSet` upsert, an item that cannot be listed kept as a
+listing exception until it is fixed in the ERP, a repeated publication making no call;
+Amazon's listings previewed then put and answered later, Walmart's in one feed."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.catalog import PublicationRequest
 from canonical import Channel
+from canonical.catalog import ListingState
+from catalog.mapping import BUNDLED
+from catalog.store import ListingStore
 from testing.harness import Harness, order_harness
 from tests.support_cli import cli_env
 from tests.test_settlement_flow import cli
@@ -90,8 +96,8 @@ async def test_the_catalogue_is_published_once_and_then_only_what_changed(
         0,
         "shopify: 0 sent, 0 published, 0 failed, 0 pending, 1 unchanged",
     )
-    code, _, err = await cli(capsys, "catalog", "publish", "walmart", "--now")
-    assert (code, err.strip()) == (1, "walmart is not in CATALOG_CHANNELS (shopify)")
+    code, _, err = await cli(capsys, "catalog", "publish", "pos", "--now")
+    assert (code, err.strip()) == (1, "pos is not in CATALOG_CHANNELS (amazon, shopify, walmart)")
 
 
 async def test_amazon_validates_first_and_answers_later(
@@ -119,4 +125,29 @@ async def test_amazon_validates_first_and_answers_later(
         assert code == 0 and exceptions == {
             "DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit",
             "WICK-TRIM-01": "The brand 'Acme Unbranded' is not approved for your account.",
+        }
+
+
+async def test_walmart_takes_a_feed_and_answers_per_item_when_processed(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """One MP_ITEM feed for the batch, its status read until each item is ingested. Here the
+    mapping requires no brand, so Walmart's own check refuses the item without one."""
+    mappings = tmp_path / "mappings"
+    shutil.copytree(BUNDLED, mappings)
+    lax = (mappings / "walmart.toml").read_text().replace('["brand", "color"]', '["color"]')
+    (mappings / "walmart.toml").write_text(lax)
+    env = {"CATALOG_CHANNELS": "walmart", "CATALOG_MAPPINGS": str(mappings)}
+    async with order_harness(dev_env.client, **env) as h:
+        await change_item(h, "WICK-TRIM-01", fields={"custitem_brand": ""})
+        done = await publish(h, channel=Channel.WALMART)
+        assert (done.sent, done.published, done.failed, done.pending) == (7, 6, 2, 0)
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            walmart = (await http.get("/_sandbox/walmart/items")).json()
+        assert walmart["feeds"] == 1 and len(walmart["items"]) == 6
+        failed = {s.sku: s.message for s in ListingStore.open(h.settings.database_url).status(
+            Channel.WALMART, ListingState.FAILED)}  # fmt: skip
+        assert failed == {
+            "DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit",  # ours, unsent
+            "WICK-TRIM-01": "Brand is required.",  # Walmart's, from the feed
         }
