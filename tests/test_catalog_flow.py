@@ -137,8 +137,9 @@ async def test_walmart_takes_a_feed_and_answers_per_item_when_processed(
     shutil.copytree(BUNDLED, mappings)
     lax = (mappings / "walmart.toml").read_text().replace('["brand", "color"]', '["color"]')
     (mappings / "walmart.toml").write_text(lax)
-    env = {"CATALOG_CHANNELS": "walmart", "CATALOG_MAPPINGS": str(mappings)}
-    async with order_harness(dev_env.client, **env) as h:
+    async with order_harness(
+        dev_env.client, CATALOG_CHANNELS="walmart", CATALOG_MAPPINGS=str(mappings)
+    ) as h:
         await change_item(h, "WICK-TRIM-01", fields={"custitem_brand": ""})
         done = await publish(h, channel=Channel.WALMART)
         assert (done.sent, done.published, done.failed, done.pending) == (7, 6, 2, 0)
