@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -33,10 +34,28 @@ class PublicationRequest(BaseModel):
     skus: list[str] | None = Field(None, description="None: the whole catalogue")
 
 
+class PriceChange(BaseModel):
+    """A moment a SKU's price in the channel's list changes (a scheduled price starts or
+    ends): its listing is published again then."""
+
+    sku: str
+    at: datetime
+
+
+class PriceChangeInput(BaseModel):
+    channel: Channel
+    change: PriceChange
+
+
+def price_change_workflow_id(channel: Channel, change: PriceChange) -> str:
+    return f"price-change:{channel.value}:{change.sku}:{change.at:%Y%m%dT%H%M%SZ}"
+
+
 class PublicationPlan(BaseModel):
     batches: list[list[str]] = Field(description="SKUs to send, whole products together")
     unchanged: int = 0
     refused: int = Field(0, description="Refused before sending: listing exceptions")
+    price_changes: list[PriceChange] = Field(default_factory=list)
 
 
 class ListingBatch(BaseModel):
@@ -54,6 +73,7 @@ class Prepared(BaseModel):
 
     listings: dict[str, Listing]
     refused: dict[str, tuple[str, str]]  # SKU -> (content hash, why)
+    price_changes: list[PriceChange]
 
 
 class CatalogActivities:
@@ -75,10 +95,15 @@ class CatalogActivities:
             items = await self._catalog().items([mapping.price_list], skus)
         listings: dict[str, Listing] = {}
         refused: dict[str, tuple[str, str]] = {}
+        changes: list[PriceChange] = []
+        now = datetime.now(UTC)
         for item in items:
             if not item.active:
                 continue
-            made = mapping.listing(channel, item)
+            for scheduled in item.price_changes(mapping.price_list, now):
+                moments = [scheduled.start] + ([scheduled.end] if scheduled.end else [])
+                changes += [PriceChange(sku=item.sku, at=at) for at in moments if at > now]
+            made = mapping.listing(channel, item, now)
             if isinstance(made, str):
                 refused[item.sku] = (content_hash(item), made)
                 continue
@@ -87,7 +112,7 @@ class CatalogActivities:
                 refused[item.sku] = (made.content_hash, "; ".join(problems))
             else:
                 listings[item.sku] = made
-        return Prepared(listings=listings, refused=refused)
+        return Prepared(listings=listings, refused=refused, price_changes=changes)
 
     def _refuse(self, channel: Channel, refused: dict[str, tuple[str, str]]) -> None:
         self._store.record(
@@ -123,6 +148,7 @@ class CatalogActivities:
             batches=batches,
             unchanged=len(prepared.listings) - len(changed),
             refused=len(new_refusals),
+            price_changes=prepared.price_changes,
         )
 
     @activity.defn

@@ -52,6 +52,23 @@ class CatalogItem(BaseModel):
     weight_grams: int | None = None
     active: bool = True
 
+    def price_at(self, price_list: str, at: datetime) -> Money | None:
+        """The item's price in `price_list` at `at`: a scheduled price in force then, else the
+        list's regular price (None when the list has none); never another list's."""
+        for scheduled in self.scheduled:
+            running = scheduled.start <= at and (scheduled.end is None or at < scheduled.end)
+            if scheduled.price_list == price_list and running:
+                return scheduled.price
+        return self.prices.get(price_list)
+
+    def price_changes(self, price_list: str, after: datetime) -> list[ScheduledPrice]:
+        """The scheduled prices of `price_list` that start or end after `after`."""
+        return [
+            s
+            for s in self.scheduled
+            if s.price_list == price_list and (s.start > after or (s.end and s.end > after))
+        ]
+
 
 class Listing(BaseModel):
     """An item as one channel lists it: what is sent, and what its content hash is taken of."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import string
 import tomllib
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -41,10 +42,10 @@ class ChannelMapping(BaseModel):
             gtin_required=self.gtin_required,
         )
 
-    def listing(self, channel: Channel, item: CatalogItem) -> Listing | str:
-        """The item as this channel lists it, or why it cannot be (no price in the channel's
-        price list: a price from another list is never used)."""
-        price = item.prices.get(self.price_list)
+    def listing(self, channel: Channel, item: CatalogItem, at: datetime) -> Listing | str:
+        """The item as this channel lists it at `at` (a scheduled price then in force), or why
+        it cannot be (no price in the channel's price list: another list's is never used)."""
+        price = item.price_at(self.price_list, at)
         if price is None:
             return f"no price in price list {self.price_list!r}"
         values = {"title": item.title, "sku": item.sku, **item.attributes}

@@ -25,6 +25,12 @@ import httpx
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.catalog import (
+    PriceChange,
+    PriceChangeInput,
+    PublicationRequest,
+    price_change_workflow_id,
+)
 from adapters.shopify import order_from_webhook
 from bootstrap.inventory import open_inventory, publisher_signals
 from canonical import (
@@ -60,6 +66,7 @@ from tests.inventory_fixtures import receipt
 from tests.signing import deliver_amazon
 from tests.split_orders import split_order
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
+from workflows.catalog_publish import CatalogPublication, CatalogPublishWorkflow
 from workflows.click_and_collect import ClickAndCollectWorkflow
 from workflows.inventory_publisher import InventoryPublisherWorkflow, publisher_workflow_id
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow, ReconcileInput
@@ -73,6 +80,7 @@ from workflows.order_inputs import (
 )
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
+from workflows.price_change import PriceChangeWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.settlement_import import SettlementImportWorkflow
@@ -685,6 +693,30 @@ async def settlement_matched(h: Harness) -> Any:
     return h.client.get_workflow_handle(started)
 
 
+async def catalog_published(h: Harness) -> Any:
+    """The ERP's catalogue published to Shopify: one productSet per product; the item that
+    cannot be listed refused with why."""
+    request = PublicationRequest(channel=Channel.SHOPIFY)
+    return await h.client.start_workflow(
+        CatalogPublishWorkflow.run,
+        CatalogPublication(request=request),
+        id=f"catalog-publish-recording-{uuid.uuid4().hex[:6]}",
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def price_changed(h: Harness) -> Any:
+    """A scheduled price's moment: the timer runs out, the SKU's listing is published again."""
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+    change = PriceChange(sku="WICK-TRIM-01", at=at)
+    return await h.client.start_workflow(
+        PriceChangeWorkflow.run,
+        PriceChangeInput(channel=Channel.SHOPIFY, change=change),
+        id=price_change_workflow_id(Channel.SHOPIFY, change),
+        task_queue=h.settings.task_queue,
+    )
+
+
 async def amazon_return_poll(h: Harness) -> Any:
     """One poll reads Amazon's returns report and starts the return."""
     order = await _amazon_shipped(h)
@@ -762,6 +794,8 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "amazon_return_poll": {"imported": amazon_return_poll},
     "settlement_import": {"imported": settlement_import},
     "settlement": {"matched": settlement_matched},
+    "catalog_publish": {"published": catalog_published},
+    "price_change": {"published_at_its_moment": price_changed},
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.catalog import PublicationRequest
+from activities.catalog import PriceChange, PublicationRequest, price_change_workflow_id
 from canonical import Channel
 from canonical.catalog import ListingState
 from catalog.mapping import BUNDLED
@@ -152,3 +152,29 @@ async def test_walmart_takes_a_feed_and_answers_per_item_when_processed(
             "DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit",  # ours, unsent
             "WICK-TRIM-01": "Brand is required.",  # Walmart's, from the feed
         }
+
+
+async def test_a_sale_in_the_price_list_starts_and_ends_on_the_channel(
+    shipping_stack: Harness,
+) -> None:
+    """A scheduled price for the wick trimmer in Shopify's price list: the publication finds
+    its two moments; at each, the listing is published again at the price then in force."""
+    h = shipping_stack
+    await publish(h)
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = now + timedelta(seconds=3), now + timedelta(seconds=6)
+    sale = {"sku": "WICK-TRIM-01", "price_level": "Base Price", "price": "9.95",
+            "start": start.isoformat(), "end": end.isoformat()}  # fmt: skip
+    async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+        (await http.post("/_sandbox/netsuite/items/schedules", json=sale)).raise_for_status()
+    await publish(h)
+    await publish(h)  # found again: each moment's workflow is started once
+    moments = [PriceChange(sku="WICK-TRIM-01", at=at) for at in (start, end)]
+    prices = []
+    for change in moments:
+        workflow_id = price_change_workflow_id(Channel.SHOPIFY, change)
+        handle = h.client.get_workflow_handle(workflow_id, result_type=PublicationSummary)
+        assert (await handle.result()).published == 1
+        (wick,) = [p for p in (await shop(h))["products"] if p["title"] == "Wick Trimmer"]
+        prices.append(wick["variants"][0]["price"])
+    assert prices == ["9.95", "14.95"]

@@ -4,13 +4,16 @@ cost unless marked, the channel's currency, and only the channel's own price lis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from canonical import Channel, Money
-from canonical.catalog import CatalogItem, gtin_problem, listing_problems
+from canonical.catalog import CatalogItem, ScheduledPrice, gtin_problem, listing_problems
 from catalog.mapping import BUNDLED, MappingError, load_mapping, load_mappings
+
+NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
 
 def item(**changes: object) -> CatalogItem:
@@ -26,29 +29,30 @@ def item(**changes: object) -> CatalogItem:
 
 def problems(channel: Channel, listed: CatalogItem) -> list[str]:
     mapping = load_mapping(BUNDLED / f"{channel.value}.toml")
-    listing = mapping.listing(channel, listed)
+    listing = mapping.listing(channel, listed, NOW)
     assert not isinstance(listing, str), listing
     return listing_problems(listed, listing, mapping.rules)
 
 
 def test_each_channel_lists_from_its_own_price_list_and_attributes() -> None:
     mappings = load_mappings(None)
-    shopify = mappings[Channel.SHOPIFY].listing(Channel.SHOPIFY, item())
-    amazon = mappings[Channel.AMAZON].listing(Channel.AMAZON, item())
+    shopify = mappings[Channel.SHOPIFY].listing(Channel.SHOPIFY, item(), NOW)
+    amazon = mappings[Channel.AMAZON].listing(Channel.AMAZON, item(), NOW)
     assert not isinstance(shopify, str) and not isinstance(amazon, str)
     assert shopify.price == Money.of("18.00", "USD") and amazon.price == Money.of("18.90", "USD")
     assert shopify.attributes["vendor"] == "Northwick" and shopify.product_key == "1191"
     assert amazon.title == "Northwick Stoneware Mug"
     no_marketplace = item(prices={"Base Price": Money.of("18.00", "USD")})
-    assert mappings[Channel.WALMART].listing(Channel.WALMART, no_marketplace) == (
+    assert mappings[Channel.WALMART].listing(Channel.WALMART, no_marketplace, NOW) == (
         "no price in price list 'Marketplace'"  # never another list's price
     )
 
 
 def test_a_listing_changes_its_hash_only_when_its_content_changes() -> None:
     mapping = load_mapping(BUNDLED / "shopify.toml")
-    first, again = (mapping.listing(Channel.SHOPIFY, item()) for _ in range(2))
-    cheaper = mapping.listing(Channel.SHOPIFY, item(prices={"Base Price": Money.of("17", "USD")}))
+    first, again = (mapping.listing(Channel.SHOPIFY, item(), NOW) for _ in range(2))
+    cheaper_item = item(prices={"Base Price": Money.of("17", "USD")})
+    cheaper = mapping.listing(Channel.SHOPIFY, cheaper_item, NOW)
     assert not isinstance(first, str) and not isinstance(again, str)
     assert not isinstance(cheaper, str)
     assert first.content_hash == again.content_hash != cheaper.content_hash
@@ -110,3 +114,20 @@ def test_a_mapping_that_cannot_work_is_refused_with_why(
     with pytest.raises(MappingError) as refused:
         load_mapping(path)
     assert str(refused.value).startswith(f"catalogue mapping {path}") and why in str(refused.value)
+
+
+def test_a_scheduled_price_is_the_price_while_it_runs_and_only_for_its_list() -> None:
+    start, end = NOW + timedelta(days=1), NOW + timedelta(days=3)
+    sale = ScheduledPrice(
+        price_list="Marketplace", price=Money.of("15.00", "USD"), start=start, end=end
+    )
+    on_sale = item(scheduled=[sale])
+    regular, discounted = Money.of("18.90", "USD"), Money.of("15.00", "USD")
+    assert on_sale.price_at("Marketplace", NOW) == regular
+    assert on_sale.price_at("Marketplace", start) == discounted
+    assert on_sale.price_at("Marketplace", end - timedelta(seconds=1)) == discounted
+    assert on_sale.price_at("Marketplace", end) == regular
+    assert on_sale.price_at("Base Price", start) == Money.of("18.00", "USD")
+    assert on_sale.price_changes("Marketplace", NOW) == [sale]
+    assert on_sale.price_changes("Marketplace", end) == []
+    assert on_sale.price_changes("Base Price", NOW) == []

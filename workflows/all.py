@@ -7,6 +7,7 @@ from workflows.inventory_publisher import InventoryPublisherWorkflow
 from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
+from workflows.price_change import PriceChangeWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
@@ -28,4 +29,5 @@ WORKFLOWS: list[type] = [
     SettlementImportWorkflow,
     SettlementWorkflow,
     CatalogPublishWorkflow,
+    PriceChangeWorkflow,
 ]

@@ -4,21 +4,28 @@ sent in batches on the channel's catalogue queue; listings the channel answers l
 issues, Walmart's feeds) are asked about again on a backing-off timer until it has answered.
 Ends with what it did."""
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy, VersioningBehavior
+from temporalio.common import RetryPolicy, VersioningBehavior, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.catalog import (
         CatalogActivities,
         ListingBatch,
         PendingListings,
+        PriceChange,
+        PriceChangeInput,
         PublicationRequest,
+        price_change_workflow_id,
     )
+    from canonical import Channel
     from canonical.catalog import ListingOutcome, ListingState
     from workflows.task_queues import catalog_task_queue
 
@@ -57,6 +64,8 @@ class CatalogPublishWorkflow:
         plan = await _on(queue, CatalogActivities.plan_publication, request)
         summary = self._summary
         summary.unchanged, summary.failed = plan.unchanged, plan.refused
+        for change in plan.price_changes:  # each published again when it comes
+            await self._price_change_at(request.channel, change)
         pending: list[ListingOutcome] = []
         for skus in plan.batches:
             batch = ListingBatch(channel=request.channel, skus=skus)
@@ -75,6 +84,17 @@ class CatalogPublishWorkflow:
             wait *= 2
         summary.pending = len(pending)
         return summary
+
+    async def _price_change_at(self, channel: Channel, change: PriceChange) -> None:
+        """Its timer's workflow, once however often publications find the change."""
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                "PriceChangeWorkflow",  # by name: it runs this workflow when its time comes
+                PriceChangeInput(channel=channel, change=change),
+                id=price_change_workflow_id(channel, change),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
 
     def _count(self, outcomes: list[ListingOutcome]) -> None:
         for outcome in outcomes:
