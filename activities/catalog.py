@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import activity
@@ -45,6 +45,9 @@ class PriceChange(BaseModel):
 class PriceChangeInput(BaseModel):
     channel: Channel
     change: PriceChange
+    first_check: timedelta = Field(
+        timedelta(seconds=30), description="The publication's first check of pending listings"
+    )
 
 
 def price_change_workflow_id(channel: Channel, change: PriceChange) -> str:

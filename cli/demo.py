@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 from adapters.tryton import TrytonSettings
 from canonical import OrderStatus, ReturnView, SagaView
 from canonical.settlement import PAYOUT_CHANNELS
+from cli.demo_catalog import publish_catalog
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
 from cli.stack import LocalStack
@@ -138,7 +139,11 @@ async def run_stack(
                 f"Metrics: http://127.0.0.1:{stack.worker_metrics_port}/metrics (worker)   "
                 f"http://127.0.0.1:{settings.webhooks_port}/metrics (webhooks)"
             )
-            if not orders:
+            if scenario == "catalog":
+                published = await publish_catalog(client, settings, http, console)
+                if exit_when_done:
+                    return 0 if published else 1
+            if not orders or scenario == "catalog":
                 while True:
                     stack.check()
                     await asyncio.sleep(1)

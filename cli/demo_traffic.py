@@ -24,7 +24,7 @@ from services.returns import book_support_return
 from services.schedules import poll_channels_now
 
 T = TypeVar("T")
-SCENARIOS = ("ship", "bopis", "split", "returns", "mixed")
+SCENARIOS = ("ship", "bopis", "split", "returns", "mixed", "catalog")
 PICKUP_SKU = "CANDLE-FIG-12OZ"
 # Split: the tray only in the east warehouse, the mug only at a store and the supplier.
 SPLIT_LINES = [("TRAY-BRASS-S", 1), ("MUG-STONE-350", 1)]

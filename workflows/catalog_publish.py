@@ -20,12 +20,10 @@ with workflow.unsafe.imports_passed_through():
         CatalogActivities,
         ListingBatch,
         PendingListings,
-        PriceChange,
         PriceChangeInput,
         PublicationRequest,
         price_change_workflow_id,
     )
-    from canonical import Channel
     from canonical.catalog import ListingOutcome, ListingState
     from workflows.task_queues import catalog_task_queue
 
@@ -65,7 +63,11 @@ class CatalogPublishWorkflow:
         summary = self._summary
         summary.unchanged, summary.failed = plan.unchanged, plan.refused
         for change in plan.price_changes:  # each published again when it comes
-            await self._price_change_at(request.channel, change)
+            await self._price_change_at(
+                PriceChangeInput(
+                    channel=request.channel, change=change, first_check=publication.first_check
+                )
+            )
         pending: list[ListingOutcome] = []
         for skus in plan.batches:
             batch = ListingBatch(channel=request.channel, skus=skus)
@@ -85,13 +87,13 @@ class CatalogPublishWorkflow:
         summary.pending = len(pending)
         return summary
 
-    async def _price_change_at(self, channel: Channel, change: PriceChange) -> None:
+    async def _price_change_at(self, change: PriceChangeInput) -> None:
         """Its timer's workflow, once however often publications find the change."""
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
                 "PriceChangeWorkflow",  # by name: it runs this workflow when its time comes
-                PriceChangeInput(channel=channel, change=change),
-                id=price_change_workflow_id(channel, change),
+                change,
+                id=price_change_workflow_id(change.channel, change.change),
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )

@@ -25,6 +25,6 @@ class PriceChangeWorkflow:
         request = PublicationRequest(channel=input.channel, skus=[input.change.sku])
         return await workflow.execute_child_workflow(
             CatalogPublishWorkflow.run,
-            CatalogPublication(request=request),
+            CatalogPublication(request=request, first_check=input.first_check),
             id=f"{workflow.info().workflow_id}:publish",
         )
