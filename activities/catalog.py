@@ -26,8 +26,6 @@ from canonical.catalog import (
 from catalog.mapping import ChannelMapping
 from catalog.store import ListingStore
 
-BATCH = 100  # listings per publishing activity (whole products stay together)
-
 
 class PublicationRequest(BaseModel):
     channel: Channel
@@ -136,7 +134,8 @@ class CatalogActivities:
         self._refuse(channel, {sku: prepared.refused[sku] for sku in new_refusals})
         hashes = {sku: listing.content_hash for sku, listing in prepared.listings.items()}
         changed = set(self._store.changed(channel, hashes))
-        if self._listings(channel).whole_products:
+        port = self._listings(channel)
+        if port.whole_products:
             products = {prepared.listings[sku].product_key for sku in changed}
             changed |= {sku for sku, x in prepared.listings.items() if x.product_key in products}
         by_product: dict[str, list[str]] = defaultdict(list)
@@ -144,7 +143,7 @@ class CatalogActivities:
             by_product[prepared.listings[sku].product_key].append(sku)
         batches: list[list[str]] = []
         for group in by_product.values():
-            if not batches or len(batches[-1]) + len(group) > BATCH:
+            if not batches or len(batches[-1]) + len(group) > port.batch_size:
                 batches.append([])
             batches[-1] += group
         return PublicationPlan(

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import gzip
 import io
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -53,6 +54,7 @@ class AmazonSettings(PartnerSettings):
     seller_id: str = Field("A1EXAMPLESELLERZ", validation_alias="AMAZON_SELLER_ID")
 
 
+FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
 SYSTEM = "amazon"
 # SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).
 QUOTA_WAIT_SECONDS = 2.0
@@ -345,6 +347,62 @@ class SpApiClient:
         self._raise_for_error(response)
         answer: dict[str, Any] = response.json()
         return answer
+
+    async def submit_feed(self, feed_type: str, content: dict[str, Any]) -> str:
+        """A feed of many listings at once: its document created and uploaded to the
+        (pre-signed) URL, then the feed created; its id."""
+        response = await self._http.request(
+            "POST", "/feeds/2021-06-30/documents", json={"contentType": FEED_CONTENT_TYPE}
+        )
+        self._raise_for_error(response)
+        document = response.json()
+        async with httpx.AsyncClient(timeout=60) as plain:  # a pre-signed URL: no SP-API headers
+            uploaded = await plain.put(
+                document["url"],
+                content=json.dumps(content).encode(),
+                headers={"Content-Type": FEED_CONTENT_TYPE},
+            )
+        if uploaded.status_code >= 400:
+            raise TransientError(SYSTEM, f"feed document upload: HTTP {uploaded.status_code}")
+        response = await self._http.request(
+            "POST",
+            "/feeds/2021-06-30/feeds",
+            json={
+                "feedType": feed_type,
+                "marketplaceIds": [self.marketplace_id],
+                "inputFeedDocumentId": document["feedDocumentId"],
+            },
+        )
+        self._raise_for_error(response)
+        return str(response.json()["feedId"])
+
+    async def feed_report(self, feed_id: str) -> dict[str, Any] | None:
+        """The feed's processing report once Amazon is done with it (None before); a feed it
+        gave up on (FATAL, CANCELLED) is refused."""
+        response = await self._http.request("GET", f"/feeds/2021-06-30/feeds/{feed_id}")
+        self._raise_for_error(response)
+        feed = response.json()
+        status = feed.get("processingStatus")
+        if status in ("FATAL", "CANCELLED"):
+            raise BusinessError(SYSTEM, ExceptionCode.CHANNEL_REJECTED, f"feed {feed_id}: {status}")
+        if status != "DONE":
+            return None
+        response = await self._http.request(
+            "GET", f"/feeds/2021-06-30/documents/{feed['resultFeedDocumentId']}"
+        )
+        self._raise_for_error(response)
+        meta = response.json()
+        async with httpx.AsyncClient(timeout=60) as plain:
+            document = await plain.get(meta["url"])
+        if document.status_code >= 400:
+            raise TransientError(SYSTEM, f"feed report: HTTP {document.status_code}")
+        text = (
+            gzip.decompress(document.content).decode("utf-8")
+            if meta.get("compressionAlgorithm") == "GZIP"
+            else document.text
+        )
+        report: dict[str, Any] = json.loads(text)
+        return report
 
     async def aclose(self) -> None:
         await self._http.aclose()

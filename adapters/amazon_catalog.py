@@ -1,18 +1,23 @@
-"""Listings on Amazon (Listings Items API 2021-08-01): each listing validated first with
-`putListingsItem` in `VALIDATION_PREVIEW` mode (nothing saved; its errors refuse it), then put.
-Amazon's "ACCEPTED" only means received: the listing stays pending until `getListingsItem`
-shows its issues (an ERROR refuses it) or that it is live."""
+"""Listings on Amazon (Listings Items API 2021-08-01): a few listings are each validated first
+with `putListingsItem` in `VALIDATION_PREVIEW` mode (nothing saved; its errors refuse it), then
+put; Amazon's "ACCEPTED" only means received: the listing stays pending until
+`getListingsItem` shows its issues (an ERROR refuses it) or that it is live. Many at once
+(more than BULK_FROM) go as one `JSON_LISTINGS_FEED` instead (the same payloads, one message
+each): pending until the feed's processing report, which names the messages it refused."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
 from typing import Any, ClassVar
 
 from adapters.amazon import SpApiClient
 from canonical.catalog import Listing, ListingOutcome, ListingState
 
 PREVIEWS_PER_SECOND = 1.0  # VALIDATION_PREVIEW's usage plan
+BULK_FROM = 20  # more listings than this in one call: one feed, not a call per SKU
+FEED = "feed:"  # a listing's reference while its feed is processed: feed:{feed id}:{message}
 LIVE = {"BUYABLE", "DISCOVERABLE"}
 
 
@@ -59,6 +64,7 @@ class AmazonListings:
     """`ListingPort` of Amazon: one SKU per call; answers come later."""
 
     whole_products: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 2_000  # a batch of many is one JSON_LISTINGS_FEED
 
     def __init__(self, sp_api: SpApiClient, seller_id: str) -> None:
         self._sp_api = sp_api
@@ -73,6 +79,8 @@ class AmazonListings:
         self._next_preview = max(self._next_preview, time.monotonic()) + 1 / PREVIEWS_PER_SECOND
 
     async def publish(self, listings: list[Listing]) -> list[ListingOutcome]:
+        if len(listings) > BULK_FROM:
+            return await self._in_a_feed(listings)
         outcomes = []
         market = self._sp_api.marketplace_id
         for listing in listings:
@@ -96,11 +104,50 @@ class AmazonListings:
             )  # fmt: skip
         return outcomes
 
+    async def _in_a_feed(self, listings: list[Listing]) -> list[ListingOutcome]:
+        market = self._sp_api.marketplace_id
+        messages = [
+            {"messageId": n, "sku": x.sku, "operationType": "UPDATE", **listing_body(x, market)}
+            for n, x in enumerate(listings, start=1)
+        ]
+        header = {"sellerId": self._seller_id, "version": "2.0", "issueLocale": "en_US"}
+        feed_id = await self._sp_api.submit_feed(
+            "JSON_LISTINGS_FEED", {"header": header, "messages": messages}
+        )
+        return [
+            ListingOutcome(sku=x.sku, state=ListingState.PENDING, reference=f"{FEED}{feed_id}:{n}")
+            for n, x in enumerate(listings, start=1)
+        ]
+
+    async def _from_feeds(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
+        """Listings sent in feeds, as each feed's processing report has them (if it is done)."""
+        by_feed: dict[str, list[ListingOutcome]] = defaultdict(list)
+        for outcome in pending:
+            by_feed[outcome.reference.removeprefix(FEED).split(":")[0]].append(outcome)
+        now = []
+        for feed_id, waiting in by_feed.items():
+            report = await self._sp_api.feed_report(feed_id)
+            if report is None:
+                now += waiting
+                continue
+            refused: dict[int, list[str]] = defaultdict(list)
+            for issue in report.get("issues") or []:
+                if issue.get("severity") == "ERROR":
+                    refused[int(issue["messageId"])].append(issue.get("message", ""))
+            for outcome in waiting:
+                message = int(outcome.reference.rsplit(":", 1)[1])
+                why = "; ".join(refused.get(message, []))
+                state = ListingState.FAILED if why else ListingState.PUBLISHED
+                now.append(outcome.model_copy(update={"state": state, "message": why}))
+        return now
+
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
         """Each pending listing as Amazon shows it now: refused by an ERROR issue, live once
-        its summary says BUYABLE or DISCOVERABLE, else still pending."""
-        now = []
-        for outcome in pending:
+        its summary says BUYABLE or DISCOVERABLE (or its feed's report took it), else still
+        pending."""
+        fed = [o for o in pending if o.reference.startswith(FEED)]
+        now = await self._from_feeds(fed) if fed else []
+        for outcome in (o for o in pending if not o.reference.startswith(FEED)):
             shown = await self._sp_api.get_listing(self._seller_id, outcome.sku)
             why = _errors(shown or {})
             statuses = {s for summary in (shown or {}).get("summaries") or [] for s in

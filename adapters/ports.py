@@ -250,6 +250,7 @@ class ListingPort(Protocol):
     """A channel's listings of our items."""
 
     whole_products: ClassVar[bool]  # whether a product's every variant goes in each call
+    batch_size: ClassVar[int]  # listings per publish call (a feed holds many)
 
     async def publish(self, listings: list[Listing]) -> list[ListingOutcome]:
         """Send the listings; each one's outcome (pending: the channel answers later)."""

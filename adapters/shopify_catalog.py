@@ -71,6 +71,7 @@ class ShopifyListings:
     """`ListingPort` of Shopify: synchronous, one call per product."""
 
     whole_products: ClassVar[bool] = True  # a call replaces the product's variants
+    batch_size: ClassVar[int] = 50  # a call per product: a batch is a few dozen
 
     def __init__(self, shopify: ShopifyMarketplace) -> None:
         self._shopify = shopify

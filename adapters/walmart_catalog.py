@@ -53,6 +53,7 @@ class WalmartListings:
     """`ListingPort` of Walmart: one feed per batch; answers come with the feed's status."""
 
     whole_products: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 10_000  # one MP_ITEM feed holds 10,000 items
 
     def __init__(self, walmart: WalmartClient) -> None:
         self._walmart = walmart

@@ -33,6 +33,10 @@ USAGE_PLANS = {
     "putListingsItem": (5.0, 10),
     "validationPreview": (1.0, 1),  # putListingsItem with mode=VALIDATION_PREVIEW
     "getListingsItem": (5.0, 10),
+    "createFeedDocument": (0.5, 15),
+    "createFeed": (0.0083, 15),  # one every two minutes, once the burst is spent
+    "getFeed": (2.0, 15),
+    "getFeedDocument": (0.0222, 10),
 }
 RDT_PREFIX = "Atz.sprdt|"
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI, HTTPException
 from infra.settings import SANDBOX_DROPSHIP_SECRET
 from sandbox import (
     amazon,
+    amazon_feeds,
     amazon_listings,
     amazon_reports,
     amazon_returns,
@@ -58,6 +59,7 @@ def create_app(
     amazon_refunds = amazon_returns.AmazonReturnsState(amzn, desk, reports)
     amazon_payouts = amazon_settlements.AmazonSettlementsState(amzn, reports)
     amazon_catalog = amazon_listings.AmazonListings(amzn)
+    amazon_listing_feeds = amazon_feeds.AmazonFeeds(amzn, amazon_catalog)
     shopify_payouts_state = shopify_payouts.ShopifyPayoutsState(shop)
     products = shopify_products.ShopifyProducts(shop)
     walmart_recon_state = walmart_recon.WalmartReconState(wm)
@@ -72,7 +74,7 @@ def create_app(
             "walmart": (walmart_recon_state.pending, walmart_recon_state.close),
         }
     )
-    wms.base_url = reports.base_url = public_url.rstrip("/")
+    wms.base_url = reports.base_url = amazon_listing_feeds.base_url = public_url.rstrip("/")
     item_master = netsuite_items.NetSuiteItems()
     ns.suiteql_handlers.append(item_master.answer)
 
@@ -100,6 +102,8 @@ def create_app(
     app.include_router(shopify.control_router(shop))
     app.include_router(amazon_listings.router(amazon_catalog))
     app.include_router(amazon_listings.control_router(amazon_catalog))
+    app.include_router(amazon_feeds.router(amazon_listing_feeds))
+    app.include_router(amazon_feeds.upload_router(amazon_listing_feeds))
     app.include_router(amazon.router(amzn))
     app.include_router(amazon.control_router(amzn))
     app.include_router(amazon_reports.router(reports))

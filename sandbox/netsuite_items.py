@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from stdnum import ean
 
 from sandbox.catalog import ITEM_MASTER, CatalogItem
 
@@ -74,8 +75,10 @@ class NetSuiteItems:
         for n in range(start, start + count):
             sku = f"BENCH-{n:06d}"
             price = Decimal(10 + n % 40) + Decimal("0.99")
+            stem = f"08{n:010d}"
+            gtin = stem + ean.calc_check_digit(stem)
             item = CatalogItem(
-                sku, f"Bench Candle {n}", price, 200, str(n), gtin="",
+                sku, f"Bench Candle {n}", price, 200, str(n), gtin=gtin,
                 cost=(price / 3).quantize(CENT), material="Soy wax", color="Ivory",
             )  # fmt: skip
             self.items[sku] = _record(item)

@@ -178,3 +178,20 @@ async def test_a_sale_in_the_price_list_starts_and_ends_on_the_channel(
         (wick,) = [p for p in (await shop(h))["products"] if p["title"] == "Wick Trimmer"]
         prices.append(wick["variants"][0]["price"])
     assert prices == ["9.95", "14.95"]
+
+
+async def test_many_amazon_listings_go_as_one_listings_feed(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """Beyond a handful, Amazon's listings go as one JSON_LISTINGS_FEED (the same payloads),
+    answered by the feed's processing report: no call per SKU."""
+    async with order_harness(dev_env.client, CATALOG_CHANNELS="amazon") as h:
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            added = (await http.post("/_sandbox/netsuite/items", json={"count": 30})).json()
+        done = await publish(h, channel=Channel.AMAZON)
+        assert (done.sent, done.published, done.failed, done.pending) == (37, 37, 1, 0)
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            amazon = (await http.get("/_sandbox/amazon/listings")).json()
+        assert amazon["calls"].get("putListingsItem", 0) == 0  # no call per SKU
+        assert amazon["calls"].get("validationPreview", 0) == 0
+        assert set(added) <= set(amazon["listings"])

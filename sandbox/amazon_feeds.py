@@ -1,0 +1,133 @@
+"""The SP-API Feeds API for `JSON_LISTINGS_FEED`: `createFeedDocument` gives a (pre-signed)
+upload URL, `createFeed` names the uploaded document, the feed is IN_QUEUE, then DONE a moment
+later with a processing report (`getFeedDocument`): each message checked as `putListingsItem`
+checks it, its ERROR issues named by message id, the others listed. Each call is held to its
+usage plan (createFeed: one every two minutes, a burst of 15)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from sandbox.amazon import AmazonState, error
+from sandbox.amazon_listings import AmazonListings, check
+from sandbox.vendor_errors import VendorError
+
+PROCESSING_SECONDS = 0.5
+
+
+class AmazonFeeds:
+    def __init__(self, amazon: AmazonState, listings: AmazonListings) -> None:
+        self.amazon = amazon
+        self.listings = listings
+        self.documents: dict[str, str] = {}  # feed document id -> uploaded or report text
+        self.feeds: dict[str, dict[str, Any]] = {}
+        self.base_url = ""
+
+    def process(self, feed: dict[str, Any]) -> None:
+        """The feed's messages listed or refused, and its processing report."""
+        content = json.loads(self.documents.get(feed["inputFeedDocumentId"], "{}") or "{}")
+        issues, accepted = [], 0
+        for message in content.get("messages") or []:
+            found = check(message)
+            issues += [{**issue, "messageId": message["messageId"]} for issue in found]
+            if not found:
+                accepted += 1
+                self.listings.listings[message["sku"]] = {
+                    "body": {k: message[k] for k in ("productType", "attributes") if k in message},
+                    "submitted": time.monotonic(),
+                }
+                self.amazon.listed.add(message["sku"])
+        report = {
+            "header": {"sellerId": content.get("header", {}).get("sellerId"), "version": "2.0",
+                       "feedId": feed["feedId"]},
+            "issues": issues,
+            "summary": {"errors": len(issues), "warnings": 0,
+                        "messagesProcessed": len(content.get("messages") or []),
+                        "messagesAccepted": accepted,
+                        "messagesInvalid": len({i["messageId"] for i in issues})},
+        }  # fmt: skip
+        document_id = f"amzn1.tortuga.4.na.{uuid.uuid4()}"
+        self.documents[document_id] = json.dumps(report)
+        feed |= {"processingStatus": "DONE", "resultFeedDocumentId": document_id}
+
+    def feed(self, feed_id: str) -> dict[str, Any]:
+        feed = self.feeds[feed_id]
+        if feed["processingStatus"] == "IN_QUEUE" and (
+            time.monotonic() - feed["created"] >= PROCESSING_SECONDS
+        ):
+            self.process(feed)
+        return {k: v for k, v in feed.items() if k != "created"}
+
+
+def router(feeds: AmazonFeeds) -> APIRouter:
+    api = APIRouter(prefix="/amazon/feeds/2021-06-30")
+
+    @api.post("/documents", status_code=201)
+    async def create_document() -> dict[str, str]:
+        feeds.amazon.take("createFeedDocument")
+        document_id = f"amzn1.tortuga.4.na.{uuid.uuid4()}"
+        feeds.documents[document_id] = ""
+        return {"feedDocumentId": document_id,
+                "url": f"{feeds.base_url}/_sandbox/amazon/feed-uploads/{document_id}"}  # fmt: skip
+
+    @api.post("/feeds", status_code=202)
+    async def create_feed(request: Request) -> dict[str, str]:
+        feeds.amazon.take("createFeed")
+        spec = await request.json()
+        if spec.get("feedType") != "JSON_LISTINGS_FEED":
+            message = f"Unsupported feedType {spec.get('feedType')}"
+            raise VendorError(error(400, "InvalidInput", message))
+        if spec.get("inputFeedDocumentId") not in feeds.documents:
+            raise VendorError(error(400, "InvalidInput", "Unknown inputFeedDocumentId."))
+        feed_id = str(uuid.uuid4().int % 10**11)
+        feeds.feeds[feed_id] = {
+            "feedId": feed_id, "feedType": spec["feedType"], "processingStatus": "IN_QUEUE",
+            "marketplaceIds": spec.get("marketplaceIds", []),
+            "inputFeedDocumentId": spec["inputFeedDocumentId"], "created": time.monotonic(),
+        }  # fmt: skip
+        return {"feedId": feed_id}
+
+    @api.get("/feeds/{feed_id}")
+    async def get_feed(feed_id: str) -> Response:
+        feeds.amazon.take("getFeed")
+        if feed_id not in feeds.feeds:
+            return error(404, "NotFound", f"Feed {feed_id} was not found.")
+        return JSONResponse(feeds.feed(feed_id))
+
+    @api.get("/documents/{document_id}")
+    async def get_document(document_id: str) -> Response:
+        feeds.amazon.take("getFeedDocument")
+        if document_id not in feeds.documents:
+            return error(404, "NotFound", f"Document {document_id} was not found.")
+        url = f"{feeds.base_url}/_sandbox/amazon/feed-uploads/{document_id}"
+        return JSONResponse({"feedDocumentId": document_id, "url": url})
+
+    return api
+
+
+def upload_router(feeds: AmazonFeeds) -> APIRouter:
+    api = APIRouter(prefix="/_sandbox/amazon/feed-uploads", tags=["sandbox control"])
+
+    @api.put("/{document_id}")
+    async def upload(document_id: str, request: Request) -> Response:
+        """The pre-signed upload URL of a feed document."""
+        if document_id not in feeds.documents:
+            return JSONResponse({"detail": "unknown document"}, status_code=404)
+        feeds.documents[document_id] = (await request.body()).decode()
+        return Response(status_code=200)
+
+    @api.get("/{document_id}")
+    async def download(document_id: str) -> Response:
+        """The pre-signed download URL of a feed document (a processing report)."""
+        text = feeds.documents.get(document_id)
+        if text is None:
+            return JSONResponse({"detail": "unknown document"}, status_code=404)
+        return PlainTextResponse(text)
+
+    return api
