@@ -11,7 +11,7 @@ SCENARIO ?= mixed
 PACKAGES := infra canonical adapters inbox inventory returns settlements catalog sandbox activities workflows services \
 	ingest tryton_local bootstrap cli webhooks codec_server testing bench tests
 
-.PHONY: install demo run test bench bench-ingest bench-erp bench-settlement bench-inventory chaos tryton tryton-stop record-histories lint format clean
+.PHONY: install demo run test bench bench-ingest bench-erp bench-settlement bench-catalog bench-inventory chaos tryton tryton-stop record-histories lint format clean
 
 install: $(VENV)/.installed
 
@@ -36,6 +36,7 @@ bench: install  ## every benchmark, each printing its table (one missing its tar
 	-$(BIN)/python bench/atp_publish.py --rate 200 --seconds 30
 	-$(BIN)/python bench/erp_backlog.py --orders $(BURST)
 	-$(BIN)/python bench/settlement.py --orders 2000
+	-$(BIN)/python bench/catalog_publish.py --skus 10000 --changed 0.05
 
 bench-inventory: install  ## the flash sale on PostgreSQL and ATP publication under load
 	$(BIN)/python bench/flash_sale.py --orders 1000 --stock 100 --concurrency 200
@@ -46,6 +47,9 @@ bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
 
 bench-settlement: install  ## a 10,000-line Amazon settlement matched to 2,000 waiting orders
 	$(BIN)/python bench/settlement.py --orders 2000
+
+bench-catalog: install  ## 10,000 SKUs to the three channels, then 5 % changed
+	$(BIN)/python bench/catalog_publish.py --skus 10000 --changed 0.05
 
 bench-erp: install  ## a burst of orders against a real Tryton held to 4 concurrent calls
 	$(BIN)/python bench/erp_backlog.py --orders $(BURST)

@@ -5,9 +5,11 @@ by SKU, so their ids stay) and all its metafields."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any, ClassVar
 
+from adapters.errors import RateLimitedError
 from adapters.shopify import ShopifyMarketplace
 from canonical.catalog import Listing, ListingOutcome, ListingState
 
@@ -83,10 +85,8 @@ class ShopifyListings:
         outcomes = []
         for product_key, group in products.items():
             identifier = {"customId": {"namespace": NAMESPACE, "key": KEY, "value": product_key}}
-            data = await self._shopify.graphql(
-                PRODUCT_SET, {"identifier": identifier, "input": product_input(group)}
-            )
-            result = data["productSet"]
+            variables = {"identifier": identifier, "input": product_input(group)}
+            result = (await self._within_the_bucket(variables))["productSet"]
             if result["userErrors"]:
                 why = "; ".join(e["message"] for e in result["userErrors"])
                 outcomes += [ListingOutcome(sku=x.sku, state=ListingState.FAILED, message=why)
@@ -98,6 +98,15 @@ class ShopifyListings:
                 for x in group
             ]
         return outcomes
+
+    async def _within_the_bucket(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """The productSet, waiting as Shopify says while its cost bucket refills: a batch goes
+        on where it was instead of starting again (and being throttled again) as a retry."""
+        while True:
+            try:
+                return await self._shopify.graphql(PRODUCT_SET, variables)
+            except RateLimitedError as throttled:
+                await asyncio.sleep(throttled.retry_after)
 
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
         return pending  # never pending: productSet answers synchronously

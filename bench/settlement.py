@@ -28,7 +28,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,15 +36,11 @@ from adapters.amazon import order_from_sp_api
 from bench.order_at_settlement import OrderAtSettlement, WaitingOrder
 from canonical import Channel, Order, OrderStatus, OrderView
 from canonical.settlement import SettlementSummary
-from cli.stack import DEV_SERVER_CONFIG
-from infra.codec import encrypted_converter
-from infra.processes import binary
-from infra.settings import Settings
 from sandbox.amazon import NewAmazonOrder
 from sandbox.amazon_settlements import CloseSettlement
+from testing.dev_server import start_dev_server
 from testing.harness import order_harness
 from workflows.order_inputs import SettlementTerms
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
 
@@ -72,14 +67,7 @@ async def start_orders(client: Client, orders: list[Order]) -> list[str]:
 
 
 async def main(count: int) -> int:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=encrypted_converter(Settings.from_env({}).keyring),
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        dev_server_log_level="error",
-        dev_server_extra_args=DEV_SERVER_CONFIG,
-    )
+    env = await start_dev_server()
     try:
         async with order_harness(env.client) as h:
             client = h.client

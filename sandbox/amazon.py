@@ -70,6 +70,7 @@ class AmazonState:
         self.confirmations: dict[str, list[dict[str, Any]]] = {}
         self.availability: dict[str, int] = {}
         self.listed: set[str] = set()  # SKUs listed through putListingsItem
+        self.refused: dict[str, int] = {}  # operation -> calls refused by its usage plan (429)
         self.push_log = PushLog()
         self.buckets = {
             op: [float(burst), time.monotonic()] for op, (_, burst) in USAGE_PLANS.items()
@@ -83,6 +84,7 @@ class AmazonState:
         bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * rate)
         bucket[1] = now
         if bucket[0] < 1:
+            self.refused[operation] = self.refused.get(operation, 0) + 1
             raise VendorError(
                 error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
             )

@@ -28,6 +28,11 @@ class AmazonFeeds:
         self.documents: dict[str, str] = {}  # feed document id -> uploaded or report text
         self.feeds: dict[str, dict[str, Any]] = {}
         self.base_url = ""
+        self.calls = 0  # Feeds API calls received
+
+    def take(self, operation: str) -> None:
+        self.calls += 1
+        self.amazon.take(operation)  # its usage plan
 
     def process(self, feed: dict[str, Any]) -> None:
         """The feed's messages listed or refused, and its processing report."""
@@ -70,7 +75,7 @@ def router(feeds: AmazonFeeds) -> APIRouter:
 
     @api.post("/documents", status_code=201)
     async def create_document() -> dict[str, str]:
-        feeds.amazon.take("createFeedDocument")
+        feeds.take("createFeedDocument")
         document_id = f"amzn1.tortuga.4.na.{uuid.uuid4()}"
         feeds.documents[document_id] = ""
         return {"feedDocumentId": document_id,
@@ -78,7 +83,7 @@ def router(feeds: AmazonFeeds) -> APIRouter:
 
     @api.post("/feeds", status_code=202)
     async def create_feed(request: Request) -> dict[str, str]:
-        feeds.amazon.take("createFeed")
+        feeds.take("createFeed")
         spec = await request.json()
         if spec.get("feedType") != "JSON_LISTINGS_FEED":
             message = f"Unsupported feedType {spec.get('feedType')}"
@@ -95,14 +100,14 @@ def router(feeds: AmazonFeeds) -> APIRouter:
 
     @api.get("/feeds/{feed_id}")
     async def get_feed(feed_id: str) -> Response:
-        feeds.amazon.take("getFeed")
+        feeds.take("getFeed")
         if feed_id not in feeds.feeds:
             return error(404, "NotFound", f"Feed {feed_id} was not found.")
         return JSONResponse(feeds.feed(feed_id))
 
     @api.get("/documents/{document_id}")
     async def get_document(document_id: str) -> Response:
-        feeds.amazon.take("getFeedDocument")
+        feeds.take("getFeedDocument")
         if document_id not in feeds.documents:
             return error(404, "NotFound", f"Document {document_id} was not found.")
         url = f"{feeds.base_url}/_sandbox/amazon/feed-uploads/{document_id}"

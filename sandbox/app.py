@@ -146,6 +146,11 @@ def create_app(
         "walmart": walmart_recon_state,
     }
     app.state.faults = injector
+    app.state.catalogs = {
+        "shopify": products,
+        "amazon": amazon_listing_feeds,
+        "walmart": walmart_catalog,
+    }
 
     @app.get("/_sandbox/health")
     async def health() -> dict[str, str]:

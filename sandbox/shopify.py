@@ -52,6 +52,7 @@ class ShopifyState:
         self.pushes = 0
         self.push_log = PushLog()
         self.graphql_handlers: list[Callable[[str, dict[str, Any]], dict[str, Any] | None]] = []
+        self.throttled = 0  # queries answered THROTTLED: the plan's limit reached
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -91,6 +92,7 @@ class ShopifyState:
         )
         self.bucket_at = now
         if self.bucket < QUERY_COST:
+            self.throttled += 1
             return {
                 "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                 "extensions": {"cost": self._cost(None)},

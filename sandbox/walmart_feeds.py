@@ -33,6 +33,7 @@ class WalmartFeeds:
         self.feeds: dict[str, dict[str, Any]] = {}
         self.items: dict[str, dict[str, Any]] = {}  # set-up items by SKU
         self.prices: dict[str, dict[str, Any]] = {}  # SKU -> the price of the latest feedDate
+        self.calls = 0  # feed submissions and status reads received
 
     def submit(self, feed_type: str, feed: dict[str, Any]) -> str:
         rows = feed.get("MPItem") if feed_type == "MP_ITEM" else feed.get("Price")
@@ -109,6 +110,7 @@ def router(feeds: WalmartFeeds) -> APIRouter:
     @api.post("")
     async def submit(request: Request, feedType: str, file: UploadFile) -> dict[str, Any]:
         check_token(feeds.walmart, request)
+        feeds.calls += 1
         if feedType not in FEED_TYPES:
             raise VendorError(error(400, "INVALID_REQUEST_PARAM.GMP_ITEM_INGESTOR_API",
                                     f"Unsupported feedType {feedType}"))  # fmt: skip
@@ -125,6 +127,7 @@ def router(feeds: WalmartFeeds) -> APIRouter:
         limit: int = 50,
     ) -> dict[str, Any]:  # fmt: skip
         check_token(feeds.walmart, request)
+        feeds.calls += 1
         if feed_id not in feeds.feeds:
             raise VendorError(error(404, "CONTENT_NOT_FOUND.GMP_ITEM_INGESTOR_API",
                                     f"Feed {feed_id} not found"))  # fmt: skip

