@@ -1,12 +1,14 @@
 """ERP port over the NetSuite REST record API and SuiteQL.
 
 Sales orders are upserted with `PUT /record/v1/salesOrder/eid:{key}` so a retried activity
-can never create a second order; cancel closes every line; billing transforms the order into
-an invoice once."""
+can never create a second order, for their customer, upserted as one NetSuite customer per
+identity (`customer/eid:`); cancel closes every line; billing transforms the order into an
+invoice once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -17,6 +19,7 @@ from adapters.errors import BusinessError, TransientError
 from adapters.http import PartnerHttp
 from canonical import (
     CreditNoteRequest,
+    Customer,
     ErpInvoiceRef,
     ErpOrderRef,
     ErpStockMove,
@@ -26,6 +29,7 @@ from canonical import (
     OrderReduction,
     StockLevel,
 )
+from canonical.customer import customer_ref, normalized_phone
 from canonical.journal import Journal
 from canonical.pos import ErpSaleRef, PosSale
 
@@ -73,6 +77,43 @@ def error_detail(response: httpx.Response) -> tuple[str, str]:
         return "", response.text[:200]
     first = details[0]
     return first.get("o:errorCode", ""), first.get("detail", response.text[:200])
+
+
+# NetSuite's e-mail subscription status ids, by our consent state
+SUBSCRIPTION = {"subscribed": "3", "pending": "1", "not_subscribed": "2", "unsubscribed": "4"}
+CONSENT_FIELDS = "id,custentity_email_consent_at,custentity_sms_consent_at"
+
+
+def customer_body(
+    customer: Customer, key: str, subsidiary_id: str, known: dict[str, Any]
+) -> dict[str, Any]:
+    """The customer record: who they are, and each consent newer than what NetSuite holds
+    (`known`: its consent timestamps)."""
+    first, _, last = customer.name.partition(" ")
+    body: dict[str, Any] = {
+        "isPerson": True,
+        "firstName": first or "Customer",
+        "lastName": last or "-",
+        "subsidiary": {"id": subsidiary_id},
+    }
+    if phone := normalized_phone(customer.phone):  # what an order lacks is kept as it was
+        body["phone"] = phone
+    if not key.startswith("phone:"):
+        body["email"] = key.split(":", 1)[1]
+    for name, consent in (("email", customer.email_consent), ("sms", customer.sms_consent)):
+        held = known.get(f"custentity_{name}_consent_at")
+        if consent is None or (held and consent.updated_at is None):
+            continue
+        if held and consent.updated_at and consent.updated_at <= datetime.fromisoformat(held):
+            continue  # an older order: NetSuite holds a newer consent already
+        body[f"custentity_{name}_consent"] = consent.state.value
+        body[f"custentity_{name}_consent_at"] = (
+            consent.updated_at.isoformat() if consent.updated_at else ""
+        )
+        body[f"custentity_{name}_consent_source"] = consent.source
+        if name == "email":
+            body["globalSubscriptionStatus"] = {"id": SUBSCRIPTION[consent.state.value]}
+    return body
 
 
 def sales_order_body(
@@ -409,13 +450,31 @@ class NetSuiteErp:
             for row in rows
         ]
 
+    async def upsert_customer(self, customer: Customer) -> str | None:
+        """The order's customer as one NetSuite customer however many orders and channels
+        name them (`PUT customer/eid:` keyed by their identity's digest), their marketing
+        consent replaced only by a newer one; None when the order names nobody to key by."""
+        key = customer.identity_key()
+        if key is None:
+            return None
+        ref = customer_ref(key)
+        path = f"/record/v1/customer/eid:{ref}"
+        response = await self._http.request("GET", path, params={"fields": CONSENT_FIELDS})
+        known = response.json() if response.status_code == 200 else {}
+        if response.status_code not in (200, 404):
+            self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        body = customer_body(customer, key, self._subsidiary_id, known)
+        response = await self._http.request("PUT", path, json=body)
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return _last_segment(response.headers.get("Location", "")) or str(known.get("id", ""))
+
     async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
-        """One `PUT …/eid:` call; the 204's Location names the record (a closed order refuses
-        the upsert with a user error, which stays a business error)."""
+        """The customer upserted, then one `PUT …/eid:` call; the 204's Location names the
+        record (a closed order refuses the upsert with a user error, a business error)."""
         body = sales_order_body(
             order,
             items,
-            customer_id=self._customer_id,
+            customer_id=await self.upsert_customer(order.customer) or self._customer_id,
             subsidiary_id=self._subsidiary_id,
             location_id=self._location_id,
             currency_id=(await self._currency(order.currency))["id"],

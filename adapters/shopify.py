@@ -32,6 +32,7 @@ from canonical import (
 )
 from canonical.cancellation import LineCancellation
 from canonical.correction import OrderCorrection
+from canonical.customer import ConsentState, MarketingConsent
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.pickup import Handover, PickLine
@@ -155,7 +156,9 @@ def order_from_webhook(
             external_id=str(customer["id"]) if customer.get("id") else None,
             email=body.get("email") or customer.get("email"),
             name=" ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p),
-            phone=body.get("phone"),
+            phone=body.get("phone") or customer.get("phone"),
+            email_consent=_consent(customer.get("email_marketing_consent")),
+            sms_consent=_consent(customer.get("sms_marketing_consent")),
         ),
         ship_to=_address(body.get("shipping_address")),
         fulfillment=FulfillmentMethod.PICKUP if pickup_store else FulfillmentMethod.SHIP,
@@ -265,6 +268,20 @@ mutation SetAvail($input: InventorySetQuantitiesInput!, $key: String!) {
   inventorySetQuantities(input: $input) @idempotent(key: $key) {
     inventoryAdjustmentGroup { createdAt reason } userErrors { code field message } } }
 """
+
+
+def _consent(raw: dict[str, Any] | None) -> MarketingConsent | None:
+    """Shopify's `email_marketing_consent` / `sms_marketing_consent` of the order's customer
+    (None when absent, redacted or a state we do not know)."""
+    if not raw or raw.get("state") not in {state.value for state in ConsentState}:
+        return None
+    collected = raw.get("consent_collected_from") or ""
+    return MarketingConsent(
+        state=ConsentState(raw["state"]),
+        opt_in_level=raw.get("opt_in_level"),
+        updated_at=raw.get("consent_updated_at"),
+        source="shopify" + (f" ({collected.lower()})" if collected else ""),
+    )
 
 
 def throttle_delay(body: dict[str, Any]) -> float:

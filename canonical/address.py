@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from canonical.customer import MarketingConsent, identity_key
+
 
 class Address(BaseModel):
     name: str = ""
@@ -20,3 +22,9 @@ class Customer(BaseModel):
     email: str | None = None
     name: str = ""
     phone: str | None = None
+    email_consent: MarketingConsent | None = None
+    sms_consent: MarketingConsent | None = None
+
+    def identity_key(self, region: str = "US") -> str | None:
+        """Who they are across orders and channels (see canonical/customer.py)."""
+        return identity_key(self.email, self.phone, region)

@@ -71,6 +71,7 @@ class NetSuiteState:
         self.credit_memos: dict[str, dict[str, Any]] = {}  # by externalId
         self.adjustments: dict[str, dict[str, Any]] = {}  # by externalId
         self.journals: dict[str, dict[str, Any]] = {}  # by externalId
+        self.customers: dict[str, dict[str, Any]] = {}  # by externalId
         # location -> item id -> on hand; other locations get a balance when stock moves there
         self.stock: dict[str, dict[str, int]] = {
             location: {item.erp_item_id: INITIAL_STOCK for item in CATALOG}
@@ -300,6 +301,22 @@ def router(state: NetSuiteState) -> APIRouter:
             )
         return upserted(state.credit_memos, "creditMemo", external_id, body, request)[1]
 
+    @api.put(RECORD + "/customer/eid:{external_id}")
+    async def upsert_customer(external_id: str, request: Request) -> Response:
+        """A customer: the fields sent set, the others kept (an upsert updates)."""
+        body = await request.json()
+        before = state.customers.get(external_id, {})
+        _, answer = upserted(state.customers, "customer", external_id, body, request)
+        state.customers[external_id] = {**before, **state.customers[external_id]}
+        return answer
+
+    @api.get(RECORD + "/customer/eid:{external_id}")
+    async def read_customer(external_id: str) -> Response:
+        record = state.customers.get(external_id)
+        if record is None:
+            return error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+        return JSONResponse(record)
+
     @api.put(RECORD + "/journalEntry/eid:{external_id}")
     async def upsert_journal(external_id: str, request: Request) -> Response:
         """A journal entry: refused unless its debits equal its credits."""
@@ -353,6 +370,10 @@ def control_router(state: NetSuiteState) -> APIRouter:
         state.move(location, BY_SKU[sku].erp_item_id, goods.received)
         on_hand = state.stock[location][BY_SKU[sku].erp_item_id]
         return JSONResponse({"location": location, "sku": sku, "on_hand": on_hand})
+
+    @api.get("/customers")
+    async def customers() -> list[dict[str, Any]]:
+        return list(state.customers.values())
 
     @api.get("/journalEntries")
     async def journals() -> list[dict[str, Any]]:
