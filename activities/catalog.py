@@ -55,7 +55,9 @@ def price_change_workflow_id(channel: Channel, change: PriceChange) -> str:
 class PublicationPlan(BaseModel):
     batches: list[list[str]] = Field(description="SKUs to send, whole products together")
     unchanged: int = 0
-    refused: int = Field(0, description="Refused before sending: listing exceptions")
+    refused: dict[str, str] = Field(
+        default_factory=dict, description="SKU -> why it was refused before sending"
+    )
     price_changes: list[PriceChange] = Field(default_factory=list)
 
 
@@ -149,7 +151,7 @@ class CatalogActivities:
         return PublicationPlan(
             batches=batches,
             unchanged=len(prepared.listings) - len(changed),
-            refused=len(new_refusals),
+            refused={sku: prepared.refused[sku][1] for sku in new_refusals},
             price_changes=prepared.price_changes,
         )
 

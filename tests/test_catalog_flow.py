@@ -62,6 +62,7 @@ async def test_the_catalogue_is_published_once_and_then_only_what_changed(
     cli_env(monkeypatch, h.settings)
     first = await publish(h)
     assert (first.sent, first.published, first.failed) == (ITEMS_IN_THE_MASTER - 1, 7, 1)
+    assert first.exceptions == {"DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit"}
     listed = await shop(h)
     assert listed["calls"] == 6  # one productSet per product: the two mugs are one
     (mug,) = [p for p in listed["products"] if p["title"] == "Stoneware Mug"]
@@ -119,6 +120,9 @@ async def test_amazon_validates_first_and_answers_later(
         await change_item(h, "WICK-TRIM-01", fields={"custitem_brand": "Acme Unbranded"})
         later = await publish(h, channel=Channel.AMAZON)
         assert (later.sent, later.published, later.failed, later.unchanged) == (1, 0, 1, 6)
+        assert later.exceptions == {
+            "WICK-TRIM-01": "The brand 'Acme Unbranded' is not approved for your account."
+        }
         code, out, _ = await cli(capsys, "catalog", "status", "--channel", "amazon", "--failed",
                                  "--json")  # fmt: skip
         exceptions = {e["sku"]: e["message"] for e in json.loads(out)}

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy, VersioningBehavior, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.task_queues import catalog_task_queue
 
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+SHOWN = 50  # listing exceptions a summary names (all are in `catalog status --failed`)
 A = TypeVar("A")
 T = TypeVar("T")
 
@@ -38,6 +39,9 @@ class PublicationSummary(BaseModel):
     failed: int = 0  # refused by the channel or before sending: listing exceptions
     pending: int = 0  # the channel had not answered when the checks ran out
     unchanged: int = 0
+    exceptions: dict[str, str] = Field(
+        default_factory=dict, description=f"SKU -> why (the first {SHOWN})"
+    )
 
 
 class CatalogPublication(BaseModel):
@@ -61,7 +65,8 @@ class CatalogPublishWorkflow:
         queue = catalog_task_queue(workflow.info().task_queue, request.channel)
         plan = await _on(queue, CatalogActivities.plan_publication, request)
         summary = self._summary
-        summary.unchanged, summary.failed = plan.unchanged, plan.refused
+        summary.unchanged = plan.unchanged
+        self._failed(plan.refused)
         for change in plan.price_changes:  # each published again when it comes
             await self._price_change_at(
                 PriceChangeInput(
@@ -99,11 +104,19 @@ class CatalogPublishWorkflow:
             )
 
     def _count(self, outcomes: list[ListingOutcome]) -> None:
-        for outcome in outcomes:
-            if outcome.state is ListingState.PUBLISHED:
-                self._summary.published += 1
-            elif outcome.state is ListingState.FAILED:
-                self._summary.failed += 1
+        self._summary.published += sum(o.state is ListingState.PUBLISHED for o in outcomes)
+        self._failed({o.sku: o.message for o in outcomes if o.state is ListingState.FAILED})
+
+    def _failed(self, exceptions: dict[str, str]) -> None:
+        """Listing exceptions: counted, the first named, and shown in the Temporal UI."""
+        summary = self._summary
+        summary.failed += len(exceptions)
+        room = SHOWN - len(summary.exceptions)
+        summary.exceptions |= dict(list(exceptions.items())[: max(room, 0)])
+        if exceptions:
+            lines = [f"**{summary.failed} listing exception(s)**"]
+            lines += [f"- `{sku}`: {why}" for sku, why in summary.exceptions.items()]
+            workflow.set_current_details("\n".join(lines))
 
 
 async def _on(queue: str, activity: Callable[[Any, A], Awaitable[T]], arg: A) -> T:
