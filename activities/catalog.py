@@ -165,12 +165,20 @@ class CatalogActivities:
         listings = [prepared.listings[sku] for sku in batch.skus if sku in prepared.listings]
         if not listings:
             return []
+        port = self._listings(channel)
+        shapes = {listing.sku: listing.shape_hash for listing in listings}
+        priced = self._store.price_only(channel, shapes) if port.prices_apart else set()
+        whole = [x for x in listings if x.sku not in priced]
+        prices = [x for x in listings if x.sku in priced]
         with partner_call():
-            outcomes = await self._listings(channel).publish(listings)
+            outcomes = (await port.publish(whole) if whole else []) + (
+                await port.publish_prices(prices) if prices else []
+            )
         hashes = {listing.sku: listing.content_hash for listing in listings}
         self._store.record(
             channel,
             [(o.sku, hashes[o.sku], o.state, o.message, o.reference) for o in outcomes],
+            shapes,
         )
         return outcomes
 

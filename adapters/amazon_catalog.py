@@ -64,6 +64,7 @@ class AmazonListings:
     """`ListingPort` of Amazon: one SKU per call; answers come later."""
 
     whole_products: ClassVar[bool] = False
+    prices_apart: ClassVar[bool] = False  # a price rides with its listing
     batch_size: ClassVar[int] = 2_000  # a batch of many is one JSON_LISTINGS_FEED
 
     def __init__(self, sp_api: SpApiClient, seller_id: str) -> None:
@@ -140,6 +141,8 @@ class AmazonListings:
                 state = ListingState.FAILED if why else ListingState.PUBLISHED
                 now.append(outcome.model_copy(update={"state": state, "message": why}))
         return now
+
+    publish_prices = publish
 
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
         """Each pending listing as Amazon shows it now: refused by an ERROR issue, live once

@@ -251,9 +251,14 @@ class ListingPort(Protocol):
 
     whole_products: ClassVar[bool]  # whether a product's every variant goes in each call
     batch_size: ClassVar[int]  # listings per publish call (a feed holds many)
+    prices_apart: ClassVar[bool]  # whether a price-only change goes through `publish_prices`
 
     async def publish(self, listings: list[Listing]) -> list[ListingOutcome]:
         """Send the listings; each one's outcome (pending: the channel answers later)."""
+        ...
+
+    async def publish_prices(self, listings: list[Listing]) -> list[ListingOutcome]:
+        """Send only the prices of listings the channel has (when `prices_apart`)."""
         ...
 
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:

@@ -73,6 +73,7 @@ class ShopifyListings:
     """`ListingPort` of Shopify: synchronous, one call per product."""
 
     whole_products: ClassVar[bool] = True  # a call replaces the product's variants
+    prices_apart: ClassVar[bool] = False  # a price rides with its product
     batch_size: ClassVar[int] = 50  # a call per product: a batch is a few dozen
 
     def __init__(self, shopify: ShopifyMarketplace) -> None:
@@ -107,6 +108,8 @@ class ShopifyListings:
                 return await self._shopify.graphql(PRODUCT_SET, variables)
             except RateLimitedError as throttled:
                 await asyncio.sleep(throttled.retry_after)
+
+    publish_prices = publish
 
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
         return pending  # never pending: productSet answers synchronously

@@ -1,11 +1,13 @@
 """Listings on Walmart: a batch of items is one `MP_ITEM` feed (spec 4.x, at most 10,000
-items), then the feed's status is read — `GET /v3/feeds/{feedId}?includeDetails=true`, page by
-page — until each item's `ingestionStatus` is known: SUCCESS publishes it, an error refuses it
-with Walmart's words, INPROGRESS keeps it pending."""
+items), a batch of price changes alone one `PRICE_AND_PROMOTION` feed; then the feed's status
+is read — `GET /v3/feeds/{feedId}?includeDetails=true`, page by page — until each item's
+`ingestionStatus` is known: SUCCESS publishes it, an error refuses it with Walmart's words,
+INPROGRESS keeps it pending."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from adapters.walmart import FEED_PAGE, WalmartClient
@@ -21,6 +23,31 @@ DONE = {"PROCESSED", "ERROR"}
 
 def item_feed(listings: list[Listing]) -> dict[str, Any]:
     return {"MPItemFeedHeader": HEADER, "MPItem": [_item(listing) for listing in listings]}
+
+
+def price_feed(listings: list[Listing], at: datetime) -> dict[str, Any]:
+    return {
+        "PriceHeader": {"version": "1.7", "feedDate": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+        "Price": [
+            {
+                "itemIdentifier": {"sku": listing.sku},
+                "pricingList": {
+                    "pricing": [
+                        {
+                            "currentPrice": {
+                                "value": {
+                                    "currency": listing.price.currency,
+                                    "amount": float(listing.price.amount),
+                                }
+                            },
+                            "currentPriceType": "BASE",
+                        }
+                    ]
+                },
+            }
+            for listing in listings
+        ],
+    }
 
 
 def _item(listing: Listing) -> dict[str, Any]:
@@ -53,6 +80,7 @@ class WalmartListings:
     """`ListingPort` of Walmart: one feed per batch; answers come with the feed's status."""
 
     whole_products: ClassVar[bool] = False
+    prices_apart: ClassVar[bool] = True  # a price change is a PRICE_AND_PROMOTION feed
     batch_size: ClassVar[int] = 10_000  # one MP_ITEM feed holds 10,000 items
 
     def __init__(self, walmart: WalmartClient) -> None:
@@ -68,6 +96,16 @@ class WalmartListings:
                 for x in part
             ]
         return outcomes
+
+    async def publish_prices(self, listings: list[Listing]) -> list[ListingOutcome]:
+        """Prices alone, as one PRICE_AND_PROMOTION feed (its `feedDate` in UTC: the latest
+        one wins at Walmart)."""
+        feed = price_feed(listings, datetime.now(UTC))
+        feed_id = await self._walmart.submit_feed("PRICE_AND_PROMOTION", feed)
+        return [
+            ListingOutcome(sku=x.sku, state=ListingState.PENDING, reference=feed_id)
+            for x in listings
+        ]
 
     async def check(self, pending: list[ListingOutcome]) -> list[ListingOutcome]:
         by_feed: dict[str, list[ListingOutcome]] = defaultdict(list)

@@ -90,6 +90,13 @@ class Listing(BaseModel):
         """Changes whenever anything the channel is sent changes."""
         return content_hash(self)
 
+    @property
+    def shape_hash(self) -> str:
+        """Changes whenever anything but the price changes: the same shape with another hash
+        is a price change only."""
+        return content_hash(self.model_copy(update={"price": self.price.model_copy(
+            update={"amount": Decimal(0)})}))  # fmt: skip
+
 
 class ListingState(StrEnum):
     PUBLISHED = "published"  # the channel took it

@@ -23,6 +23,7 @@ class ListingRow(SQLModel, table=True):
     channel: str = Field(primary_key=True)
     sku: str = Field(primary_key=True)
     content_hash: str  # of the listing last sent or refused
+    shape_hash: str = ""  # ... of all of it but its price
     state: str
     message: str = ""  # why it failed, in the channel's (or our validation's) words
     reference: str = ""  # the channel's product, submission or feed id
@@ -65,18 +66,35 @@ class ListingStore:
             )
         return [sku for sku, digest in hashes.items() if known.get(sku) != digest]
 
+    def price_only(self, channel: Channel, shapes: dict[str, str]) -> set[str]:
+        """Of `shapes` (SKU -> shape hash), the SKUs published with that same shape: if they
+        changed, only their price did."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LISTINGS.c.sku, LISTINGS.c.shape_hash).where(
+                    LISTINGS.c.channel == channel.value,
+                    LISTINGS.c.state == ListingState.PUBLISHED.value,
+                    LISTINGS.c.sku.in_(list(shapes)),
+                )
+            ).all()
+        return {row.sku for row in rows if row.shape_hash and row.shape_hash == shapes[row.sku]}
+
     def record(
         self,
         channel: Channel,
         outcomes: list[tuple[str, str, ListingState, str, str]],
+        shapes: dict[str, str] | None = None,
     ) -> None:
-        """(SKU, content hash, state, message, reference) of each listing sent or refused."""
+        """(SKU, content hash, state, message, reference) of each listing sent or refused,
+        with the shape hash of those sent (`shapes`)."""
         if not outcomes:
             return
         now = datetime.now(UTC)
+        shapes = shapes or {}
         rows = [
             {"channel": channel.value, "sku": sku, "content_hash": digest, "state": state.value,
-             "message": message, "reference": reference, "updated_at": now}
+             "message": message, "reference": reference, "updated_at": now,
+             "shape_hash": shapes.get(sku, "")}
             for sku, digest, state, message, reference in outcomes
         ]  # fmt: skip
         statement = self._dialect.insert(LISTINGS).values(rows)
@@ -84,7 +102,14 @@ class ListingStore:
             index_elements=["channel", "sku"],
             set_={
                 column: statement.excluded[column]
-                for column in ("content_hash", "state", "message", "reference", "updated_at")
+                for column in (
+                    "content_hash",
+                    "shape_hash",
+                    "state",
+                    "message",
+                    "reference",
+                    "updated_at",
+                )
             },
         )
         with self._lock, self.engine.begin() as conn:

@@ -135,8 +135,9 @@ async def test_amazon_validates_first_and_answers_later(
 async def test_walmart_takes_a_feed_and_answers_per_item_when_processed(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    """One MP_ITEM feed for the batch, its status read until each item is ingested. Here the
-    mapping requires no brand, so Walmart's own check refuses the item without one."""
+    """One MP_ITEM feed for the batch, its status read until each item is ingested (here the
+    mapping requires no brand, so Walmart's own check refuses the item without one); a price
+    change alone goes as a PRICE_AND_PROMOTION feed."""
     mappings = tmp_path / "mappings"
     shutil.copytree(BUNDLED, mappings)
     lax = (mappings / "walmart.toml").read_text().replace('["brand", "color"]', '["color"]')
@@ -156,6 +157,13 @@ async def test_walmart_takes_a_feed_and_answers_per_item_when_processed(
             "DIFFUSER-REED-100": "GTIN 0850012345740 has a wrong check digit",  # ours, unsent
             "WICK-TRIM-01": "Brand is required.",  # Walmart's, from the feed
         }
+        await change_item(h, "TRAY-BRASS-S", fields={}, base_price="36.00")
+        repriced = await publish(h, channel=Channel.WALMART)
+        assert (repriced.sent, repriced.published) == (1, 1)
+        async with httpx.AsyncClient(base_url=h.settings.sandbox_url) as http:
+            walmart = (await http.get("/_sandbox/walmart/items")).json()
+        assert walmart["feeds"] == 2  # the price alone: a PRICE_AND_PROMOTION feed
+        assert walmart["prices"]["TRAY-BRASS-S"]["amount"] == 37.8  # Marketplace: +5 %
 
 
 async def test_a_sale_in_the_price_list_starts_and_ends_on_the_channel(

@@ -56,6 +56,9 @@ def test_a_listing_changes_its_hash_only_when_its_content_changes() -> None:
     assert not isinstance(first, str) and not isinstance(again, str)
     assert not isinstance(cheaper, str)
     assert first.content_hash == again.content_hash != cheaper.content_hash
+    assert first.shape_hash == cheaper.shape_hash  # a price change only
+    renamed = first.model_copy(update={"title": "Stoneware Mug, Sage"})
+    assert renamed.shape_hash != first.shape_hash
 
 
 @pytest.mark.parametrize(
