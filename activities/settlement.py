@@ -23,7 +23,6 @@ from canonical.journal import SettlementAccounts, UnpostableSettlement, settleme
 from canonical.order import order_key, order_workflow_id
 from canonical.settlement import (
     SETTLEMENT_SIGNAL,
-    AmountKind,
     RefundClaimant,
     SettlementLine,
     SettlementLines,
@@ -123,15 +122,15 @@ class SettlementActivities:
         if running and description.workflow_type in ORDER_SAGAS:
             await _tell(handle, ref, rest)
             return owners | {line.line_id: handle.id for line in rest}
-        refunds = [line for line in rest if _refund(line)]
+        refunds = [line for line in rest if line.is_refund]
         self._unmatched(ref, f"a refund no open return of {handle.id} took", refunds)
-        return owners | {line.line_id: handle.id for line in rest if not _refund(line)}
+        return owners | {line.line_id: handle.id for line in rest if not line.is_refund}
 
     async def _to_returns(
         self, ref: SettlementRef, order_id: str, lines: list[SettlementLine]
     ) -> dict[str, str]:
         """The order's refund lines its running returns take (line id -> return workflow)."""
-        refunds = [line for line in lines if _refund(line)]
+        refunds = [line for line in lines if line.is_refund]
         if not refunds:
             return {}
         claimants = []
@@ -204,11 +203,6 @@ class SettlementActivities:
 ORDERS_AT_ONCE = 16  # describes and signals in flight per matching batch
 # The sagas that wait for their settlement and take its lines.
 ORDER_SAGAS = {"OrderToCashWorkflow", "ClickAndCollectWorkflow"}
-
-
-def _refund(line: SettlementLine) -> bool:
-    """A line paying a customer back (or the channel's charges on that refund)."""
-    return line.kind is AmountKind.REFUND or line.refund_id is not None
 
 
 async def _tell(

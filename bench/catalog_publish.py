@@ -102,7 +102,9 @@ async def main(skus: int, changed: float) -> int:
             moved = random.Random(7).sample(added, int(len(added) * changed))
             for sku in moved:
                 record = items.items[sku]
-                items._price(record["id"], items.prices[(record["id"], "Base Price")] + Decimal(1))
+                items.set_price(
+                    record["id"], items.prices[(record["id"], "Base Price")] + Decimal(1)
+                )
             print(f"{len(moved)} prices changed in the ERP; publishing again …", flush=True)
             delta, delta_time = await publish_all(h.client, queue)
             after_delta, refused_delta = calls(h.sandbox), refused(h.sandbox)

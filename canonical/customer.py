@@ -31,12 +31,6 @@ class MarketingConsent(BaseModel):
     updated_at: datetime | None = None
     source: str = ""  # where it was given: the channel, and how it was collected
 
-    def newer_than(self, other: MarketingConsent | None) -> bool:
-        """Whether this consent should replace `other` (an order can arrive late)."""
-        if other is None or other.updated_at is None:
-            return True
-        return self.updated_at is not None and self.updated_at > other.updated_at
-
 
 def normalized_email(address: str | None) -> str | None:
     """The address as one customer's, or None when it is none."""

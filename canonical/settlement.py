@@ -32,12 +32,7 @@ class AmountKind(StrEnum):
     def paid_by_customer(self) -> bool:
         """Kinds that make up what an order's customer paid, net of refunds: what is compared
         with what we invoiced."""
-        return self in (
-            AmountKind.PRINCIPAL,
-            AmountKind.TAX,
-            AmountKind.SHIPPING,
-            AmountKind.REFUND,
-        )
+        return self in GROSS or self is AmountKind.REFUND
 
 
 CHARGES = (AmountKind.FEE, AmountKind.COMMISSION)  # what the channel took for its service
@@ -58,6 +53,11 @@ class SettlementLine(BaseModel):
     reference: str | None = Field(
         None, description="Another id the channel gave it (e.g. an FBA shipment's)"
     )
+
+    @property
+    def is_refund(self) -> bool:
+        """A line paying a customer back (or the channel's charges on that refund)."""
+        return self.kind is AmountKind.REFUND or self.refund_id is not None
 
 
 class Settlement(BaseModel):

@@ -128,15 +128,12 @@ class ListingStore:
         self,
         channel: Channel | None = None,
         state: ListingState | None = None,
-        skus: list[str] | None = None,
     ) -> list[ListingStatus]:
         statement = select(LISTINGS).order_by(LISTINGS.c.channel, LISTINGS.c.sku)
         if channel is not None:
             statement = statement.where(LISTINGS.c.channel == channel.value)
         if state is not None:
             statement = statement.where(LISTINGS.c.state == state.value)
-        if skus is not None:
-            statement = statement.where(LISTINGS.c.sku.in_(skus))
         with self.engine.connect() as conn:
             rows = conn.execute(statement).all()
         return [

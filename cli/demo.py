@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -83,14 +84,14 @@ def paying_out(settings: Settings) -> Settings:
 
 def _settled(settings: Settings, views: list[tuple[str, SagaView | None]], since: datetime) -> None:
     """How the orders and returns ended, and the settlements that paid them, each posted once."""
-    endings: dict[str, int] = {}
+    endings: Counter[str] = Counter()
     for _, view in views:
         assert view is not None  # every view is final here
         paid = view.status is OrderStatus.COMPLETED and view.settlement_due is not None
         ending = view.status.value.lower()
         if paid:
             ending = "refunds settled" if isinstance(view, ReturnView) else "paid"
-        endings[ending] = endings.get(ending, 0) + 1
+        endings[ending] += 1
     console.print("Ended: " + ", ".join(f"{n} {ending}" for ending, n in sorted(endings.items())))
     found = SettlementStore.open(settings.database_url).recent(limit=1000, since=since)
     console.print(f"{len(found)} settlement(s) imported, each posted once:")

@@ -41,10 +41,11 @@ class NetSuiteItems:
         # (item id, price level) -> price in USD
         self.prices: dict[tuple[str, str], Decimal] = {}
         for item in ITEM_MASTER:
-            self._price(item.erp_item_id, item.price)
+            self.set_price(item.erp_item_id, item.price)
         self.schedules: list[dict[str, Any]] = []  # customrecord_price_schedule rows
 
-    def _price(self, item_id: str, base: Decimal) -> None:
+    def set_price(self, item_id: str, base: Decimal) -> None:
+        """The item's base price, and the marketplace level's from it."""
         self.prices[(item_id, BASE)] = base
         marked_up = (base * MARKETPLACE_MARKUP).quantize(CENT, ROUND_HALF_UP)
         self.prices[(item_id, MARKETPLACE)] = marked_up
@@ -82,7 +83,7 @@ class NetSuiteItems:
                 cost=(price / 3).quantize(CENT), material="Soy wax", color="Ivory",
             )  # fmt: skip
             self.items[sku] = _record(item)
-            self._price(item.erp_item_id, price)
+            self.set_price(item.erp_item_id, price)
             made.append(sku)
         return made
 
@@ -122,7 +123,7 @@ def control_router(items: NetSuiteItems) -> APIRouter:
             return JSONResponse({"detail": f"unknown SKU {sku}"}, status_code=404)
         record.update(change.fields)
         if change.base_price is not None:
-            items._price(record["id"], change.base_price)
+            items.set_price(record["id"], change.base_price)
         return JSONResponse(record)
 
     @api.post("/schedules")

@@ -203,7 +203,7 @@ class SettlementStore:
         return [
             (settlement_id, line)
             for settlement_id, line, taken in self._order_lines(channel, order_id)
-            if taken is None and (line.kind is AmountKind.REFUND or line.refund_id)
+            if taken is None and line.is_refund
         ]
 
     def lines_of_order(self, channel: Channel, order_id: str) -> list[tuple[str, SettlementLine]]:
