@@ -8,7 +8,7 @@ SECONDS ?= 30
 DRAIN ?= 120
 BURST ?= 300
 SCENARIO ?= mixed
-PACKAGES := infra canonical adapters inbox inventory returns settlements catalog sandbox activities workflows services \
+PACKAGES := infra canonical adapters inbox inventory returns settlements catalog privacy sandbox activities workflows services \
 	ingest tryton_local bootstrap cli webhooks codec_server testing bench tests
 
 .PHONY: install demo run test bench bench-ingest bench-erp bench-settlement bench-catalog bench-inventory chaos tryton tryton-stop record-histories lint format clean

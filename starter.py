@@ -25,6 +25,8 @@ python starter.py inventory reconcile [--now] [--json]   latest report, or run o
 python starter.py inventory network [--json]     nodes and channel allocation
 python starter.py catalog publish CHANNEL [--sku SKU …] --now   the ERP's catalogue, what changed
 python starter.py catalog status [--channel C] [--failed] [--json]   listings, listing exceptions
+python starter.py privacy list [--limit N] [--json]   Shopify's privacy requests, what each did
+python starter.py privacy show ID [--json]        one request: what we hold on them, or what went
 python starter.py settlement import CHANNEL --now | --file PATH   a channel's payouts, now
 python starter.py settlement show ID|ORDER [--json]   a settlement, or an order's settlement
 python starter.py settlement list [--channel C] [--status S] [--limit N] [--json]
@@ -50,10 +52,11 @@ from temporalio.service import RPCError
 from canonical.correction import OrderCorrection
 from canonical.settlement import SettlementStatus
 from cli import args as a
-from cli import catalog, demo, inbox, inventory, settlement, support
+from cli import catalog, demo, inbox, inventory, privacy, settlement, support
 from cli.demo_traffic import SCENARIOS
 from cli.output import errors
 from inbox.store import InboxStatus
+from infra.customer_keys import CustomerErased
 from infra.logs import configure_logging
 from infra.processes import exit_process
 from infra.settings import Settings
@@ -189,6 +192,15 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--channel", type=a.channel)
     cs.add_argument("--failed", action="store_true", help="only the listing exceptions")
     cs.add_argument("--json", action="store_true")
+    privacy_commands = sub.add_parser("privacy", help="customers' privacy requests").add_subparsers(
+        dest="privacy_command", required=True
+    )
+    pl = privacy_commands.add_parser("list", help="the latest requests and what each did")
+    pl.add_argument("--limit", type=a.positive, default=50)
+    pl.add_argument("--json", action="store_true")
+    ps = privacy_commands.add_parser("show", help="one request, and what we hold on them")
+    ps.add_argument("id", help="the request's id (privacy:shopify:…)")
+    ps.add_argument("--json", action="store_true")
     settlement_commands = sub.add_parser(
         "settlement", help="what the channels paid out"
     ).add_subparsers(dest="settlement_command", required=True)
@@ -276,6 +288,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             await catalog.publish(settings, args.channel, args.sku)
         case "catalog":
             catalog.status(settings, args.channel, args.failed, args.json)
+        case "privacy" if args.privacy_command == "list":
+            privacy.list_requests(settings, args.limit, args.json)
+        case "privacy":
+            privacy.show(settings, args.id, args.json)
         case "settlement" if args.settlement_command == "import" and args.now:
             await settlement.import_now(settings, args.channel)
         case "settlement" if args.settlement_command == "import":
@@ -302,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         return a.usage_error(str(exc))
     except (
         support.SupportError, inbox.InboxError, settlement.SettlementError, catalog.CatalogError,
-        ConnectionError,
+        privacy.PrivacyError, CustomerErased, ConnectionError,
         TimeoutError,
     ) as exc:  # fmt: skip
         errors.print(str(exc), markup=False)

@@ -30,6 +30,9 @@ from catalog.store import ListingStore
 class PublicationRequest(BaseModel):
     channel: Channel
     skus: list[str] | None = Field(None, description="None: the whole catalogue")
+    # A price change publishes the prices in force from its moment on, whatever the clock of
+    # the worker that runs it says (a timer may fire a hair before the worker's clock agrees).
+    as_of: datetime | None = Field(None, description="Prices in force at; None: now")
 
 
 class PriceChange(BaseModel):
@@ -64,6 +67,7 @@ class PublicationPlan(BaseModel):
 class ListingBatch(BaseModel):
     channel: Channel
     skus: list[str]
+    as_of: datetime | None = None
 
 
 class PendingListings(BaseModel):
@@ -92,14 +96,16 @@ class CatalogActivities:
         self._store = store
         self._mappings = mappings
 
-    async def _prepare(self, channel: Channel, skus: list[str] | None) -> Prepared:
+    async def _prepare(
+        self, channel: Channel, skus: list[str] | None, as_of: datetime | None
+    ) -> Prepared:
         mapping = self._mappings[channel]
         with partner_call():
             items = await self._catalog().items([mapping.price_list], skus)
         listings: dict[str, Listing] = {}
         refused: dict[str, tuple[str, str]] = {}
         changes: list[PriceChange] = []
-        now = datetime.now(UTC)
+        now = max(datetime.now(UTC), as_of) if as_of else datetime.now(UTC)
         for item in items:
             if not item.active:
                 continue
@@ -129,7 +135,7 @@ class CatalogActivities:
         when the channel takes whole products). Items that cannot be listed are refused here,
         each with why, once per change."""
         channel = request.channel
-        prepared = await self._prepare(channel, request.skus)
+        prepared = await self._prepare(channel, request.skus, request.as_of)
         new_refusals = self._store.changed(
             channel, {sku: digest for sku, (digest, _) in prepared.refused.items()}
         )
@@ -160,7 +166,7 @@ class CatalogActivities:
         """Send the batch's listings (read from the ERP again: as they are now); returns
         every outcome, pending ones to be asked about later."""
         channel = batch.channel
-        prepared = await self._prepare(channel, batch.skus)
+        prepared = await self._prepare(channel, batch.skus, batch.as_of)
         self._refuse(channel, prepared.refused)
         listings = [prepared.listings[sku] for sku in batch.skus if sku in prepared.listings]
         if not listings:

@@ -29,7 +29,7 @@ from canonical import (
     OrderReduction,
     StockLevel,
 )
-from canonical.customer import customer_ref, normalized_phone
+from canonical.customer import normalized_phone
 from canonical.journal import Journal
 from canonical.pos import ErpSaleRef, PosSale
 
@@ -454,10 +454,9 @@ class NetSuiteErp:
         """The order's customer as one NetSuite customer however many orders and channels
         name them (`PUT customer/eid:` keyed by their identity's digest), their marketing
         consent replaced only by a newer one; None when the order names nobody to key by."""
-        key = customer.identity_key()
-        if key is None:
+        key, ref = customer.identity_key(), customer.customer_ref
+        if key is None or ref is None:
             return None
-        ref = customer_ref(key)
         path = f"/record/v1/customer/eid:{ref}"
         response = await self._http.request("GET", path, params={"fields": CONSENT_FIELDS})
         known = response.json() if response.status_code == 200 else {}
@@ -467,6 +466,40 @@ class NetSuiteErp:
         response = await self._http.request("PUT", path, json=body)
         self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
         return _last_segment(response.headers.get("Location", "")) or str(known.get("id", ""))
+
+    async def customer_reference(self, customer_ref: str) -> str | None:
+        response = await self._http.request(
+            "GET", f"/record/v1/customer/eid:{customer_ref}", params={"fields": "id"}
+        )
+        if response.status_code == 404:
+            return None
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return str(response.json()["id"])
+
+    async def anonymize_customer(self, customer_ref: str) -> str | None:
+        """The customer record kept (orders and invoices name it), who they are erased, their
+        subscriptions withdrawn, the record made inactive."""
+        reference = await self.customer_reference(customer_ref)
+        if reference is None:
+            return None
+        erased = {
+            "firstName": "Erased",
+            "lastName": "customer",
+            "email": "",
+            "phone": "",
+            "altEmail": "",
+            "isInactive": True,
+            "globalSubscriptionStatus": {"id": SUBSCRIPTION["unsubscribed"]},
+            "custentity_email_consent": "",
+            "custentity_sms_consent": "",
+            "custentity_email_consent_source": "",
+            "custentity_sms_consent_source": "",
+        }
+        response = await self._http.request(
+            "PATCH", f"/record/v1/customer/eid:{customer_ref}", json=erased
+        )
+        self._raise_for_error(response, ExceptionCode.ERP_REJECTED)
+        return reference
 
     async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
         """The customer upserted, then one `PUT …/eid:` call; the 204's Location names the

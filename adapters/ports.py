@@ -87,6 +87,16 @@ class ErpPort(Protocol):
         leave the store's `location` (the ERP's default one when None)."""
         ...
 
+    async def customer_reference(self, customer_ref: str) -> str | None:
+        """The ERP's id of the customer (party) keyed by our reference; None when it has none."""
+        ...
+
+    async def anonymize_customer(self, customer_ref: str) -> str | None:
+        """Erase who the customer is (name, e-mail, phone, addresses) from their ERP record,
+        keeping the record for the orders and invoices that name it; idempotent. The ERP's id,
+        None when it never had them."""
+        ...
+
     async def post_journal(self, journal: Journal) -> str:
         """Post a balanced journal once per `journal.journal_id`, however often it is called;
         returns the ERP's reference of it."""

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -36,6 +37,7 @@ from canonical.customer import ConsentState, MarketingConsent
 from canonical.inventory import AvailableToSell
 from canonical.money import total
 from canonical.pickup import Handover, PickLine
+from canonical.privacy import PrivacyRequest, PrivacyRequestKind, PrivacySubject
 from canonical.returns import ChannelRefund, ReturnLine, ReturnRequest, ReturnSource
 
 
@@ -195,6 +197,39 @@ def return_from_refund(body: dict[str, Any]) -> ReturnRequest | None:
         lines=lines,
         requested_at=body.get("created_at") or body.get("processed_at"),
         refunded_by_channel=body.get("admin_graphql_api_id") or str(body["id"]),
+    )
+
+
+# Shopify's mandatory privacy (GDPR) topics and what each asks.
+PRIVACY_TOPICS = {
+    "customers/data_request": PrivacyRequestKind.DATA_REQUEST,
+    "customers/redact": PrivacyRequestKind.CUSTOMER_REDACT,
+    "shop/redact": PrivacyRequestKind.SHOP_REDACT,
+}
+
+
+def privacy_subject(body: dict[str, Any]) -> PrivacySubject:
+    """Who a privacy request is about: its `customer`'s e-mail and phone (either may be
+    missing; a shop redaction names nobody)."""
+    customer = body.get("customer") or {}
+    return PrivacySubject(email=customer.get("email") or None, phone=customer.get("phone") or None)
+
+
+@reads_payload("Shopify privacy request")
+def privacy_request_from_webhook(
+    topic: str, body: dict[str, Any], delivery_id: str, received_at: datetime
+) -> PrivacyRequest:
+    """`customers/data_request` (`orders_requested`), `customers/redact` (`orders_to_redact`)
+    or `shop/redact`: by reference only, who they are stays in the delivery."""
+    orders = body.get("orders_requested") or body.get("orders_to_redact") or []
+    return PrivacyRequest(
+        kind=PRIVACY_TOPICS[topic],
+        channel=Channel.SHOPIFY,
+        shop=str(body["shop_domain"]),
+        delivery_id=delivery_id,
+        subject_ref=privacy_subject(body).subject_ref,
+        order_ids=[str(order_id) for order_id in orders],
+        received_at=received_at,
     )
 
 

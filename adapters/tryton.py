@@ -29,6 +29,7 @@ from canonical import (
     OrderReduction,
     StockLevel,
 )
+from canonical.customer import normalized_phone
 from canonical.journal import Journal
 from canonical.pos import ErpSaleRef, PosSale
 
@@ -131,7 +132,12 @@ class TrytonErp:
         }
 
     async def _customer(
-        self, code: str, name: str, email: str | None, address: Address | None
+        self,
+        code: str,
+        name: str,
+        email: str | None,
+        address: Address | None,
+        phone: str | None = None,
     ) -> tuple[int, int]:
         """(party, address): the party found by code, which Tryton keeps unique, or created
         with its address in one call; a create that lost a race (or whose answer was lost)
@@ -145,8 +151,10 @@ class TrytonErp:
                 break
             party: dict[str, Any] = {"name": name or code, "code": code}
             party["addresses"] = [["create", [values]]]
-            if email:
-                party["contact_mechanisms"] = [["create", [{"type": "email", "value": email}]]]
+            contacts = [{"type": "email", "value": email}] if email else []
+            contacts += [{"type": "phone", "value": phone}] if phone else []
+            if contacts:
+                party["contact_mechanisms"] = [["create", contacts]]
             try:
                 (created,) = await self.rpc.model("party.party", "create", [party])
             except BusinessError:
@@ -154,6 +162,44 @@ class TrytonErp:
             (row,) = await self.rpc.model("party.party", "read", [created], ["addresses"])
             return created, row["addresses"][0]
         raise TransientError(SYSTEM, f"party {code} neither found nor created")
+
+    async def customer_reference(self, customer_ref: str) -> str | None:
+        codes = [customer_ref, f"{customer_ref}:erased"]
+        rows = await self.rpc.search_read(
+            "party.party", [["code", "in", codes], ["active", "in", [True, False]]], ["id"]
+        )
+        return str(rows[0]["id"]) if rows else None
+
+    async def anonymize_customer(self, customer_ref: str) -> str | None:
+        """The party kept (sales and invoices name it) but made inactive, renamed, its contact
+        mechanisms deleted and its addresses emptied; its code marked erased, so a customer
+        who comes back gets a party of their own."""
+        reference = await self.customer_reference(customer_ref)
+        if reference is None:
+            return None
+        party = int(reference)
+        contacts = await self.rpc.search_read(
+            "party.contact_mechanism",
+            [["party", "=", party], ["active", "in", [True, False]]],
+            ["id"],
+        )
+        if contacts:
+            await self.rpc.model(
+                "party.contact_mechanism", "delete", [row["id"] for row in contacts]
+            )
+        addresses = await self.rpc.search_read(
+            "party.address", [["party", "=", party], ["active", "in", [True, False]]], ["id"]
+        )
+        if addresses:
+            erased = {"street": "", "city": "", "postal_code": "", "party_name": None}
+            await self.rpc.model("party.address", "write", [row["id"] for row in addresses], erased)
+        await self.rpc.model(
+            "party.party",
+            "write",
+            [party],
+            {"name": "Erased customer", "code": f"{customer_ref}:erased", "active": False},
+        )
+        return reference
 
     async def _party_address(self, party: int, values: dict[str, Any]) -> int:
         """The party's address equal to `values`, created when new."""
@@ -274,13 +320,15 @@ class TrytonErp:
     async def upsert_sales_order(self, order: Order, items: list[ItemRef]) -> ErpOrderRef:
         async def build() -> dict[str, Any]:
             customer = order.customer
-            code = (
-                f"email:{customer.email.lower()}"
-                if customer.email
-                else f"{order.channel.value}:{customer.external_id or 'guest'}"
+            # Keyed by the identity's digest: one party however many channels name them, and
+            # no e-mail in a code that outlives an erasure.
+            code = customer.customer_ref or (
+                f"{order.channel.value}:{customer.external_id or 'guest'}"
             )
             name = customer.name or (order.ship_to.name if order.ship_to else "") or code
-            party, address = await self._customer(code, name, customer.email, order.ship_to)
+            party, address = await self._customer(
+                code, name, customer.email, order.ship_to, normalized_phone(customer.phone)
+            )
             values = await self._sale_values(
                 order.key, order.order_number, party, address, order.currency
             )

@@ -97,7 +97,7 @@ class ChaosTraffic(DemoTraffic):
         wait = 0.5
         while True:
             try:
-                response = await self._post_shopify(topic, raw, webhook_id)
+                response = await self.post_shopify(topic, raw, webhook_id)
                 if response.status_code < 300:
                     self.deliveries += 1
                     answer: dict[str, Any] = response.json()

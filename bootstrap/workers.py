@@ -18,21 +18,26 @@ from activities.inventory import InventoryActivities
 from activities.inventory_push import InventoryPushActivities
 from activities.order_to_cash import order_activities
 from activities.polled_imports import PollActivities
+from activities.privacy import PrivacyActivities
 from activities.returns import ReturnLedgerActivities
 from activities.settlement import SettlementActivities, SettlementPostingActivities
 from adapters.registry import Adapters
+from adapters.shopify import privacy_subject
 from bootstrap.catalog import catalog_channels, catalog_mappings
 from bootstrap.erp_queue import erp_queue_gauges
 from bootstrap.ingestion import ingestion
 from bootstrap.inventory import open_inventory, publisher_signals
 from bootstrap.settlements import settlement_accounts
+from canonical import Channel
 from catalog.store import ListingStore
+from inbox.store import Inbox
 from infra.settings import Settings
 from ingest.dispatcher import Dispatcher
 from inventory.erp_locations import ErpLocations
+from privacy.log import PrivacyLog
 from returns.ledger import ReturnLedger
 from settlements.store import SettlementStore
-from workflows.all import WORKFLOWS
+from workflows.all import RUNNER, WORKFLOWS
 from workflows.task_queues import (
     catalog_task_queue,
     channel_task_queue,
@@ -95,11 +100,19 @@ def build_workers(
         timedelta(days=settings.settlement_lookback_days),
         settings.settlement_tolerance_minor_units,
     )
+    privacy = PrivacyActivities(
+        Inbox.of(settings),
+        settings.customer_keys,
+        adapters.erp,
+        PrivacyLog.open(settings.database_url),
+        {Channel.SHOPIFY: privacy_subject},
+    )
     main = Worker(
         client,
         deployment_config=version,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=RUNNER,
         activities=[
             *order_activities(adapters, inventory),
             polls.import_walmart_orders,
@@ -108,6 +121,7 @@ def build_workers(
             ledger.claim_return,
             ledger.release_return,
             *settlements.activities(),
+            *privacy.activities(),
         ],
     )
     erp = ErpActivities(adapters.erp, ErpLocations(service.store))

@@ -1,8 +1,8 @@
 """Postal address and customer, as every channel and partner needs them."""
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from canonical.customer import MarketingConsent, identity_key
+from canonical.customer import MarketingConsent, identity_key, reference
 
 
 class Address(BaseModel):
@@ -28,3 +28,11 @@ class Customer(BaseModel):
     def identity_key(self, region: str = "US") -> str | None:
         """Who they are across orders and channels (see canonical/customer.py)."""
         return identity_key(self.email, self.phone, region)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def customer_ref(self) -> str | None:
+        """Who they are as a digest: the ERP's key, and the key their data is sealed under
+        (crypto-shredding, `infra/codec.py`); serialized with them."""
+        key = self.identity_key()
+        return reference(key) if key else None

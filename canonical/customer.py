@@ -69,7 +69,7 @@ def identity_key(email: str | None, phone: str | None, region: str = "US") -> st
     return f"phone:{number}" if number else None
 
 
-def customer_ref(key: str) -> str:
+def reference(key: str) -> str:
     """The customer's id with partners: a digest of the key, so no id carries the e-mail or
     phone (an id outlives an erasure)."""
     return "cust-" + hashlib.sha256(key.encode()).hexdigest()[:24]

@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlmodel import Field, SQLModel
 
 from canonical import Channel
 from canonical.catalog import ListingState
-from infra.database import create_engine_for, write_lock
+from infra.database import TableStore
 
 
 class ListingRow(SQLModel, table=True):
@@ -42,16 +41,8 @@ class ListingStatus(BaseModel):
     updated_at: datetime
 
 
-class ListingStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = write_lock(engine)
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        SQLModel.metadata.create_all(engine, tables=[LISTINGS])
-
-    @classmethod
-    def open(cls, url: str) -> ListingStore:
-        return cls(create_engine_for(url, immediate=True))
+class ListingStore(TableStore):
+    tables = [LISTINGS]
 
     def changed(self, channel: Channel, hashes: dict[str, str]) -> list[str]:
         """The SKUs (of `hashes`: SKU -> content hash) to send: never sent, or changed since;

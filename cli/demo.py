@@ -20,6 +20,7 @@ from adapters.tryton import TrytonSettings
 from canonical import OrderStatus, ReturnView, SagaView
 from canonical.settlement import PAYOUT_CHANNELS
 from cli.demo_catalog import publish_catalog
+from cli.demo_privacy import forget_a_customer
 from cli.demo_traffic import DemoTraffic, share
 from cli.render import orders_table
 from cli.stack import LocalStack
@@ -142,8 +143,9 @@ async def run_stack(
             )
             if scenario == "catalog":
                 published = await publish_catalog(client, settings, http, console)
+                forgotten = await forget_a_customer(client, settings, traffic, console)
                 if exit_when_done:
-                    return 0 if published else 1
+                    return 0 if published and forgotten else 1
             if not orders or scenario == "catalog":
                 while True:
                     stack.check()

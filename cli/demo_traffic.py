@@ -148,7 +148,7 @@ class DemoTraffic:
     def _stores(self) -> list[Any]:
         return [n for n in self._network.nodes if n.kind is NodeKind.STORE]
 
-    async def _post_shopify(self, topic: str, raw: bytes, webhook_id: str) -> httpx.Response:
+    async def post_shopify(self, topic: str, raw: bytes, webhook_id: str) -> httpx.Response:
         """One signed Shopify webhook delivery, as Shopify sends it."""
         return await self._http.post(
             f"http://127.0.0.1:{self._settings.webhooks_port}/webhooks/shopify",
@@ -162,42 +162,43 @@ class DemoTraffic:
             },
         )
 
-    async def _deliver(self, topic: str, body: dict[str, Any]) -> str:
+    async def deliver(self, topic: str, body: dict[str, Any]) -> str:
         """A Shopify webhook; the workflow it started or reached."""
-        response = await self._post_shopify(topic, json.dumps(body).encode(), str(uuid.uuid4()))
+        response = await self.post_shopify(topic, json.dumps(body).encode(), str(uuid.uuid4()))
         response.raise_for_status()
         workflow_id: str = response.json()["workflow_id"]
         self.watched.append(workflow_id)
         return workflow_id
 
-    async def _orders(self, count: int, **spec: Any) -> list[dict[str, Any]]:
+    async def storefront_orders(self, count: int, **spec: Any) -> list[dict[str, Any]]:
+        """New orders of the sandbox's Shopify storefront, as its webhooks carry them."""
         bodies: list[dict[str, Any]] = await self._sandbox(
             "POST", "/_sandbox/shopify/orders", {"count": count, **spec}
         )
         return bodies
 
     async def ship(self, count: int) -> None:
-        for body in await self._orders(count):
-            await self._deliver("orders/create", body)
+        for body in await self.storefront_orders(count):
+            await self.deliver("orders/create", body)
 
     async def bopis(self, count: int) -> None:
         stores = self._stores()
         for n in range(count):
-            (body,) = await self._orders(
+            (body,) = await self.storefront_orders(
                 1, skus=[(PICKUP_SKU, 1)], pickup_location=stores[n % len(stores)].name
             )
-            await self._deliver("orders/create", body)
+            await self.deliver("orders/create", body)
 
     async def split(self, count: int) -> None:
-        for body in await self._orders(count, skus=SPLIT_LINES, customer=NEAR_BOSTON):
-            await self._deliver("orders/create", body)
+        for body in await self.storefront_orders(count, skus=SPLIT_LINES, customer=NEAR_BOSTON):
+            await self.deliver("orders/create", body)
 
     async def returns(self, count: int) -> None:
         """Each order is delivered, then partly sent back: refunded by the merchant on
         Shopify, booked by customer service, brought to a store's counter, or (every fourth)
         a Walmart order returned through Walmart."""
         shopify = count - count // 4
-        bodies = await self._orders(shopify, skus=[(RETURNED_SKU, 2)]) if shopify else []
+        bodies = await self.storefront_orders(shopify, skus=[(RETURNED_SKU, 2)]) if shopify else []
         ways: list[Callable[[dict[str, Any]], Awaitable[None]]] = [
             self._returned_on_shopify,
             self._returned_by_support,
@@ -217,7 +218,7 @@ class DemoTraffic:
     async def _order_then_return(
         self, body: dict[str, Any], way: Callable[[dict[str, Any]], Awaitable[None]]
     ) -> None:
-        if await self._delivered(await self._deliver("orders/create", body)):
+        if await self._delivered(await self.deliver("orders/create", body)):
             await way(body)
 
     async def _returned_on_walmart(self) -> None:
@@ -243,7 +244,7 @@ class DemoTraffic:
             f"/_sandbox/shopify/orders/{body['id']}/returns",
             {"lines": [{"line_item_id": line["id"], "quantity": 1}], "note": "too small"},
         )
-        await self._deliver("refunds/create", refund)
+        await self.deliver("refunds/create", refund)
 
     async def _returned_by_support(self, body: dict[str, Any]) -> None:
         line = body["line_items"][0]

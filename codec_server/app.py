@@ -18,14 +18,22 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from bootstrap.secrets import may_start
 from infra.codec import EncryptionCodec
+from infra.customer_keys import CustomerKeys, customer_keys_at
 from infra.keyring import Keyring, KeyringError
 from infra.settings import Settings
 
 Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
 
-def create_app(keyring: Keyring, cors_origins: list[str], token: str = "") -> FastAPI:
-    codec = EncryptionCodec(keyring)
+def create_app(
+    keyring: Keyring,
+    cors_origins: list[str],
+    token: str = "",
+    customers: CustomerKeys | None = None,
+) -> FastAPI:
+    """`customers`: the customers' data keys; what an erased customer's key sealed shows as
+    erased."""
+    codec = EncryptionCodec(keyring, customers, erased_as_notice=True)
     app = FastAPI(title="Payload codec server", docs_url=None, redoc_url=None)
 
     async def transform(request: Request, apply: Transform) -> Response:
@@ -69,4 +77,7 @@ def app_from_env() -> FastAPI:
     settings = Settings.from_env()
     if not may_start("codec", settings):
         raise SystemExit(1)
-    return create_app(settings.keyring, settings.codec_cors_origins, settings.codec_auth_token)
+    customers = customer_keys_at(settings.customer_keys_url, settings.keyring, cache_seconds=0)
+    return create_app(
+        settings.keyring, settings.codec_cors_origins, settings.codec_auth_token, customers
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -296,19 +297,37 @@ class Inbox:
         """Empty the settled entries received before the cutoff (retention); how many."""
         return self._empty(TABLE.c.received_at < received_before, TABLE.c.status.in_(SETTLED))
 
-    def erase(self, email: str) -> list[int]:
-        """Empty every entry whose body names this e-mail address (a customer's request to be
-        forgotten); the ids emptied. Bodies are sealed, so each is opened to be searched."""
-        wanted = email.strip().lower().encode()
-        found: list[int] = []
+    def naming(
+        self, *names: str, workflow_ids: Sequence[str] = (), entry_ids: Sequence[int] = ()
+    ) -> list[int]:
+        """The entries not emptied whose body names any of `names` (an e-mail, a phone; case
+        does not matter), that went to one of `workflow_ids`, or are among `entry_ids`. Bodies
+        are sealed, so each is opened to be searched."""
+        wanted = [name.strip().lower().encode() for name in names if name and name.strip()]
         statement = select(TABLE).where(TABLE.c.emptied_at.is_(None)).order_by(TABLE.c.id)
         with self.engine.connect() as connection:
-            for row in connection.execute(statement):
-                if wanted in self._opened(row._mapping).body.lower():
-                    found.append(row.id)
+            return [
+                row.id
+                for row in connection.execute(statement)
+                if row.workflow_id in workflow_ids
+                or row.id in entry_ids
+                or any(name in self._opened(row._mapping).body.lower() for name in wanted)
+            ]
+
+    def erase(
+        self, *names: str, workflow_ids: Sequence[str] = (), entry_ids: Sequence[int] = ()
+    ) -> list[int]:
+        """Empty every entry that names the customer (`naming`): their request to be
+        forgotten; the ids emptied."""
+        found = self.naming(*names, workflow_ids=workflow_ids, entry_ids=entry_ids)
         if found:
             self._empty(TABLE.c.id.in_(found))
         return found
+
+    def erase_shop(self, source: str, shop: str) -> int:
+        """Empty every entry a shop sent (its `shop-domain` header): the shop's request once it
+        left; how many."""
+        return self._empty(TABLE.c.source == source, TABLE.c.headers.contains(f'"{shop}"'))
 
     def correct(self, entry: InboxEntry, body: bytes, summary: str, note: str, by: str) -> None:
         """Replace the entry's body by support's corrected one, keeping the one before in the

@@ -11,6 +11,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from infra.build import PROJECT_ROOT, build_id
+from infra.customer_keys import CustomerKeys, customer_keys_at
 from infra.keyring import Keyring, load_keyring
 
 DATA_DIR = PROJECT_ROOT / ".data"
@@ -41,6 +42,10 @@ class Settings:
     worker_deployment_name: str  # Worker Versioning: the deployment every worker belongs to
     worker_build_id: str  # ... and this build's version of it
     database_url: str
+    # Where each customer's data key lives (crypto-shredding, infra/customer_keys.py), and how
+    # long a process keeps a key it read: an erasure reaches every process within that time
+    customer_keys_url: str
+    customer_key_cache_seconds: float
     sandbox_url: str
     webhooks_port: int
     webhooks_public_url: str
@@ -127,6 +132,14 @@ class Settings:
         """The payload encryption keys (`infra/keyring.py`); read on first use."""
         return load_keyring(self.env, self.data_dir / "payload-keys")
 
+    @cached_property
+    def customer_keys(self) -> CustomerKeys:
+        """Each customer's data key (`infra/customer_keys.py`); one store per process and
+        database."""
+        return customer_keys_at(
+            self.customer_keys_url, self.keyring, self.customer_key_cache_seconds
+        )
+
     @property
     def production(self) -> bool:
         return self.app_env == "production"
@@ -166,6 +179,8 @@ class Settings:
             worker_deployment_name=get("WORKER_DEPLOYMENT_NAME", "retail-orchestrator"),
             worker_build_id=env.get("WORKER_BUILD_ID") or build_id(),
             database_url=database_url,
+            customer_keys_url=get("CUSTOMER_KEYS_DATABASE_URL", database_url),
+            customer_key_cache_seconds=float(get("CUSTOMER_KEY_CACHE_SECONDS", "30")),
             sandbox_url=sandbox,
             webhooks_port=webhooks_port,
             webhooks_public_url=get("WEBHOOKS_PUBLIC_URL", f"http://127.0.0.1:{webhooks_port}"),

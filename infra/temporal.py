@@ -47,7 +47,7 @@ async def connect(settings: Settings, target: str | None = None) -> Client:
     return await Client.connect(
         target or settings.temporal_target,
         namespace=settings.temporal_namespace,
-        data_converter=encrypted_converter(settings.keyring)
+        data_converter=encrypted_converter(settings.keyring, settings.customer_keys)
         if settings.payload_encryption
         else pydantic_data_converter,
         interceptors=temporal_interceptors(),  # traces, when the OTEL_* settings turn them on

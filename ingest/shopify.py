@@ -11,10 +11,16 @@ from typing import Any
 from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.payload import PayloadError, reads_payload
-from adapters.shopify import order_from_webhook, return_from_refund
+from adapters.shopify import (
+    PRIVACY_TOPICS,
+    order_from_webhook,
+    privacy_request_from_webhook,
+    return_from_refund,
+)
 from canonical import ChannelEvent, ChannelEventKind, Money, Order
 from canonical.inventory import NodeKind
 from canonical.order import Channel, order_workflow_id
+from canonical.privacy import PrivacyRequest
 from canonical.returns import ReturnRequest
 from inbox.outcome import Outcome, accepted, rejected
 from inbox.store import InboxEntry, InboxStatus
@@ -25,6 +31,7 @@ from ingest.returns import return_started
 from ingest.temporal_link import TemporalLink
 from inventory.network import configured_network
 from services.orders import order_cancelled, order_started, report_channel_event
+from services.privacy import privacy_request_started
 
 SOURCE = "shopify"
 
@@ -63,7 +70,12 @@ class EventReported:
     event: ChannelEvent
 
 
-ShopifyDelivery = OrderCreated | OrderCancelled | GoodsReturned | EventReported
+@dataclass(frozen=True)
+class PrivacyAsked:
+    request: PrivacyRequest
+
+
+ShopifyDelivery = OrderCreated | OrderCancelled | GoodsReturned | EventReported | PrivacyAsked
 
 
 class ShopifyTopics:
@@ -107,6 +119,11 @@ class ShopifyTopics:
                         return Checked(returned.workflow_id, GoodsReturned(returned))
                     workflow_id = order_workflow_id(Channel.SHOPIFY, order_id)
                     return Checked(workflow_id, EventReported(event))
+                case topic if topic in PRIVACY_TOPICS:
+                    asked = privacy_request_from_webhook(
+                        topic, body, entry.dedupe_key, entry.received_at
+                    )
+                    return Checked(asked.workflow_id, PrivacyAsked(asked))
         except PayloadError as exc:
             return rejected(422, str(exc))
         return Outcome(
@@ -130,6 +147,9 @@ class ShopifyTopics:
                 )
             case EventReported(event):
                 return await self._event(checked.workflow_id, event)
+            case PrivacyAsked(request):
+                client = await self._temporal.client()
+                return await privacy_request_started(client, self._settings, request)
 
     async def _event(self, workflow_id: str, event: ChannelEvent) -> Outcome:
         client = await self._temporal.client()

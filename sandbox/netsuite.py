@@ -310,6 +310,15 @@ def router(state: NetSuiteState) -> APIRouter:
         state.customers[external_id] = {**before, **state.customers[external_id]}
         return answer
 
+    @api.patch(RECORD + "/customer/eid:{external_id}")
+    async def update_customer(external_id: str, request: Request) -> Response:
+        """The fields sent replace the customer's (a PATCH updates an existing record only)."""
+        record = state.customers.get(external_id)
+        if record is None:
+            return error(404, "NONEXISTENT_ID", f"Record eid:{external_id} was not found.")
+        record.update(await request.json())
+        return Response(status_code=204)
+
     @api.get(RECORD + "/customer/eid:{external_id}")
     async def read_customer(external_id: str) -> Response:
         record = state.customers.get(external_id)

@@ -9,6 +9,7 @@ import contextlib
 from datetime import timedelta
 from typing import Any, TypeVar, cast, overload
 
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -112,7 +113,7 @@ def _start_options(
     )
 
 
-V = TypeVar("V", bound=SagaView)
+V = TypeVar("V", bound=BaseModel)
 # Results and update answers arrive as whichever view the saga answers with (its `kind`).
 ANY_VIEW = cast(type, AnyView)
 
@@ -193,12 +194,16 @@ async def result_once_started(
 
 
 async def result_once_started(
-    client: Client, workflow_id: str, view: type[SagaView] | None = None, timeout: float | None = 60
-) -> SagaView:
+    client: Client,
+    workflow_id: str,
+    view: type[BaseModel] | None = None,
+    timeout: float | None = 60,
+) -> BaseModel:
     """The result of a workflow started in the background (after a webhook's answer, by a
-    poll), as `view` (an order's, a pickup's or a return's; any saga's by default): not found
-    is waited out like the run itself, for `timeout` seconds in all."""
-    handle = client.get_workflow_handle(workflow_id, result_type=ANY_VIEW)
+    poll), as `view` (an order's, a pickup's or a return's, any other workflow's result; any
+    saga's by default): not found is waited out like the run itself, for `timeout` seconds
+    in all."""
+    handle = client.get_workflow_handle(workflow_id, result_type=view or ANY_VIEW)
     async with asyncio.timeout(timeout):
         while True:
             try:

@@ -10,8 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Row, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, Table, select, update
 from sqlmodel import Field, SQLModel
 
 from canonical import Channel, Money
@@ -22,7 +21,7 @@ from canonical.settlement import (
     SettlementStatus,
     SettlementSummary,
 )
-from infra.database import create_engine_for, write_lock
+from infra.database import TableStore
 
 
 class SettlementRow(SQLModel, table=True):
@@ -63,16 +62,8 @@ SETTLEMENTS = SettlementRow.__table__  # type: ignore[attr-defined]
 LINES = SettlementLineRow.__table__  # type: ignore[attr-defined]
 
 
-class SettlementStore:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = write_lock(engine)
-        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        SQLModel.metadata.create_all(engine, tables=[SETTLEMENTS, LINES])
-
-    @classmethod
-    def open(cls, url: str) -> SettlementStore:
-        return cls(create_engine_for(url, immediate=True))
+class SettlementStore(TableStore):
+    tables = [SETTLEMENTS, LINES]
 
     def record(self, settlement: Settlement) -> bool:
         """Keep the settlement and its lines; False when it was kept before (nothing changes:

@@ -12,8 +12,10 @@ from infra.settings import Settings
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 # The keys every test's and benchmark's clients and workers seal payloads with: the local
-# stack's (`.data/payload-keys`, made on first use), as any Settings without PAYLOAD_KEYS.
-CONVERTER = encrypted_converter(Settings.from_env({}).keyring)
+# stack's (`.data/payload-keys`, made on first use), as any Settings without PAYLOAD_KEYS, and
+# the customers' data keys of its database (harnesses point CUSTOMER_KEYS_DATABASE_URL there).
+KEYS = Settings.from_env({})
+CONVERTER = encrypted_converter(KEYS.keyring, KEYS.customer_keys)
 
 
 async def start_dev_server() -> WorkflowEnvironment:

@@ -33,6 +33,7 @@ from sandbox.shipstation import AutoShip
 from services.deployment import make_current
 from services.orders import start_order
 from services.schedules import reconcile_now
+from testing.dev_server import KEYS
 from webhooks.app import create_app as create_webhooks
 from workflows.order_inputs import OrderToCashInput, RetryBudget
 
@@ -84,6 +85,7 @@ def harness_settings(
             "WEBHOOKS_PORT": str(webhooks_port),
             "ORDER_TASK_QUEUE": f"orders-{sandbox_port}",
             "WORKER_DEPLOYMENT_NAME": f"orders-{sandbox_port}",
+            "CUSTOMER_KEYS_DATABASE_URL": KEYS.customer_keys_url,  # the tests' clients' keys
             **env,
         }
     )

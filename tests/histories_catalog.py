@@ -13,7 +13,7 @@ from temporalio.worker import Replayer, WorkflowReplayResult
 
 from infra.codec import encrypted_converter
 from infra.keyring import Keyring
-from workflows.all import WORKFLOWS
+from workflows.all import RUNNER, WORKFLOWS
 
 HISTORIES = Path(__file__).parent / "histories"
 # The recorded histories' payloads are sealed as a deployment's are, with this test-only key
@@ -41,7 +41,9 @@ def workflow_id(path: Path) -> str:
 
 
 async def replay(path: Path) -> WorkflowReplayResult:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=HISTORY_CONVERTER)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=HISTORY_CONVERTER, workflow_runner=RUNNER
+    )
     history = WorkflowHistory.from_json(workflow_id(path), path.read_text())
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -31,7 +32,7 @@ from activities.catalog import (
     PublicationRequest,
     price_change_workflow_id,
 )
-from adapters.shopify import order_from_webhook
+from adapters.shopify import order_from_webhook, privacy_request_from_webhook
 from bootstrap.inventory import open_inventory, publisher_signals
 from canonical import (
     Channel,
@@ -46,6 +47,7 @@ from canonical.order import order_key_of_workflow
 from canonical.pos import PosSale
 from canonical.returns import Condition, InspectedLine, Inspection, ReturnReceipt
 from canonical.settlement import AmountKind, SettlementLine, SettlementLines
+from inbox.store import Inbox
 from infra.processes import binary
 from infra.settings import Settings
 from services.orders import cancel_from_channel, report_channel_event, start_order
@@ -81,6 +83,7 @@ from workflows.order_inputs import (
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayInput, PosDayWorkflow, pos_day_workflow_id
 from workflows.price_change import PriceChangeWorkflow
+from workflows.privacy_request import PrivacyRequestWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.settlement_import import SettlementImportWorkflow
@@ -717,6 +720,32 @@ async def price_changed(h: Harness) -> Any:
     )
 
 
+async def _privacy_request(h: Harness, topic: str) -> Any:
+    """A customer asks, through Shopify, about (or to erase) their data."""
+    body = {"shop_id": 1, "shop_domain": "recording.myshopify.com",
+            "customer": {"id": 1, "email": "ada.lovelace@example.com"},
+            "orders_to_redact": [5903317770561]}  # fmt: skip
+    delivery = f"recording-{uuid.uuid4().hex[:8]}"
+    Inbox.of(h.settings).add("shopify", topic, delivery, {}, json.dumps(body).encode())
+    request = privacy_request_from_webhook(topic, body, delivery, datetime.now(UTC))
+    return await h.client.start_workflow(
+        PrivacyRequestWorkflow.run,
+        request,
+        id=request.workflow_id,
+        task_queue=h.settings.task_queue,
+    )
+
+
+async def privacy_reported(h: Harness) -> Any:
+    """What we hold on a customer, found and recorded for support."""
+    return await _privacy_request(h, "customers/data_request")
+
+
+async def privacy_forgotten(h: Harness) -> Any:
+    """A customer forgotten: deliveries emptied, ERP record anonymized, key destroyed."""
+    return await _privacy_request(h, "customers/redact")
+
+
 async def amazon_return_poll(h: Harness) -> Any:
     """One poll reads Amazon's returns report and starts the return."""
     order = await _amazon_shipped(h)
@@ -796,6 +825,7 @@ SCENARIOS: dict[str, dict[str, Callable[[Harness], Awaitable[Any]]]] = {
     "settlement": {"matched": settlement_matched},
     "catalog_publish": {"published": catalog_published},
     "price_change": {"published_at_its_moment": price_changed},
+    "privacy_request": {"reported": privacy_reported, "forgotten": privacy_forgotten},
     "click_and_collect": {
         "collected": collected,
         "partly_collected": partly_collected,
@@ -824,7 +854,11 @@ async def record(only: set[str] | None = None) -> list[Path]:
     try:
         # Counts set by a scenario are booked at once, however recently the SKU moved.
         async with order_harness(
-            env.client, INVENTORY_RECONCILE_SETTLE_MINUTES="0", PAYLOAD_KEYS=HISTORY_KEYS.config()
+            env.client,
+            INVENTORY_RECONCILE_SETTLE_MINUTES="0",
+            PAYLOAD_KEYS=HISTORY_KEYS.config(),
+            # The histories replay without customers' keys: none is kept beside them.
+            CUSTOMER_KEYS_DATABASE_URL=f"sqlite:///{tempfile.mkdtemp()}/customer-keys.db",
         ) as harness:
             for prefix, scenarios in SCENARIOS.items():
                 if only and prefix not in only:

@@ -12,6 +12,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     for name, value in {
         "TEMPORAL_ADDRESS": settings.temporal_target,
         "DATABASE_URL": settings.database_url,
+        "CUSTOMER_KEYS_DATABASE_URL": settings.customer_keys_url,
         "ORDER_TASK_QUEUE": settings.task_queue,
     }.items():
         monkeypatch.setenv(name, value)

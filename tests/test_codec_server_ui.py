@@ -32,7 +32,8 @@ async def ui() -> AsyncIterator[tuple[WorkflowEnvironment, str, str]]:
     codec_url = f"http://127.0.0.1:{port_of(codec_socket)}"
     ui_url = f"http://127.0.0.1:{ui_port}"
     settings = Settings.from_env({})
-    with UvicornThread(create_codec(settings.keyring, [ui_url]), codec_socket):
+    codec = create_codec(settings.keyring, [ui_url], customers=settings.customer_keys)
+    with UvicornThread(codec, codec_socket):
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=binary("temporal"),
             data_converter=CONVERTER,

@@ -17,10 +17,10 @@ from canonical import Customer
 from canonical.customer import (
     ConsentState,
     MarketingConsent,
-    customer_ref,
     identity_key,
     normalized_email,
     normalized_phone,
+    reference,
 )
 from tests.conftest import SandboxHandle
 from tests.payloads import shopify_order_body
@@ -62,7 +62,7 @@ def test_one_identity_per_person_and_relay_addresses_apart() -> None:
     relay = "5x7kq2mv9d3l4@marketplace.amazon.com"
     assert identity_key(relay, "+15085550147") == f"relay:{relay}"
     assert identity_key(None, None) is None
-    ref = customer_ref("email:marisol.okafor@example.com")
+    ref = reference("email:marisol.okafor@example.com")
     assert ref.startswith("cust-") and "marisol" not in ref and len(ref) == 29
 
 

@@ -1,6 +1,7 @@
 """`starter.py demo --scenario catalog --exit` as a person runs it: the catalogue published to
-the three sandbox channels, the diffuser refused as a listing exception on each, and the
-sale started and ended on each channel."""
+the three sandbox channels, the diffuser refused as a listing exception on each, the sale
+started and ended on each channel, and a Shopify customer who asked to be forgotten leaves
+nothing readable in the inbox, the ERP or the Web UI."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ async def test_the_catalog_demo_publishes_refuses_one_and_runs_the_sale(tmp_path
         ) in out
     assert "The sale started on amazon (1 published), shopify (1 published), walmart" in out
     assert "The sale ended on amazon (1 published), shopify (1 published), walmart" in out
+    flat = " ".join(out.split())
+    assert "deliveries emptied, ERP record" in flat and "1 data key destroyed" in flat
+    assert (
+        "Left of them: inbox nothing readable, ERP record nothing readable, Web UI nothing "
+        "readable." in flat
+    )

@@ -23,6 +23,7 @@ from inbox.store import Inbox, InboxStatus
 from infra.build import PROJECT_ROOT
 from sandbox.shipstation import AutoShip
 from services.orders import start_order
+from testing.dev_server import KEYS
 from testing.harness import Harness, order_harness
 from tests.support_cli import cli_env
 from workflows.order_inputs import OrderToCashInput, RetryBudget
@@ -195,4 +196,5 @@ def stack_env(dev_env: WorkflowEnvironment, tmp_path: Any) -> dict[str, str]:
         "PATH": "/usr/bin:/bin",
         "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "CUSTOMER_KEYS_DATABASE_URL": KEYS.customer_keys_url,  # the test clients' keys
     }

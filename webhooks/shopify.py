@@ -38,7 +38,8 @@ def router(dispatcher: Dispatcher, secrets: list[str]) -> APIRouter:
     )
     async def shopify_webhook(request: Request) -> JSONResponse:
         """Shopify webhook topics `orders/create`, `orders/cancelled`, `refunds/create`,
-        `fulfillments/create` (others are stored and ignored)."""
+        `fulfillments/create`, and the mandatory privacy topics `customers/data_request`,
+        `customers/redact`, `shop/redact` (others are stored and ignored)."""
         raw = await request.body()
         if not signature_valid(raw, header(request, "hmac-sha256"), secrets):
             return JSONResponse({"detail": "invalid or missing HMAC signature"}, status_code=401)

@@ -1,4 +1,7 @@
-"""Every workflow type, for the worker that runs them and the replay of recorded histories."""
+"""Every workflow type, for the worker that runs them and the replay of recorded histories, and
+the sandbox they run in."""
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.amazon_return_poll import AmazonReturnPollWorkflow
 from workflows.catalog_publish import CatalogPublishWorkflow
@@ -8,6 +11,7 @@ from workflows.inventory_reconciliation import InventoryReconciliationWorkflow
 from workflows.order_to_cash import OrderToCashWorkflow
 from workflows.pos_day import PosDayWorkflow
 from workflows.price_change import PriceChangeWorkflow
+from workflows.privacy_request import PrivacyRequestWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.settlement import SettlementWorkflow
 from workflows.settlement_import import SettlementImportWorkflow
@@ -30,4 +34,14 @@ WORKFLOWS: list[type] = [
     SettlementWorkflow,
     CatalogPublishWorkflow,
     PriceChangeWorkflow,
+    PrivacyRequestWorkflow,
 ]
+
+# Canonical customers work out who they are (their digest) when serialized, in workflows too:
+# the validators' modules, loaded lazily, are shared with the sandbox rather than re-imported
+# into each run.
+RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "email_validator", "idna", "phonenumbers"
+    )
+)

@@ -75,7 +75,7 @@ class CatalogPublishWorkflow:
             )
         pending: list[ListingOutcome] = []
         for skus in plan.batches:
-            batch = ListingBatch(channel=request.channel, skus=skus)
+            batch = ListingBatch(channel=request.channel, skus=skus, as_of=request.as_of)
             outcomes = await _on(queue, CatalogActivities.publish_listings, batch)
             summary.sent += len(outcomes)
             self._count(outcomes)

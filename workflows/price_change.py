@@ -22,7 +22,9 @@ class PriceChangeWorkflow:
         wait = input.change.at - workflow.now()
         if wait.total_seconds() > 0:
             await workflow.sleep(wait)
-        request = PublicationRequest(channel=input.channel, skus=[input.change.sku])
+        request = PublicationRequest(
+            channel=input.channel, skus=[input.change.sku], as_of=input.change.at
+        )
         return await workflow.execute_child_workflow(
             CatalogPublishWorkflow.run,
             CatalogPublication(request=request, first_check=input.first_check),

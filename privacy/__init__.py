@@ -1,0 +1,1 @@
+"""Privacy requests: their audit log."""
