@@ -47,6 +47,7 @@ import os
 import signal
 from pathlib import Path
 
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from canonical.correction import OrderCorrection
@@ -325,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except RPCError as exc:
         errors.print(f"Temporal refused the request: {exc.message}", markup=False)
+        return 1
+    except WorkflowQueryFailedError as exc:  # e.g. its customer's data was erased
+        errors.print(f"The workflow could not answer: {exc}", markup=False)
         return 1
     except KeyboardInterrupt:
         # Ctrl-C is how `run` and `demo` are meant to end.

@@ -6,6 +6,7 @@ leaves an audit record without the data; a redelivery changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,6 +17,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.testing import WorkflowEnvironment
 
+import starter
 from canonical import OrderStatus
 from canonical.address import Customer
 from canonical.privacy import PrivacyOutcome
@@ -27,6 +29,7 @@ from sandbox.shipstation import AutoShip
 from services.orders import result_once_started
 from testing.harness import Harness, order_harness
 from tests.signing import shopify_headers
+from tests.support_cli import cli_env
 
 SECRET = "privacy-test-secret"
 SHOP = "northwick-test.myshopify.com"
@@ -59,7 +62,9 @@ async def outcome_of(h: Harness, answer: httpx.Response) -> PrivacyOutcome:
     return await result_once_started(h.client, answer.json()["workflow_id"], PrivacyOutcome)
 
 
-async def test_a_customer_is_reported_on_then_forgotten_everywhere(stack: Harness) -> None:
+async def test_a_customer_is_reported_on_then_forgotten_everywhere(
+    stack: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     order = httpx.post(
         f"{stack.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
     ).json()[0]
@@ -133,6 +138,20 @@ async def test_a_customer_is_reported_on_then_forgotten_everywhere(stack: Harnes
     assert recorded["customer_redact"].keys_destroyed == 1
     assert recorded["data_request"].found == report.found
     assert email not in json.dumps([o.model_dump(mode="json") for o in log.latest()])
+
+    # Support: the report and the audit log from the command line; the order, unreadable.
+    cli_env(monkeypatch, stack.settings)
+    capsys.readouterr()
+    show = ["privacy", "show", report.request.workflow_id, "--json"]
+    assert await asyncio.to_thread(starter.main, show) == 0
+    assert json.loads(capsys.readouterr().out)["found"]["erp_reference"] == erp["id"]
+    assert await asyncio.to_thread(starter.main, ["privacy", "list"]) == 0
+    assert forgotten.request.workflow_id in capsys.readouterr().out.replace("\n", "")
+    assert await asyncio.to_thread(starter.main, ["status", order_workflow]) == 1
+    said = capsys.readouterr().err
+    assert said.strip() == (
+        f"The workflow could not answer: customer {customer_ref} was erased at their request"
+    )
 
     # Shopify asking again (a new delivery) finds nothing more to do.
     repeat = await outcome_of(stack, await deliver(stack, "customers/redact", redact))
