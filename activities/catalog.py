@@ -86,7 +86,7 @@ class Prepared(BaseModel):
 class CatalogActivities:
     def __init__(
         self,
-        catalog: Callable[[], CatalogPort],
+        catalog: CatalogPort,
         listings: Callable[[Channel], ListingPort],
         store: ListingStore,
         mappings: dict[Channel, ChannelMapping],
@@ -101,7 +101,7 @@ class CatalogActivities:
     ) -> Prepared:
         mapping = self._mappings[channel]
         with partner_call():
-            items = await self._catalog().items([mapping.price_list], skus)
+            items = await self._catalog.items([mapping.price_list], skus)
         listings: dict[str, Listing] = {}
         refused: dict[str, tuple[str, str]] = {}
         changes: list[PriceChange] = []

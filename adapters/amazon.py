@@ -22,8 +22,9 @@ from pydantic import Field
 
 from adapters.availability import set_each
 from adapters.config import PartnerSettings
-from adapters.errors import BusinessError, TransientError, no_store_pickup
+from adapters.errors import BusinessError, RateLimitedError, TransientError, no_store_pickup
 from adapters.http import PartnerHttp, error_list
+from adapters.pacing import Pacer, UsagePlan
 from adapters.payload import reads_payload
 from canonical import (
     Address,
@@ -55,6 +56,20 @@ class AmazonSettings(PartnerSettings):
 
 
 FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
+PATCH_CALLS_PER_SECOND = 5.0  # patchListingsItem's usage plan
+BULK_AVAILABILITY_FROM = 10  # SKUs at once: two seconds of patches, against one feed
+PATCHES_AT_MOST = 100  # SKUs patched one by one in a push (20 s) when no feed is left
+
+
+def availability_patch(quantity: int) -> dict[str, Any]:
+    """The listing's merchant-fulfilled quantity, set (absolute)."""
+    return {
+        "op": "replace",
+        "path": "/attributes/fulfillment_availability",
+        "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}],
+    }
+
+
 SYSTEM = "amazon"
 # SP-API sends no Retry-After on 429: wait one token of the slowest plan we call (0.5 rps).
 QUOTA_WAIT_SECONDS = 2.0
@@ -183,6 +198,10 @@ class SpApiClient:
             default_retry_after=QUOTA_WAIT_SECONDS,
         )
         self.marketplace_id = marketplace_id
+        # createFeed's usage plan (one feed every two minutes, a burst of 15), as this process
+        # spends it: a bulk change goes as a feed only while the plan has one left.
+        self.feeds = UsagePlan(burst=15, per_second=1 / 120)
+        self._patches = Pacer(PATCH_CALLS_PER_SECOND)  # patchListingsItem: 5 a second
 
     def _raise_for_error(self, response: httpx.Response) -> None:
         if response.is_success:
@@ -299,20 +318,12 @@ class SpApiClient:
         return document.text
 
     async def patch_availability(self, seller_id: str, sku: str, quantity: int) -> None:
+        await self._patches.wait()
         response = await self._http.request(
             "PATCH",
             f"/listings/2021-08-01/items/{seller_id}/{sku}",
             params={"marketplaceIds": self.marketplace_id},
-            json={
-                "productType": "PRODUCT",
-                "patches": [
-                    {
-                        "op": "replace",
-                        "path": "/attributes/fulfillment_availability",
-                        "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}],
-                    }
-                ],
-            },
+            json={"productType": "PRODUCT", "patches": [availability_patch(quantity)]},
         )
         self._raise_for_error(response)
         body = response.json()
@@ -348,9 +359,14 @@ class SpApiClient:
         answer: dict[str, Any] = response.json()
         return answer
 
-    async def submit_feed(self, feed_type: str, content: dict[str, Any]) -> str:
+    async def submit_feed(
+        self, feed_type: str, content: dict[str, Any], spent: bool = False
+    ) -> str:
         """A feed of many listings at once: its document created and uploaded to the
-        (pre-signed) URL, then the feed created; its id."""
+        (pre-signed) URL, then the feed created; its id. `spent`: the caller took its call
+        from the usage plan already."""
+        if not spent:
+            self.feeds.take()
         response = await self._http.request(
             "POST", "/feeds/2021-06-30/documents", json={"contentType": FEED_CONTENT_TYPE}
         )
@@ -410,12 +426,32 @@ class SpApiClient:
 
 class AmazonMarketplace:
     def __init__(self, sp_api: SpApiClient, seller_id: str) -> None:
-        self.inventory_batch = 1  # one SKU per call
+        self.inventory_batch = 1  # one SKU per patchListingsItem
+        # So many SKUs at once take longer to patch one by one (5 a second) than a feed: they
+        # go as one JSON_LISTINGS_FEED instead, while createFeed's usage plan allows.
+        self.inventory_bulk_from = BULK_AVAILABILITY_FROM
         self._sp_api = sp_api
         self._seller_id = seller_id
 
     async def set_available(self, updates: list[AvailableToSell]) -> list[str]:
-        """patchListingsItem `fulfillment_availability`: an absolute quantity, safe to repeat."""
+        """`fulfillment_availability`, an absolute quantity, safe to repeat: one SKU by
+        patchListingsItem; many as one JSON_LISTINGS_FEED of PATCH messages (Amazon applies
+        it when it processes the feed; a SKU it does not list is in the feed's processing
+        report, not returned here), else one by one when no feed is left in the usage plan."""
+        if len(updates) >= self.inventory_bulk_from and self._sp_api.feeds.take():
+            header = {"sellerId": self._seller_id, "version": "2.0", "issueLocale": "en_US"}
+            messages = [
+                {"messageId": n, "sku": update.sku, "operationType": "PATCH",
+                 "productType": "PRODUCT", "patches": [availability_patch(update.quantity)]}
+                for n, update in enumerate(updates, start=1)
+            ]  # fmt: skip
+            await self._sp_api.submit_feed(
+                "JSON_LISTINGS_FEED", {"header": header, "messages": messages}, spent=True
+            )
+            return []
+        if len(updates) > PATCHES_AT_MOST:  # longer one by one than waiting for a feed
+            wait = self._sp_api.feeds.next_in()
+            raise RateLimitedError(SYSTEM, f"{len(updates)} SKUs: next feed in {wait:.0f} s", wait)
         return await set_each(
             updates,
             lambda update: self._sp_api.patch_availability(

@@ -27,3 +27,33 @@ class Pacer:
         self._next = slot + self._interval
         if slot > now:
             await asyncio.sleep(slot - now)
+
+
+class UsagePlan:
+    """A partner's usage plan for one operation as this process spends it: `burst` calls at
+    once, then one every 1/`per_second` (Amazon's createFeed: a burst of 15, one per two
+    minutes). `take` spends a call when one is left and says whether it did, so a caller can
+    choose another way instead of waiting."""
+
+    def __init__(self, burst: int, per_second: float) -> None:
+        self._burst = float(burst)
+        self._per_second = per_second
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def take(self) -> bool:
+        self._refill()
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    def next_in(self) -> float:
+        """Seconds until a call is left (0: one is)."""
+        self._refill()
+        return max(0.0, (1 - self._tokens) / self._per_second)
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._per_second)
+        self._at = now

@@ -152,6 +152,7 @@ class WmsPort(Protocol):
 
 class MarketplacePort(Protocol):
     inventory_batch: int  # SKUs one availability call can set
+    inventory_bulk_from: int  # so many SKUs at once go in one bulk `set_available` (0: never)
 
     async def acknowledge(self, order: Order) -> None:
         """Tell the channel we accepted the order (idempotent)."""

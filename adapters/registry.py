@@ -35,6 +35,7 @@ from adapters.shopify_catalog import ShopifyListings
 from adapters.shopify_payouts import ShopifyPayouts
 from adapters.store_pos import StorePos, StorePosSettings
 from adapters.tryton import TrytonErp, TrytonSettings
+from adapters.tryton_catalog import TrytonCatalog
 from adapters.tryton_rpc import TrytonRpc
 from adapters.walmart import WalmartClient, WalmartMarketplace, WalmartSettings
 from adapters.walmart_catalog import WalmartListings
@@ -61,9 +62,9 @@ class Adapters:
     supplier: DropShipPort
     amazon: SpApiClient
     walmart: WalmartClient
+    catalog: CatalogPort  # the ERP's item master
     marketplaces: dict[Channel, MarketplacePort] = field(default_factory=dict)
     settlement_sources: dict[Channel, SettlementSourcePort] = field(default_factory=dict)
-    catalog: CatalogPort | None = None  # None: the ERP's item master is not read yet
     listings: dict[Channel, ListingPort] = field(default_factory=dict)
     subscriptions: list[Subscription] = field(default_factory=list)
     _closers: list[object] = field(default_factory=list)
@@ -79,11 +80,6 @@ class Adapters:
             return self.settlement_sources[channel]
         except KeyError:
             raise LookupError(f"no settlement import for {channel.value} yet") from None
-
-    def item_master(self) -> CatalogPort:
-        if self.catalog is None:
-            raise LookupError("this ERP's item master cannot be read yet")
-        return self.catalog
 
     def listing(self, channel: Channel) -> ListingPort:
         try:
@@ -107,7 +103,7 @@ def partner_settings(settings: Settings) -> list[PartnerSettings]:
     return [kind.from_env(env) for kind in kinds]
 
 
-def build_erp(settings: Settings) -> ErpPort:
+def build_erp(settings: Settings) -> NetSuiteErp | TrytonErp:
     """`ERP=netsuite` (the sandbox's NetSuite, or a real account) or `ERP=tryton`."""
     if settings.erp == "tryton":
         tryton = TrytonSettings.from_env(settings.env)
@@ -189,7 +185,7 @@ def build_adapters(settings: Settings) -> Adapters:
             Channel.AMAZON: AmazonMarketplace(amazon, amazon_settings.seller_id),
             Channel.WALMART: WalmartMarketplace(walmart, walmart_settings.ship_node),
         },
-        catalog=NetSuiteCatalog(erp) if isinstance(erp, NetSuiteErp) else None,
+        catalog=NetSuiteCatalog(erp) if isinstance(erp, NetSuiteErp) else TrytonCatalog(erp),
         listings={
             Channel.SHOPIFY: ShopifyListings(shopify),
             Channel.AMAZON: AmazonListings(amazon, amazon_settings.seller_id),

@@ -343,6 +343,7 @@ class ShopifyMarketplace:
         )
         self._items: dict[str, tuple[str, str]] = {}
         self.inventory_batch = 250  # quantities per inventorySetQuantities
+        self.inventory_bulk_from = 0  # no bulk path of its own
 
     async def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self._http.request(

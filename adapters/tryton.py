@@ -144,8 +144,13 @@ class TrytonErp:
         is found by the search after it."""
         values = await self._address_values(address, name)
         for attempt in (1, 2):
-            rows = await self.rpc.search_read("party.party", [["code", "=", code]], ["id"])
+            rows = await self.rpc.search_read(
+                "party.party", [["code", "=", code], ["active", "in", [True, False]]],
+                ["id", "active"],
+            )  # fmt: skip
             if rows:
+                if not rows[0]["active"]:  # erased at their request, and back
+                    await self._returning(rows[0]["id"], name, email, phone)
                 return rows[0]["id"], await self._party_address(rows[0]["id"], values)
             if attempt == 2:
                 break
@@ -163,21 +168,39 @@ class TrytonErp:
             return created, row["addresses"][0]
         raise TransientError(SYSTEM, f"party {code} neither found nor created")
 
+    async def _returning(self, party: int, name: str, email: str | None, phone: str | None) -> None:
+        """An erased customer's party, theirs again."""
+        contacts = [{"type": "email", "value": email}] if email else []
+        contacts += [{"type": "phone", "value": phone}] if phone else []
+        values: dict[str, Any] = {"name": name}
+        if contacts:
+            values["contact_mechanisms"] = [["create", contacts]]
+        # An inactive party is read-only: made active first.
+        await self.rpc.model("party.party", "write", [party], {"active": True})
+        await self.rpc.model("party.party", "write", [party], values)
+
     async def customer_reference(self, customer_ref: str) -> str | None:
-        codes = [customer_ref, f"{customer_ref}:erased"]
+        party = await self._party_of(customer_ref)
+        return str(party["id"]) if party else None
+
+    async def _party_of(self, customer_ref: str) -> dict[str, Any] | None:
         rows = await self.rpc.search_read(
-            "party.party", [["code", "in", codes], ["active", "in", [True, False]]], ["id"]
+            "party.party",
+            [["code", "=", customer_ref], ["active", "in", [True, False]]],
+            ["id", "active"],
         )
-        return str(rows[0]["id"]) if rows else None
+        return rows[0] if rows else None
 
     async def anonymize_customer(self, customer_ref: str) -> str | None:
-        """The party kept (sales and invoices name it) but made inactive, renamed, its contact
-        mechanisms deleted and its addresses emptied; its code marked erased, so a customer
-        who comes back gets a party of their own."""
-        reference = await self.customer_reference(customer_ref)
-        if reference is None:
+        """The party kept (sales and invoices name it, and Tryton keeps its code) but made
+        inactive, renamed, its contact mechanisms deleted and its addresses emptied. A customer
+        who comes back makes it active again, under their name."""
+        found = await self._party_of(customer_ref)
+        if found is None:
             return None
-        party = int(reference)
+        party = int(found["id"])
+        if not found["active"]:
+            return str(party)  # erased already (an inactive party is read-only)
         contacts = await self.rpc.search_read(
             "party.contact_mechanism",
             [["party", "=", party], ["active", "in", [True, False]]],
@@ -193,13 +216,9 @@ class TrytonErp:
         if addresses:
             erased = {"street": "", "city": "", "postal_code": "", "party_name": None}
             await self.rpc.model("party.address", "write", [row["id"] for row in addresses], erased)
-        await self.rpc.model(
-            "party.party",
-            "write",
-            [party],
-            {"name": "Erased customer", "code": f"{customer_ref}:erased", "active": False},
-        )
-        return reference
+        erased_party = {"name": "Erased customer", "active": False}
+        await self.rpc.model("party.party", "write", [party], erased_party)
+        return str(party)
 
     async def _party_address(self, party: int, values: dict[str, Any]) -> int:
         """The party's address equal to `values`, created when new."""

@@ -394,6 +394,7 @@ def _open_refs(order: Order, po: dict[str, Any], line_ids: dict[str, int]) -> li
 class WalmartMarketplace:
     def __init__(self, client: WalmartClient, ship_node: str) -> None:
         self.inventory_batch = 1  # one SKU per call
+        self.inventory_bulk_from = 0  # no bulk path of its own
         self._client = client
         self._ship_node = ship_node
 

@@ -35,4 +35,5 @@ def publisher_signals(
         settings.task_queue,
         timedelta(seconds=settings.inventory_push_interval_seconds),
         {c.value: m.inventory_batch for c, m in adapters.marketplaces.items()},
+        {c.value: m.inventory_bulk_from for c, m in adapters.marketplaces.items()},
     )

@@ -158,7 +158,7 @@ def build_workers(
         for name, rate in settings.inventory_calls_per_second.items()
     ]  # fmt: skip
     listings = CatalogActivities(
-        adapters.item_master,
+        adapters.catalog,
         adapters.listing,
         ListingStore.open(settings.database_url),
         catalog_mappings(settings),

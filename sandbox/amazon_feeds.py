@@ -1,11 +1,14 @@
 """The SP-API Feeds API for `JSON_LISTINGS_FEED`: `createFeedDocument` gives a (pre-signed)
 upload URL, `createFeed` names the uploaded document, the feed is IN_QUEUE, then DONE a moment
-later with a processing report (`getFeedDocument`): each message checked as `putListingsItem`
-checks it, its ERROR issues named by message id, the others listed. Each call is held to its
-usage plan (createFeed: one every two minutes, a burst of 15)."""
+later (`PROCESSING_SECONDS`, whether or not anyone asks) with a processing report
+(`getFeedDocument`): each UPDATE message checked as `putListingsItem` checks it, each PATCH
+message applied as `patchListingsItem` applies it (a SKU not listed is refused), the ERROR
+issues named by message id. Each call is held to its usage plan (createFeed: one every two
+minutes, a burst of 15)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -16,6 +19,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from sandbox.amazon import AmazonState, error
 from sandbox.amazon_listings import AmazonListings, check
+from sandbox.catalog import BY_SKU
 from sandbox.vendor_errors import VendorError
 
 PROCESSING_SECONDS = 0.5
@@ -35,14 +39,19 @@ class AmazonFeeds:
         self.amazon.take(operation)  # its usage plan
 
     def process(self, feed: dict[str, Any]) -> None:
-        """The feed's messages listed or refused, and its processing report."""
+        """The feed's messages listed, patched or refused, and its processing report."""
+        if feed["processingStatus"] == "DONE":
+            return
         content = json.loads(self.documents.get(feed["inputFeedDocumentId"], "{}") or "{}")
         issues, accepted = [], 0
         for message in content.get("messages") or []:
-            found = check(message)
+            patching = message.get("operationType") == "PATCH"
+            found = self._patch(message) if patching else check(message)
             issues += [{**issue, "messageId": message["messageId"]} for issue in found]
-            if not found:
-                accepted += 1
+            if found:
+                continue
+            accepted += 1
+            if not patching:
                 self.listings.listings[message["sku"]] = {
                     "body": {k: message[k] for k in ("productType", "attributes") if k in message},
                     "submitted": time.monotonic(),
@@ -60,6 +69,17 @@ class AmazonFeeds:
         document_id = f"amzn1.tortuga.4.na.{uuid.uuid4()}"
         self.documents[document_id] = json.dumps(report)
         feed |= {"processingStatus": "DONE", "resultFeedDocumentId": document_id}
+
+    def _patch(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """A PATCH message applied as `patchListingsItem` applies it; its issues."""
+        sku = message["sku"]
+        if sku not in BY_SKU and sku not in self.amazon.listed:
+            return [{"code": "4000004", "severity": "ERROR", "message": f"SKU {sku} not found."}]
+        for patch in message.get("patches") or []:
+            if patch["path"] == "/attributes/fulfillment_availability":
+                self.amazon.availability[sku] = int(patch["value"][0]["quantity"])
+                self.amazon.push_log.record(sku, self.amazon.availability[sku])
+        return []
 
     def feed(self, feed_id: str) -> dict[str, Any]:
         feed = self.feeds[feed_id]
@@ -96,6 +116,10 @@ def router(feeds: AmazonFeeds) -> APIRouter:
             "marketplaceIds": spec.get("marketplaceIds", []),
             "inputFeedDocumentId": spec["inputFeedDocumentId"], "created": time.monotonic(),
         }  # fmt: skip
+        # Amazon processes a feed on its own time: a moment later here, asked about or not.
+        asyncio.get_running_loop().call_later(
+            PROCESSING_SECONDS, feeds.process, feeds.feeds[feed_id]
+        )
         return {"feedId": feed_id}
 
     @api.get("/feeds/{feed_id}")

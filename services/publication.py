@@ -32,12 +32,14 @@ class PublisherSignals:
         task_queue: str,
         interval: timedelta,
         batch_sizes: dict[str, int],
+        bulk_from: dict[str, int] | None = None,
     ) -> None:
         self._client = client
         self._service = service
         self._task_queue = task_queue
         self._interval = interval
         self._batch_sizes = batch_sizes
+        self._bulk_from = bulk_from or {}  # a channel's bulk path, from so many SKUs at once
         self._pending: dict[str, set[str]] = defaultdict(set)
         self._resync: set[str] = set()
         self._flush: asyncio.Task[None] | None = None
@@ -72,6 +74,7 @@ class PublisherSignals:
                         channel=Channel(channel),
                         interval=self._interval,
                         batch_size=self._batch_sizes[channel],
+                        bulk_from=self._bulk_from.get(channel, 0),
                     ),
                     id=publisher_workflow_id(self._task_queue, channel),
                     task_queue=self._task_queue,

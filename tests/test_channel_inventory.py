@@ -10,10 +10,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.inventory_push import InventoryPushActivities, PushRequest
+from adapters.errors import RateLimitedError
+from adapters.pacing import UsagePlan
 from adapters.registry import build_adapters
 from canonical import Channel
 from canonical.inventory import AvailableToSell
 from inventory.service import InventoryService
+from sandbox.catalog import CATALOG
+from testing.eventually import eventually
 from tests.conftest import SandboxHandle
 from tests.inventory_fixtures import new_store, receipt
 
@@ -76,4 +80,36 @@ async def test_push_activity_sends_what_changed_and_classifies_throttling(
     unchanged = request.model_copy(update={"last_pushed": {"WICK-TRIM-01": 4}})
     assert (await ActivityEnvironment().run(push.push_available, unchanged)).pushed == []
     assert len(httpx.get(f"{sandbox.url}/_sandbox/pushes/amazon").json()) == 1
+    await adapters.aclose()
+
+
+async def test_many_amazon_skus_at_once_go_as_one_feed_while_the_usage_plan_allows(
+    sandbox: SandboxHandle,
+) -> None:
+    adapters = build_adapters(sandbox.settings())
+    amazon = adapters.marketplace(Channel.AMAZON)
+    feeds = sandbox.app.state.catalogs["amazon"]
+    log = sandbox.app.state.partners["amazon"].push_log
+    skus = [item.sku for item in CATALOG]
+    assert amazon.inventory_bulk_from <= len(skus) * 2
+    many = [
+        AvailableToSell(sku=sku, quantity=n, push_id="bulk-1")
+        for n, sku in enumerate(skus * 2)  # the later value of a SKU wins, as in a feed
+    ][-amazon.inventory_bulk_from :]
+    wanted = {update.sku: update.quantity for update in many}
+
+    assert await amazon.set_available(many) == []  # a feed: applied when Amazon processes it
+    assert feeds.calls == 2 and not log.entries  # createFeedDocument, createFeed
+    inventory = f"{sandbox.url}/_sandbox/amazon/inventory"
+    await eventually(lambda: httpx.get(inventory).json(), lambda held: held == wanted, what="feed")
+    assert len(log.entries) == len(many)
+
+    # No feed left in createFeed's usage plan: patched one by one (few), or waited for (many).
+    adapters.amazon.feeds = UsagePlan(burst=0, per_second=1 / 120)
+    again = [update.model_copy(update={"quantity": 7}) for update in many]
+    assert await amazon.set_available(again) == [] and feeds.calls == 2
+    assert set(httpx.get(inventory).json().values()) == {7}
+    with pytest.raises(RateLimitedError, match=r"next feed in 1\d\d s") as waited:
+        await amazon.set_available(again * 20)
+    assert 100 < waited.value.retry_after <= 120
     await adapters.aclose()

@@ -17,9 +17,15 @@ PACKAGES = [
     "trytond-account-invoice-stock==8.2.*",
     "trytond-web-shop==8.2.*",
     "trytond-sale-amendment==8.2.*",  # reduce lines of a sale in process (partial cancel)
+    "trytond-sale-price-list==8.2.*",  # price lists (the channels' "Base Price", "Marketplace")
+    "trytond-product-price-list-dates==8.2.*",  # a price list line from a date to a date (sales)
+    "trytond-product-attribute==8.2.*",  # brand, material, colour
     "psycopg[binary]>=3.1,<4",  # Tryton 8 speaks psycopg 3
 ]
-MODULES = ["sale", "web_shop", "account_invoice_stock", "sale_amendment"]
+MODULES = [
+    "sale", "web_shop", "account_invoice_stock", "sale_amendment", "sale_price_list",
+    "product_price_list_dates", "product_attribute",
+]  # fmt: skip
 
 
 def packages_hash() -> str:

@@ -27,7 +27,8 @@ from adapters.tryton import DISCOUNT_PRODUCT, SHIPPING_PRODUCT, TrytonSettings
 from infra.postgres import PostgresCluster
 from infra.processes import Service, free_port, wait_until
 from infra.settings import DATA_DIR, Settings
-from sandbox.catalog import CATALOG
+from sandbox.catalog import CATALOG, ITEM_MASTER
+from sandbox.netsuite_items import MARKETPLACE_MARKUP, PARENTS
 from tryton_local.install import MODULES, ensure_venv, packages_hash
 
 ROOT = DATA_DIR / "tryton"
@@ -39,12 +40,18 @@ STOCK_PER_ITEM = 10_000
 
 
 def catalogue() -> dict[str, object]:
+    """The ERP's item master as the seed makes it: what the channels sell (with stock), the
+    items not listed yet, variants of one product under one template, and the services."""
+    listed = {item.sku for item in CATALOG}
     items: list[dict[str, object]] = [
-        {"sku": item.sku, "title": item.title, "price": str(item.price)} for item in CATALOG
-    ]
+        {"sku": item.sku, "title": item.title, "price": str(item.price), "cost": str(item.cost),
+         "gtin": item.gtin, "brand": item.brand, "material": item.material, "color": item.color,
+         "template": PARENTS.get(item.parent, ""), "stock": item.sku in listed}
+        for item in ITEM_MASTER
+    ]  # fmt: skip
     for sku, title in ((SHIPPING_PRODUCT, "Shipping"), (DISCOUNT_PRODUCT, "Order discount")):
         items.append({"sku": sku, "title": title, "price": "0", "type": "service"})
-    return {"items": items, "stock": STOCK_PER_ITEM}
+    return {"items": items, "stock": STOCK_PER_ITEM, "marketplace_markup": str(MARKETPLACE_MARKUP)}
 
 
 def _cache_key() -> str:
@@ -166,12 +173,23 @@ class TrytonInstance:
         self.directory.mkdir(parents=True, exist_ok=True)
         cluster = self.cluster
         fresh = not (cluster.data / "PG_VERSION").exists()
+        seeded_from = self.directory / "seeded-from"  # the dump the kept database came from
+        stale = not fresh and (
+            not seeded_from.exists() or seeded_from.read_text().strip() != dump.name
+        )
         progress(f"starting PostgreSQL on port {self.pg_port}…")
         cluster.start()
         try:
-            if fresh:
+            if stale:
+                progress(
+                    "the kept database predates Tryton's modules or seed of this version: "
+                    "starting again from the seeded one…"
+                )
+                cluster.drop_database(DATABASE)
+            if fresh or stale:
                 progress("restoring the seeded database…")
                 cluster.restore(DATABASE, dump)
+                seeded_from.write_text(dump.name)
             progress(f"starting trytond on {self.url}…")
             config = _config(self.directory / "trytond.conf", cluster.url, self.port)
             self.server = Service(

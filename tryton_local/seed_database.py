@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from proteus import Model
 from proteus import config as proteus_config
+from stdnum import ean
 
 WEB_SHOP = "Retail Orchestrator"
 COUNTRIES = {"US": "United States", "CA": "Canada", "GB": "United Kingdom", "DE": "Germany"}
@@ -78,27 +79,68 @@ def main() -> None:
     category.save()
 
     (unit,) = Model.get("product.uom").find([("name", "=", "Unit")])
+    # Brand, material and colour as product attributes, one set for the goods.
+    attribute = Model.get("product.attribute")
+    attribute_set = Model.get("product.attribute.set")(name="Home goods")
+    for name in ("brand", "material", "color"):
+        attribute_set.attributes.append(attribute(name=name, string=name.title(), type_="char"))
+    attribute_set.save()
+
     template = Model.get("product.template")
+    identifier = Model.get("product.identifier")
+    templates: dict[str, object] = {}  # a product's variants share its template
     products = []
     for item in catalogue["items"]:
-        product_template = template(name=item["title"], code=item["sku"])
-        product_template.default_uom = unit
-        product_template.type = item.get("type", "goods")
-        product_template.salable = True
-        product_template.list_price = Decimal(item["price"])
-        product_template.account_category = category
-        product_template.save()
-        products.append((product_template.products[0], item))
+        goods = item.get("type", "goods") == "goods"
+        shared = templates.get(item.get("template") or "")
+        if shared is None:
+            shared = template(name=item.get("template") or item["title"], code=item["sku"])
+            shared.default_uom = unit
+            shared.type = item.get("type", "goods")
+            shared.salable = True
+            shared.list_price = Decimal(item["price"])
+            shared.account_category = category
+            if goods:
+                shared.attribute_set = attribute_set
+            shared.save()
+            product = shared.products[0]
+            if item.get("template"):
+                templates[item["template"]] = shared
+        else:  # another variant: the template's code, told apart by its suffix
+            product = Model.get("product.product")(template=shared)
+            product.suffix_code = item["sku"].removeprefix(shared.code)
+        if goods:
+            product.attributes = {k: item[k] for k in ("brand", "material", "color") if item[k]}
+            product.cost_price = Decimal(item["cost"])
+        product.save()
+        if item.get("gtin"):
+            # Typed as an EAN, Tryton refuses a wrong check digit: the diffuser's mistyped GTIN
+            # is kept untyped, as a clerk's typo is, for the publication to refuse.
+            code = item["gtin"]
+            kind = "ean" if ean.is_valid(code) else None
+            identifier(product=product, type=kind, code=code).save()
+        if item.get("stock"):
+            products.append((product, item))
+
+    # The channels' price lists: the list price, and the marketplaces' 5 % above it — the last
+    # line of each (sequence 100), so a dated line (a sale) put before it wins while it runs.
+    price_list = Model.get("product.price_list")
+    for name, formula in (
+        ("Base Price", "unit_price"),
+        ("Marketplace", f"unit_price * Decimal('{catalogue['marketplace_markup']}')"),
+    ):
+        prices = price_list(name=name, price="list_price", unit="product_sale")
+        prices.lines.new(formula=formula, sequence=100)
+        prices.save()
 
     location = Model.get("stock.location")
     (warehouse,) = location.find([("code", "=", "WH")])
     (storage,) = location.find([("code", "=", "STO")])
     inventory = Model.get("stock.inventory")(location=storage)
-    for product, item in products:
-        if item.get("type", "goods") == "goods":
-            line = inventory.lines.new(product=product)
-            line.quantity = float(catalogue["stock"])
-            line.expected_quantity = 0.0
+    for product, _item in products:
+        line = inventory.lines.new(product=product)
+        line.quantity = float(catalogue["stock"])
+        line.expected_quantity = 0.0
     inventory.click("confirm")
 
     shop = Model.get("web.shop")(name=WEB_SHOP, company=company, currency=company.currency)

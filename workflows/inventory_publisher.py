@@ -32,6 +32,7 @@ class PublisherInput(BaseModel):
     channel: Channel
     interval: timedelta = timedelta(seconds=0.6)
     batch_size: int = 1
+    bulk_from: int = 0  # so many due SKUs go in one push (the channel's bulk path); 0: never
     # Carried over continue-as-new:
     pending: list[str] = []
     pending_since: dict[str, datetime] = {}  # when each pending SKU's change arrived
@@ -103,6 +104,11 @@ class InventoryPublisherWorkflow:
                 self._pending.difference_update(due)
                 self._in_flight.update(due)
                 size = max(1, input.batch_size)
+                # Many due SKUs at once go in one push when the channel has a bulk path
+                # (Amazon's JSON_LISTINGS_FEED); runs from before pushed batch by batch.
+                bulk = input.bulk_from and len(due) >= input.bulk_from
+                if bulk and workflow.patched("inventory-bulk-push"):
+                    size = len(due)
                 for start in range(0, len(due), size):
                     task = asyncio.create_task(self._push(due[start : start + size]))
                     pushes.add(task)
@@ -122,6 +128,7 @@ class InventoryPublisherWorkflow:
                 channel=input.channel,
                 interval=input.interval,
                 batch_size=input.batch_size,
+                bulk_from=input.bulk_from,
                 pending=sorted(self._pending),
                 pending_since={s: t for s, t in self._since.items() if s in self._pending},
                 last_tick=self._last_tick,
