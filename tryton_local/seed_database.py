@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import sys
 from decimal import Decimal
+from typing import Any
 
 from proteus import Model
 from proteus import config as proteus_config
@@ -88,7 +89,7 @@ def main() -> None:
 
     template = Model.get("product.template")
     identifier = Model.get("product.identifier")
-    templates: dict[str, object] = {}  # a product's variants share its template
+    templates: dict[str, Any] = {}  # a product's variants share its template
     products = []
     for item in catalogue["items"]:
         goods = item.get("type", "goods") == "goods"
