@@ -34,13 +34,15 @@ bench: install  ## every benchmark, each printing its table (one missing its tar
 	-$(BIN)/python bench/o2c_throughput.py --orders $(ORDERS)
 	-$(BIN)/python bench/flash_sale.py --orders 1000 --stock 100 --concurrency 200
 	-$(BIN)/python bench/atp_publish.py --rate 200 --seconds 30
+	-$(BIN)/python bench/amazon_bulk_availability.py --skus 100
 	-$(BIN)/python bench/erp_backlog.py --orders $(BURST)
 	-$(BIN)/python bench/settlement.py --orders 2000
 	-$(BIN)/python bench/catalog_publish.py --skus 10000 --changed 0.05
 
-bench-inventory: install  ## the flash sale on PostgreSQL and ATP publication under load
+bench-inventory: install  ## the flash sale on PostgreSQL, ATP publication under load, Amazon's bulk path
 	$(BIN)/python bench/flash_sale.py --orders 1000 --stock 100 --concurrency 200
 	$(BIN)/python bench/atp_publish.py --rate 200 --seconds 30
+	$(BIN)/python bench/amazon_bulk_availability.py --skus 100
 
 bench-ingest: install  ## signed Shopify deliveries under load, ERP at 2 calls/s
 	$(BIN)/python bench/ingest.py --rate $(RATE) --seconds $(SECONDS) --drain-seconds $(DRAIN)
