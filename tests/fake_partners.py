@@ -43,6 +43,7 @@ from canonical.pickup import Handover, PickLine, PickTask
 from canonical.returns import ChannelRefund, ReturnClaim, ReturnLabel, ReturnLabelRequest, TaxRefund
 from canonical.settlement import SettlementLines
 from canonical.sourcing import PlannedLine, ShipmentGroup, SourcingPlan, SourcingRequest
+from workflows.all import RUNNER
 from workflows.task_queues import channel_task_queue, erp_task_queue
 
 
@@ -93,6 +94,7 @@ class FakePartners:
                 task_queue=queue,
                 workflows=list(workflows) if queue == task_queue else [],
                 activities=self.activities(),
+                workflow_runner=RUNNER,  # the sandbox the worker runs them in
             )
             for queue in queues[: None if erp else -1]
         ]
