@@ -18,6 +18,7 @@ import json
 import os
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Self
 
@@ -34,7 +35,7 @@ from temporalio.converter import (
     WorkflowSerializationContext,
 )
 
-from infra.customer_keys import CustomerErased, CustomerKeys
+from infra.customer_keys import CustomerErased, CustomerKeys, remember
 from infra.keyring import NONCE_BYTES, Keyring, KeyringError
 
 ENCODING = b"binary/encrypted"
@@ -58,13 +59,14 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         *,
         erased_as_notice: bool = False,
         workflow_id: str | None = None,
-        _unknown: dict[str, float] | None = None,
+        _unknown: OrderedDict[str, float] | None = None,
     ) -> None:
         self._keyring = keyring
         self._customers = customers
         self._erased_as_notice = erased_as_notice
         self._workflow_id = workflow_id
-        self._unknown = {} if _unknown is None else _unknown  # shared by the context copies
+        # Workflows found to concern no customer, shared by the context copies.
+        self._unknown = OrderedDict() if _unknown is None else _unknown
 
     def with_context(self, context: SerializationContext) -> Self:
         workflow_id = None
@@ -143,7 +145,7 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
             return None
         found = await asyncio.to_thread(self._customers.subject, workflow_id)
         if found is None:
-            self._unknown[workflow_id] = time.monotonic()
+            remember(self._unknown, workflow_id, time.monotonic())
         return found
 
 

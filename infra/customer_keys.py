@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, LargeBinary, func, select, update
 from sqlalchemy.engine import Engine
@@ -59,6 +61,18 @@ class CustomerErased(LookupError):
         self.customer_ref = customer_ref
 
 
+CACHED_AT_MOST = 50_000  # entries a process keeps of keys, and of workflows' customers
+
+
+def remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    """Keep `value`, forgetting the oldest entry beyond `CACHED_AT_MOST` (a worker runs for
+    months through millions of orders)."""
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > CACHED_AT_MOST:
+        cache.popitem(last=False)
+
+
 def root_workflow(workflow_id: str) -> str:
     """The workflow a child or a retried run belongs to (`order-shopify-1~g1` → its order)."""
     return workflow_id.split("~", 1)[0]
@@ -74,8 +88,8 @@ class CustomerKeys(TableStore):
         super().__init__(engine)
         self.keyring = keyring
         self._cache_seconds = cache_seconds
-        self._keys: dict[tuple[str, int | None], tuple[float, int, bytes]] = {}
-        self._subjects: dict[str, str] = {}  # never changes once written
+        self._keys: OrderedDict[tuple[str, int | None], tuple[float, int, bytes]] = OrderedDict()
+        self._subjects: OrderedDict[str, str] = OrderedDict()  # never changes once written
         self._guard = threading.Lock()
 
     def key(self, customer_ref: str) -> tuple[int, bytes]:
@@ -85,7 +99,7 @@ class CustomerKeys(TableStore):
             return cached
         found = self._read(customer_ref, None) or self._create(customer_ref)
         with self._guard:
-            self._keys[(customer_ref, None)] = (time.monotonic(), *found)
+            remember(self._keys, (customer_ref, None), (time.monotonic(), *found))
         return found
 
     def existing_key(self, customer_ref: str, generation: int) -> bytes:
@@ -97,7 +111,7 @@ class CustomerKeys(TableStore):
         if found is None:
             raise CustomerErased(customer_ref)
         with self._guard:
-            self._keys[(customer_ref, generation)] = (time.monotonic(), *found)
+            remember(self._keys, (customer_ref, generation), (time.monotonic(), *found))
         return found[1]
 
     def destroy(self, customer_ref: str) -> int:
@@ -136,7 +150,7 @@ class CustomerKeys(TableStore):
             ).scalar()
         if found is not None:
             with self._guard:
-                self._subjects[root] = found
+                remember(self._subjects, root, found)
         return found
 
     def assign(self, workflow_id: str, customer_ref: str) -> None:

@@ -11,6 +11,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 
 from canonical import Address, Customer
+from infra import customer_keys
 from infra.codec import CUSTOMER_ENCODING, EncryptionCodec, encrypted_converter
 from infra.customer_keys import CustomerErased, CustomerKeys, customer_keys_at
 from infra.keyring import Keyring, new_key_line
@@ -87,3 +88,13 @@ async def test_a_workflows_later_payloads_take_the_key_of_the_customer_it_named(
     with pytest.raises(CustomerErased):
         await codec.decode([address])
     assert await codec.decode([other]) == [payload_of(ADDRESS)]
+
+
+def test_a_process_keeps_only_so_many_workflows_customers(
+    keys: CustomerKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(customer_keys, "CACHED_AT_MOST", 3)
+    for n in range(5):
+        keys.assign(f"order-shopify-{n}", ADA.customer_ref or "")
+    assert list(keys._subjects) == ["order-shopify-2", "order-shopify-3", "order-shopify-4"]
+    assert keys.subject("order-shopify-0~g1") == ADA.customer_ref  # read again from the table
