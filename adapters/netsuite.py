@@ -92,6 +92,7 @@ def customer_body(
     first, _, last = customer.name.partition(" ")
     body: dict[str, Any] = {
         "isPerson": True,
+        "isInactive": False,  # an order from them: a customer erased before is back
         "firstName": first or "Customer",
         "lastName": last or "-",
         "subsidiary": {"id": subsidiary_id},

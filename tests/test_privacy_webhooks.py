@@ -157,6 +157,20 @@ async def test_a_customer_is_reported_on_then_forgotten_everywhere(
     repeat = await outcome_of(stack, await deliver(stack, "customers/redact", redact))
     assert repeat.keys_destroyed == 0 and repeat.entries_erased == 1  # its own delivery
 
+    # They come back and order again: their ERP record is theirs again, under a new key.
+    later = httpx.post(
+        f"{stack.settings.sandbox_url}/_sandbox/shopify/orders", json={"count": 1}
+    ).json()[0]
+    back = await deliver(
+        stack, "orders/create", {**later, "customer": order["customer"], "email": email}
+    )
+    assert (await result_once_started(stack.client, back.json()["workflow_id"])).status is (
+        OrderStatus.COMPLETED
+    )
+    customers = httpx.get(f"{stack.settings.sandbox_url}/_sandbox/netsuite/customers").json()
+    (again,) = [c for c in customers if c["externalId"] == customer_ref]
+    assert again["email"] == email.lower() and not again["isInactive"]
+
 
 async def test_a_shop_redaction_empties_what_the_shop_sent(stack: Harness) -> None:
     order = httpx.post(
