@@ -102,7 +102,10 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         if customer_ref is None:
             return payload
         assert self._customers is not None
-        generation, key = await asyncio.to_thread(self._customers.key, customer_ref)
+        found = self._customers.cached_key(customer_ref, None)
+        if found is None:
+            found = await asyncio.to_thread(self._customers.key, customer_ref)
+        generation, key = found
         sealed = _seal_with(key, payload.SerializeToString(), customer_ref)
         metadata = {
             "encoding": CUSTOMER_ENCODING,
@@ -118,8 +121,13 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         generation = int(payload.metadata[KEY_GENERATION])
         if self._customers is None:
             raise KeyringError(f"sealed with customer {customer_ref}'s key; no key store here")
+        cached = self._customers.cached_key(customer_ref, generation)
         try:
-            key = await asyncio.to_thread(self._customers.existing_key, customer_ref, generation)
+            key = (
+                cached[1]
+                if cached
+                else await asyncio.to_thread(self._customers.existing_key, customer_ref, generation)
+            )
         except CustomerErased as erased:
             if not self._erased_as_notice:
                 raise
@@ -128,22 +136,27 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return Payload.FromString(_open_with(key, payload.data, customer_ref))
 
     async def _subject(self, payload: Payload) -> str | None:
-        """The customer the payload concerns: the one it names, else its workflow's."""
-        if self._customers is None:
+        """The customer the payload concerns: the one it names, else its workflow's. What the
+        process knows already is answered on the loop; the store is asked in a thread."""
+        customers = self._customers
+        if customers is None:
             return None
         named = NAMED.search(payload.data)
         workflow_id = self._workflow_id
         if named is not None:
             customer_ref = named.group(1).decode()
-            if workflow_id:
-                await asyncio.to_thread(self._customers.assign, workflow_id, customer_ref)
+            if workflow_id and customers.known_subject(workflow_id) is None:
+                await asyncio.to_thread(customers.assign, workflow_id, customer_ref)
                 self._unknown.pop(workflow_id, None)
             return customer_ref
-        if not workflow_id or time.monotonic() - self._unknown.get(workflow_id, -UNKNOWN_FOR) < (
-            UNKNOWN_FOR
-        ):
+        if not workflow_id:
             return None
-        found = await asyncio.to_thread(self._customers.subject, workflow_id)
+        known = customers.known_subject(workflow_id)
+        if known is not None:
+            return known
+        if time.monotonic() - self._unknown.get(workflow_id, -UNKNOWN_FOR) < UNKNOWN_FOR:
+            return None
+        found = await asyncio.to_thread(customers.subject, workflow_id)
         if found is None:
             remember(self._unknown, workflow_id, time.monotonic())
         return found

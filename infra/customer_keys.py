@@ -94,7 +94,7 @@ class CustomerKeys(TableStore):
 
     def key(self, customer_ref: str) -> tuple[int, bytes]:
         """(generation, key) that seals the customer's payloads now, made on first use."""
-        cached = self._cached(customer_ref, None)
+        cached = self.cached_key(customer_ref, None)
         if cached is not None:
             return cached
         found = self._read(customer_ref, None) or self._create(customer_ref)
@@ -104,7 +104,7 @@ class CustomerKeys(TableStore):
 
     def existing_key(self, customer_ref: str, generation: int) -> bytes:
         """The key that sealed it: `CustomerErased` when destroyed."""
-        cached = self._cached(customer_ref, generation)
+        cached = self.cached_key(customer_ref, generation)
         if cached is not None:
             return cached[1]
         found = self._read(customer_ref, generation)
@@ -177,7 +177,14 @@ class CustomerKeys(TableStore):
             )
             return [row.workflow_id for row in rows]
 
-    def _cached(self, customer_ref: str, generation: int | None) -> tuple[int, bytes] | None:
+    def known_subject(self, workflow_id: str) -> str | None:
+        """The workflow's customer if this process knows it already (no I/O)."""
+        with self._guard:
+            return self._subjects.get(root_workflow(workflow_id))
+
+    def cached_key(self, customer_ref: str, generation: int | None) -> tuple[int, bytes] | None:
+        """(generation, key) if this process holds it (that generation's, or with None the
+        live one), fresh enough; no I/O."""
         with self._guard:
             hit = self._keys.get((customer_ref, generation))
         if hit is None or time.monotonic() - hit[0] >= self._cache_seconds:
