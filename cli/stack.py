@@ -119,6 +119,7 @@ class LocalStack:
             "WEBHOOKS_PORT": str(s.webhooks_port),
             "WEBHOOKS_PUBLIC_URL": s.webhooks_public_url,
             "PAYLOAD_KEYS": s.keyring.config(),  # one set of keys for the whole stack
+            "CUSTOMER_KEYS_DATABASE_URL": s.customer_keys_url,  # ... and of customers' keys
             "CODEC_PORT": str(s.codec_port),
             "SETTLEMENT_CHANNELS": ",".join(s.settlement_channels),
             "SETTLEMENT_IMPORT_MINUTES": str(s.settlement_import_minutes),

@@ -86,3 +86,13 @@ def test_two_stacks_side_by_side_and_nothing_of_theirs_reused(tmp_path: Path) ->
     again = stack(own_ports(tmp_path / "a"))  # stopped: its DATA_DIR is free again
     again._claim_data_dir()
     again.stop()
+
+
+def test_a_stacks_processes_seal_with_its_keys(tmp_path: Path) -> None:
+    """Its clients (the bench's, the demo's) and its services read customers' data keys from
+    one store: a payload sealed by one opens in the other."""
+    keys = f"sqlite:///{tmp_path / 'customer-keys.db'}"
+    local = stack({**own_ports(tmp_path / "a"), "CUSTOMER_KEYS_DATABASE_URL": keys})
+    children = Settings.from_env(local._env())
+    assert children.customer_keys_url == keys == local.settings.customer_keys_url
+    assert children.keyring.keys == local.settings.keyring.keys
