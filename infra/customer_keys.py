@@ -156,9 +156,8 @@ class CustomerKeys(TableStore):
     def assign(self, workflow_id: str, customer_ref: str) -> None:
         """The workflow's tree concerns this customer (the first one named wins)."""
         root = root_workflow(workflow_id)
-        with self._guard:
-            if root in self._subjects:
-                return
+        if self.subject(root) is not None:  # a read: another process (the client) wrote it
+            return
         with self._lock, self.engine.begin() as conn:
             conn.execute(
                 self._dialect.insert(SUBJECTS)
