@@ -268,12 +268,17 @@ class SettlementStore(TableStore):
     def unmatched(
         self, channel: Channel, settlement_id: str, why: str, *, line_ids: Collection[str]
     ) -> None:
-        """No order or return of ours takes these lines: each says why."""
+        """No order or return of ours takes these lines: each says why. A line a return took
+        meanwhile (it started waiting while the settlement was matched) stays taken."""
         with self._lock, self.engine.begin() as conn:
             conn.execute(
                 update(LINES)
-                .where(*_of(LINES, channel, settlement_id), LINES.c.line_id.in_(list(line_ids)))
-                .values(outcome=why, matched_to=None)
+                .where(
+                    *_of(LINES, channel, settlement_id),
+                    LINES.c.line_id.in_(list(line_ids)),
+                    LINES.c.matched_to.is_(None),
+                )
+                .values(outcome=why)
             )
 
     def posted(self, channel: Channel, settlement_id: str, journal: str) -> None:

@@ -62,6 +62,8 @@ def test_lines_per_order_and_the_unmatched_reason(database_url: str) -> None:
     assert store.recent(status=SettlementStatus.PENDING) == []
     store.matched(Channel.AMAZON, "S-2", {"S-2:2": "order:amazon:X"})
     store.unmatched(Channel.AMAZON, "S-2", "no order workflow order:amazon:…", line_ids=["S-2:3"])
+    # A line a return took while the settlement was being matched stays the return's.
+    store.unmatched(Channel.AMAZON, "S-2", "a refund no open return took", line_ids=["S-2:2"])
     store.posted(Channel.AMAZON, "S-2", "JE-1")
     after = store.summary(Channel.AMAZON, "S-2")
     assert after is not None and after.journal == "JE-1" and after.refused is None
