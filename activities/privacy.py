@@ -61,37 +61,17 @@ class PrivacyActivities:
     async def find_customer_data(self, request: PrivacyRequest) -> CustomerDataFound:
         """What we hold on them: the deliveries naming them, the workflows their data went
         through, their ERP record."""
-        entry, subject = await asyncio.to_thread(self._subject, request)
-        workflows = self._workflows(request)
-        entries = await asyncio.to_thread(
-            self._inbox.naming, *(subject.names if subject else []), workflow_ids=workflows
-        )
-        reference = None
+        found = await asyncio.to_thread(self._held, request)
         if request.subject_ref:
             with partner_call():
-                reference = await self._erp.customer_reference(request.subject_ref)
-        return CustomerDataFound(
-            inbox_entries=[found for found in entries if entry is None or found != entry.id],
-            workflows=workflows,
-            erp_reference=reference,
-            key_destroyed=self._keys.destroyed(request.subject_ref or ""),
-        )
+                found.erp_reference = await self._erp.customer_reference(request.subject_ref)
+        return found
 
     @activity.defn
     async def erase_customer_deliveries(self, request: PrivacyRequest) -> int:
         """Every delivery naming them emptied, the request's own with them in one transaction
         (so a retry after it finds nothing left to do); how many."""
-        entry, subject = await asyncio.to_thread(self._subject, request)
-        if entry is None or subject is None:
-            return 0  # emptied already
-        assert entry.id is not None
-        erased = await asyncio.to_thread(
-            self._inbox.erase,
-            *subject.names,
-            workflow_ids=self._workflows(request),
-            entry_ids=[entry.id],
-        )
-        return len(erased)
+        return await asyncio.to_thread(self._erase, request)
 
     @activity.defn
     async def erase_shop_deliveries(self, request: PrivacyRequest) -> int:
@@ -108,7 +88,7 @@ class PrivacyActivities:
         reads a running workflow's history again when it picks it up)."""
         client = activity.client()
         running = []
-        for workflow_id in self._keys.workflows(subject_ref):
+        for workflow_id in await asyncio.to_thread(self._keys.workflows, subject_ref):
             try:
                 described = await client.get_workflow_handle(workflow_id).describe()
             except RPCError as exc:
@@ -126,6 +106,25 @@ class PrivacyActivities:
     @activity.defn
     async def record_privacy_request(self, outcome: PrivacyOutcome) -> None:
         await asyncio.to_thread(self._log.record, outcome)
+
+    def _held(self, request: PrivacyRequest) -> CustomerDataFound:
+        """What our own stores hold on them (the ERP is asked apart)."""
+        entry, subject = self._subject(request)
+        workflows = self._workflows(request)
+        entries = self._inbox.naming(*(subject.names if subject else []), workflow_ids=workflows)
+        return CustomerDataFound(
+            inbox_entries=[found for found in entries if entry is None or found != entry.id],
+            workflows=workflows,
+            key_destroyed=self._keys.destroyed(request.subject_ref or ""),
+        )
+
+    def _erase(self, request: PrivacyRequest) -> int:
+        entry, subject = self._subject(request)
+        if entry is None or subject is None:
+            return 0  # emptied already
+        assert entry.id is not None
+        workflows = self._workflows(request)
+        return len(self._inbox.erase(*subject.names, workflow_ids=workflows, entry_ids=[entry.id]))
 
     def _subject(self, request: PrivacyRequest) -> tuple[InboxEntry | None, PrivacySubject | None]:
         """The request's delivery, and who it is about (None once the delivery was emptied)."""

@@ -359,14 +359,10 @@ class SpApiClient:
         answer: dict[str, Any] = response.json()
         return answer
 
-    async def submit_feed(
-        self, feed_type: str, content: dict[str, Any], spent: bool = False
-    ) -> str:
+    async def submit_feed(self, feed_type: str, content: dict[str, Any]) -> str:
         """A feed of many listings at once: its document created and uploaded to the
-        (pre-signed) URL, then the feed created; its id. `spent`: the caller took its call
-        from the usage plan already."""
-        if not spent:
-            self.feeds.take()
+        (pre-signed) URL, then the feed created (a call of its usage plan spent); its id."""
+        self.feeds.take()
         response = await self._http.request(
             "POST", "/feeds/2021-06-30/documents", json={"contentType": FEED_CONTENT_TYPE}
         )
@@ -438,7 +434,7 @@ class AmazonMarketplace:
         patchListingsItem; many as one JSON_LISTINGS_FEED of PATCH messages (Amazon applies
         it when it processes the feed; a SKU it does not list is in the feed's processing
         report, not returned here), else one by one when no feed is left in the usage plan."""
-        if len(updates) >= self.inventory_bulk_from and self._sp_api.feeds.take():
+        if len(updates) >= self.inventory_bulk_from and self._sp_api.feeds.next_in() == 0:
             header = {"sellerId": self._seller_id, "version": "2.0", "issueLocale": "en_US"}
             messages = [
                 {"messageId": n, "sku": update.sku, "operationType": "PATCH",
@@ -446,7 +442,7 @@ class AmazonMarketplace:
                 for n, update in enumerate(updates, start=1)
             ]  # fmt: skip
             await self._sp_api.submit_feed(
-                "JSON_LISTINGS_FEED", {"header": header, "messages": messages}, spent=True
+                "JSON_LISTINGS_FEED", {"header": header, "messages": messages}
             )
             return []
         if len(updates) > PATCHES_AT_MOST:  # longer one by one than waiting for a feed

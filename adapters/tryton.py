@@ -144,21 +144,16 @@ class TrytonErp:
         is found by the search after it."""
         values = await self._address_values(address, name)
         for attempt in (1, 2):
-            rows = await self.rpc.search_read(
-                "party.party", [["code", "=", code], ["active", "in", [True, False]]],
-                ["id", "active"],
-            )  # fmt: skip
-            if rows:
-                if not rows[0]["active"]:  # erased at their request, and back
-                    await self._returning(rows[0]["id"], name, email, phone)
-                return rows[0]["id"], await self._party_address(rows[0]["id"], values)
+            found = await self._party_of(code)
+            if found:
+                if not found["active"]:  # erased at their request, and back
+                    await self._returning(found["id"], name, email, phone)
+                return found["id"], await self._party_address(found["id"], values)
             if attempt == 2:
                 break
             party: dict[str, Any] = {"name": name or code, "code": code}
             party["addresses"] = [["create", [values]]]
-            contacts = [{"type": "email", "value": email}] if email else []
-            contacts += [{"type": "phone", "value": phone}] if phone else []
-            if contacts:
+            if contacts := _contacts(email, phone):
                 party["contact_mechanisms"] = [["create", contacts]]
             try:
                 (created,) = await self.rpc.model("party.party", "create", [party])
@@ -170,10 +165,8 @@ class TrytonErp:
 
     async def _returning(self, party: int, name: str, email: str | None, phone: str | None) -> None:
         """An erased customer's party, theirs again."""
-        contacts = [{"type": "email", "value": email}] if email else []
-        contacts += [{"type": "phone", "value": phone}] if phone else []
         values: dict[str, Any] = {"name": name}
-        if contacts:
+        if contacts := _contacts(email, phone):
             values["contact_mechanisms"] = [["create", contacts]]
         # An inactive party is read-only: made active first.
         await self.rpc.model("party.party", "write", [party], {"active": True})
@@ -183,11 +176,10 @@ class TrytonErp:
         party = await self._party_of(customer_ref)
         return str(party["id"]) if party else None
 
-    async def _party_of(self, customer_ref: str) -> dict[str, Any] | None:
+    async def _party_of(self, code: str) -> dict[str, Any] | None:
+        """The party with this code (Tryton keeps it unique), an erased (inactive) one too."""
         rows = await self.rpc.search_read(
-            "party.party",
-            [["code", "=", customer_ref], ["active", "in", [True, False]]],
-            ["id", "active"],
+            "party.party", [["code", "=", code], ["active", "in", [True, False]]], ["id", "active"]
         )
         return rows[0] if rows else None
 
@@ -731,3 +723,9 @@ class TrytonErp:
 
     async def aclose(self) -> None:
         await self.rpc.aclose()
+
+
+def _contacts(email: str | None, phone: str | None) -> list[dict[str, str]]:
+    """A party's contact mechanisms for what the order names."""
+    contacts = [{"type": "email", "value": email}] if email else []
+    return contacts + ([{"type": "phone", "value": phone}] if phone else [])

@@ -2,7 +2,8 @@
 
 from pydantic import BaseModel, Field, computed_field
 
-from canonical.customer import MarketingConsent, identity_key, reference
+from canonical.customer import MarketingConsent, identity_key
+from canonical.customer import customer_ref as reference_of
 
 
 class Address(BaseModel):
@@ -34,5 +35,4 @@ class Customer(BaseModel):
     def customer_ref(self) -> str | None:
         """Who they are as a digest: the ERP's key, and the key their data is sealed under
         (crypto-shredding, `infra/codec.py`); serialized with them."""
-        key = self.identity_key()
-        return reference(key) if key else None
+        return reference_of(self.email, self.phone)

@@ -73,3 +73,10 @@ def reference(key: str) -> str:
     """The customer's id with partners: a digest of the key, so no id carries the e-mail or
     phone (an id outlives an erasure)."""
     return "cust-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def customer_ref(email: str | None, phone: str | None, region: str = "US") -> str | None:
+    """The reference of the customer these name (`reference` of their `identity_key`); None
+    when they name nobody."""
+    key = identity_key(email, phone, region)
+    return reference(key) if key else None

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from canonical.customer import identity_key, reference
+from canonical.customer import customer_ref
 from canonical.order import Channel
 
 
@@ -33,8 +33,7 @@ class PrivacySubject(BaseModel):
 
     @property
     def subject_ref(self) -> str | None:
-        key = identity_key(self.email, self.phone)
-        return reference(key) if key else None
+        return customer_ref(self.email, self.phone)
 
 
 class PrivacyRequest(BaseModel):

@@ -94,25 +94,32 @@ class CustomerKeys(TableStore):
 
     def key(self, customer_ref: str) -> tuple[int, bytes]:
         """(generation, key) that seals the customer's payloads now, made on first use."""
-        cached = self.cached_key(customer_ref, None)
-        if cached is not None:
-            return cached
-        found = self._read(customer_ref, None) or self._create(customer_ref)
-        with self._guard:
-            remember(self._keys, (customer_ref, None), (time.monotonic(), *found))
-        return found
+        return self._held(customer_ref, None) or self._kept(
+            customer_ref, None, self._create(customer_ref)
+        )
 
     def existing_key(self, customer_ref: str, generation: int) -> bytes:
         """The key that sealed it: `CustomerErased` when destroyed."""
-        cached = self.cached_key(customer_ref, generation)
-        if cached is not None:
-            return cached[1]
-        found = self._read(customer_ref, generation)
+        found = self._held(customer_ref, generation)
         if found is None:
             raise CustomerErased(customer_ref)
+        return found[1]
+
+    def _held(self, customer_ref: str, generation: int | None) -> tuple[int, bytes] | None:
+        """(generation, key) from the cache, else from the table (then cached, for
+        `cache_seconds` from now: a hit never extends it); None if neither holds it."""
+        cached = self.cached_key(customer_ref, generation)
+        if cached is not None:
+            return cached
+        found = self._read(customer_ref, generation)
+        return found and self._kept(customer_ref, generation, found)
+
+    def _kept(
+        self, customer_ref: str, generation: int | None, found: tuple[int, bytes]
+    ) -> tuple[int, bytes]:
         with self._guard:
             remember(self._keys, (customer_ref, generation), (time.monotonic(), *found))
-        return found[1]
+        return found
 
     def destroy(self, customer_ref: str) -> int:
         """Destroy the customer's keys for good (an erasure); how many were live."""

@@ -1,5 +1,5 @@
-"""Privacy requests as workflows: started once per delivery, and read back for support
-(`starter.py privacy`)."""
+"""Privacy requests as workflows: started once per delivery (support reads what each did in
+the privacy log, `starter.py privacy`)."""
 
 from __future__ import annotations
 

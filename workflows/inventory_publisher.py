@@ -104,11 +104,8 @@ class InventoryPublisherWorkflow:
                 self._pending.difference_update(due)
                 self._in_flight.update(due)
                 size = max(1, input.batch_size)
-                # Many due SKUs at once go in one push when the channel has a bulk path
-                # (Amazon's JSON_LISTINGS_FEED); runs from before pushed batch by batch.
-                bulk = input.bulk_from and len(due) >= input.bulk_from
-                if bulk and workflow.patched("inventory-bulk-push"):
-                    size = len(due)
+                if input.bulk_from and len(due) >= input.bulk_from:
+                    size = len(due)  # the channel's bulk path (Amazon's JSON_LISTINGS_FEED)
                 for start in range(0, len(due), size):
                     task = asyncio.create_task(self._push(due[start : start + size]))
                     pushes.add(task)

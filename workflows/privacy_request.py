@@ -1,5 +1,5 @@
 """A privacy request a channel sent (Shopify's mandatory `customers/data_request`,
-`customers/redact`, `shop/redact`), one workflow per delivery (`privacy:{channel}:{entry}`):
+`customers/redact`, `shop/redact`), one workflow per delivery (`privacy:{channel}:{delivery id}`):
 
 - a data request records what we hold on the customer, for support to send the shop;
 - a customer redaction empties their deliveries, anonymizes their ERP record, waits for the
